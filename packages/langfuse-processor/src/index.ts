@@ -1,0 +1,27 @@
+export {
+  OBSERVATION_PARENT_BAGGAGE_KEY,
+  withObservationParent,
+  getObservationParentId,
+} from './observation-parent.js';
+export {
+  LangfuseTranslatingSpanProcessor,
+  LangfuseConfigError,
+  createLangfuseSpanProcessor,
+  SPANS_DROPPED_METRIC,
+  LANGFUSE_OTLP_TRACES_PATH,
+} from './langfuse-translating-span-processor.js';
+export type {
+  LangfuseProcessorOptions,
+  LangfuseProcessorLogger,
+  LangfuseDestination,
+  DroppedSpanCounts,
+} from './langfuse-translating-span-processor.js';
+export type { DropReason } from './bounded-export-queue.js';
+export { OtlpJsonFileSpanExporter } from './otlp-json-file-span-exporter.js';
+export { defaultMask, REDACTED, isContentKey } from './mask.js';
+export { translateSpan, outputMessagesText } from './translate-span.js';
+export type { SpanPlacement, TranslateOptions } from './translate-span.js';
+export { LANGFUSE_ATTRIBUTES, LAKEHOUSE_ATTRIBUTES, DEFAULT_NOISE_SCOPES } from './attributes.js';
+export type { ObservationType, ObservationLevel } from './attributes.js';
+export { buildLangfuseTrees, renderTraceTree } from './trace-tree.js';
+export type { LangfuseTraceTree, TreeObservation } from './trace-tree.js';

@@ -1,0 +1,291 @@
+import { SpanStatusCode } from '@opentelemetry/api';
+import type { AttributeValue, Attributes, SpanContext } from '@opentelemetry/api';
+import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import { LAKEHOUSE_ATTRIBUTES as LH, LANGFUSE_ATTRIBUTES as LF } from './attributes.js';
+import type { ObservationLevel, ObservationType } from './attributes.js';
+import { maskValue, redactContentValue, sanitizeAttributes } from './mask.js';
+
+/** Where a translated span sits in the Langfuse tree. */
+export interface SpanPlacement {
+  /** Exported parent observation; for a root, the upstream parent (kept only as an attribute). */
+  readonly parent: SpanContext | undefined;
+  /** True for a Langfuse trace root (`langfuse.internal.as_root`). */
+  readonly root: boolean;
+}
+
+/** Settings of {@link translateSpan}. */
+export interface TranslateOptions {
+  readonly mask: (value: string) => string;
+  readonly contentCapture: boolean;
+  readonly environment?: string | undefined;
+  readonly release?: string | undefined;
+  readonly onMaskError?: (err: unknown) => void;
+}
+
+// Source attributes moved into langfuse.* ones: dropped so content is not shipped twice.
+const MOVED_SOURCE_KEYS = [
+  LH.REQUEST,
+  LH.ARTIFACT,
+  LH.ATTEMPT_INPUT,
+  LH.ATTEMPT_OUTPUT,
+  LH.VALIDATE_REPORT,
+  LH.COMPLETION_START_TIME,
+];
+
+function parseJson(value: AttributeValue | undefined): unknown {
+  if (typeof value !== 'string') return undefined;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function str(value: AttributeValue | undefined): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function num(value: AttributeValue | undefined): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function isTrue(value: AttributeValue | undefined): boolean {
+  return value === true || value === 'true';
+}
+
+/** Text of OTel GenAI output messages: `[{role, content}]` or `[{role, parts:[{type:'text', content}]}]`. */
+export function outputMessagesText(value: AttributeValue | undefined): string | undefined {
+  const parsed = parseJson(value);
+  if (!Array.isArray(parsed)) return typeof value === 'string' ? value : undefined;
+  const texts: string[] = [];
+  for (const message of parsed as unknown[]) {
+    if (message === null || typeof message !== 'object') continue;
+    const m = message as { content?: unknown; parts?: unknown };
+    if (typeof m.content === 'string') texts.push(m.content);
+    if (Array.isArray(m.parts)) {
+      for (const part of m.parts as unknown[]) {
+        const p = part as { type?: unknown; content?: unknown } | null;
+        if (
+          p !== null &&
+          typeof p === 'object' &&
+          typeof p.content === 'string' &&
+          (p.type === undefined || p.type === 'text')
+        ) {
+          texts.push(p.content);
+        }
+      }
+    }
+  }
+  return texts.length > 0 ? texts.join('') : typeof value === 'string' ? value : undefined;
+}
+
+function isIsoDate(value: string | undefined): value is string {
+  return value !== undefined && !Number.isNaN(Date.parse(value));
+}
+
+/**
+ * Translates one ended span into Langfuse's vocabulary at `placement`: returns a new, immutable
+ * ReadableSpan (the input is never mutated) with masking and content capture applied to every
+ * string attribute, event attribute and the status message. Pure; does not throw on odd input.
+ */
+export function translateSpan(
+  span: ReadableSpan,
+  placement: SpanPlacement,
+  options: TranslateOptions,
+): ReadableSpan {
+  const src = span.attributes;
+  const attrs: Attributes = {};
+  for (const [key, value] of Object.entries(src)) {
+    // Only roots carry trace-level attributes; the processor alone decides as_root.
+    if (key.startsWith('langfuse.trace.') && !placement.root) continue;
+    if (key === LF.AS_ROOT || key === 'langfuse.internal.is_app_root') continue;
+    attrs[key] = value;
+  }
+  for (const key of MOVED_SOURCE_KEYS) delete attrs[key];
+
+  const statusError = span.status.code === SpanStatusCode.ERROR;
+  let type: ObservationType = 'span';
+  let level: ObservationLevel = 'DEFAULT';
+  let statusMessage = str(span.status.message);
+  const trace: Attributes = {};
+  // With capture off, structured wrappers keep their non-text fields; free text is dropped.
+  const vetted = new Set<string>();
+  const setContent = (
+    target: Attributes,
+    key: string,
+    value: string | undefined,
+    structured: boolean,
+  ): void => {
+    if (value === undefined) return;
+    if (options.contentCapture) {
+      target[key] = value;
+      return;
+    }
+    const reduced = structured ? redactContentValue(value) : undefined;
+    if (reduced === undefined) return;
+    target[key] = reduced;
+    vetted.add(key);
+  };
+
+  if (isTrue(src[LH.SESSION_ROOT])) {
+    const kind = str(src[LH.KIND]) ?? 'unknown';
+    const verdict = str(src[LH.FINAL_VERDICT]);
+    const artifact = parseJson(src[LH.ARTIFACT]);
+    const output = JSON.stringify({ final_verdict: verdict ?? null, artifact: artifact ?? null });
+    const request = str(src[LH.REQUEST]);
+    setContent(attrs, LF.OBSERVATION_INPUT, request, true);
+    setContent(attrs, LF.OBSERVATION_OUTPUT, output, true);
+    level =
+      verdict === 'infra_error'
+        ? 'ERROR'
+        : verdict === 'max_iter_exhausted'
+          ? 'WARNING'
+          : 'DEFAULT';
+    trace[LF.TRACE_NAME] = `iterate:${kind}`;
+    setContent(trace, LF.TRACE_INPUT, request, true);
+    setContent(trace, LF.TRACE_OUTPUT, output, true);
+    trace[LF.TRACE_TAGS] = [kind, str(src[LH.PROVIDER]), str(src[LH.MODEL]), verdict].filter(
+      (t): t is string => t !== undefined,
+    );
+    const grounded = src[LH.GROUNDED_IN_ROSTER];
+    trace[LF.TRACE_METADATA] = JSON.stringify({
+      final_verdict: verdict ?? null,
+      iterations: num(src[LH.ITERATIONS]) ?? null,
+      max_iterations: num(src[LH.MAX_ITERATIONS]) ?? null,
+      grounded_in_roster: typeof grounded === 'boolean' ? grounded : null,
+    });
+  } else if (src[LH.ATTEMPT_VERDICT] !== undefined || src[LH.ATTEMPT_ITERATION] !== undefined) {
+    const verdict = str(src[LH.ATTEMPT_VERDICT]);
+    level =
+      verdict === 'infra_error'
+        ? 'ERROR'
+        : verdict === undefined || verdict === 'accepted'
+          ? 'DEFAULT'
+          : 'WARNING';
+    const input = str(src[LH.ATTEMPT_INPUT]);
+    const output = str(src[LH.ATTEMPT_OUTPUT]);
+    setContent(attrs, LF.OBSERVATION_INPUT, input, true);
+    setContent(attrs, LF.OBSERVATION_OUTPUT, output, true);
+    const error = (parseJson(output) as { error?: unknown } | undefined)?.error;
+    if (typeof error === 'string' && error !== '') statusMessage = error;
+    attrs[LF.OBSERVATION_METADATA] = JSON.stringify({
+      iteration: num(src[LH.ATTEMPT_ITERATION]) ?? null,
+      verdict: verdict ?? null,
+    });
+  } else if (src[LH.VALIDATE_KIND] !== undefined || src[LH.VALIDATE_OK] !== undefined) {
+    type = 'guardrail';
+    const ok = src[LH.VALIDATE_OK];
+    level = ok === false || ok === 'false' ? 'WARNING' : 'DEFAULT';
+    const kind = str(src[LH.VALIDATE_KIND]);
+    setContent(
+      attrs,
+      LF.OBSERVATION_INPUT,
+      kind !== undefined ? JSON.stringify({ kind }) : undefined,
+      true,
+    );
+    setContent(attrs, LF.OBSERVATION_OUTPUT, str(src[LH.VALIDATE_REPORT]), true);
+    if (placement.root) trace[LF.TRACE_NAME] = `validate:${kind ?? 'unknown'}`;
+  } else if (str(src['gen_ai.operation.name']) !== undefined) {
+    type = 'generation';
+    const model = str(src['gen_ai.response.model']) ?? str(src['gen_ai.request.model']);
+    if (model !== undefined) attrs[LF.OBSERVATION_MODEL] = model;
+    const params: Record<string, number> = {};
+    const temperature = num(src['gen_ai.request.temperature']);
+    const maxTokens = num(src['gen_ai.request.max_tokens']);
+    if (temperature !== undefined) params['temperature'] = temperature;
+    if (maxTokens !== undefined) params['max_tokens'] = maxTokens;
+    attrs[LF.OBSERVATION_MODEL_PARAMETERS] = JSON.stringify(params);
+    const inTokens = num(src['gen_ai.usage.input_tokens']);
+    const outTokens = num(src['gen_ai.usage.output_tokens']);
+    if (inTokens !== undefined || outTokens !== undefined) {
+      const usage: Record<string, number> = {};
+      if (inTokens !== undefined) usage['input'] = inTokens;
+      if (outTokens !== undefined) usage['output'] = outTokens;
+      usage['total'] = (inTokens ?? 0) + (outTokens ?? 0);
+      attrs[LF.OBSERVATION_USAGE_DETAILS] = JSON.stringify(usage);
+    }
+    const input = str(src['gen_ai.input.messages']);
+    const output = outputMessagesText(src['gen_ai.output.messages']);
+    setContent(attrs, LF.OBSERVATION_INPUT, input, false);
+    setContent(attrs, LF.OBSERVATION_OUTPUT, output, false);
+    const completionStart = str(src[LH.COMPLETION_START_TIME]);
+    if (isIsoDate(completionStart)) attrs[LF.OBSERVATION_COMPLETION_START_TIME] = completionStart;
+    if (placement.root) {
+      trace[LF.TRACE_NAME] = `chat:${str(src['gen_ai.request.model']) ?? model ?? 'unknown'}`;
+      setContent(trace, LF.TRACE_INPUT, input, false);
+      setContent(trace, LF.TRACE_OUTPUT, output, false);
+    }
+  } else if (placement.root && src[LF.TRACE_NAME] === undefined) {
+    trace[LF.TRACE_NAME] = span.name;
+  }
+
+  if (statusError) level = 'ERROR';
+  attrs[LF.OBSERVATION_TYPE] = type;
+  attrs[LF.OBSERVATION_LEVEL] = level;
+  if (statusMessage !== undefined) attrs[LF.OBSERVATION_STATUS_MESSAGE] = statusMessage;
+  if (options.environment !== undefined) attrs[LF.ENVIRONMENT] = options.environment;
+  if (options.release !== undefined) attrs[LF.RELEASE] = options.release;
+  if (placement.root) {
+    Object.assign(attrs, trace);
+    attrs[LF.AS_ROOT] = true;
+    // Langfuse only takes a parentless span as the trace root (langfuse/langfuse#15927), so a
+    // root's upstream parent (a caller's traceparent, or the seed of X-Lakehouse-Trace-Id) is
+    // kept for forensics but not exported as the parent.
+    if (placement.parent !== undefined) attrs[LH.UPSTREAM_PARENT_SPAN_ID] = placement.parent.spanId;
+  }
+
+  const onMaskError = options.onMaskError ?? (() => undefined);
+  const attributes = sanitizeAttributes(
+    attrs,
+    options.mask,
+    options.contentCapture,
+    onMaskError,
+    vetted,
+  );
+  const events: TimedEvent[] = span.events.map((event) => ({
+    time: event.time,
+    name: event.name,
+    ...(event.attributes !== undefined
+      ? {
+          attributes: sanitizeAttributes(
+            event.attributes,
+            options.mask,
+            options.contentCapture,
+            onMaskError,
+          ),
+        }
+      : {}),
+    ...(event.droppedAttributesCount !== undefined
+      ? { droppedAttributesCount: event.droppedAttributesCount }
+      : {}),
+  }));
+  const status =
+    span.status.message !== undefined
+      ? {
+          code: span.status.code,
+          message: maskValue(span.status.message, options.mask, onMaskError) as string,
+        }
+      : { code: span.status.code };
+
+  const spanContext = span.spanContext();
+  const translated: ReadableSpan = {
+    name: span.name,
+    kind: span.kind,
+    spanContext: () => spanContext,
+    parentSpanContext: placement.root ? undefined : placement.parent,
+    startTime: span.startTime,
+    endTime: span.endTime,
+    status,
+    attributes,
+    links: span.links.slice(),
+    events,
+    duration: span.duration,
+    ended: true,
+    resource: span.resource,
+    instrumentationScope: span.instrumentationScope,
+    droppedAttributesCount: span.droppedAttributesCount,
+    droppedEventsCount: span.droppedEventsCount,
+    droppedLinksCount: span.droppedLinksCount,
+  };
+  return Object.freeze(translated);
+}

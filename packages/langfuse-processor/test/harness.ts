@@ -1,0 +1,301 @@
+// Shared test harness: two in-process "services" and a local stand-in for Langfuse's OTLP endpoint.
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  context,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import type { Context, Span, Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { withObservationParent } from '../src/index.js';
+
+const contextManager = new AsyncLocalStorageContextManager();
+contextManager.enable();
+context.setGlobalContextManager(contextManager);
+propagation.setGlobalPropagator(
+  new CompositePropagator({
+    propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+  }),
+);
+
+export const HTTP_SCOPE = '@opentelemetry/instrumentation-http';
+export const EXPRESS_SCOPE = '@opentelemetry/instrumentation-express';
+
+/** One simulated service: its own provider (service.name resource) and tracers. */
+export class Service {
+  readonly provider: BasicTracerProvider;
+  readonly http: Tracer;
+  readonly express: Tracer;
+  readonly app: Tracer;
+
+  constructor(name: string, processor: SpanProcessor) {
+    this.provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': name }),
+      spanProcessors: [processor],
+    });
+    this.http = this.provider.getTracer(HTTP_SCOPE, '0.223.0');
+    this.express = this.provider.getTracer(EXPRESS_SCOPE, '0.223.0');
+    this.app = this.provider.getTracer(`lakehouse-${name}`);
+  }
+
+  /** Serves one inbound request: HTTP server span → Express span (both noise) → handler(ctx). */
+  serve<T>(carrier: Record<string, string>, route: string, handler: (ctx: Context) => T): T {
+    const extracted = propagation.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
+    const server = this.http.startSpan(`POST ${route}`, { kind: SpanKind.SERVER }, extracted);
+    const serverCtx = trace.setSpan(extracted, server);
+    const mw = this.express.startSpan(`request handler - ${route}`, {}, serverCtx);
+    try {
+      return context.with(trace.setSpan(serverCtx, mw), () => handler(context.active()));
+    } finally {
+      mw.end();
+      server.end();
+    }
+  }
+
+  /** An outbound hop from the active context: HTTP client span (noise) + injected headers. */
+  call<T>(route: string, remote: (carrier: Record<string, string>) => T): T {
+    const client = this.http.startSpan(`POST ${route}`, { kind: SpanKind.CLIENT });
+    try {
+      const carrier: Record<string, string> = {};
+      propagation.inject(trace.setSpan(context.active(), client), carrier, defaultTextMapSetter);
+      return remote(carrier);
+    } finally {
+      client.end();
+    }
+  }
+}
+
+export interface AttemptPlan {
+  /** What the simulated model answers. */
+  readonly verdict: 'accepted' | 'validation_failed' | 'no_json' | 'infra_error';
+}
+
+export interface SessionPlan {
+  readonly kind?: string;
+  readonly model?: string;
+  readonly prompt?: string;
+  readonly attempts: readonly AttemptPlan[];
+  /** Inbound headers sent by the gateway's own caller (e.g. a traceparent). */
+  readonly inbound?: Record<string, string>;
+  readonly capture?: boolean;
+}
+
+/** chatd's POST /v1/chat: one GenAI `chat {model}` span under the HTTP/Express noise. */
+export function chatdHandle(
+  chatd: Service,
+  carrier: Record<string, string>,
+  model: string,
+  prompt: string,
+  fail = false,
+): string {
+  return chatd.serve(carrier, '/v1/chat', () => {
+    const span = chatd.app.startSpan(`chat ${model}`, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'sim',
+        'gen_ai.request.model': model,
+        'gen_ai.request.temperature': 0.2,
+        'gen_ai.request.max_tokens': 4096,
+        'gen_ai.input.messages': JSON.stringify([{ role: 'user', content: prompt }]),
+        'lakehouse.completion_start_time': new Date().toISOString(),
+      },
+    });
+    const text = fail ? '' : '{"fills":[{"candidate_id":"W-1","name":"Ada"}]}';
+    if (fail) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'provider timed out' });
+    } else {
+      span.setAttributes({
+        'gen_ai.response.model': model,
+        'gen_ai.response.finish_reasons': ['stop'],
+        'gen_ai.usage.input_tokens': 120,
+        'gen_ai.usage.output_tokens': 45,
+        'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', content: text }]),
+      });
+    }
+    span.end();
+    return text;
+  });
+}
+
+/** Runs one iterate session across the gateway and chatd; returns the session's trace id. */
+export function runSession(gateway: Service, chatd: Service, plan: SessionPlan): string {
+  const kind = plan.kind ?? 'fill';
+  const model = plan.model ?? 'phantom-once';
+  const prompt = plan.prompt ?? 'Find 1 forklift operator in Reno, NV';
+  const capture = plan.capture ?? true;
+  return gateway.serve(plan.inbound ?? {}, '/v1/iterate', () => {
+    const attrs: Record<string, string | number | boolean> = {
+      'lakehouse.session.root': true,
+      'lakehouse.kind': kind,
+      'lakehouse.model': model,
+      'lakehouse.provider': 'sim',
+      'lakehouse.max_iterations': plan.attempts.length,
+    };
+    if (capture)
+      attrs['lakehouse.request'] = JSON.stringify({ kind, prompt, provider: 'sim', model });
+    return gateway.app.startActiveSpan(
+      `iterate ${kind}`,
+      { attributes: attrs },
+      (session: Span) => {
+        let final = 'max_iter_exhausted';
+        let current = prompt;
+        plan.attempts.forEach((a, n) => {
+          gateway.app.startActiveSpan(`attempt ${n}`, (attempt: Span) => {
+            attempt.setAttribute('lakehouse.attempt.iteration', n);
+            attempt.setAttribute(
+              'lakehouse.attempt.input',
+              JSON.stringify({ iteration: n, model, provider: 'sim', prompt: current }),
+            );
+            const infra = a.verdict === 'infra_error';
+            const raw = withObservationParent(() =>
+              gateway.call('/v1/chat', (carrier) =>
+                chatdHandle(chatd, carrier, model, current, infra),
+              ),
+            );
+            let error: string | null = null;
+            if (infra) {
+              error = 'chat hop failed: provider timed out';
+              attempt.setStatus({ code: SpanStatusCode.ERROR, message: error });
+            } else if (a.verdict !== 'no_json') {
+              const ok = a.verdict === 'accepted';
+              withObservationParent(() =>
+                gateway.call('/v1/validate', (carrier) =>
+                  gateway.serve(carrier, '/v1/validate', () => {
+                    const v = gateway.app.startSpan(`validate ${kind}`, {
+                      attributes: {
+                        'lakehouse.validate.kind': kind,
+                        'lakehouse.validate.ok': ok,
+                        'lakehouse.validate.report': JSON.stringify(
+                          ok
+                            ? { ok: true, warnings: [], grounded_in_roster: true }
+                            : {
+                                ok: false,
+                                errors: [
+                                  {
+                                    category: 'consistency',
+                                    message: 'candidate_id W-999 not in roster',
+                                  },
+                                ],
+                                warnings: [],
+                              },
+                        ),
+                      },
+                    });
+                    v.end();
+                  }),
+                ),
+              );
+              if (!ok) error = 'candidate_id W-999 not in roster';
+            } else {
+              error = "response wasn't valid JSON";
+            }
+            attempt.setAttribute('lakehouse.attempt.verdict', a.verdict);
+            attempt.setAttribute(
+              'lakehouse.attempt.output',
+              JSON.stringify({ verdict: a.verdict, raw, error }),
+            );
+            attempt.end();
+            if (a.verdict === 'accepted') final = 'accepted';
+            if (infra) final = 'infra_error';
+            if (error !== null)
+              current = `${current}\n\nYour previous response was rejected: ${error}.`;
+          });
+        });
+        session.setAttribute('lakehouse.final_verdict', final);
+        session.setAttribute('lakehouse.iterations', plan.attempts.length);
+        if (final === 'accepted') {
+          session.setAttribute('lakehouse.grounded_in_roster', true);
+          if (capture)
+            session.setAttribute(
+              'lakehouse.artifact',
+              JSON.stringify({ fills: [{ candidate_id: 'W-1', name: 'Ada' }] }),
+            );
+        }
+        session.end();
+        return session.spanContext().traceId;
+      },
+    );
+  });
+}
+
+export type ReceiverMode = 'ok' | '500' | '429' | 'hang';
+
+/** A local stand-in for Langfuse's OTLP/HTTP endpoint, checking path, auth and headers. */
+export class LangfuseReceiver {
+  readonly requests: unknown[] = [];
+  readonly rawBodies: string[] = [];
+  readonly rejections: string[] = [];
+  mode: ReceiverMode = 'ok';
+  private readonly _server: Server;
+  private readonly _auth: string;
+
+  constructor(publicKey: string, secretKey: string) {
+    this._auth = `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString('base64')}`;
+    this._server = createServer((req, res) => this._handle(req, res));
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this._server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this._server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this._server.closeAllConnections();
+    await new Promise<void>((resolve) => this._server.close(() => resolve()));
+  }
+
+  private _handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (this.mode === 'hang') return; // never answer
+      if (req.method !== 'POST' || req.url !== '/api/public/otel/v1/traces') {
+        this.rejections.push(`path ${req.method} ${req.url}`);
+        res.writeHead(404).end();
+        return;
+      }
+      if (req.headers['authorization'] !== this._auth) {
+        this.rejections.push('auth');
+        res.writeHead(401).end();
+        return;
+      }
+      if (req.headers['x-langfuse-ingestion-version'] !== '4') {
+        this.rejections.push('ingestion-version');
+        res.writeHead(400).end();
+        return;
+      }
+      if (this.mode === '500') {
+        res.writeHead(500).end('boom');
+        return;
+      }
+      if (this.mode === '429') {
+        res.writeHead(429, { 'retry-after': '60' }).end();
+        return;
+      }
+      const body = Buffer.concat(chunks).toString('utf8');
+      this.rawBodies.push(body);
+      try {
+        this.requests.push(JSON.parse(body) as unknown);
+      } catch {
+        this.rejections.push('not json');
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  }
+}

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { buildLangfuseTrees, createLangfuseSpanProcessor } from '../src/index.js';
+import { chatdHandle, runSession, Service } from './harness.js';
+
+const CLI = fileURLToPath(new URL('../src/trace-cli.js', import.meta.url));
+
+function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    timeout: 10_000,
+    env: { ...process.env, LANGFUSE_TRACE_FILE: '' },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+void describe('offline trace file and the trace CLI', () => {
+  let dir = '';
+  let file = '';
+  let sessionId = '';
+  let chatId = '';
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lf-trace-'));
+    file = join(dir, 'nested', 'traces.jsonl');
+    // Two processes' processors append to the same file, as gateway and chatd do under `npm start`.
+    const gwProcessor = createLangfuseSpanProcessor({
+      env: { LANGFUSE_TRACE_FILE: file },
+      scheduledDelayMillis: 5,
+    });
+    const chatdProcessor = createLangfuseSpanProcessor({
+      env: { LANGFUSE_TRACE_FILE: file },
+      scheduledDelayMillis: 5,
+    });
+    assert.ok(gwProcessor && chatdProcessor);
+    assert.equal(gwProcessor.destination.kind, 'file');
+    const gateway = new Service('gateway', gwProcessor);
+    const chatd = new Service('chatd', chatdProcessor);
+    sessionId = runSession(gateway, chatd, {
+      attempts: [{ verdict: 'validation_failed' }, { verdict: 'accepted' }],
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    chatdHandle(chatd, {}, 'clean', 'hello');
+    await Promise.all([gateway.provider.shutdown(), chatd.provider.shutdown()]);
+    const trees = buildLangfuseTrees(
+      readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    );
+    chatId = trees.find((t) => t.name === 'chat:clean')?.traceId ?? '';
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  void it('writes one OTLP/JSON ExportTraceServiceRequest per line', () => {
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    assert.ok(lines.length >= 2);
+    for (const line of lines) {
+      const req = JSON.parse(line) as {
+        resourceSpans: Array<{ scopeSpans: Array<{ spans: unknown[] }> }>;
+      };
+      assert.ok(Array.isArray(req.resourceSpans) && req.resourceSpans.length > 0);
+    }
+    const trees = buildLangfuseTrees(lines.map((l) => JSON.parse(l) as unknown));
+    const session = trees.find((t) => t.traceId === sessionId);
+    assert.equal(session?.roots.length, 1);
+    assert.deepEqual(session?.dangling, []);
+    assert.equal(session?.observations.length, 1 + 2 + 2 + 2);
+  });
+
+  void it('renders a session as one tree', () => {
+    const r = cli(sessionId, '--file', file);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(
+      lines[0] ?? '',
+      new RegExp(`^trace ${sessionId} {2}iterate:fill {2}accepted {2}(?:<1|\\d+) ms$`),
+    );
+    assert.match(
+      lines[1] ?? '',
+      /^├─ attempt 0 +span +WARNING +(?:<1|\d+) ms +"candidate_id W-999 not in roster"$/,
+    );
+    assert.match(
+      lines[2] ?? '',
+      /^│ {2}├─ chat phantom-once +generation +DEFAULT +(?:<1|\d+) ms +model=phantom-once tokens 120→45$/,
+    );
+    assert.match(lines[3] ?? '', /^│ {2}└─ validate fill +guardrail +WARNING +(?:<1|\d+) ms$/);
+    assert.match(lines[4] ?? '', /^└─ attempt 1 +span +DEFAULT +(?:<1|\d+) ms$/);
+    assert.match(lines[5] ?? '', /^ {3}├─ chat phantom-once +generation +DEFAULT/);
+    assert.match(lines[6] ?? '', /^ {3}└─ validate fill +guardrail +DEFAULT/);
+    assert.equal(lines.length, 7, 'no dangling-parent warning');
+  });
+
+  void it('shows the latest trace with --last and lists traces with --list', () => {
+    const last = cli('--last', '--file', file);
+    assert.equal(last.code, 0, last.stderr);
+    assert.match(last.stdout, new RegExp(`^trace ${chatId}  chat:clean`));
+    const list = cli('--list', `--file=${file}`);
+    assert.equal(list.code, 0);
+    assert.match(list.stdout, new RegExp(`${sessionId} .* iterate:fill  accepted  7 obs`));
+  });
+
+  void it('exits 1 with a clear message for an unknown trace id or a missing file', () => {
+    const unknown = cli('0123456789abcdef0123456789abcdef', '--file', file);
+    assert.equal(unknown.code, 1);
+    assert.match(
+      unknown.stderr,
+      /trace 0123456789abcdef0123456789abcdef not found in .*traces\.jsonl \(2 traces; try --list\)/,
+    );
+    const missing = cli('--last', '--file', join(dir, 'nope.jsonl'));
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /trace file .*nope\.jsonl not found/);
+  });
+});

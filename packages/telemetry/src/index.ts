@@ -1,0 +1,29 @@
+export { startTelemetry, getTelemetry, WINSTON_BRIDGE_SCOPE } from './telemetry.js';
+export type { Telemetry, TelemetryOptions } from './telemetry.js';
+export { registerInstrumentationHooks, DEFAULT_HOOKED_MODULES } from './instrumentation-hooks.js';
+export type { InstrumentationHooksOptions } from './instrumentation-hooks.js';
+export {
+  TRACE_ID_HEADER,
+  MAX_TRACE_ID_HEADER_BYTES,
+  parseTraceIdHeader,
+  classifyTraceIdHeader,
+  randomTraceId,
+  randomSpanId,
+} from './trace-id.js';
+export type { TraceHeaderRejectReason, TraceIdHeaderResult } from './trace-id.js';
+export {
+  LakehouseTraceIdPropagator,
+  createPropagator,
+  isSeededTraceContext,
+} from './propagator.js';
+export { TRACE_HEADER_REJECTED_METRIC, TELEMETRY_SCOPE } from './rejection-counter.js';
+export {
+  TRACE_ID_RESPONSE_HEADER,
+  resolveTraceId,
+  traceIdResponseHeader,
+} from './trace-id-middleware.js';
+export type { TraceIdRequest, TraceIdResponse } from './trace-id-middleware.js';
+export { metricsHandler } from './metrics-handler.js';
+export { createLogger, traceContextFormat } from './logger.js';
+export type { LoggerOptions } from './logger.js';
+export { currentTraceId, currentSpanId, contentCaptureEnabled } from './context-helpers.js';

@@ -1,0 +1,333 @@
+import { diag } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
+import type { SeverityNumber } from '@opentelemetry/api-logs';
+import {
+  getBooleanFromEnv,
+  getNumberFromEnv,
+  getStringFromEnv,
+  getStringListFromEnv,
+} from '@opentelemetry/core';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import { AggregationType, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { IMetricReader, ViewOptions } from '@opentelemetry/sdk-metrics';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { createPropagator } from './propagator.js';
+
+/** Options of {@link startTelemetry}; everything except `serviceName` is optional. */
+export interface TelemetryOptions {
+  /** `service.name` resource attribute; OTEL_SERVICE_NAME overrides it. */
+  serviceName: string;
+  serviceVersion?: string;
+  /** Extra span processors owned by the service (e.g. the Langfuse processor); shut down with the SDK. */
+  spanProcessors?: SpanProcessor[];
+  /**
+   * Extra log record processors (e.g. the session-log exporter). They never see the winston
+   * bridge's records (scope `@opentelemetry/winston-transport`), only the service's own.
+   */
+  logRecordProcessors?: LogRecordProcessor[];
+  /** Extra metric readers besides the built-in Prometheus reader (and OTLP when configured). */
+  metricReaders?: IMetricReader[];
+  /** Exact request paths that get no server span (probes, scrapes). Default /metrics, /healthz, /readyz. */
+  ignoreIncomingPaths?: readonly string[];
+  /** Upper bound for {@link Telemetry.shutdown} and {@link Telemetry.forceFlush}; default 5000 ms. */
+  shutdownTimeoutMillis?: number;
+}
+
+/** Handle on the running SDK. All methods are safe no-ops when telemetry is disabled. */
+export interface Telemetry {
+  /** False when OTEL_SDK_DISABLED=true: nothing was started. */
+  readonly enabled: boolean;
+  /** The effective service name (OTEL_SERVICE_NAME wins over the option). */
+  readonly serviceName: string;
+  /** Which OTLP exporters were configured from the environment. */
+  readonly otlp: { readonly traces: boolean; readonly metrics: boolean; readonly logs: boolean };
+  /** Flushes spans, logs and OTLP metrics; resolves within the timeout and never rejects. */
+  forceFlush(): Promise<void>;
+  /** Shuts everything down once; later calls return the same promise. Bounded, never rejects. */
+  shutdown(): Promise<void>;
+}
+
+/** Scope name of the records written by the winston → OTel logs bridge. */
+export const WINSTON_BRIDGE_SCOPE = '@opentelemetry/winston-transport';
+
+const DEFAULT_IGNORED_PATHS = ['/metrics', '/healthz', '/readyz'] as const;
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
+
+type Signal = 'TRACES' | 'METRICS' | 'LOGS';
+
+// The GenAI semconv bucket advice; the SDK default buckets (0..10000) suit neither seconds nor tokens.
+const GEN_AI_VIEWS: ViewOptions[] = [
+  {
+    instrumentName: 'gen_ai.client.operation.duration',
+    aggregation: {
+      type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+      options: {
+        boundaries: [
+          0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+        ],
+      },
+    },
+  },
+  {
+    instrumentName: 'gen_ai.client.token.usage',
+    aggregation: {
+      type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+      options: {
+        boundaries: [
+          1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+        ],
+      },
+    },
+  },
+];
+
+let current: Telemetry | undefined;
+let prometheus: PrometheusExporter | undefined;
+
+/** The running Telemetry, or undefined before {@link startTelemetry}. */
+export function getTelemetry(): Telemetry | undefined {
+  return current;
+}
+
+/** Internal: the Prometheus reader behind metricsHandler(), when telemetry is enabled. */
+export function getPrometheusExporter(): PrometheusExporter | undefined {
+  return prometheus;
+}
+
+// OTLP is opt-in: only when an endpoint is set and OTEL_<SIGNAL>_EXPORTER does not exclude it.
+function otlpConfigured(signal: Signal): boolean {
+  const exporters = getStringListFromEnv(`OTEL_${signal}_EXPORTER`);
+  if (exporters !== undefined && exporters.length > 0 && !exporters.includes('otlp')) return false;
+  return (
+    getStringFromEnv(`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`) !== undefined ||
+    getStringFromEnv('OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined
+  );
+}
+
+function warnOnUnsupportedProtocol(signal: Signal): void {
+  const protocol =
+    getStringFromEnv(`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`) ??
+    getStringFromEnv('OTEL_EXPORTER_OTLP_PROTOCOL');
+  if (protocol === 'grpc') {
+    diag.warn(
+      `@lakehouse/telemetry: OTLP ${signal.toLowerCase()} are sent as http/json; grpc is not supported`,
+    );
+  }
+}
+
+function withTimeout(work: () => Promise<unknown>, ms: number, what: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      diag.warn(`@lakehouse/telemetry: ${what} did not finish within ${ms} ms`);
+      resolve();
+    }, ms);
+    timer.unref();
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    let pending: Promise<unknown>;
+    try {
+      pending = work();
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(done, (err: unknown) => {
+      diag.warn(`@lakehouse/telemetry: ${what} failed`, err);
+      done();
+    });
+  });
+}
+
+// Keeps the winston bridge's records away from processors the service owns (session log).
+class ExcludeScopeLogRecordProcessor implements LogRecordProcessor {
+  private readonly _inner: LogRecordProcessor;
+  private readonly _scope: string;
+
+  constructor(inner: LogRecordProcessor, scope: string) {
+    this._inner = inner;
+    this._scope = scope;
+  }
+
+  onEmit(logRecord: ReadWriteLogRecord, context?: Context): void {
+    if (logRecord.instrumentationScope.name === this._scope) return;
+    this._inner.onEmit(logRecord, context);
+  }
+
+  enabled(options: {
+    context: Context;
+    instrumentationScope: InstrumentationScope;
+    severityNumber?: SeverityNumber;
+    eventName?: string;
+  }): boolean {
+    if (options.instrumentationScope.name === this._scope) return false;
+    return this._inner.enabled?.(options) ?? true;
+  }
+
+  forceFlush(): Promise<void> {
+    return this._inner.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this._inner.shutdown();
+  }
+}
+
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function createInstrumentations(ignoredPaths: ReadonlySet<string>): Instrumentation[] {
+  return [
+    // Stable semconv only in 0.223: http.server.request.duration, http.client.request.duration.
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (req) => ignoredPaths.has(pathOf(req.url)),
+    }),
+    // No span per middleware/handler; the layers are still patched, so http.route is set.
+    new ExpressInstrumentation({
+      ignoreLayersType: [
+        ExpressLayerType.MIDDLEWARE,
+        ExpressLayerType.ROUTER,
+        ExpressLayerType.REQUEST_HANDLER,
+      ],
+    }),
+  ];
+}
+
+function disabledTelemetry(serviceName: string): Telemetry {
+  return {
+    enabled: false,
+    serviceName,
+    otlp: { traces: false, metrics: false, logs: false },
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Starts the OTel Node SDK once per process (http + express instrumentation, the composite
+ * propagator, a Prometheus reader, OTLP exporters when OTEL_EXPORTER_OTLP_*ENDPOINT is set).
+ * Idempotent: later calls return the first Telemetry. OTEL_SDK_DISABLED=true starts nothing.
+ */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  if (current !== undefined) {
+    diag.debug(
+      '@lakehouse/telemetry: startTelemetry() called again; returning the running instance',
+    );
+    return current;
+  }
+  const serviceName = getStringFromEnv('OTEL_SERVICE_NAME') ?? options.serviceName;
+  if (getBooleanFromEnv('OTEL_SDK_DISABLED')) {
+    current = disabledTelemetry(serviceName);
+    return current;
+  }
+
+  const timeoutMs = options.shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  const otlp = {
+    traces: otlpConfigured('TRACES'),
+    metrics: otlpConfigured('METRICS'),
+    logs: otlpConfigured('LOGS'),
+  };
+
+  const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
+  if (otlp.traces) {
+    warnOnUnsupportedProtocol('TRACES');
+    // Bounded queue: OTEL_BSP_MAX_QUEUE_SIZE (default 2048); spans past it are dropped, never block.
+    spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+  }
+  // NodeSDK registers no tracer provider without a processor; services need trace ids regardless.
+  if (spanProcessors.length === 0) spanProcessors.push(new NoopSpanProcessor());
+
+  prometheus = new PrometheusExporter({ preventServerStart: true });
+  const metricReaders: IMetricReader[] = [prometheus, ...(options.metricReaders ?? [])];
+  const otlpMetricReaders: IMetricReader[] = [];
+  if (otlp.metrics) {
+    warnOnUnsupportedProtocol('METRICS');
+    const exportIntervalMillis = getNumberFromEnv('OTEL_METRIC_EXPORT_INTERVAL') ?? 60000;
+    const exportTimeoutMillis = Math.min(
+      getNumberFromEnv('OTEL_METRIC_EXPORT_TIMEOUT') ?? 30000,
+      exportIntervalMillis,
+    );
+    const reader = new PeriodicExportingMetricReader({
+      exporter: new OTLPMetricExporter(),
+      exportIntervalMillis,
+      exportTimeoutMillis,
+    });
+    otlpMetricReaders.push(reader);
+    metricReaders.push(reader);
+  }
+
+  const logRecordProcessors: LogRecordProcessor[] = (options.logRecordProcessors ?? []).map(
+    (p) => new ExcludeScopeLogRecordProcessor(p, WINSTON_BRIDGE_SCOPE),
+  );
+  if (otlp.logs) {
+    warnOnUnsupportedProtocol('LOGS');
+    logRecordProcessors.push(
+      new BatchLogRecordProcessor({
+        exporter: new OTLPLogExporter(),
+        maxQueueSize: getNumberFromEnv('OTEL_BLRP_MAX_QUEUE_SIZE'),
+        scheduledDelayMillis: getNumberFromEnv('OTEL_BLRP_SCHEDULE_DELAY'),
+        exportTimeoutMillis: getNumberFromEnv('OTEL_BLRP_EXPORT_TIMEOUT'),
+        maxExportBatchSize: getNumberFromEnv('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'),
+      }),
+    );
+  }
+
+  const resourceAttributes: Record<string, string> = { [ATTR_SERVICE_NAME]: options.serviceName };
+  if (options.serviceVersion !== undefined)
+    resourceAttributes[ATTR_SERVICE_VERSION] = options.serviceVersion;
+
+  const ignoredPaths = new Set<string>(options.ignoreIncomingPaths ?? DEFAULT_IGNORED_PATHS);
+  const sdk = new NodeSDK({
+    // Merged with the default resource so telemetry.sdk.* stay; the env detector (run by
+    // NodeSDK after this) lets OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES override.
+    resource: defaultResource().merge(resourceFromAttributes(resourceAttributes)),
+    spanProcessors,
+    metricReaders,
+    views: GEN_AI_VIEWS,
+    // Always given (possibly empty): left undefined, NodeSDK would default to an OTLP exporter.
+    logRecordProcessors,
+    textMapPropagator: createPropagator(),
+    instrumentations: createInstrumentations(ignoredPaths),
+  });
+  sdk.start();
+
+  let shutdownPromise: Promise<void> | undefined;
+  const telemetry: Telemetry = {
+    enabled: true,
+    serviceName,
+    otlp,
+    forceFlush: () =>
+      withTimeout(
+        () =>
+          Promise.all([
+            ...spanProcessors.map((p) => p.forceFlush()),
+            ...logRecordProcessors.map((p) => p.forceFlush()),
+            ...otlpMetricReaders.map((r) => r.forceFlush()),
+          ]),
+        timeoutMs,
+        'forceFlush',
+      ),
+    shutdown: () => {
+      shutdownPromise ??= withTimeout(() => sdk.shutdown(), timeoutMs, 'shutdown');
+      return shutdownPromise;
+    },
+  };
+  current = telemetry;
+  return telemetry;
+}

@@ -1,0 +1,107 @@
+// Starts a service the way production does: its package.json "start" script, run in the service
+// folder. Shared by `npm start` and the end-to-end tests so both exercise the same command.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const READY_TIMEOUT_MS = 30_000;
+
+/** The argv of a service's start script, e.g. ['node', '--import', …, 'dist/src/server.js']. */
+export function serviceStartArgv(root, name) {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'services', name, 'package.json'), 'utf8'));
+  const script = pkg.scripts?.start;
+  if (typeof script !== 'string') throw new Error(`services/${name}/package.json has no "start" script`);
+  return script.trim().split(/\s+/);
+}
+
+/**
+ * Spawns the service and resolves once it logs its "listening" line.
+ * Lines are echoed with a name prefix unless `quiet`; `lines` keeps every line for assertions.
+ */
+export function startService(name, { root, env = {}, quiet = false, onExit } = {}) {
+  const [command, ...args] = serviceStartArgv(root, name);
+  const cwd = path.join(root, 'services', name);
+  const fullEnv = { ...process.env, ...env };
+  const child = spawn(command === 'node' ? process.execPath : command, args, {
+    cwd,
+    env: fullEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines = [];
+  let exited = false;
+  const exitPromise = new Promise((resolve) => child.once('exit', (code) => {
+    exited = true;
+    resolve(code);
+  }));
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not report "listening" within ${READY_TIMEOUT_MS} ms:\n${lines.slice(-20).join('\n')}`));
+    }, READY_TIMEOUT_MS);
+    timer.unref();
+
+    const handle = {
+      name,
+      child,
+      lines,
+      env: fullEnv,
+      url: '',
+      port: 0,
+      exited: () => exited,
+      /** SIGTERM, then SIGKILL after a grace period; resolves with the exit code. */
+      async stop(graceMs = 10_000) {
+        if (exited) return exitPromise;
+        child.kill('SIGTERM');
+        const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        const code = await exitPromise;
+        clearTimeout(killer);
+        return code;
+      },
+    };
+
+    const onLine = (stream) => (line) => {
+      lines.push(line);
+      if (!quiet) stream.write(`[${name}] ${line}\n`);
+      if (handle.url) return;
+      let entry;
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (entry && entry.message === 'listening' && typeof entry.port === 'number') {
+        handle.port = entry.port;
+        handle.url = `http://127.0.0.1:${entry.port}`;
+        clearTimeout(timer);
+        resolve(handle);
+      }
+    };
+    splitLines(child.stdout, onLine(process.stdout));
+    splitLines(child.stderr, onLine(process.stderr));
+    void exitPromise.then((code) => {
+      if (!handle.url) {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited with code ${code} before listening:\n${lines.slice(-20).join('\n')}`));
+      } else {
+        onExit?.(code);
+      }
+    });
+  });
+}
+
+function splitLines(stream, onLine) {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk) => {
+    buffered += chunk;
+    let newline;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      onLine(buffered.slice(0, newline));
+      buffered = buffered.slice(newline + 1);
+    }
+  });
+  stream.on('end', () => {
+    if (buffered) onLine(buffered);
+  });
+}

@@ -1,0 +1,165 @@
+import { metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes, Histogram, Meter, Span } from '@opentelemetry/api';
+import { HttpError, ProviderError } from './errors.js';
+import type { ChatProvider, ChatRequest, ChatResult } from './providers/chat-provider.js';
+
+/** GenAI semconv bucket advice for `gen_ai.client.token.usage`. */
+export const TOKEN_USAGE_BUCKETS = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
+
+/** GenAI semconv bucket advice for `gen_ai.client.operation.duration` (seconds). */
+export const OPERATION_DURATION_BUCKETS = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+
+/** The GenAI client histograms chatd records per provider call. */
+export interface ChatInstruments {
+  tokenUsage: Histogram;
+  operationDuration: Histogram;
+}
+
+/** Creates the GenAI client histograms on `meter` (default: the global `chatd` meter). */
+export function createChatInstruments(meter: Meter = metrics.getMeter('chatd')): ChatInstruments {
+  return {
+    tokenUsage: meter.createHistogram('gen_ai.client.token.usage', {
+      description: 'Number of input and output tokens used',
+      unit: '{token}',
+      advice: { explicitBucketBoundaries: TOKEN_USAGE_BUCKETS },
+    }),
+    operationDuration: meter.createHistogram('gen_ai.client.operation.duration', {
+      description: 'GenAI operation duration',
+      unit: 's',
+      advice: { explicitBucketBoundaries: OPERATION_DURATION_BUCKETS },
+    }),
+  };
+}
+
+/** Options for {@link callProvider}. */
+export interface CallProviderOptions {
+  /** Deadline for the whole call, retries included; past it the call fails with 504. */
+  timeoutMs: number;
+  instruments: ChatInstruments;
+  /** Record prompts and completions on the span (`gen_ai.input/output.messages`). */
+  captureContent: boolean;
+  /** Aborts the call early, e.g. when the client disconnects. */
+  signal?: AbortSignal;
+}
+
+const tracer = trace.getTracer('chatd');
+
+/**
+ * Calls `provider` inside a `chat {model}` CLIENT span with GenAI attributes, records the GenAI
+ * client metrics, and enforces the deadline. Rejects with {@link HttpError}: a
+ * {@link ProviderError} (502/504) for provider failures, 499 when `signal` aborted first.
+ */
+export function callProvider(
+  provider: ChatProvider,
+  request: ChatRequest,
+  options: CallProviderOptions,
+): Promise<ChatResult> {
+  const baseAttrs: Attributes = {
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.provider.name': provider.type,
+    'gen_ai.request.model': request.model,
+  };
+  const spanAttrs: Attributes = { ...baseAttrs, 'lakehouse.provider': provider.name };
+  if (request.temperature !== undefined)
+    spanAttrs['gen_ai.request.temperature'] = request.temperature;
+  if (request.maxTokens !== undefined) spanAttrs['gen_ai.request.max_tokens'] = request.maxTokens;
+  if (options.captureContent) {
+    spanAttrs['gen_ai.input.messages'] = JSON.stringify(request.messages);
+  }
+
+  return tracer.startActiveSpan(
+    `chat ${request.model}`,
+    { kind: SpanKind.CLIENT, attributes: spanAttrs },
+    async (span) => {
+      const started = performance.now();
+      try {
+        const result = await withDeadline(provider, request, options);
+        recordSuccess(span, result, options.captureContent);
+        const { tokenUsage, operationDuration } = options.instruments;
+        const attrs: Attributes = { ...baseAttrs, 'gen_ai.response.model': result.model };
+        operationDuration.record((performance.now() - started) / 1000, attrs);
+        tokenUsage.record(result.usage.inputTokens, { ...attrs, 'gen_ai.token.type': 'input' });
+        tokenUsage.record(result.usage.outputTokens, { ...attrs, 'gen_ai.token.type': 'output' });
+        return result;
+      } catch (err) {
+        const errorType = err instanceof ProviderError ? err.errorType : 'cancelled';
+        span.setAttribute('error.type', errorType);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        options.instruments.operationDuration.record((performance.now() - started) / 1000, {
+          ...baseAttrs,
+          'error.type': errorType,
+        });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+function recordSuccess(span: Span, result: ChatResult, captureContent: boolean): void {
+  span.setAttributes({
+    'gen_ai.response.model': result.model,
+    'gen_ai.response.finish_reasons': [result.finishReason],
+    'gen_ai.usage.input_tokens': result.usage.inputTokens,
+    'gen_ai.usage.output_tokens': result.usage.outputTokens,
+    // Non-streaming: the whole completion, first token included, arrives now.
+    'lakehouse.completion_start_time': new Date().toISOString(),
+  });
+  if (captureContent) {
+    span.setAttribute(
+      'gen_ai.output.messages',
+      JSON.stringify([{ role: 'assistant', content: result.content }]),
+    );
+  }
+}
+
+async function withDeadline(
+  provider: ChatProvider,
+  request: ChatRequest,
+  options: CallProviderOptions,
+): Promise<ChatResult> {
+  const timeoutMs = provider.timeoutMs ?? options.timeoutMs;
+  const deadline = new AbortController();
+  const signal =
+    options.signal === undefined
+      ? deadline.signal
+      : AbortSignal.any([deadline.signal, options.signal]);
+  // Raced against the call so a provider that ignores its signal still cannot outlive the deadline.
+  const aborted = new Promise<never>((_, reject) => {
+    const onAbort = (): void => reject(new Error('aborted'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  timer.unref();
+  try {
+    return await Promise.race([provider.chat(request, signal), aborted]);
+  } catch (err) {
+    if (deadline.signal.aborted) {
+      throw new ProviderError(
+        504,
+        `provider "${provider.name}" timed out after ${timeoutMs} ms`,
+        'timeout',
+        { cause: err },
+      );
+    }
+    if (options.signal?.aborted === true) {
+      throw new HttpError(499, 'client closed the request', { cause: err });
+    }
+    if (err instanceof HttpError) throw err;
+    throw new ProviderError(
+      502,
+      `provider "${provider.name}" failed: ${err instanceof Error ? err.message : String(err)}`,
+      err instanceof Error ? err.name : '_OTHER',
+      { cause: err },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}

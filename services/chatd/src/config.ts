@@ -1,0 +1,231 @@
+/** Provider types chatd can talk to besides the built-in `sim`. */
+export const PROVIDER_TYPES = ['openai', 'ollama'] as const;
+
+/** A configured upstream provider type. */
+export type ProviderType = (typeof PROVIDER_TYPES)[number];
+
+/** Name of the always-present offline simulator provider. */
+export const SIM_PROVIDER_NAME = 'sim';
+
+/** Ollama's well-known local address, used when an `ollama` entry gives no `base_url`. */
+export const DEFAULT_OLLAMA_BASE_URL = 'http://127.0.0.1:11434';
+
+/**
+ * One entry of `PROVIDERS`, validated. `apiKey` is resolved from `api_key_env` at start-up;
+ * it must never be logged or returned to clients.
+ */
+export interface ProviderConfig {
+  name: string;
+  type: ProviderType;
+  baseUrl: string;
+  apiKeyEnv?: string;
+  apiKey?: string;
+  timeoutMs?: number;
+  maxRetries?: number;
+}
+
+/** chatd's validated configuration (see docs/architecture.md "Environment"). */
+export interface ChatdConfig {
+  port: number;
+  host: string;
+  rosterPath: string;
+  bodyLimitBytes: number;
+  providerTimeoutMs: number;
+  providers: readonly ProviderConfig[];
+  simPhantomRate: number;
+  simLatencyMs: number;
+  logLevel: string;
+}
+
+/** A configuration value that cannot be used; the message names the variable (and entry). */
+export class ConfigError extends Error {
+  readonly variable: string;
+
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+/** Defaults applied by {@link loadConfig} when a variable is unset or empty. */
+export const CHATD_DEFAULTS = {
+  port: 4120,
+  host: '127.0.0.1',
+  rosterPath: 'data/roster.parquet',
+  bodyLimitBytes: 1_048_576,
+  providerTimeoutMs: 120_000,
+  simPhantomRate: 0.3,
+  simLatencyMs: 0,
+  logLevel: 'info',
+} as const;
+
+const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
+const PROVIDER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads and validates chatd's environment. Pure apart from reading `env`.
+ * Throws {@link ConfigError} naming the variable on the first bad value.
+ */
+export function loadConfig(env: Env = process.env): ChatdConfig {
+  return {
+    port: intVar(env, 'PORT', CHATD_DEFAULTS.port, 0, 65_535),
+    host: stringVar(env, 'HOST', CHATD_DEFAULTS.host),
+    rosterPath: stringVar(env, 'ROSTER_PATH', CHATD_DEFAULTS.rosterPath),
+    bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', CHATD_DEFAULTS.bodyLimitBytes, 1, 2 ** 31),
+    providerTimeoutMs: intVar(
+      env,
+      'PROVIDER_TIMEOUT_MS',
+      CHATD_DEFAULTS.providerTimeoutMs,
+      1,
+      2 ** 31 - 1,
+    ),
+    providers: parseProviders(env),
+    simPhantomRate: numberVar(env, 'SIM_PHANTOM_RATE', CHATD_DEFAULTS.simPhantomRate, 0, 1),
+    simLatencyMs: intVar(env, 'SIM_LATENCY_MS', CHATD_DEFAULTS.simLatencyMs, 0, 2 ** 31 - 1),
+    logLevel: logLevelVar(env),
+  };
+}
+
+function raw(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function stringVar(env: Env, name: string, fallback: string): string {
+  return raw(env, name) ?? fallback;
+}
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const v = raw(env, name);
+  if (v === undefined) return fallback;
+  if (!/^[0-9]+$/.test(v)) throw new ConfigError(name, `expected an integer, got "${v}"`);
+  const n = Number(v);
+  if (n < min || n > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${v}`);
+  return n;
+}
+
+function numberVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const v = raw(env, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new ConfigError(name, `expected a number, got "${v}"`);
+  if (n < min || n > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${v}`);
+  return n;
+}
+
+function logLevelVar(env: Env): string {
+  const v = raw(env, 'LOG_LEVEL')?.toLowerCase() ?? CHATD_DEFAULTS.logLevel;
+  if (!LOG_LEVELS.includes(v)) {
+    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got "${v}"`);
+  }
+  return v;
+}
+
+function parseProviders(env: Env): ProviderConfig[] {
+  const v = raw(env, 'PROVIDERS');
+  if (v === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch (err) {
+    throw new ConfigError(
+      'PROVIDERS',
+      `not valid JSON (${err instanceof Error ? err.message : String(err)}); expected ` +
+        `[{"name":"…","type":"openai"|"ollama","base_url":"…","api_key_env":"…"}]`,
+    );
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError('PROVIDERS', 'expected a JSON array');
+  const seen = new Set<string>([SIM_PROVIDER_NAME]);
+  return parsed.map((entry: unknown, i) => {
+    const where = `PROVIDERS[${i}]`;
+    const p = parseProvider(env, entry, where);
+    if (seen.has(p.name)) {
+      throw new ConfigError(
+        `${where}.name`,
+        p.name === SIM_PROVIDER_NAME
+          ? `"${SIM_PROVIDER_NAME}" is reserved for the built-in simulator`
+          : `duplicate provider name "${p.name}"`,
+      );
+    }
+    seen.add(p.name);
+    return p;
+  });
+}
+
+function parseProvider(env: Env, entry: unknown, where: string): ProviderConfig {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    throw new ConfigError(where, 'expected an object');
+  }
+  const e = entry as Record<string, unknown>;
+  const known = ['name', 'type', 'base_url', 'api_key_env', 'timeout_ms', 'max_retries'];
+  for (const key of Object.keys(e)) {
+    if (!known.includes(key)) {
+      throw new ConfigError(`${where}.${key}`, `unknown field; allowed: ${known.join(', ')}`);
+    }
+  }
+
+  const name = e['name'];
+  if (typeof name !== 'string' || !PROVIDER_NAME_RE.test(name)) {
+    throw new ConfigError(`${where}.name`, 'required: a name of letters, digits, ".", "_" or "-"');
+  }
+  const type = e['type'];
+  if (typeof type !== 'string' || !(PROVIDER_TYPES as readonly string[]).includes(type)) {
+    throw new ConfigError(`${where}.type`, `required: one of ${PROVIDER_TYPES.join(', ')}`);
+  }
+  const providerType = type as ProviderType;
+
+  let baseUrl = e['base_url'];
+  if (baseUrl === undefined && providerType === 'ollama') baseUrl = DEFAULT_OLLAMA_BASE_URL;
+  if (typeof baseUrl !== 'string' || !isHttpUrl(baseUrl)) {
+    throw new ConfigError(`${where}.base_url`, 'required: an http(s) URL');
+  }
+
+  const config: ProviderConfig = { name, type: providerType, baseUrl: baseUrl.replace(/\/+$/, '') };
+
+  const keyEnv = e['api_key_env'];
+  if (keyEnv !== undefined) {
+    if (typeof keyEnv !== 'string' || !ENV_NAME_RE.test(keyEnv)) {
+      throw new ConfigError(`${where}.api_key_env`, 'expected an environment variable name');
+    }
+    const key = raw(env, keyEnv);
+    if (key === undefined) {
+      throw new ConfigError(
+        keyEnv,
+        `environment variable is not set (named by ${where}.api_key_env for provider "${name}")`,
+      );
+    }
+    config.apiKeyEnv = keyEnv;
+    config.apiKey = key;
+  }
+
+  const timeout = e['timeout_ms'];
+  if (timeout !== undefined) {
+    if (!Number.isSafeInteger(timeout) || (timeout as number) <= 0) {
+      throw new ConfigError(`${where}.timeout_ms`, 'expected a positive integer');
+    }
+    config.timeoutMs = timeout as number;
+  }
+  const retries = e['max_retries'];
+  if (retries !== undefined) {
+    if (!Number.isSafeInteger(retries) || (retries as number) < 0 || (retries as number) > 10) {
+      throw new ConfigError(`${where}.max_retries`, 'expected an integer 0..10');
+    }
+    config.maxRetries = retries as number;
+  }
+  return config;
+}
+
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,116 @@
+import { Ollama } from 'ollama';
+import type { ChatRequest as OllamaChatRequest } from 'ollama';
+import { ProviderError, redact } from '../errors.js';
+import type { ChatProvider, ChatRequest, ChatResult } from './chat-provider.js';
+import { estimateTokens } from './chat-provider.js';
+
+/** Options for {@link OllamaProvider}; `apiKey` (ollama.com) is sent as a bearer token only. */
+export interface OllamaProviderOptions {
+  name: string;
+  baseUrl: string;
+  apiKey?: string;
+  timeoutMs?: number;
+}
+
+const MAX_UPSTREAM_MESSAGE = 500;
+
+/**
+ * Ollama's native `/api/chat` through the official `ollama` client. Usage comes from
+ * `prompt_eval_count` / `eval_count`. Errors become {@link ProviderError}.
+ */
+export class OllamaProvider implements ChatProvider {
+  readonly name: string;
+  readonly type = 'ollama';
+  readonly baseUrl: string;
+  readonly timeoutMs: number | undefined;
+  private readonly _apiKey: string | undefined;
+
+  constructor(options: OllamaProviderOptions) {
+    this.name = options.name;
+    this.baseUrl = options.baseUrl;
+    this.timeoutMs = options.timeoutMs;
+    this._apiKey = options.apiKey;
+  }
+
+  async chat(request: ChatRequest, signal: AbortSignal): Promise<ChatResult> {
+    // The client's non-streaming calls take no AbortSignal, so a per-call client gets a
+    // fetch that carries ours (the client object is a few fields; construction is cheap).
+    const client = new Ollama({
+      host: this.baseUrl,
+      fetch: (input, init) => fetch(input, { ...init, signal }),
+      ...(this._apiKey !== undefined
+        ? { headers: { Authorization: `Bearer ${this._apiKey}` } }
+        : {}),
+    });
+    const body: OllamaChatRequest & { stream: false } = {
+      model: request.model,
+      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+      stream: false,
+    };
+    const options: NonNullable<OllamaChatRequest['options']> = {};
+    if (request.temperature !== undefined) options.temperature = request.temperature;
+    if (request.maxTokens !== undefined) options.num_predict = request.maxTokens;
+    if (Object.keys(options).length > 0) body.options = options;
+
+    let response;
+    try {
+      response = await client.chat(body);
+    } catch (err) {
+      throw this._mapError(err, signal);
+    }
+    const content = response.message?.content ?? '';
+    return {
+      model:
+        typeof response.model === 'string' && response.model !== ''
+          ? response.model
+          : request.model,
+      content,
+      finishReason: response.done_reason || 'stop',
+      usage: {
+        inputTokens:
+          response.prompt_eval_count ??
+          estimateTokens(request.messages.map((m) => m.content).join('')),
+        outputTokens: response.eval_count ?? estimateTokens(content),
+      },
+    };
+  }
+
+  private _mapError(err: unknown, signal: AbortSignal): unknown {
+    // An abort is the caller's deadline; the caller classifies it.
+    if (signal.aborted) return err;
+    if (err instanceof Error && err.name === 'ResponseError') {
+      const status = (err as Error & { status_code?: number }).status_code ?? 0;
+      return new ProviderError(
+        502,
+        `provider "${this.name}" returned HTTP ${status}: ${this._clean(err.message)}`,
+        String(status),
+        { cause: err },
+      );
+    }
+    if (err instanceof TypeError) {
+      // undici's "fetch failed"; the socket error (ECONNREFUSED …) is its cause.
+      const cause = (err as { cause?: unknown }).cause;
+      const detail = cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
+      return new ProviderError(
+        502,
+        `provider "${this.name}" unreachable at ${this.baseUrl}: ${this._clean(detail)}`,
+        'connection_error',
+        { cause: err },
+      );
+    }
+    if (err instanceof SyntaxError) {
+      return new ProviderError(
+        502,
+        `provider "${this.name}" returned a malformed response: ${this._clean(err.message)}`,
+        'invalid_response',
+        { cause: err },
+      );
+    }
+    return err;
+  }
+
+  private _clean(message: string): string {
+    const m = redact(message, [this._apiKey]);
+    return m.length > MAX_UPSTREAM_MESSAGE ? `${m.slice(0, MAX_UPSTREAM_MESSAGE)}…` : m;
+  }
+}

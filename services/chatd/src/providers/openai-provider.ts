@@ -1,0 +1,134 @@
+import {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  OpenAI,
+} from 'openai';
+import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import { ProviderError, redact } from '../errors.js';
+import type { ChatProvider, ChatRequest, ChatResult } from './chat-provider.js';
+import { estimateTokens } from './chat-provider.js';
+
+/** Options for {@link OpenAIProvider}; `apiKey` stays inside the client and out of errors. */
+export interface OpenAIProviderOptions {
+  name: string;
+  baseUrl: string;
+  apiKey?: string;
+  timeoutMs?: number;
+  /** Retries the client makes on 408/409/429/5xx and connection errors (client default 2). */
+  maxRetries?: number;
+}
+
+// Local servers (vLLM, LM Studio, Ollama /v1) ignore the key but the client insists on one.
+const PLACEHOLDER_KEY = 'no-key';
+const MAX_UPSTREAM_MESSAGE = 500;
+
+/**
+ * Any OpenAI-compatible chat-completions endpoint (OpenAI, OpenRouter, vLLM, LM Studio,
+ * Ollama's /v1, Kimi …) through the official `openai` client. Errors become {@link ProviderError}.
+ */
+export class OpenAIProvider implements ChatProvider {
+  readonly name: string;
+  readonly type = 'openai';
+  readonly baseUrl: string;
+  readonly timeoutMs: number | undefined;
+  private readonly _client: OpenAI;
+  private readonly _apiKey: string | undefined;
+
+  constructor(options: OpenAIProviderOptions) {
+    this.name = options.name;
+    this.baseUrl = options.baseUrl;
+    this.timeoutMs = options.timeoutMs;
+    this._apiKey = options.apiKey;
+    this._client = new OpenAI({
+      baseURL: options.baseUrl,
+      apiKey: options.apiKey ?? PLACEHOLDER_KEY,
+      ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+      ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+    });
+  }
+
+  async chat(request: ChatRequest, signal: AbortSignal): Promise<ChatResult> {
+    const body: ChatCompletionCreateParamsNonStreaming = {
+      model: request.model,
+      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+    };
+    if (request.temperature !== undefined) body.temperature = request.temperature;
+    if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens;
+
+    let completion;
+    try {
+      completion = await this._client.chat.completions.create(body, { signal });
+    } catch (err) {
+      throw this._mapError(err);
+    }
+
+    const choice = completion.choices?.[0];
+    if (choice === undefined) {
+      throw new ProviderError(
+        502,
+        `provider "${this.name}" returned no choices`,
+        'invalid_response',
+      );
+    }
+    const content = choice.message?.content ?? '';
+    const usage = completion.usage;
+    return {
+      model:
+        typeof completion.model === 'string' && completion.model !== ''
+          ? completion.model
+          : request.model,
+      content,
+      finishReason: choice.finish_reason ?? 'stop',
+      usage: {
+        inputTokens:
+          usage?.prompt_tokens ?? estimateTokens(request.messages.map((m) => m.content).join('')),
+        outputTokens: usage?.completion_tokens ?? estimateTokens(content),
+      },
+    };
+  }
+
+  private _mapError(err: unknown): unknown {
+    // Checked first: the subclasses below extend APIError without a status.
+    if (err instanceof APIUserAbortError) return err;
+    if (err instanceof APIConnectionTimeoutError) {
+      return new ProviderError(504, `provider "${this.name}" timed out`, 'timeout', { cause: err });
+    }
+    if (err instanceof APIConnectionError) {
+      return new ProviderError(
+        502,
+        `provider "${this.name}" unreachable at ${this.baseUrl}: ${this._clean(causeMessage(err))}`,
+        'connection_error',
+        { cause: err },
+      );
+    }
+    if (err instanceof APIError) {
+      const status = err.status ?? 0;
+      return new ProviderError(
+        502,
+        // The client prefixes its message with the status; ours already says it.
+        `provider "${this.name}" returned HTTP ${status}: ${this._clean(err.message.replace(/^\d{3} /, ''))}`,
+        String(status),
+        { cause: err },
+      );
+    }
+    return err;
+  }
+
+  private _clean(message: string): string {
+    const m = redact(message, [this._apiKey]);
+    return m.length > MAX_UPSTREAM_MESSAGE ? `${m.slice(0, MAX_UPSTREAM_MESSAGE)}…` : m;
+  }
+}
+
+function causeMessage(err: Error): string {
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause instanceof Error) {
+    const inner = (cause as { cause?: unknown }).cause;
+    // undici wraps the socket error (ECONNREFUSED …) one level deeper.
+    if (inner instanceof Error) return `${cause.message} (${inner.message})`;
+    return cause.message;
+  }
+  return err.message;
+}

@@ -1,0 +1,85 @@
+import type { ChatdConfig } from '../config.js';
+import type { ChatProvider } from './chat-provider.js';
+import { OllamaProvider } from './ollama-provider.js';
+import { OpenAIProvider } from './openai-provider.js';
+import { SimProvider } from './sim-provider.js';
+import type { SimRoster } from './sim-provider.js';
+
+/** What `GET /v1/providers` shows of a provider: never keys. */
+export interface ProviderInfo {
+  name: string;
+  type: string;
+  base_url?: string;
+}
+
+/** The providers chatd serves, by name, in configuration order. Immutable after construction. */
+export class ProviderRegistry {
+  private readonly _byName = new Map<string, ChatProvider>();
+
+  /** Throws on a duplicate name (config validation normally catches it first). */
+  constructor(providers: readonly ChatProvider[]) {
+    for (const p of providers) {
+      if (this._byName.has(p.name)) throw new Error(`duplicate provider name "${p.name}"`);
+      this._byName.set(p.name, p);
+    }
+  }
+
+  /** The provider called `name`, or undefined. */
+  get(name: string): ChatProvider | undefined {
+    return this._byName.get(name);
+  }
+
+  /** Provider names in order. */
+  names(): string[] {
+    return [...this._byName.keys()];
+  }
+
+  /** Public descriptions; base URLs lose any user:password part. */
+  list(): ProviderInfo[] {
+    return [...this._byName.values()].map((p) => {
+      const info: ProviderInfo = { name: p.name, type: p.type };
+      if (p.baseUrl !== undefined) info.base_url = stripCredentials(p.baseUrl);
+      return info;
+    });
+  }
+}
+
+/** Builds `sim` (always first) plus every `PROVIDERS` entry. Does no I/O. */
+export function createProviderRegistry(config: ChatdConfig, roster: SimRoster): ProviderRegistry {
+  const providers: ChatProvider[] = [
+    new SimProvider({
+      roster,
+      phantomRate: config.simPhantomRate,
+      latencyMs: config.simLatencyMs,
+    }),
+  ];
+  for (const p of config.providers) {
+    const common = {
+      name: p.name,
+      baseUrl: p.baseUrl,
+      ...(p.apiKey !== undefined ? { apiKey: p.apiKey } : {}),
+      ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
+    };
+    providers.push(
+      p.type === 'openai'
+        ? new OpenAIProvider({
+            ...common,
+            ...(p.maxRetries !== undefined ? { maxRetries: p.maxRetries } : {}),
+          })
+        : new OllamaProvider(common),
+    );
+  }
+  return new ProviderRegistry(providers);
+}
+
+function stripCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username === '' && u.password === '') return url;
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}

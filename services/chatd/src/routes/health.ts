@@ -1,0 +1,25 @@
+import type { RequestHandler } from 'express';
+import type { WorkerLookup } from '@lakehouse/roster';
+
+/** `GET /healthz`: the process is up. */
+export function healthRoute(): RequestHandler {
+  return (_req, res) => {
+    res.json({ status: 'ok' });
+  };
+}
+
+/** `GET /readyz`: 200 once the roster (which `sim` answers from) is loaded, else 503 with why. */
+export function readyRoute(
+  roster: Pick<WorkerLookup, 'ready' | 'error' | 'size' | 'source'>,
+): RequestHandler {
+  return (_req, res) => {
+    if (roster.ready) {
+      res.json({ status: 'ready', roster: { source: roster.source, size: roster.size } });
+    } else {
+      res.status(503).json({
+        status: 'not ready',
+        reason: `roster not loaded: ${roster.error ?? `no roster at ${roster.source}`}`,
+      });
+    }
+  };
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+function fails(env: Record<string, string>, variable: string, message: RegExp): void {
+  assert.throws(
+    () => loadConfig(env),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.equal(err.variable, variable);
+      assert.ok(err.message.startsWith(`${variable}: `), err.message);
+      assert.match(err.message, message);
+      return true;
+    },
+  );
+}
+
+void describe('loadConfig', () => {
+  void it('applies the documented defaults to an empty environment', () => {
+    assert.deepEqual(loadConfig({}), {
+      port: 4120,
+      host: '127.0.0.1',
+      rosterPath: 'data/roster.parquet',
+      bodyLimitBytes: 1_048_576,
+      providerTimeoutMs: 120_000,
+      providers: [],
+      simPhantomRate: 0.3,
+      simLatencyMs: 0,
+      logLevel: 'info',
+    });
+  });
+
+  void it('reads every variable; PORT 0 is allowed and empty strings mean unset', () => {
+    const c = loadConfig({
+      PORT: '0',
+      HOST: '0.0.0.0',
+      ROSTER_PATH: '/data/r.csv',
+      BODY_LIMIT_BYTES: '100',
+      PROVIDER_TIMEOUT_MS: '5000',
+      SIM_PHANTOM_RATE: '1',
+      SIM_LATENCY_MS: '25',
+      LOG_LEVEL: 'DEBUG',
+      PROVIDERS: '',
+    });
+    assert.equal(c.port, 0);
+    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.rosterPath, '/data/r.csv');
+    assert.equal(c.bodyLimitBytes, 100);
+    assert.equal(c.providerTimeoutMs, 5000);
+    assert.equal(c.simPhantomRate, 1);
+    assert.equal(c.simLatencyMs, 25);
+    assert.equal(c.logLevel, 'debug');
+    assert.deepEqual(c.providers, []);
+  });
+
+  void it('parses PROVIDERS and resolves api_key_env', () => {
+    const c = loadConfig({
+      OR_KEY: 'k-123',
+      PROVIDERS: JSON.stringify([
+        {
+          name: 'openrouter',
+          type: 'openai',
+          base_url: 'https://openrouter.ai/api/v1/',
+          api_key_env: 'OR_KEY',
+          timeout_ms: 60000,
+          max_retries: 1,
+        },
+        { name: 'ollama', type: 'ollama' },
+      ]),
+    });
+    assert.deepEqual(c.providers, [
+      {
+        name: 'openrouter',
+        type: 'openai',
+        baseUrl: 'https://openrouter.ai/api/v1',
+        apiKeyEnv: 'OR_KEY',
+        apiKey: 'k-123',
+        timeoutMs: 60000,
+        maxRetries: 1,
+      },
+      { name: 'ollama', type: 'ollama', baseUrl: 'http://127.0.0.1:11434' },
+    ]);
+  });
+
+  void it('names the variable of each bad scalar value', () => {
+    fails({ PORT: 'abc' }, 'PORT', /expected an integer, got "abc"/);
+    fails({ PORT: '70000' }, 'PORT', /between 0 and 65535/);
+    fails({ BODY_LIMIT_BYTES: '0' }, 'BODY_LIMIT_BYTES', /between 1 and/);
+    fails({ PROVIDER_TIMEOUT_MS: '-5' }, 'PROVIDER_TIMEOUT_MS', /expected an integer/);
+    fails({ SIM_PHANTOM_RATE: '1.5' }, 'SIM_PHANTOM_RATE', /between 0 and 1/);
+    fails({ SIM_PHANTOM_RATE: 'lots' }, 'SIM_PHANTOM_RATE', /expected a number/);
+    fails({ SIM_LATENCY_MS: '1.5' }, 'SIM_LATENCY_MS', /expected an integer/);
+    fails({ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /expected one of error, warn, info/);
+  });
+
+  void it('names PROVIDERS (and the entry field) for bad provider configuration', () => {
+    fails({ PROVIDERS: '[{' }, 'PROVIDERS', /not valid JSON/);
+    fails({ PROVIDERS: '{}' }, 'PROVIDERS', /expected a JSON array/);
+    fails({ PROVIDERS: '[1]' }, 'PROVIDERS[0]', /expected an object/);
+    fails(
+      { PROVIDERS: '[{"type":"openai","base_url":"http://x"}]' },
+      'PROVIDERS[0].name',
+      /required/,
+    );
+    fails(
+      { PROVIDERS: '[{"name":"a","type":"anthropic","base_url":"http://x"}]' },
+      'PROVIDERS[0].type',
+      /one of openai, ollama/,
+    );
+    fails(
+      { PROVIDERS: '[{"name":"a","type":"openai"}]' },
+      'PROVIDERS[0].base_url',
+      /http\(s\) URL/,
+    );
+    fails(
+      { PROVIDERS: '[{"name":"a","type":"openai","base_url":"ftp://x"}]' },
+      'PROVIDERS[0].base_url',
+      /http\(s\) URL/,
+    );
+    fails(
+      { PROVIDERS: '[{"name":"sim","type":"openai","base_url":"http://x"}]' },
+      'PROVIDERS[0].name',
+      /reserved/,
+    );
+    fails(
+      { PROVIDERS: '[{"name":"a","type":"ollama"},{"name":"a","type":"ollama"}]' },
+      'PROVIDERS[1].name',
+      /duplicate provider name "a"/,
+    );
+    fails(
+      { PROVIDERS: '[{"name":"a","type":"ollama","timeout_ms":0}]' },
+      'PROVIDERS[0].timeout_ms',
+      /positive integer/,
+    );
+    fails(
+      { PROVIDERS: '[{"name":"a","type":"ollama","apikey":"x"}]' },
+      'PROVIDERS[0].apikey',
+      /unknown field/,
+    );
+  });
+
+  void it('names the unset variable an api_key_env points at', () => {
+    fails(
+      {
+        PROVIDERS:
+          '[{"name":"openrouter","type":"openai","base_url":"https://openrouter.ai/api/v1","api_key_env":"OPENROUTER_API_KEY"}]',
+      },
+      'OPENROUTER_API_KEY',
+      /environment variable is not set \(named by PROVIDERS\[0\]\.api_key_env for provider "openrouter"\)/,
+    );
+  });
+});

@@ -1,0 +1,141 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WorkerLookup } from '@lakehouse/roster';
+import type { Worker } from '@lakehouse/roster';
+import winston from 'winston';
+import { createApp } from '../src/app.js';
+import type { ChatdDeps } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import type { ChatdConfig } from '../src/config.js';
+
+/** A roster with a well-staffed contract (Chicago/IL/forklift operator), inactive and blacklisting workers. */
+export function testWorkers(): Worker[] {
+  const workers: Worker[] = [];
+  const add = (
+    id: number,
+    name: string,
+    city: string,
+    state: string,
+    role: string,
+    availability: number,
+    bl: string[] = [],
+  ): void => {
+    workers.push({
+      workerId: String(id),
+      candidateId: `W-${id}`,
+      name,
+      role,
+      city,
+      state,
+      availability,
+      blacklistedClients: bl,
+    });
+  };
+  add(1, 'Ana Lopez', 'Chicago', 'IL', 'forklift operator', 5);
+  add(2, 'Ben Okafor', 'Chicago', 'IL', 'forklift operator', 0); // inactive
+  add(3, 'Cara Kim', 'Chicago', 'IL', 'forklift operator', 3, ['C-9']); // blacklisted C-9
+  add(4, 'Dev Patel', 'Chicago', 'IL', 'forklift operator', 2);
+  add(5, 'Eve Müller', 'Chicago', 'IL', 'forklift operator', 4);
+  add(6, 'Finn Lee', 'Houston', 'TX', 'welder', 5);
+  add(7, 'Gia Chen', 'Chicago', 'IL', 'welder', 5);
+  add(8, 'Hal Brown', 'Chicago', 'IL', 'forklift operator', 1);
+  add(9, 'Ivy Nguyen', 'Chicago', 'IL', 'forklift operator', 6);
+  return workers;
+}
+
+/** A ready in-memory roster of {@link testWorkers}. */
+export function testRoster(): WorkerLookup {
+  return WorkerLookup.fromWorkers(testWorkers(), 'test-roster');
+}
+
+/** A winston logger that writes nothing. */
+export function silentLogger(): winston.Logger {
+  return winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });
+}
+
+/** Config from `env` on top of an empty environment (never the real one). */
+export function testConfig(env: Record<string, string> = {}): ChatdConfig {
+  return loadConfig({ PORT: '0', ...env });
+}
+
+/** A running chatd on 127.0.0.1:0. */
+export interface RunningApp {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Starts `createApp(deps)` on an ephemeral port. */
+export async function startApp(partial: Partial<ChatdDeps> = {}): Promise<RunningApp> {
+  const app = createApp({
+    config: partial.config ?? testConfig(),
+    logger: partial.logger ?? silentLogger(),
+    roster: partial.roster ?? testRoster(),
+    ...(partial.providers !== undefined ? { providers: partial.providers } : {}),
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return wrap(server);
+}
+
+/** Wraps a listening server with its URL and a close that also drops idle keep-alive sockets. */
+export function wrap(server: Server): RunningApp {
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** POSTs JSON and returns status and parsed body. */
+export async function postJson(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as Record<string, unknown>,
+    headers: res.headers,
+  };
+}
+
+const HINTS: Record<string, string> = {
+  fill: '{"fills":[{"candidate_id":"W-…","name":"…"}]}',
+  email: '{"to":"…","subject":"…","body":"…"}',
+  playbook: '{"title":"…","steps":["…"]}',
+};
+
+/** `prompt_0` exactly as docs/architecture.md "Prompt protocol" defines it. */
+export function protocolPrompt(
+  kind: string,
+  context: Record<string, unknown>,
+  prompt = 'Staff the contract.',
+): string {
+  return `${prompt}\n\nArtifact kind: ${kind}\nContract: ${JSON.stringify(context)}\nRespond with exactly one JSON object: ${HINTS[kind] ?? '{}'}`;
+}
+
+/** The validator-rejection feedback appended on retry. */
+export function rejectedFeedback(messages: string[]): string {
+  return `\n\nYour previous response was rejected: ${messages.join('; ')}. Fix every problem and respond with the corrected JSON object only.`;
+}
+
+/** The no-JSON feedback appended on retry. */
+export const NO_JSON_FEEDBACK =
+  "\n\nYour response wasn't valid JSON. Respond with exactly one JSON object.";
+
+/** The JSON inside the first ```json fence, or undefined when there is none. */
+export function fencedJson(text: string): unknown {
+  const m = /```json\n([\s\S]*?)\n```/.exec(text);
+  return m?.[1] === undefined ? undefined : JSON.parse(m[1]);
+}

@@ -1,0 +1,152 @@
+import { parseFillContext } from './validators/fill.js';
+import { isArtifactKind, isPlainObject, ARTIFACT_KINDS } from './validators/types.js';
+import type { ArtifactKind } from './validators/types.js';
+
+/** A validated `POST /v1/iterate` request with defaults applied (SPEC §2). */
+export interface IterateRequest {
+  kind: ArtifactKind;
+  prompt: string;
+  system: string | undefined;
+  provider: string;
+  model: string;
+  context: Record<string, unknown>;
+  maxIterations: number;
+  temperature: number;
+  maxTokens: number;
+}
+
+/** A validated `POST /v1/validate` request. */
+export interface ValidateRequest {
+  kind: ArtifactKind;
+  artifact: unknown;
+  context: Record<string, unknown>;
+}
+
+/** Request defaults of SPEC §2. */
+export const ITERATE_DEFAULTS = {
+  maxIterations: 3,
+  temperature: 0.2,
+  maxTokens: 4096,
+} as const;
+
+/** Result of parsing a request body: the request, or an error naming the offending field. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; field: string; error: string };
+
+function fail<T>(field: string, error: string): Parsed<T> {
+  return { ok: false, field, error };
+}
+
+function parseKind(body: Record<string, unknown>): Parsed<ArtifactKind> {
+  const kind = body['kind'];
+  if (kind === undefined) return fail('kind', 'kind is required');
+  if (!isArtifactKind(kind)) {
+    return fail('kind', `kind must be one of ${ARTIFACT_KINDS.join(', ')}, got ${describe(kind)}`);
+  }
+  return { ok: true, value: kind };
+}
+
+function parseContext(
+  body: Record<string, unknown>,
+  kind: ArtifactKind,
+): Parsed<Record<string, unknown>> {
+  const context = body['context'];
+  if (context === undefined || context === null) return { ok: true, value: {} };
+  if (!isPlainObject(context)) return fail('context', 'context must be a JSON object');
+  if (kind === 'fill') {
+    const parsed = parseFillContext(context);
+    if (parsed.problem !== undefined) return fail(parsed.problem.field, parsed.problem.message);
+  }
+  return { ok: true, value: context };
+}
+
+// Short, safe rendering of a bad value for error messages (never echo big payloads).
+function describe(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : String(value);
+}
+
+/** Validates and defaults an iterate request body. Never throws. */
+export function parseIterateRequest(body: unknown): Parsed<IterateRequest> {
+  if (!isPlainObject(body)) return fail('body', 'request body must be a JSON object');
+  const kind = parseKind(body);
+  if (!kind.ok) return kind;
+
+  const prompt = body['prompt'];
+  if (typeof prompt !== 'string') return fail('prompt', 'prompt is required and must be a string');
+  const system = body['system'];
+  if (system !== undefined && system !== null && typeof system !== 'string') {
+    return fail('system', 'system must be a string');
+  }
+  const provider = body['provider'];
+  if (typeof provider !== 'string' || provider.trim() === '') {
+    return fail('provider', 'provider is required and must be a non-empty string');
+  }
+  const model = body['model'];
+  if (typeof model !== 'string' || model.trim() === '') {
+    return fail('model', 'model is required and must be a non-empty string');
+  }
+  const context = parseContext(body, kind.value);
+  if (!context.ok) return context;
+
+  const maxIterations = body['max_iterations'] ?? ITERATE_DEFAULTS.maxIterations;
+  if (
+    typeof maxIterations !== 'number' ||
+    !Number.isInteger(maxIterations) ||
+    maxIterations < 1 ||
+    maxIterations > 10
+  ) {
+    return fail(
+      'max_iterations',
+      `max_iterations must be an integer from 1 to 10, got ${describe(maxIterations)}`,
+    );
+  }
+  const temperature = body['temperature'] ?? ITERATE_DEFAULTS.temperature;
+  if (
+    typeof temperature !== 'number' ||
+    !Number.isFinite(temperature) ||
+    temperature < 0 ||
+    temperature > 2
+  ) {
+    return fail(
+      'temperature',
+      `temperature must be a number from 0 to 2, got ${describe(temperature)}`,
+    );
+  }
+  const maxTokens = body['max_tokens'] ?? ITERATE_DEFAULTS.maxTokens;
+  if (typeof maxTokens !== 'number' || !Number.isSafeInteger(maxTokens) || maxTokens < 1) {
+    return fail('max_tokens', `max_tokens must be a positive integer, got ${describe(maxTokens)}`);
+  }
+  return {
+    ok: true,
+    value: {
+      kind: kind.value,
+      prompt,
+      system: typeof system === 'string' ? system : undefined,
+      provider,
+      model,
+      context: context.value,
+      maxIterations,
+      temperature,
+      maxTokens,
+    },
+  };
+}
+
+/** Validates a validate request body `{kind, artifact, context?}`. Never throws. */
+export function parseValidateRequest(body: unknown): Parsed<ValidateRequest> {
+  if (!isPlainObject(body)) return fail('body', 'request body must be a JSON object');
+  const kind = parseKind(body);
+  if (!kind.ok) return kind;
+  if (!('artifact' in body) || body['artifact'] === undefined) {
+    return fail('artifact', 'artifact is required');
+  }
+  const context = parseContext(body, kind.value);
+  if (!context.ok) return context;
+  return {
+    ok: true,
+    value: { kind: kind.value, artifact: body['artifact'], context: context.value },
+  };
+}

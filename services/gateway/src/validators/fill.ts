@@ -1,0 +1,224 @@
+import { isActive } from '@lakehouse/roster';
+import type { Worker } from '@lakehouse/roster';
+import { isNonEmptyString, isPlainObject, makeReport } from './types.js';
+import type { RosterView, ValidationIssue, ValidationReport } from './types.js';
+
+/** The staffing contract a fill answers, read from the request's `context`. */
+export interface FillContract {
+  targetCount?: number;
+  city?: string;
+  state?: string;
+  role?: string;
+  clientId?: string;
+}
+
+/** A context field with the wrong type: the caller's error (HTTP 400), not the model's. */
+export interface ContextProblem {
+  field: string;
+  message: string;
+}
+
+const STRING_FIELDS = [
+  ['city', 'city'],
+  ['state', 'state'],
+  ['role', 'role'],
+  ['client_id', 'clientId'],
+] as const;
+
+/**
+ * Reads a fill contract from `context`. Returns the first ill-typed field as a problem
+ * (`target_count` must be a non-negative integer; `city`, `state`, `role`, `client_id` strings).
+ * Unknown keys are ignored. Never throws.
+ */
+export function parseFillContext(
+  context: Record<string, unknown>,
+):
+  | { contract: FillContract; problem?: undefined }
+  | { contract?: undefined; problem: ContextProblem } {
+  const contract: FillContract = {};
+  const target = context['target_count'];
+  if (target !== undefined && target !== null) {
+    if (typeof target !== 'number' || !Number.isSafeInteger(target) || target < 0) {
+      return {
+        problem: {
+          field: 'context.target_count',
+          message: 'context.target_count must be a non-negative integer',
+        },
+      };
+    }
+    contract.targetCount = target;
+  }
+  for (const [key, prop] of STRING_FIELDS) {
+    const value = context[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string') {
+      return { problem: { field: `context.${key}`, message: `context.${key} must be a string` } };
+    }
+    if (value.trim() !== '') contract[prop] = value;
+  }
+  return { contract };
+}
+
+// Roster values and contracts come from different hands; compare them trimmed and case-blind.
+function same(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+function sameName(a: string, b: string): boolean {
+  const norm = (s: string): string => s.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
+  return norm(a) === norm(b);
+}
+
+/**
+ * Validates a fill artifact `{fills:[{candidate_id, name}]}` against the roster and the contract
+ * in `context` (SPEC §2 FillValidator). Ill-typed context fields are ignored here (routes reject
+ * them with 400 first). A roster that is not ready fails every existence check. Never throws.
+ */
+export function validateFill(
+  artifact: unknown,
+  context: Record<string, unknown>,
+  roster: RosterView,
+): ValidationReport {
+  const errors: ValidationIssue[] = [];
+  const warnings: ValidationIssue[] = [];
+  const parsed = parseFillContext(context);
+  const contract = parsed.contract ?? {};
+
+  if (!isPlainObject(artifact)) {
+    errors.push({ category: 'schema', message: 'artifact must be a JSON object' });
+    return makeReport(errors, warnings, false);
+  }
+  const fills = artifact['fills'];
+  if (!Array.isArray(fills)) {
+    errors.push({ category: 'schema', message: 'fills must be an array', field: 'fills' });
+    return makeReport(errors, warnings, false);
+  }
+
+  if (contract.targetCount !== undefined) {
+    if (fills.length !== contract.targetCount) {
+      errors.push({
+        category: 'completeness',
+        message: `expected ${contract.targetCount} fills (context.target_count), got ${fills.length}`,
+        field: 'fills',
+      });
+    }
+  } else if (fills.length === 0) {
+    errors.push({ category: 'completeness', message: 'fills must not be empty', field: 'fills' });
+  }
+
+  let grounded = roster.ready;
+  const firstIndex = new Map<string, number>();
+  fills.forEach((fill: unknown, i) => {
+    const at = `fills[${i}]`;
+    if (!isPlainObject(fill)) {
+      errors.push({ category: 'schema', message: `${at} must be an object`, field: at });
+      grounded = false;
+      return;
+    }
+    const id = fill['candidate_id'];
+    const name = fill['name'];
+    const idField = `${at}.candidate_id`;
+    if (!isNonEmptyString(id)) {
+      errors.push({
+        category: 'schema',
+        message: `${idField} must be a non-empty string`,
+        field: idField,
+      });
+      grounded = false;
+      return;
+    }
+    if (name !== undefined && typeof name !== 'string') {
+      errors.push({
+        category: 'schema',
+        message: `${at}.name must be a string`,
+        field: `${at}.name`,
+      });
+    }
+
+    const seen = firstIndex.get(id);
+    if (seen !== undefined) {
+      errors.push({
+        category: 'consistency',
+        message: `candidate_id ${id} appears more than once (fills[${seen}] and ${at})`,
+        field: idField,
+      });
+      return;
+    }
+    firstIndex.set(id, i);
+
+    if (!roster.ready) {
+      errors.push({
+        category: 'consistency',
+        message: `candidate_id ${id} cannot be checked: the roster is not loaded${roster.error === undefined ? '' : ` (${roster.error})`}`,
+        field: idField,
+      });
+      grounded = false;
+      return;
+    }
+    const worker = roster.get(id);
+    if (worker === undefined) {
+      errors.push({
+        category: 'consistency',
+        message: `candidate_id ${id} not in roster`,
+        field: idField,
+      });
+      grounded = false;
+      return;
+    }
+    checkWorker(worker, id, idField, contract, errors);
+    if (typeof name === 'string' && !sameName(name, worker.name)) {
+      warnings.push({
+        category: 'consistency',
+        message: `${at}.name "${name}" differs from roster name "${worker.name}" for ${id}`,
+        field: `${at}.name`,
+      });
+    }
+  });
+
+  return makeReport(errors, warnings, grounded);
+}
+
+function checkWorker(
+  worker: Worker,
+  id: string,
+  field: string,
+  contract: FillContract,
+  errors: ValidationIssue[],
+): void {
+  if (!isActive(worker)) {
+    errors.push({
+      category: 'consistency',
+      message: `candidate_id ${id} is not active (availability ${worker.availability})`,
+      field,
+    });
+  }
+  if (contract.city !== undefined && !same(worker.city, contract.city)) {
+    errors.push({
+      category: 'consistency',
+      message: `candidate_id ${id} is in city ${worker.city}, contract requires ${contract.city}`,
+      field,
+    });
+  }
+  if (contract.state !== undefined && !same(worker.state, contract.state)) {
+    errors.push({
+      category: 'consistency',
+      message: `candidate_id ${id} is in state ${worker.state}, contract requires ${contract.state}`,
+      field,
+    });
+  }
+  if (contract.role !== undefined && !same(worker.role, contract.role)) {
+    errors.push({
+      category: 'consistency',
+      message: `candidate_id ${id} has role ${worker.role}, contract requires ${contract.role}`,
+      field,
+    });
+  }
+  const client = contract.clientId;
+  if (client !== undefined && worker.blacklistedClients.some((c) => same(c, client))) {
+    errors.push({
+      category: 'policy',
+      message: `candidate_id ${id} has blacklisted client ${client}`,
+      field,
+    });
+  }
+}

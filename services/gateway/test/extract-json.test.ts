@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { extractJsonObject, MAX_EXTRACT_CHARS } from '../src/extract-json.js';
+
+void describe('extractJsonObject', () => {
+  void it('reads a ```json fenced block', () => {
+    const text = 'Here you go:\n```json\n{"fills":[{"candidate_id":"W-1"}]}\n```\nDone.';
+    assert.deepEqual(extractJsonObject(text), { fills: [{ candidate_id: 'W-1' }] });
+  });
+
+  void it('prefers the json-tagged block over an earlier untagged one', () => {
+    const text = '```\n{"example":true}\n```\nanswer:\n```JSON\n{"answer":1}\n```';
+    assert.deepEqual(extractJsonObject(text), { answer: 1 });
+  });
+
+  void it('reads any fenced block when none is tagged json', () => {
+    assert.deepEqual(extractJsonObject('```\n{"a":1}\n```'), { a: 1 });
+    assert.deepEqual(extractJsonObject('```js\n{"a":2}\n```'), { a: 2 });
+  });
+
+  void it('finds an object with prose around it inside a fenced block', () => {
+    assert.deepEqual(extractJsonObject('```json\n// result\n{"a":3} trailing\n```'), { a: 3 });
+  });
+
+  void it('reads a bare object', () => {
+    assert.deepEqual(extractJsonObject('  {"to":"a@b.c","subject":"s","body":"b"}  '), {
+      to: 'a@b.c',
+      subject: 's',
+      body: 'b',
+    });
+  });
+
+  void it('finds an object embedded in prose', () => {
+    const text = 'Sure! The answer is {"title":"T","steps":["a","b"]} — hope that helps.';
+    assert.deepEqual(extractJsonObject(text), { title: 'T', steps: ['a', 'b'] });
+  });
+
+  void it('keeps braces and quotes inside strings intact', () => {
+    const text = 'x {"a":"}{ \\" }","b":{"c":"{"}} y';
+    assert.deepEqual(extractJsonObject(text), { a: '}{ " }', b: { c: '{' } });
+  });
+
+  void it('skips a brace pair that is not JSON and takes the next object', () => {
+    const text = 'In set notation {x | x > 1}; the result: {"ok":true}';
+    assert.deepEqual(extractJsonObject(text), { ok: true });
+  });
+
+  void it('returns the inner object when the outer braces do not parse', () => {
+    assert.deepEqual(extractJsonObject('{ note: {"a":1} }'), { a: 1 });
+  });
+
+  void it('ignores arrays and primitives', () => {
+    assert.equal(extractJsonObject('[1,2,3]'), undefined);
+    assert.equal(extractJsonObject('[{"a":1}]'), undefined);
+    assert.equal(extractJsonObject('```json\n[{"a":1}]\n```'), undefined);
+    assert.equal(extractJsonObject('42'), undefined);
+    assert.equal(extractJsonObject('"text"'), undefined);
+    assert.equal(extractJsonObject('null'), undefined);
+  });
+
+  void it('returns undefined for garbage, empty input and unbalanced braces', () => {
+    assert.equal(extractJsonObject(''), undefined);
+    assert.equal(extractJsonObject('I cannot help with that.'), undefined);
+    assert.equal(extractJsonObject('{"a":1'), undefined);
+    assert.equal(extractJsonObject('}{'), undefined);
+    assert.equal(extractJsonObject('```json\nnot json\n```'), undefined);
+    assert.equal(extractJsonObject(undefined as unknown as string), undefined);
+  });
+
+  void it('stays fast on huge adversarial input', () => {
+    const cases = [
+      '{'.repeat(2_000_000),
+      '{"a":'.repeat(300_000),
+      `${'{ x '.repeat(200_000)}{"late":1}`,
+      '```'.repeat(500_000),
+      'x'.repeat(5_000_000),
+    ];
+    for (const text of cases) {
+      const started = performance.now();
+      extractJsonObject(text);
+      const ms = performance.now() - started;
+      assert.ok(ms < 2000, `took ${ms} ms on input of ${text.length} chars`);
+    }
+  });
+
+  void it('finds an object near the start of a huge reply and ignores text past the cap', () => {
+    const text = `{"a":1}${' '.repeat(MAX_EXTRACT_CHARS * 2)}`;
+    assert.deepEqual(extractJsonObject(text), { a: 1 });
+    assert.equal(extractJsonObject(`${' '.repeat(MAX_EXTRACT_CHARS)}{"b":2}`), undefined);
+  });
+});

@@ -1,0 +1,211 @@
+// Runs with a real tracer and meter provider (own file: node --test isolates each file in a process).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { metrics, SpanStatusCode } from '@opentelemetry/api';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import type { DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import winston from 'winston';
+import { runIterateSession } from '../src/iterate.js';
+import type { IterateSessionDeps } from '../src/iterate.js';
+import { CONTRACT } from './fixtures.js';
+import { FakeSessionLog, post, startGateway, startStubChatd, userPrompt } from './helpers.js';
+import type { StubChatd, TestGateway } from './helpers.js';
+
+class TestReader extends MetricReader {
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const exporter = new InMemorySpanExporter();
+const tracerProvider = new NodeTracerProvider({
+  spanProcessors: [new SimpleSpanProcessor(exporter)],
+});
+tracerProvider.register();
+const reader = new TestReader();
+const meterProvider = new MeterProvider({ readers: [reader] });
+metrics.setGlobalMeterProvider(meterProvider);
+
+const PHANTOM = '{"fills":[{"candidate_id":"W-1"},{"candidate_id":"W-999"}]}';
+const GOOD = '{"fills":[{"candidate_id":"W-1"},{"candidate_id":"W-2"}]}';
+
+function attr(span: ReadableSpan | undefined, key: string): unknown {
+  return span?.attributes[key];
+}
+
+async function points(name: string): Promise<DataPoint<unknown>[]> {
+  const { resourceMetrics } = await reader.collect();
+  const found = resourceMetrics.scopeMetrics
+    .flatMap((s) => s.metrics)
+    .find((m) => m.descriptor.name === name);
+  return (found?.dataPoints ?? []) as DataPoint<unknown>[];
+}
+
+void describe('tracing and metrics of an iterate session', () => {
+  let chatd: StubChatd;
+  let gw: TestGateway;
+  before(async () => {
+    chatd = await startStubChatd((call) => {
+      if (call.model === 'down') return { status: 503, body: { error: 'overloaded' } };
+      return userPrompt(call).includes('not in roster') ? GOOD : PHANTOM;
+    });
+    gw = await startGateway({ CHATD_URL: chatd.url });
+  });
+  after(async () => {
+    await gw.close();
+    await chatd.close();
+    await tracerProvider.shutdown();
+    await meterProvider.shutdown();
+  });
+
+  void it('builds iterate → attempt spans with the Langfuse attributes and stamps span ids on the row', async () => {
+    exporter.reset();
+    const res = await post(`${gw.url}/v1/iterate`, {
+      kind: 'fill',
+      prompt: 'Staff it',
+      provider: 'stub',
+      model: 'phantom-once',
+      context: CONTRACT,
+    });
+    assert.equal(res.status, 200);
+    const traceId = res.traceHeader;
+    const spans = exporter.getFinishedSpans();
+    const root = spans.find((s) => s.name === 'iterate fill');
+    assert.ok(root, spans.map((s) => s.name).join(','));
+    assert.equal(root.spanContext().traceId, traceId);
+    assert.equal(res.body['trace_id'], traceId);
+    assert.equal(attr(root, 'lakehouse.session.root'), true);
+    assert.equal(attr(root, 'lakehouse.kind'), 'fill');
+    assert.equal(attr(root, 'lakehouse.model'), 'phantom-once');
+    assert.equal(attr(root, 'lakehouse.provider'), 'stub');
+    assert.equal(attr(root, 'lakehouse.max_iterations'), 3);
+    assert.equal(attr(root, 'lakehouse.iterations'), 2);
+    assert.equal(attr(root, 'lakehouse.final_verdict'), 'accepted');
+    assert.equal(attr(root, 'lakehouse.grounded_in_roster'), true);
+    assert.deepEqual(JSON.parse(String(attr(root, 'lakehouse.request'))).prompt, 'Staff it');
+    assert.deepEqual(JSON.parse(String(attr(root, 'lakehouse.artifact'))), JSON.parse(GOOD));
+
+    const attempts = spans.filter((s) => s.name.startsWith('attempt '));
+    assert.deepEqual(attempts.map((s) => s.name).sort(), ['attempt 0', 'attempt 1']);
+    const [a0, a1] = [0, 1].map((n) => attempts.find((s) => s.name === `attempt ${n}`));
+    for (const a of [a0, a1]) {
+      assert.equal(a?.parentSpanContext?.spanId, root.spanContext().spanId);
+      assert.equal(a?.spanContext().traceId, traceId);
+    }
+    assert.equal(attr(a0, 'lakehouse.attempt.iteration'), 0);
+    assert.equal(attr(a0, 'lakehouse.attempt.verdict'), 'validation_failed');
+    const input = JSON.parse(String(attr(a0, 'lakehouse.attempt.input')));
+    assert.deepEqual(Object.keys(input), ['iteration', 'model', 'provider', 'prompt']);
+    assert.ok(String(input.prompt).startsWith('Staff it\n\nArtifact kind: fill'));
+    assert.deepEqual(JSON.parse(String(attr(a0, 'lakehouse.attempt.output'))), {
+      verdict: 'validation_failed',
+      raw: PHANTOM,
+      error: 'candidate_id W-999 not in roster',
+    });
+    assert.deepEqual(JSON.parse(String(attr(a1, 'lakehouse.attempt.output'))), {
+      verdict: 'accepted',
+      raw: GOOD,
+      error: null,
+    });
+
+    const validates = spans.filter((s) => s.name === 'validate fill');
+    assert.equal(validates.length, 2);
+    const okValues = validates.map((s) => attr(s, 'lakehouse.validate.ok')).sort();
+    assert.deepEqual(okValues, [false, true]);
+    assert.equal(attr(validates[0], 'lakehouse.validate.kind'), 'fill');
+    assert.equal(
+      typeof JSON.parse(String(attr(validates[0], 'lakehouse.validate.report'))).ok,
+      'boolean',
+    );
+
+    const record = gw.sessionLog.records.at(-1);
+    assert.equal(record?.sessionId, traceId);
+    assert.deepEqual(
+      record?.attempts.map((a) => a.spanId),
+      [a0?.spanContext().spanId, a1?.spanContext().spanId],
+    );
+  });
+
+  void it('marks the attempt ERROR on infra_error and leaves grounded_in_roster unset', async () => {
+    exporter.reset();
+    const res = await post(`${gw.url}/v1/iterate`, {
+      kind: 'fill',
+      prompt: 'p',
+      provider: 'stub',
+      model: 'down',
+    });
+    assert.equal(res.status, 502);
+    const spans = exporter.getFinishedSpans();
+    const root = spans.find((s) => s.name === 'iterate fill');
+    const attempt = spans.find((s) => s.name === 'attempt 0');
+    assert.equal(attempt?.status.code, SpanStatusCode.ERROR);
+    assert.equal(attr(attempt, 'lakehouse.attempt.verdict'), 'infra_error');
+    assert.equal(attr(root, 'lakehouse.final_verdict'), 'infra_error');
+    assert.equal(attr(root, 'lakehouse.grounded_in_roster'), undefined);
+    assert.equal(attr(root, 'lakehouse.artifact'), undefined);
+    assert.equal(gw.sessionLog.records.at(-1)?.attempts[0]?.spanId, attempt?.spanContext().spanId);
+  });
+
+  void it('records sessions, attempts and validation failures as metrics', async () => {
+    const sessions = await points('lakehouse.iterate.sessions');
+    const byVerdict = Object.fromEntries(
+      sessions.map((p) => [`${p.attributes['final_verdict']}/${p.attributes['kind']}`, p.value]),
+    );
+    assert.deepEqual(byVerdict, { 'accepted/fill': 1, 'infra_error/fill': 1 });
+    const attempts = await points('lakehouse.iterate.attempts');
+    assert.equal((attempts[0]?.value as Histogram).count, 2);
+    assert.equal((attempts[0]?.value as Histogram).sum, 3);
+    const failures = await points('lakehouse.validation.failures');
+    assert.deepEqual(
+      failures.map((p) => [p.attributes['category'], p.attributes['kind'], p.value]),
+      [['consistency', 'fill', 1]],
+    );
+  });
+});
+
+void describe('runIterateSession', () => {
+  void it('logs exactly one infra_error session when something unexpected throws mid-session', async () => {
+    const sessionLog = new FakeSessionLog();
+    const counter = { add() {} };
+    const deps = {
+      get chatdUrl(): string {
+        throw new Error('boom');
+      },
+      selfUrl: 'http://127.0.0.1:1',
+      chatTimeoutMs: 100,
+      validateTimeoutMs: 100,
+      logger: winston.createLogger({ silent: true }),
+      sessionLog,
+      instruments: { sessions: counter, attempts: { record() {} }, validationFailures: counter },
+      contentCapture: false,
+    } as unknown as IterateSessionDeps;
+    const request = {
+      kind: 'email' as const,
+      prompt: 'original prompt',
+      system: undefined,
+      provider: 'stub',
+      model: 'm',
+      context: {},
+      maxIterations: 3,
+      temperature: 0.2,
+      maxTokens: 10,
+    };
+    await assert.rejects(runIterateSession(request, 'ab'.repeat(16), deps), /boom/);
+    assert.equal(sessionLog.records.length, 1);
+    const record = sessionLog.records[0];
+    assert.equal(record?.sessionId, 'ab'.repeat(16));
+    assert.equal(record?.finalVerdict, 'infra_error');
+    assert.equal(record?.prompt, 'original prompt');
+    assert.equal(record?.iterations, 1);
+    assert.deepEqual(record?.attempts, [
+      { iteration: 0, verdictKind: 'infra_error', error: 'internal error' },
+    ]);
+    assert.equal(record?.groundedInRoster, null);
+  });
+});

@@ -1,0 +1,58 @@
+// Rebuilds Langfuse trees from received spans with Langfuse's server rules, independently of the
+// processor under test: a root has no parent or carries langfuse.internal.as_root; nesting follows
+// parent span ids; type and level come from the langfuse.* attributes.
+import type { ReceivedSpan } from './otlp-receiver.js';
+
+export interface ObservationNode {
+  readonly span: ReceivedSpan;
+  readonly type: string;
+  readonly level: string;
+  readonly children: ObservationNode[];
+}
+
+export interface LangfuseTrace {
+  readonly traceId: string;
+  readonly roots: ObservationNode[];
+  /** Observations whose parent id is set, not a marked root, and not among the exported spans. */
+  readonly dangling: ReceivedSpan[];
+  readonly all: ObservationNode[];
+}
+
+export function isRoot(span: ReceivedSpan): boolean {
+  return !span.parentSpanId || span.attributes['langfuse.internal.as_root'] === true;
+}
+
+export function buildTraces(spans: readonly ReceivedSpan[]): Map<string, LangfuseTrace> {
+  const byTrace = new Map<string, ReceivedSpan[]>();
+  for (const span of spans) {
+    const list = byTrace.get(span.traceId) ?? [];
+    list.push(span);
+    byTrace.set(span.traceId, list);
+  }
+  const traces = new Map<string, LangfuseTrace>();
+  for (const [traceId, list] of byTrace) {
+    const nodes = new Map<string, ObservationNode>();
+    for (const span of list) {
+      nodes.set(span.spanId, {
+        span,
+        type: String(span.attributes['langfuse.observation.type'] ?? 'span'),
+        level: String(span.attributes['langfuse.observation.level'] ?? 'DEFAULT'),
+        children: [],
+      });
+    }
+    const roots: ObservationNode[] = [];
+    const dangling: ReceivedSpan[] = [];
+    for (const node of nodes.values()) {
+      if (isRoot(node.span)) {
+        roots.push(node);
+        continue;
+      }
+      const parent = nodes.get(node.span.parentSpanId ?? '');
+      if (parent) parent.children.push(node);
+      else dangling.push(node.span);
+    }
+    for (const node of nodes.values()) node.children.sort((a, b) => Number(a.span.startNanos - b.span.startNanos));
+    traces.set(traceId, { traceId, roots, dangling, all: [...nodes.values()] });
+  }
+  return traces;
+}
