@@ -10,7 +10,8 @@ const READY_TIMEOUT_MS = 30_000;
 export function serviceStartArgv(root, name) {
   const pkg = JSON.parse(readFileSync(path.join(root, 'services', name, 'package.json'), 'utf8'));
   const script = pkg.scripts?.start;
-  if (typeof script !== 'string') throw new Error(`services/${name}/package.json has no "start" script`);
+  if (typeof script !== 'string')
+    throw new Error(`services/${name}/package.json has no "start" script`);
   return script.trim().split(/\s+/);
 }
 
@@ -29,15 +30,21 @@ export function startService(name, { root, env = {}, quiet = false, onExit } = {
   });
   const lines = [];
   let exited = false;
-  const exitPromise = new Promise((resolve) => child.once('exit', (code) => {
-    exited = true;
-    resolve(code);
-  }));
+  const exitPromise = new Promise((resolve) =>
+    child.once('exit', (code) => {
+      exited = true;
+      resolve(code);
+    }),
+  );
 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${name} did not report "listening" within ${READY_TIMEOUT_MS} ms:\n${lines.slice(-20).join('\n')}`));
+      reject(
+        new Error(
+          `${name} did not report "listening" within ${READY_TIMEOUT_MS} ms:\n${lines.slice(-20).join('\n')}`,
+        ),
+      );
     }, READY_TIMEOUT_MS);
     timer.unref();
 
@@ -82,7 +89,11 @@ export function startService(name, { root, env = {}, quiet = false, onExit } = {
     void exitPromise.then((code) => {
       if (!handle.url) {
         clearTimeout(timer);
-        reject(new Error(`${name} exited with code ${code} before listening:\n${lines.slice(-20).join('\n')}`));
+        reject(
+          new Error(
+            `${name} exited with code ${code} before listening:\n${lines.slice(-20).join('\n')}`,
+          ),
+        );
       } else {
         onExit?.(code);
       }

@@ -17,13 +17,23 @@ const { WorkerLookup, generateRoster } = await import(
 );
 if (!existsSync(rosterPath)) {
   console.log(`start: no roster at ${rosterPath}; generating a ${DEFAULT_ROSTER_ROWS}-row sample`);
-  await generateRoster({ rows: DEFAULT_ROSTER_ROWS, out: rosterPath, onProgress: (m) => console.log(`start: ${m}`) });
+  await generateRoster({
+    rows: DEFAULT_ROSTER_ROWS,
+    out: rosterPath,
+    onProgress: (m) => console.log(`start: ${m}`),
+  });
 }
 
-const langfuseConfigured = Boolean(process.env.LANGFUSE_PUBLIC_KEY && process.env.LANGFUSE_SECRET_KEY);
+const langfuseConfigured = Boolean(
+  process.env.LANGFUSE_PUBLIC_KEY && process.env.LANGFUSE_SECRET_KEY,
+);
 const shared = {
   ROSTER_PATH: rosterPath,
-  ...(langfuseConfigured ? {} : { LANGFUSE_TRACE_FILE: process.env.LANGFUSE_TRACE_FILE ?? path.join(dataDir, 'traces.jsonl') }),
+  ...(langfuseConfigured
+    ? {}
+    : {
+        LANGFUSE_TRACE_FILE: process.env.LANGFUSE_TRACE_FILE ?? path.join(dataDir, 'traces.jsonl'),
+      }),
 };
 const chatdPort = process.env.CHATD_PORT ?? '4120';
 const gatewayPort = process.env.GATEWAY_PORT ?? '4110';

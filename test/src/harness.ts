@@ -1,5 +1,6 @@
 // Cross-service test harness: starts the real services with their production start command.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -53,7 +54,10 @@ export function baseEnv(extra: Record<string, string> = {}): Record<string, stri
 }
 
 /** Starts one service quietly with the given env on top of baseEnv(). */
-export function startService(name: 'gateway' | 'chatd', env: Record<string, string>): Promise<ServiceHandle> {
+export function startService(
+  name: 'gateway' | 'chatd',
+  env: Record<string, string>,
+): Promise<ServiceHandle> {
   return serviceProcess.startService(name, { root: REPO_ROOT, env: baseEnv(env), quiet: true });
 }
 
@@ -83,12 +87,20 @@ export function sharedRoster(): Promise<string> {
 
 /** chatd + gateway wired together, with a session log in a fresh temp dir. */
 export async function startStack(
-  options: { chatdEnv?: Record<string, string>; gatewayEnv?: Record<string, string>; env?: Record<string, string> } = {},
+  options: {
+    chatdEnv?: Record<string, string>;
+    gatewayEnv?: Record<string, string>;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<Stack> {
   const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-e2e-'));
   const rosterPath = await sharedRoster();
   const sessionLogPath = path.join(dir, 'sessions.jsonl');
-  const chatd = await startService('chatd', { ROSTER_PATH: rosterPath, ...options.env, ...options.chatdEnv });
+  const chatd = await startService('chatd', {
+    ROSTER_PATH: rosterPath,
+    ...options.env,
+    ...options.chatdEnv,
+  });
   const gateway = await startService('gateway', {
     ROSTER_PATH: rosterPath,
     CHATD_URL: chatd.url,
@@ -135,12 +147,40 @@ export async function postJson(
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Parses a JSONL file into objects; a missing file reads as no rows. */
+export function readJsonLines<T = Record<string, unknown>>(file: string): T[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as T);
+}
+
+/** A loopback port that was free a moment ago (nothing listens on it when this resolves). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

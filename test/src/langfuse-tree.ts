@@ -51,7 +51,8 @@ export function buildTraces(spans: readonly ReceivedSpan[]): Map<string, Langfus
       if (parent) parent.children.push(node);
       else dangling.push(node.span);
     }
-    for (const node of nodes.values()) node.children.sort((a, b) => Number(a.span.startNanos - b.span.startNanos));
+    for (const node of nodes.values())
+      node.children.sort((a, b) => Number(a.span.startNanos - b.span.startNanos));
     traces.set(traceId, { traceId, roots, dangling, all: [...nodes.values()] });
   }
   return traces;

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { WorkerLookup } from '@lakehouse/roster';
-import { eventually, postJson, sharedRoster, startStack, type Stack } from './harness.js';
+import {
+  eventually,
+  postJson,
+  sharedRoster,
+  startService,
+  startStack,
+  type Stack,
+  readJsonLines,
+} from './harness.js';
 import { buildTraces } from './langfuse-tree.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedRequest } from './otlp-receiver.js';
 
@@ -14,22 +21,38 @@ function checkLangfuseRequest(request: ReceivedRequest): string | undefined {
   if (request.path !== OTLP_PATH) return `unexpected path ${request.path}`;
   const expected = `Basic ${Buffer.from(`${PUBLIC_KEY}:${SECRET_KEY}`).toString('base64')}`;
   if (request.headers.authorization !== expected) return 'bad Basic auth';
-  if (request.headers['x-langfuse-ingestion-version'] !== '4') return 'missing x-langfuse-ingestion-version: 4';
+  if (request.headers['x-langfuse-ingestion-version'] !== '4')
+    return 'missing x-langfuse-ingestion-version: 4';
   return undefined;
 }
 
-function langfuseEnv(receiver: OtlpReceiver, extra: Record<string, string> = {}): Record<string, string> {
-  return { LANGFUSE_PUBLIC_KEY: PUBLIC_KEY, LANGFUSE_SECRET_KEY: SECRET_KEY, LANGFUSE_BASE_URL: receiver.url, ...extra };
+function langfuseEnv(
+  receiver: OtlpReceiver,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    LANGFUSE_PUBLIC_KEY: PUBLIC_KEY,
+    LANGFUSE_SECRET_KEY: SECRET_KEY,
+    LANGFUSE_BASE_URL: receiver.url,
+    ...extra,
+  };
 }
 
-async function fillRequest(model: string, prompt = 'Staff the shift.', extra: Record<string, unknown> = {}) {
+async function fillRequest(
+  model: string,
+  prompt = 'Staff the shift.',
+  extra: Record<string, unknown> = {},
+) {
   const roster = await WorkerLookup.load(await sharedRoster());
   const contract = roster.sampleContract(9);
-  return { kind: 'fill', prompt, provider: 'sim', model, context: { target_count: 2, ...contract }, ...extra };
-}
-
-function readRows(file: string): Array<Record<string, unknown>> {
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return {
+    kind: 'fill',
+    prompt,
+    provider: 'sim',
+    model,
+    context: { target_count: 2, ...contract },
+    ...extra,
+  };
 }
 
 describe('Langfuse: one tree per iterate session (local stand-in for the OTLP endpoint)', () => {
@@ -47,14 +70,16 @@ describe('Langfuse: one tree per iterate session (local stand-in for the OTLP en
       traceIds[model] = String(res.body.trace_id);
     }
     const direct = await postJson(`${stack.chatd.url}/v1/chat`, {
-      provider: 'sim', model: chatOnlyModel, messages: [{ role: 'user', content: 'hello' }],
+      provider: 'sim',
+      model: chatOnlyModel,
+      messages: [{ role: 'user', content: 'hello' }],
     });
     assert.equal(direct.status, 200);
     // SIGTERM flushes both processors: what arrives now is what Langfuse would hold.
     const sessionLogPath = stack.sessionLogPath;
     await stack.gateway.stop();
     await stack.chatd.stop();
-    rows = readRows(sessionLogPath);
+    rows = readJsonLines(sessionLogPath);
   });
   after(async () => {
     await stack?.stop();
@@ -69,7 +94,11 @@ describe('Langfuse: one tree per iterate session (local stand-in for the OTLP en
   it('shows a retried session as ONE tree: attempt 0 WARNING, attempt 1 DEFAULT, each with a generation and a guardrail', () => {
     const trace = buildTraces(receiver.spans).get(traceIds['phantom-once']!);
     assert.ok(trace, 'the session trace arrived');
-    assert.deepEqual(trace.dangling.map((s) => s.name), [], 'no dangling parent ids');
+    assert.deepEqual(
+      trace.dangling.map((s) => s.name),
+      [],
+      'no dangling parent ids',
+    );
     assert.equal(trace.roots.length, 1, 'exactly one root');
     const root = trace.roots[0]!;
     assert.equal(root.span.name, 'iterate fill');
@@ -77,23 +106,41 @@ describe('Langfuse: one tree per iterate session (local stand-in for the OTLP en
     assert.match(String(root.span.attributes['langfuse.trace.input']), /Staff the shift/);
     assert.match(String(root.span.attributes['langfuse.trace.output']), /accepted/);
     const attempts = root.children.filter((c) => c.span.name.startsWith('attempt '));
-    assert.deepEqual(attempts.map((a) => [a.span.name, a.level]), [['attempt 0', 'WARNING'], ['attempt 1', 'DEFAULT']]);
+    assert.deepEqual(
+      attempts.map((a) => [a.span.name, a.level]),
+      [
+        ['attempt 0', 'WARNING'],
+        ['attempt 1', 'DEFAULT'],
+      ],
+    );
     for (const attempt of attempts) {
       const types = attempt.children.map((c) => `${c.type}:${c.span.name}`).sort();
       assert.deepEqual(types, ['generation:chat phantom-once', 'guardrail:validate fill']);
       const generation = attempt.children.find((c) => c.type === 'generation')!;
       assert.equal(generation.span.attributes['langfuse.observation.model.name'], 'phantom-once');
-      const usage = JSON.parse(String(generation.span.attributes['langfuse.observation.usage_details'])) as Record<string, number>;
+      const usage = JSON.parse(
+        String(generation.span.attributes['langfuse.observation.usage_details']),
+      ) as Record<string, number>;
       assert.ok(usage.input! > 0 && usage.output! > 0, JSON.stringify(usage));
-      assert.match(String(generation.span.attributes['langfuse.observation.input']), /Staff the shift/);
+      assert.match(
+        String(generation.span.attributes['langfuse.observation.input']),
+        /Staff the shift/,
+      );
       assert.match(String(generation.span.attributes['langfuse.observation.output']), /fills/);
       for (const child of attempt.children) {
-        assert.equal(child.span.attributes['langfuse.trace.name'], undefined, 'hops never set trace-level attributes');
+        assert.equal(
+          child.span.attributes['langfuse.trace.name'],
+          undefined,
+          'hops never set trace-level attributes',
+        );
       }
     }
     const guardrail0 = attempts[0]!.children.find((c) => c.type === 'guardrail')!;
     assert.equal(guardrail0.level, 'WARNING');
-    assert.match(String(guardrail0.span.attributes['langfuse.observation.output']), /not in roster/);
+    assert.match(
+      String(guardrail0.span.attributes['langfuse.observation.output']),
+      /not in roster/,
+    );
   });
 
   it('has N+1 hops per session no matter how many retries: max_iter_exhausted with 3 attempts', () => {
@@ -102,7 +149,10 @@ describe('Langfuse: one tree per iterate session (local stand-in for the OTLP en
     assert.equal(trace.roots.length, 1);
     assert.deepEqual(trace.dangling, []);
     const attempts = trace.roots[0]!.children;
-    assert.deepEqual(attempts.map((a) => a.level), ['WARNING', 'WARNING', 'WARNING']);
+    assert.deepEqual(
+      attempts.map((a) => a.level),
+      ['WARNING', 'WARNING', 'WARNING'],
+    );
     assert.equal(attempts.flatMap((a) => a.children).length, 6);
   });
 
@@ -112,7 +162,10 @@ describe('Langfuse: one tree per iterate session (local stand-in for the OTLP en
       const attemptIds = trace.roots[0]!.children.map((a) => a.span.spanId);
       const row = rows.find((r) => r.session_id === traceIds[model]);
       assert.ok(row, `row for ${model}`);
-      assert.deepEqual((row.attempts as Array<{ span_id: string }>).map((a) => a.span_id), attemptIds);
+      assert.deepEqual(
+        (row.attempts as Array<{ span_id: string }>).map((a) => a.span_id),
+        attemptIds,
+      );
     }
   });
 
@@ -130,27 +183,62 @@ describe('Langfuse: one tree per iterate session (local stand-in for the OTLP en
 });
 
 describe('Langfuse: masking and content capture', () => {
-  it('never exports a secret found in a prompt, and exports no prompt text with capture off', async () => {
+  it('never exports a secret found in a prompt (Langfuse and raw OTLP), and no prompt text with capture off', async () => {
     const secret = 'sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
     const marker = 'UNIQUE-PROMPT-MARKER-7731';
     for (const capture of ['true', 'false']) {
       const receiver = await startOtlpReceiver({ check: checkLangfuseRequest });
-      const stack = await startStack({ env: langfuseEnv(receiver, { CONTENT_CAPTURE: capture }) });
+      const rawOtlp = await startOtlpReceiver();
+      const stack = await startStack({
+        env: langfuseEnv(receiver, {
+          CONTENT_CAPTURE: capture,
+          OTEL_EXPORTER_OTLP_ENDPOINT: rawOtlp.url,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_METRICS_EXPORTER: 'none',
+          OTEL_LOGS_EXPORTER: 'none',
+        }),
+      });
       try {
-        const res = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean', `${marker} use key ${secret} please`));
+        const res = await postJson(
+          `${stack.gateway.url}/v1/iterate`,
+          await fillRequest('clean', `${marker} use key ${secret} please`),
+        );
         assert.equal(res.status, 200);
         await stack.gateway.stop();
         await stack.chatd.stop();
-        const everything = receiver.requests.map((r) => r.body).join('\n');
-        assert.ok(receiver.spans.length > 0, 'spans were exported');
-        assert.ok(!everything.includes(secret), `capture=${capture}: the secret never leaves the process`);
-        if (capture === 'true') assert.ok(everything.includes(marker), 'prompt text is exported with capture on');
-        else assert.ok(!everything.includes(marker), 'no prompt text with capture off');
+        for (const [name, sink] of [
+          ['Langfuse', receiver],
+          ['raw OTLP', rawOtlp],
+        ] as const) {
+          const everything = sink.requests.map((r) => r.body).join('\n');
+          assert.ok(sink.spans.length > 0, `${name}: spans were exported`);
+          assert.ok(
+            !everything.includes(secret),
+            `${name}, capture=${capture}: the secret never leaves the process`,
+          );
+          if (capture === 'true')
+            assert.ok(
+              everything.includes(marker),
+              `${name}: prompt text is exported with capture on`,
+            );
+          else assert.ok(!everything.includes(marker), `${name}: no prompt text with capture off`);
+        }
       } finally {
         await stack.stop();
         await receiver.close();
+        await rawOtlp.close();
       }
     }
+  });
+
+  it('refuses to start with half-configured Langfuse keys, naming the missing variable', async () => {
+    await assert.rejects(
+      startService('gateway', {
+        ROSTER_PATH: await sharedRoster(),
+        LANGFUSE_PUBLIC_KEY: PUBLIC_KEY,
+      }),
+      /exited with code 2[\s\S]*LANGFUSE_SECRET_KEY/,
+    );
   });
 });
 
@@ -163,15 +251,24 @@ describe('Langfuse endpoint failures never hurt requests', () => {
       try {
         const started = Date.now();
         for (let i = 0; i < 5; i++) {
-          const res = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('phantom-once'));
+          const res = await postJson(
+            `${stack.gateway.url}/v1/iterate`,
+            await fillRequest('phantom-once'),
+          );
           assert.equal(res.status, 200);
         }
         assert.ok(Date.now() - started < 5_000, 'five sessions stay fast');
-        const dropped = await eventually(async () => {
-          const text = await (await fetch(`${stack.gateway.url}/metrics`)).text();
-          const line = text.split('\n').find((l) => /^lakehouse_langfuse_spans_dropped\w*\{/.test(l) && !l.endsWith(' 0'));
-          return line;
-        }, 15_000, 'a non-zero lakehouse_langfuse_spans_dropped counter');
+        const dropped = await eventually(
+          async () => {
+            const text = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+            const line = text
+              .split('\n')
+              .find((l) => /^lakehouse_langfuse_spans_dropped\w*\{/.test(l) && !l.endsWith(' 0'));
+            return line;
+          },
+          15_000,
+          'a non-zero lakehouse_langfuse_spans_dropped counter',
+        );
         assert.ok(dropped);
         const stopStarted = Date.now();
         await stack.gateway.stop();
@@ -188,7 +285,13 @@ describe('Langfuse endpoint failures never hurt requests', () => {
     const receiver = await startOtlpReceiver();
     const url = receiver.url;
     await receiver.close();
-    const stack = await startStack({ env: { LANGFUSE_PUBLIC_KEY: PUBLIC_KEY, LANGFUSE_SECRET_KEY: SECRET_KEY, LANGFUSE_BASE_URL: url } });
+    const stack = await startStack({
+      env: {
+        LANGFUSE_PUBLIC_KEY: PUBLIC_KEY,
+        LANGFUSE_SECRET_KEY: SECRET_KEY,
+        LANGFUSE_BASE_URL: url,
+      },
+    });
     try {
       const res = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean'));
       assert.equal(res.status, 200);

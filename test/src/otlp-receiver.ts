@@ -67,9 +67,15 @@ export function attributeMap(list: OtlpKeyValue[] | undefined): Record<string, u
 export function decodeTraceExport(payload: unknown): ReceivedSpan[] {
   const spans: ReceivedSpan[] = [];
   const resourceSpans = (payload as { resourceSpans?: unknown[] }).resourceSpans ?? [];
-  for (const rs of resourceSpans as Array<{ resource?: { attributes?: OtlpKeyValue[] }; scopeSpans?: unknown[] }>) {
+  for (const rs of resourceSpans as Array<{
+    resource?: { attributes?: OtlpKeyValue[] };
+    scopeSpans?: unknown[];
+  }>) {
     const service = String(attributeMap(rs.resource?.attributes)['service.name'] ?? '');
-    for (const ss of (rs.scopeSpans ?? []) as Array<{ scope?: { name?: string }; spans?: unknown[] }>) {
+    for (const ss of (rs.scopeSpans ?? []) as Array<{
+      scope?: { name?: string };
+      spans?: unknown[];
+    }>) {
       for (const s of (ss.spans ?? []) as Array<Record<string, unknown>>) {
         const parent = s.parentSpanId as string | undefined;
         spans.push({
@@ -92,7 +98,9 @@ export function decodeTraceExport(payload: unknown): ReceivedSpan[] {
 }
 
 /** Starts a receiver on 127.0.0.1:0; JSON trace exports are decoded into `spans`. */
-export async function startOtlpReceiver(options: { check?: (request: ReceivedRequest) => string | undefined } = {}): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(
+  options: { check?: (request: ReceivedRequest) => string | undefined } = {},
+): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const requests: ReceivedRequest[] = [];
   let mode: number | 'hang' = 200;
@@ -111,14 +119,19 @@ export async function startOtlpReceiver(options: { check?: (request: ReceivedReq
       }
       const problem = options.check?.(request);
       if (problem) {
-        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: problem }));
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: problem }));
         return;
       }
       if (mode !== 200) {
         res.writeHead(mode, { 'content-type': 'application/json' }).end('{"error":"injected"}');
         return;
       }
-      if (request.path.endsWith('/v1/traces') && String(req.headers['content-type']).includes('json')) {
+      if (
+        request.path.endsWith('/v1/traces') &&
+        String(req.headers['content-type']).includes('json')
+      ) {
         spans.push(...decodeTraceExport(JSON.parse(request.body)));
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');

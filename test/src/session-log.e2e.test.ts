@@ -1,36 +1,32 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { WorkerLookup } from '@lakehouse/roster';
-import { eventually, postJson, sharedRoster, startStack, type Stack } from './harness.js';
+import {
+  eventually,
+  postJson,
+  sharedRoster,
+  startStack,
+  type Stack,
+  readJsonLines,
+  freePort,
+} from './harness.js';
 
 type Row = Record<string, unknown> & { attempts: Array<Record<string, unknown>> };
 
 async function fillRequest(model: string, extra: Record<string, unknown> = {}) {
   const roster = await WorkerLookup.load(await sharedRoster());
-  return { kind: 'fill', prompt: 'Staff the shift.', provider: 'sim', model, context: { target_count: 2, ...roster.sampleContract(4) }, ...extra };
-}
-
-function readRows(file: string): Row[] {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Row);
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  return {
+    kind: 'fill',
+    prompt: 'Staff the shift.',
+    provider: 'sim',
+    model,
+    context: { target_count: 2, ...roster.sampleContract(4) },
+    ...extra,
+  };
 }
 
 describe('session log: one row per /v1/iterate call on every path', () => {
@@ -45,7 +41,15 @@ describe('session log: one row per /v1/iterate call on every path', () => {
       ['max_iter_exhausted', await fillRequest('phantom-always', { max_iterations: 2 })],
       ['no_json then accepted', await fillRequest('prose-once')],
       ['unknown provider', { ...(await fillRequest('clean')), provider: 'missing-provider' }],
-      ['email', { kind: 'email', prompt: 'Write to the client <ops> & "team"', provider: 'sim', model: 'clean' }],
+      [
+        'email',
+        {
+          kind: 'email',
+          prompt: 'Write to the client <ops> & "team"',
+          provider: 'sim',
+          model: 'clean',
+        },
+      ],
     ];
     for (const [name, body] of cases) {
       const res = await postJson(`${stack.gateway.url}/v1/iterate`, body);
@@ -61,19 +65,28 @@ describe('session log: one row per /v1/iterate call on every path', () => {
   });
 
   it('writes exactly one row per session, keyed by the response trace id', () => {
-    const rows = readRows(stack.sessionLogPath);
+    const rows = readJsonLines<Row>(stack.sessionLogPath);
     assert.equal(rows.length, responses.length);
     for (const response of responses) {
       const matching = rows.filter((r) => r.session_id === response.traceId);
       assert.equal(matching.length, 1, `${response.path}: one row for ${response.traceId}`);
     }
-    const byPath = Object.fromEntries(responses.map((r) => [r.path, rows.find((row) => row.session_id === r.traceId)!]));
+    const byPath = Object.fromEntries(
+      responses.map((r) => [r.path, rows.find((row) => row.session_id === r.traceId)!]),
+    );
     assert.equal(byPath.accepted!.final_verdict, 'accepted');
     assert.equal(byPath.accepted!.grounded_in_roster, true);
     assert.equal(byPath.max_iter_exhausted!.final_verdict, 'max_iter_exhausted');
     assert.equal(byPath.max_iter_exhausted!.grounded_in_roster, null);
-    assert.equal('artifact' in byPath.max_iter_exhausted!, false, 'artifact omitted when not accepted');
-    assert.deepEqual(byPath['no_json then accepted']!.attempts.map((a) => a.verdict_kind), ['no_json', 'accepted']);
+    assert.equal(
+      'artifact' in byPath.max_iter_exhausted!,
+      false,
+      'artifact omitted when not accepted',
+    );
+    assert.deepEqual(
+      byPath['no_json then accepted']!.attempts.map((a) => a.verdict_kind),
+      ['no_json', 'accepted'],
+    );
     assert.equal(byPath['unknown provider']!.final_verdict, 'infra_error');
     assert.equal(byPath.email!.grounded_in_roster, null);
     for (const row of rows) {
@@ -82,7 +95,10 @@ describe('session log: one row per /v1/iterate call on every path', () => {
       assert.equal(row.daemon, 'gateway');
       for (const attempt of row.attempts) assert.match(String(attempt.span_id), /^[0-9a-f]{16}$/);
     }
-    assert.ok(readFileSync(stack.sessionLogPath, 'utf8').includes('<ops> & \\"team\\"'), 'no HTML escaping');
+    assert.ok(
+      readFileSync(stack.sessionLogPath, 'utf8').includes('<ops> & \\"team\\"'),
+      'no HTML escaping',
+    );
   });
 
   it('reads every row with DuckDB read_json_auto(format=nd)', async () => {
@@ -108,12 +124,18 @@ describe('session log: one row per /v1/iterate call on every path', () => {
 
 describe('session log: infra paths and a failing sink', () => {
   it('writes an infra_error row when the validate hop fails after the session began', async () => {
-    const stack = await startStack({ gatewayEnv: { GATEWAY_SELF_URL: `http://127.0.0.1:${await closedPort()}` } });
+    const stack = await startStack({
+      gatewayEnv: { GATEWAY_SELF_URL: `http://127.0.0.1:${await freePort()}` },
+    });
     try {
       const res = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean'));
       assert.equal(res.status, 502);
       assert.equal(res.body.final_verdict, 'infra_error');
-      const row = await eventually(() => readRows(stack.sessionLogPath)[0], 10_000, 'the row');
+      const row = await eventually(
+        () => readJsonLines<Row>(stack.sessionLogPath)[0],
+        10_000,
+        'the row',
+      );
       assert.equal(row.session_id, res.body.trace_id);
       assert.equal(row.final_verdict, 'infra_error');
       assert.equal(row.attempts[0]?.verdict_kind, 'infra_error');
@@ -128,19 +150,39 @@ describe('session log: infra paths and a failing sink', () => {
     mkdirSync(readOnly);
     chmodSync(readOnly, 0o500);
     // root ignores directory permissions, so also try a path under a regular file.
-    const blockedPath = process.getuid?.() === 0 ? path.join(dir, 'file-not-dir', 'sessions.jsonl') : path.join(readOnly, 'sessions.jsonl');
-    if (process.getuid?.() === 0) (await import('node:fs')).writeFileSync(path.join(dir, 'file-not-dir'), 'x');
-    const stack = await startStack({ gatewayEnv: { SESSION_LOG_PATH: blockedPath, LOG_LEVEL: 'warn' } });
+    const blockedPath =
+      process.getuid?.() === 0
+        ? path.join(dir, 'file-not-dir', 'sessions.jsonl')
+        : path.join(readOnly, 'sessions.jsonl');
+    if (process.getuid?.() === 0) writeFileSync(path.join(dir, 'file-not-dir'), 'x');
+    const stack = await startStack({
+      gatewayEnv: { SESSION_LOG_PATH: blockedPath, LOG_LEVEL: 'warn' },
+    });
     try {
       for (let i = 0; i < 3; i++) {
         const res = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean'));
         assert.equal(res.status, 200);
       }
-      await eventually(() => (stack.gateway.lines.some((l) => /session.log/i.test(l) && /warn/.test(l)) ? true : undefined), 10_000, 'a warning');
-      const failures = await eventually(async () => {
-        const text = await (await fetch(`${stack.gateway.url}/metrics`)).text();
-        return text.split('\n').find((l) => /^lakehouse_session_log_write_failures\w*(\{|\s)/.test(l) && !/ 0$/.test(l));
-      }, 10_000, 'lakehouse_session_log_write_failures > 0');
+      await eventually(
+        () =>
+          stack.gateway.lines.some((l) => /session.log/i.test(l) && /warn/.test(l))
+            ? true
+            : undefined,
+        10_000,
+        'a warning',
+      );
+      const failures = await eventually(
+        async () => {
+          const text = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+          return text
+            .split('\n')
+            .find(
+              (l) => /^lakehouse_session_log_write_failures\w*(\{|\s)/.test(l) && !/ 0$/.test(l),
+            );
+        },
+        10_000,
+        'lakehouse_session_log_write_failures > 0',
+      );
       assert.ok(failures);
     } finally {
       await stack.stop();
@@ -156,14 +198,31 @@ describe('session log: infra paths and a failing sink', () => {
     const logPath = path.join(logDir, 'sessions.jsonl');
     const stack = await startStack({ gatewayEnv: { SESSION_LOG_PATH: logPath } });
     try {
-      assert.equal((await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean'))).status, 200);
-      await eventually(() => (readRows(logPath).length === 1 ? true : undefined), 10_000, 'first row');
+      assert.equal(
+        (await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean'))).status,
+        200,
+      );
+      await eventually(
+        () => (readJsonLines<Row>(logPath).length === 1 ? true : undefined),
+        10_000,
+        'first row',
+      );
       rmSync(logDir, { recursive: true, force: true });
-      assert.equal((await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean'))).status, 200);
+      assert.equal(
+        (await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean'))).status,
+        200,
+      );
       mkdirSync(logDir);
       const res = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean'));
       assert.equal(res.status, 200);
-      await eventually(() => (readRows(logPath).some((r) => r.session_id === res.body.trace_id) ? true : undefined), 10_000, 'a row after recovery');
+      await eventually(
+        () =>
+          readJsonLines<Row>(logPath).some((r) => r.session_id === res.body.trace_id)
+            ? true
+            : undefined,
+        10_000,
+        'a row after recovery',
+      );
     } finally {
       await stack.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -173,10 +232,17 @@ describe('session log: infra paths and a failing sink', () => {
   it('writes rows with tracing off (OTEL_SDK_DISABLED) and omits span_id', async () => {
     const stack = await startStack({ env: { OTEL_SDK_DISABLED: 'true' } });
     try {
-      const res = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('phantom-once'));
+      const res = await postJson(
+        `${stack.gateway.url}/v1/iterate`,
+        await fillRequest('phantom-once'),
+      );
       assert.equal(res.status, 200);
       assert.match(String(res.body.trace_id), /^[0-9a-f]{32}$/);
-      const row = await eventually(() => readRows(stack.sessionLogPath)[0], 10_000, 'the row');
+      const row = await eventually(
+        () => readJsonLines<Row>(stack.sessionLogPath)[0],
+        10_000,
+        'the row',
+      );
       assert.equal(row.session_id, res.body.trace_id);
       for (const attempt of row.attempts) assert.equal('span_id' in attempt, false);
     } finally {
@@ -184,4 +250,3 @@ describe('session log: infra paths and a failing sink', () => {
     }
   });
 });
-

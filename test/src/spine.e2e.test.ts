@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkerLookup } from '@lakehouse/roster';
-import { eventually, postJson, sharedRoster, startService, startStack, type Stack } from './harness.js';
+import {
+  eventually,
+  postJson,
+  sharedRoster,
+  startService,
+  startStack,
+  type Stack,
+  readJsonLines,
+  freePort,
+} from './harness.js';
 
 type FillArtifact = { fills: Array<{ candidate_id: string; name: string }> };
 type History = Array<{ iteration: number; raw: string; status: string; error?: string }>;
@@ -19,24 +29,6 @@ async function fillRequest(model: string, extra: Record<string, unknown> = {}) {
     context: { target_count: 3, ...contract, client_id: 'C-007' },
     ...extra,
   };
-}
-
-function readRows(file: string): Array<Record<string, unknown>> {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('spine: gateway + chatd (sim) over real HTTP', () => {
@@ -55,54 +47,84 @@ describe('spine: gateway + chatd (sim) over real HTTP', () => {
     assert.equal(res.body.iterations, 1);
     const artifact = res.body.artifact as FillArtifact;
     assert.equal(artifact.fills.length, 3);
-    for (const fill of artifact.fills) assert.ok(roster.get(fill.candidate_id), `${fill.candidate_id} is in the roster`);
+    for (const fill of artifact.fills)
+      assert.ok(roster.get(fill.candidate_id), `${fill.candidate_id} is in the roster`);
     assert.equal((res.body.validation as { grounded_in_roster: boolean }).grounded_in_roster, true);
     assert.match(String(res.body.trace_id), /^[0-9a-f]{32}$/);
     assert.equal(res.headers.get('x-lakehouse-trace-id'), res.body.trace_id);
   });
 
   it('retries after a phantom worker and shows the "not in roster" rejection in history', async () => {
-    const res = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('phantom-once'));
+    const res = await postJson(
+      `${stack.gateway.url}/v1/iterate`,
+      await fillRequest('phantom-once'),
+    );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.iterations, 2);
     const history = res.body.history as History;
-    assert.deepEqual(history.map((h) => h.status), ['validation_failed', 'accepted']);
+    assert.deepEqual(
+      history.map((h) => h.status),
+      ['validation_failed', 'accepted'],
+    );
     assert.match(String(history[0]?.error), /candidate_id W-\d+ not in roster/);
   });
 
   it('answers 422 max_iter_exhausted when the simulator keeps inventing phantoms', async () => {
-    const res = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('phantom-always', { max_iterations: 2 }));
+    const res = await postJson(
+      `${stack.gateway.url}/v1/iterate`,
+      await fillRequest('phantom-always', { max_iterations: 2 }),
+    );
     assert.equal(res.status, 422);
     assert.equal(res.body.final_verdict, 'max_iter_exhausted');
     assert.equal(res.body.iterations, 2);
-    assert.deepEqual((res.body.history as History).map((h) => h.status), ['validation_failed', 'validation_failed']);
+    assert.deepEqual(
+      (res.body.history as History).map((h) => h.status),
+      ['validation_failed', 'validation_failed'],
+    );
     assert.match(String(res.body.trace_id), /^[0-9a-f]{32}$/);
   });
 
   it('retries a prose reply with no JSON', async () => {
     const res = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('prose-once'));
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.deepEqual((res.body.history as History).map((h) => h.status), ['no_json', 'accepted']);
+    assert.deepEqual(
+      (res.body.history as History).map((h) => h.status),
+      ['no_json', 'accepted'],
+    );
   });
 
   it('accepts email and playbook artifacts with grounded_in_roster null', async () => {
     for (const kind of ['email', 'playbook']) {
-      const res = await postJson(`${stack.gateway.url}/v1/iterate`, { kind, prompt: `Write a ${kind}.`, provider: 'sim', model: 'clean' });
+      const res = await postJson(`${stack.gateway.url}/v1/iterate`, {
+        kind,
+        prompt: `Write a ${kind}.`,
+        provider: 'sim',
+        model: 'clean',
+      });
       assert.equal(res.status, 200, JSON.stringify(res.body));
-      assert.equal((res.body.validation as { grounded_in_roster: unknown }).grounded_in_roster, null);
+      assert.equal(
+        (res.body.validation as { grounded_in_roster: unknown }).grounded_in_roster,
+        null,
+      );
     }
   });
 
   it('rejects an unknown provider with a 4xx that names it', async () => {
-    const res = await postJson(`${stack.gateway.url}/v1/iterate`, { ...(await fillRequest('clean')), provider: 'nope' });
+    const res = await postJson(`${stack.gateway.url}/v1/iterate`, {
+      ...(await fillRequest('clean')),
+      provider: 'nope',
+    });
     assert.ok(res.status >= 400 && res.status < 500, `status ${res.status}`);
     assert.match(String(res.body.error), /nope/);
   });
 
   it('writes one session row per call with session_id = trace_id', async () => {
-    const res = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('phantom-once'));
+    const res = await postJson(
+      `${stack.gateway.url}/v1/iterate`,
+      await fillRequest('phantom-once'),
+    );
     const row = await eventually(
-      () => readRows(stack.sessionLogPath).find((r) => r.session_id === res.body.trace_id),
+      () => readJsonLines(stack.sessionLogPath).find((r) => r.session_id === res.body.trace_id),
       10_000,
       'the session row',
     );
@@ -115,13 +137,13 @@ describe('spine: gateway + chatd (sim) over real HTTP', () => {
 describe('spine: infrastructure failures', () => {
   it('answers 502 infra_error when chatd is down, and still writes the session row', async () => {
     const rosterPath = await sharedRoster();
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const path = await import('node:path');
-    const sessionLogPath = path.join(mkdtempSync(path.join(tmpdir(), 'lakehouse-down-')), 'sessions.jsonl');
+    const sessionLogPath = path.join(
+      mkdtempSync(path.join(tmpdir(), 'lakehouse-down-')),
+      'sessions.jsonl',
+    );
     const gateway = await startService('gateway', {
       ROSTER_PATH: rosterPath,
-      CHATD_URL: `http://127.0.0.1:${await closedPort()}`,
+      CHATD_URL: `http://127.0.0.1:${await freePort()}`,
       SESSION_LOG_PATH: sessionLogPath,
     });
     try {
@@ -129,7 +151,11 @@ describe('spine: infrastructure failures', () => {
       assert.equal(res.status, 502);
       assert.equal(res.body.final_verdict, 'infra_error');
       assert.equal(res.headers.get('x-lakehouse-trace-id'), res.body.trace_id);
-      const row = await eventually(() => readRows(sessionLogPath)[0], 10_000, 'the infra_error row');
+      const row = await eventually(
+        () => readJsonLines(sessionLogPath)[0],
+        10_000,
+        'the infra_error row',
+      );
       assert.equal(row.final_verdict, 'infra_error');
       assert.equal(row.session_id, res.body.trace_id);
       const ready = await fetch(`${gateway.url}/readyz`);
@@ -140,14 +166,20 @@ describe('spine: infrastructure failures', () => {
   });
 
   it('answers 502 infra_error when chatd times out', async () => {
-    const stack = await startStack({ chatdEnv: { SIM_LATENCY_MS: '5000' }, gatewayEnv: { CHAT_TIMEOUT_MS: '300' } });
+    const stack = await startStack({
+      chatdEnv: { SIM_LATENCY_MS: '5000' },
+      gatewayEnv: { CHAT_TIMEOUT_MS: '300' },
+    });
     try {
       const started = Date.now();
       const res = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean'));
       assert.equal(res.status, 502);
       assert.equal(res.body.final_verdict, 'infra_error');
       assert.match(String(res.body.error), /time/i);
-      assert.ok(Date.now() - started < 4000, 'the gateway gave up at its timeout, not chatd latency');
+      assert.ok(
+        Date.now() - started < 4000,
+        'the gateway gave up at its timeout, not chatd latency',
+      );
     } finally {
       await stack.stop();
     }

@@ -4,7 +4,15 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WorkerLookup } from '@lakehouse/roster';
-import { eventually, postJson, sharedRoster, startService, startStack, type ServiceHandle, type Stack } from './harness.js';
+import {
+  eventually,
+  postJson,
+  sharedRoster,
+  startService,
+  startStack,
+  type ServiceHandle,
+  type Stack,
+} from './harness.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
 
 const SPAN_KIND_SERVER = 2;
@@ -25,7 +33,13 @@ function otlpEnv(receiver: OtlpReceiver): Record<string, string> {
 async function fillRequest(model: string) {
   const roster = await WorkerLookup.load(await sharedRoster());
   const contract = roster.sampleContract(5);
-  return { kind: 'fill', prompt: 'Staff the shift.', provider: 'sim', model, context: { target_count: 2, ...contract } };
+  return {
+    kind: 'fill',
+    prompt: 'Staff the shift.',
+    provider: 'sim',
+    model,
+    context: { target_count: 2, ...contract },
+  };
 }
 
 function ancestors(span: ReceivedSpan, byId: Map<string, ReceivedSpan>): ReceivedSpan[] {
@@ -51,14 +65,23 @@ describe('one trace across gateway and chatd', () => {
   });
 
   it('puts every span of a retried session in one trace with the expected nesting', async () => {
-    const res = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('phantom-once'));
+    const res = await postJson(
+      `${stack.gateway.url}/v1/iterate`,
+      await fillRequest('phantom-once'),
+    );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const traceId = String(res.body.trace_id);
-    const spans = await eventually(() => {
-      const mine = receiver.spans.filter((s) => s.traceId === traceId);
-      return mine.filter((s) => s.name.startsWith('chat ')).length === 2 &&
-        mine.some((s) => s.name.startsWith('iterate ')) ? mine : undefined;
-    }, 15_000, 'spans of both services');
+    const spans = await eventually(
+      () => {
+        const mine = receiver.spans.filter((s) => s.traceId === traceId);
+        return mine.filter((s) => s.name.startsWith('chat ')).length === 2 &&
+          mine.some((s) => s.name.startsWith('iterate '))
+          ? mine
+          : undefined;
+      },
+      15_000,
+      'spans of both services',
+    );
     const byId = new Map(spans.map((s) => [s.spanId, s]));
     assert.deepEqual(new Set(spans.map((s) => s.service)), new Set(['gateway', 'chatd']));
 
@@ -66,14 +89,19 @@ describe('one trace across gateway and chatd', () => {
     assert.ok(iterate, 'the iterate span');
     const attempts = spans.filter((s) => /^attempt \d$/.test(s.name));
     assert.equal(attempts.length, 2);
-    for (const attempt of attempts) assert.equal(attempt.parentSpanId, iterate.spanId, `${attempt.name} is a child of iterate`);
+    for (const attempt of attempts)
+      assert.equal(attempt.parentSpanId, iterate.spanId, `${attempt.name} is a child of iterate`);
 
     const chatdServer = spans.filter((s) => s.service === 'chatd' && s.kind === SPAN_KIND_SERVER);
     assert.equal(chatdServer.length, 2);
     for (const server of chatdServer) {
       const parent = byId.get(server.parentSpanId ?? '');
       assert.equal(parent?.service, 'gateway');
-      assert.equal(parent?.kind, SPAN_KIND_CLIENT, "chatd's server span's parent is the gateway's client span");
+      assert.equal(
+        parent?.kind,
+        SPAN_KIND_CLIENT,
+        "chatd's server span's parent is the gateway's client span",
+      );
     }
     for (const name of ['chat phantom-once', 'validate fill']) {
       const hops = spans.filter((s) => s.name === name);
@@ -90,13 +118,21 @@ describe('one trace across gateway and chatd', () => {
   });
 
   it('writes the trace id into every log line written while serving the request', async () => {
-    const res = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('phantom-once'));
+    const res = await postJson(
+      `${stack.gateway.url}/v1/iterate`,
+      await fillRequest('phantom-once'),
+    );
     const traceId = String(res.body.trace_id);
-    const lines = await eventually(() => {
-      const found = stack.gateway.lines.filter((l) => l.includes(traceId));
-      return found.length > 0 ? found : undefined;
-    }, 5_000, 'a gateway log line carrying the trace id');
-    for (const line of lines) assert.equal((JSON.parse(line) as { trace_id?: string }).trace_id, traceId);
+    const lines = await eventually(
+      () => {
+        const found = stack.gateway.lines.filter((l) => l.includes(traceId));
+        return found.length > 0 ? found : undefined;
+      },
+      5_000,
+      'a gateway log line carrying the trace id',
+    );
+    for (const line of lines)
+      assert.equal((JSON.parse(line) as { trace_id?: string }).trace_id, traceId);
   });
 });
 
@@ -114,29 +150,46 @@ describe('inbound X-Lakehouse-Trace-Id and traceparent rules at the gateway', ()
   });
 
   const validId = '4bf92f3577b34da6a3ce929d0e0e4736';
-  const cases: Array<{ name: string; headers: Record<string, string>; expect: string | 'fresh' }> = [
-    { name: 'no header', headers: {}, expect: 'fresh' },
-    { name: 'lower-case header', headers: { [TRACE_HEADER]: validId }, expect: validId },
-    { name: 'upper-case header', headers: { [TRACE_HEADER]: validId.toUpperCase() }, expect: validId },
-    { name: 'UUID form', headers: { [TRACE_HEADER]: '4BF92F35-77B3-4DA6-A3CE-929D0E0E4736' }, expect: validId },
-    { name: 'traceparent', headers: { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` }, expect: 'a'.repeat(32) },
-    {
-      name: 'both present and different: traceparent wins',
-      headers: { traceparent: `00-${'c'.repeat(32)}-${'b'.repeat(16)}-01`, [TRACE_HEADER]: validId },
-      expect: 'c'.repeat(32),
-    },
-    { name: 'all zeros', headers: { [TRACE_HEADER]: '0'.repeat(32) }, expect: 'fresh' },
-    { name: '31 hex chars', headers: { [TRACE_HEADER]: validId.slice(1) }, expect: 'fresh' },
-    { name: '33 hex chars', headers: { [TRACE_HEADER]: validId + 'a' }, expect: 'fresh' },
-    { name: 'non-hex', headers: { [TRACE_HEADER]: 'zz' + validId.slice(2) }, expect: 'fresh' },
-    { name: '10 KB value', headers: { [TRACE_HEADER]: 'ab'.repeat(5120) }, expect: 'fresh' },
-  ];
+  const cases: Array<{ name: string; headers: Record<string, string>; expect: string | 'fresh' }> =
+    [
+      { name: 'no header', headers: {}, expect: 'fresh' },
+      { name: 'lower-case header', headers: { [TRACE_HEADER]: validId }, expect: validId },
+      {
+        name: 'upper-case header',
+        headers: { [TRACE_HEADER]: validId.toUpperCase() },
+        expect: validId,
+      },
+      {
+        name: 'UUID form',
+        headers: { [TRACE_HEADER]: '4BF92F35-77B3-4DA6-A3CE-929D0E0E4736' },
+        expect: validId,
+      },
+      {
+        name: 'traceparent',
+        headers: { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` },
+        expect: 'a'.repeat(32),
+      },
+      {
+        name: 'both present and different: traceparent wins',
+        headers: {
+          traceparent: `00-${'c'.repeat(32)}-${'b'.repeat(16)}-01`,
+          [TRACE_HEADER]: validId,
+        },
+        expect: 'c'.repeat(32),
+      },
+      { name: 'all zeros', headers: { [TRACE_HEADER]: '0'.repeat(32) }, expect: 'fresh' },
+      { name: '31 hex chars', headers: { [TRACE_HEADER]: validId.slice(1) }, expect: 'fresh' },
+      { name: '33 hex chars', headers: { [TRACE_HEADER]: validId + 'a' }, expect: 'fresh' },
+      { name: 'non-hex', headers: { [TRACE_HEADER]: 'zz' + validId.slice(2) }, expect: 'fresh' },
+      { name: '10 KB value', headers: { [TRACE_HEADER]: 'ab'.repeat(5120) }, expect: 'fresh' },
+    ];
 
   async function rejectedCount(): Promise<number> {
     const text = await (await fetch(`${gateway.url}/metrics`)).text();
     let total = 0;
     for (const line of text.split('\n')) {
-      if (/^lakehouse_trace_header_rejected\w*(\{|\s)/.test(line)) total += Number(line.trim().split(/\s+/).pop());
+      if (/^lakehouse_trace_header_rejected\w*(\{|\s)/.test(line))
+        total += Number(line.trim().split(/\s+/).pop());
     }
     return total;
   }
@@ -144,17 +197,25 @@ describe('inbound X-Lakehouse-Trace-Id and traceparent rules at the gateway', ()
   for (const c of cases) {
     it(`${c.name} → ${c.expect === 'fresh' ? 'a fresh id' : 'that id'}`, async () => {
       const before = await rejectedCount();
-      const res = await postJson(`${gateway.url}/v1/iterate`, await fillRequest('clean'), c.headers);
+      const res = await postJson(
+        `${gateway.url}/v1/iterate`,
+        await fillRequest('clean'),
+        c.headers,
+      );
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const header = res.headers.get(TRACE_HEADER);
       assert.equal(header, res.body.trace_id);
       assert.match(String(header), /^[0-9a-f]{32}$/);
       if (c.expect === 'fresh') {
         for (const value of Object.values(c.headers)) {
-          assert.ok(!JSON.stringify(res.body).includes(value.toLowerCase()), 'the invalid value is never echoed');
+          assert.ok(
+            !JSON.stringify(res.body).includes(value.toLowerCase()),
+            'the invalid value is never echoed',
+          );
           assert.notEqual(header, value.toLowerCase());
         }
-        if (Object.keys(c.headers).length > 0) assert.equal(await rejectedCount(), before + 1, 'the rejection is counted');
+        if (Object.keys(c.headers).length > 0)
+          assert.equal(await rejectedCount(), before + 1, 'the rejection is counted');
       } else {
         assert.equal(header, c.expect);
       }
@@ -177,7 +238,11 @@ describe('inbound X-Lakehouse-Trace-Id and traceparent rules at the gateway', ()
           `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
     });
-    assert.match(reply, /^HTTP\/1\.1 (200|400) /, 'answered (or refused by the HTTP parser), never crashed');
+    assert.match(
+      reply,
+      /^HTTP\/1\.1 (200|400) /,
+      'answered (or refused by the HTTP parser), never crashed',
+    );
     assert.ok(!/^set-cookie: injected/im.test(reply), 'no injected header is reflected');
     assert.ok(!reply.includes('injected'), 'the injected text never comes back');
   });
@@ -190,24 +255,49 @@ describe('outbound hops carry traceparent and the mirrored header with the same 
     const contract = roster.sampleContract(5);
     const workers = roster.find({ ...contract, activeOnly: true }, 1);
     const stubChatd = http.createServer((req, res) => {
-      seen.push({ path: req.url ?? '', traceparent: req.headers.traceparent as string, mirror: req.headers[TRACE_HEADER] as string });
+      seen.push({
+        path: req.url ?? '',
+        traceparent: req.headers.traceparent as string,
+        mirror: req.headers[TRACE_HEADER] as string,
+      });
       req.resume();
       req.on('end', () => {
-        const content = '```json\n' + JSON.stringify({ fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })) }) + '\n```';
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ provider: 'sim', model: 'm', content, finish_reason: 'stop', usage: { input_tokens: 1, output_tokens: 1 } }),
-        );
+        const content =
+          '```json\n' +
+          JSON.stringify({
+            fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
+          }) +
+          '\n```';
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(
+            JSON.stringify({
+              provider: 'sim',
+              model: 'm',
+              content,
+              finish_reason: 'stop',
+              usage: { input_tokens: 1, output_tokens: 1 },
+            }),
+          );
       });
     });
     await new Promise<void>((resolve) => stubChatd.listen(0, '127.0.0.1', resolve));
     // A recording proxy in front of the gateway's own /v1/validate.
     let gatewayUrl = '';
     const proxy = http.createServer((req, res) => {
-      seen.push({ path: req.url ?? '', traceparent: req.headers.traceparent as string, mirror: req.headers[TRACE_HEADER] as string });
-      const upstream = http.request(`${gatewayUrl}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
+      seen.push({
+        path: req.url ?? '',
+        traceparent: req.headers.traceparent as string,
+        mirror: req.headers[TRACE_HEADER] as string,
       });
+      const upstream = http.request(
+        `${gatewayUrl}${req.url}`,
+        { method: req.method, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
       req.pipe(upstream);
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
@@ -219,14 +309,25 @@ describe('outbound hops carry traceparent and the mirrored header with the same 
     gatewayUrl = gateway.url;
     try {
       const res = await postJson(`${gateway.url}/v1/iterate`, {
-        kind: 'fill', prompt: 'p', provider: 'sim', model: 'm', context: { target_count: 1, ...contract },
+        kind: 'fill',
+        prompt: 'p',
+        provider: 'sim',
+        model: 'm',
+        context: { target_count: 1, ...contract },
       });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const traceId = String(res.body.trace_id);
-      assert.deepEqual(seen.map((s) => s.path), ['/v1/chat', '/v1/validate']);
+      assert.deepEqual(
+        seen.map((s) => s.path),
+        ['/v1/chat', '/v1/validate'],
+      );
       for (const hop of seen) {
         assert.equal(hop.mirror, traceId, `${hop.path} carries x-lakehouse-trace-id`);
-        assert.equal(hop.traceparent?.split('-')[1], traceId, `${hop.path} carries a traceparent with the same id`);
+        assert.equal(
+          hop.traceparent?.split('-')[1],
+          traceId,
+          `${hop.path} carries a traceparent with the same id`,
+        );
       }
     } finally {
       await gateway.stop();

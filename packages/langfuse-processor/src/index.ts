@@ -18,8 +18,10 @@ export type {
 } from './langfuse-translating-span-processor.js';
 export type { DropReason } from './bounded-export-queue.js';
 export { OtlpJsonFileSpanExporter } from './otlp-json-file-span-exporter.js';
+export { MaskingSpanExporter } from './masking-span-exporter.js';
+export type { MaskingSpanExporterOptions } from './masking-span-exporter.js';
 export { defaultMask, REDACTED, isContentKey } from './mask.js';
-export { translateSpan, outputMessagesText } from './translate-span.js';
+export { translateSpan, copySpan, outputMessagesText } from './translate-span.js';
 export type { SpanPlacement, TranslateOptions } from './translate-span.js';
 export { LANGFUSE_ATTRIBUTES, LAKEHOUSE_ATTRIBUTES, DEFAULT_NOISE_SCOPES } from './attributes.js';
 export type { ObservationType, ObservationLevel } from './attributes.js';

@@ -202,7 +202,9 @@ export class LangfuseTranslatingSpanProcessor implements SpanProcessor {
       const url = config.otlpEndpoint ?? `${config.baseUrl}${LANGFUSE_OTLP_TRACES_PATH}`;
       const auth: Record<string, string> =
         config.publicKey !== undefined && config.secretKey !== undefined
-          ? { Authorization: `Basic ${Buffer.from(`${config.publicKey}:${config.secretKey}`).toString('base64')}` }
+          ? {
+              Authorization: `Basic ${Buffer.from(`${config.publicKey}:${config.secretKey}`).toString('base64')}`,
+            }
           : {};
       this._exporter = new OTLPTraceExporter({
         url,

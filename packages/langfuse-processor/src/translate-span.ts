@@ -242,6 +242,20 @@ export function translateSpan(
     onMaskError,
     vetted,
   );
+  return copySpan(span, attributes, placement.root ? undefined : placement.parent, options);
+}
+
+/**
+ * A frozen copy of an ended span with the given attributes and parent; event attributes and the
+ * status message pass through the mask and content capture too. Never mutates `span`.
+ */
+export function copySpan(
+  span: ReadableSpan,
+  attributes: Attributes,
+  parent: SpanContext | undefined,
+  options: TranslateOptions,
+): ReadableSpan {
+  const onMaskError = options.onMaskError ?? (() => undefined);
   const events: TimedEvent[] = span.events.map((event) => ({
     time: event.time,
     name: event.name,
@@ -268,11 +282,11 @@ export function translateSpan(
       : { code: span.status.code };
 
   const spanContext = span.spanContext();
-  const translated: ReadableSpan = {
+  const copy: ReadableSpan = {
     name: span.name,
     kind: span.kind,
     spanContext: () => spanContext,
-    parentSpanContext: placement.root ? undefined : placement.parent,
+    parentSpanContext: parent,
     startTime: span.startTime,
     endTime: span.endTime,
     status,
@@ -287,5 +301,5 @@ export function translateSpan(
     droppedEventsCount: span.droppedEventsCount,
     droppedLinksCount: span.droppedLinksCount,
   };
-  return Object.freeze(translated);
+  return Object.freeze(copy);
 }

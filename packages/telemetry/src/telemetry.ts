@@ -22,6 +22,7 @@ import { AggregationType, PeriodicExportingMetricReader } from '@opentelemetry/s
 import type { IMetricReader, ViewOptions } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { createPropagator } from './propagator.js';
@@ -33,6 +34,11 @@ export interface TelemetryOptions {
   serviceVersion?: string;
   /** Extra span processors owned by the service (e.g. the Langfuse processor); shut down with the SDK. */
   spanProcessors?: SpanProcessor[];
+  /**
+   * Wraps the raw OTLP span exporter (when OTLP traces are configured), e.g. with a masking
+   * exporter, so spans leave the process only after the service's mask and content switch.
+   */
+  wrapOtlpSpanExporter?: (exporter: SpanExporter) => SpanExporter;
   /**
    * Extra log record processors (e.g. the session-log exporter). They never see the winston
    * bridge's records (scope `@opentelemetry/winston-transport`), only the service's own.
@@ -248,7 +254,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (otlp.traces) {
     warnOnUnsupportedProtocol('TRACES');
     // Bounded queue: OTEL_BSP_MAX_QUEUE_SIZE (default 2048); spans past it are dropped, never block.
-    spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+    const exporter = new OTLPTraceExporter();
+    spanProcessors.push(
+      new BatchSpanProcessor(options.wrapOtlpSpanExporter?.(exporter) ?? exporter),
+    );
   }
   // NodeSDK registers no tracer provider without a processor; services need trace ids regardless.
   if (spanProcessors.length === 0) spanProcessors.push(new NoopSpanProcessor());

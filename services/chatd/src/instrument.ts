@@ -1,13 +1,25 @@
-// Loaded with `node --import`, before any instrumented module, so the hooks see express/http.
-import { createLangfuseSpanProcessor } from '@lakehouse/langfuse-processor';
-import { registerInstrumentationHooks, startTelemetry } from '@lakehouse/telemetry';
+// Loaded with `node --import`, before the app, so the instrumentations patch http/express first.
+import { createLangfuseSpanProcessor, MaskingSpanExporter } from '@lakehouse/langfuse-processor';
+import {
+  contentCaptureEnabled,
+  registerInstrumentationHooks,
+  startTelemetry,
+} from '@lakehouse/telemetry';
 
-type SpanProcessor = NonNullable<ReturnType<typeof createLangfuseSpanProcessor>>;
+let langfuse: ReturnType<typeof createLangfuseSpanProcessor>;
+try {
+  langfuse = createLangfuseSpanProcessor();
+} catch (error) {
+  // A half-configured Langfuse is a start-up configuration error, like a bad env variable.
+  console.error(`chatd: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(2);
+}
 
 registerInstrumentationHooks();
 startTelemetry({
   serviceName: 'chatd',
-  spanProcessors: [createLangfuseSpanProcessor()].filter(
-    (p): p is SpanProcessor => p !== undefined,
-  ),
+  spanProcessors: langfuse === undefined ? [] : [langfuse],
+  // Raw OTLP spans leave the process only through the same mask as Langfuse's.
+  wrapOtlpSpanExporter: (exporter) =>
+    new MaskingSpanExporter(exporter, { contentCapture: contentCaptureEnabled() }),
 });
