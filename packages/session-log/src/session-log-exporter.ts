@@ -65,6 +65,7 @@ export class SessionLogExporter implements LogRecordExporter {
   private _shutdown: Promise<void> | undefined;
   private _written = 0;
   private _failed = 0;
+  private _torn = false;
 
   constructor(options: SessionLogExporterOptions) {
     this._path = options.path;
@@ -129,10 +130,12 @@ export class SessionLogExporter implements LogRecordExporter {
 
   // One write() per batch on the O_APPEND descriptor keeps rows whole across processes.
   private async _append(text: string): Promise<(Error & { code?: string }) | undefined> {
+    let handle: FileHandle | undefined;
+    let offset = 0;
     try {
-      const handle = await this._ensureOpen();
-      const buffer = Buffer.from(text, 'utf8');
-      let offset = 0;
+      handle = await this._ensureOpen();
+      // A fragment left by an earlier failed write must not swallow this batch's first row.
+      const buffer = Buffer.from(this._torn ? '\n' + text : text, 'utf8');
       while (offset < buffer.length) {
         // A short write only happens when the disk is full; finishing the row beats leaving
         // a torn line that the next producer's row would be glued to.
@@ -140,11 +143,27 @@ export class SessionLogExporter implements LogRecordExporter {
         if (bytesWritten <= 0) throw new Error('write returned 0 bytes');
         offset += bytesWritten;
       }
+      this._torn = false;
       return undefined;
     } catch (error) {
+      // The batch is counted as failed, so take back the part of it that did land (a disk
+      // that filled up mid-write): otherwise the file ends in a torn row.
+      if (handle !== undefined && offset > 0) await this._untear(handle, offset);
       // Re-open on the next batch: the directory may come back, or the disk may have space.
       await this._close();
       return asError(error);
+    }
+  }
+
+  // Truncates the `bytes` this exporter just appended; if that fails, the next write starts
+  // with a newline so the fragment stays a line of its own instead of corrupting a row.
+  private async _untear(handle: FileHandle, bytes: number): Promise<void> {
+    try {
+      const { size } = await handle.stat();
+      if (size < bytes) throw new Error('file shrank');
+      await handle.truncate(size - bytes);
+    } catch {
+      this._torn = true;
     }
   }
 

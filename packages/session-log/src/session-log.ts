@@ -14,7 +14,7 @@ import { SessionLogExporter, warnOncePerCode } from './session-log-exporter.js';
 import type { SessionLogWriteError } from './session-log-exporter.js';
 import {
   SESSION_RECORD_SCHEMA,
-  encodeSessionRecord,
+  encodeSessionRow,
   formatSessionTimestamp,
 } from './session-record.js';
 import type { SessionRecord } from './session-record.js';
@@ -233,12 +233,16 @@ class ActiveSessionLog implements SessionLog {
       return;
     }
     try {
-      const line = encodeSessionRecord({
-        ...record,
-        timestamp:
-          record.timestamp ?? formatSessionTimestamp(performance.timeOrigin + performance.now()),
-        daemon: this._daemon,
-      });
+      // Encoded without copying the record (a spread costs as much as the encoding).
+      const line = encodeSessionRow(
+        record,
+        record.timestamp ?? formatSessionTimestamp(performance.timeOrigin + performance.now()),
+        this._daemon,
+      );
+      // Reading a character makes V8 flatten the row, built by concatenation, into one string
+      // now: a queued row is then one object for the GC to move instead of a tree of dozens,
+      // which halves the cost of writing rows out (bench figure 3).
+      line.charCodeAt(line.length >> 1);
       // The body is the finished row (a string passes through the SDK untouched, and the
       // caller may mutate its objects after emit returns).
       this._logger.emit({ eventName: SESSION_RECORD_SCHEMA, body: line });

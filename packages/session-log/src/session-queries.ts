@@ -77,8 +77,17 @@ async function withSessions<T>(
   try {
     try {
       await connection.run(sessionsViewSql(glob));
-      // Binding the view does not touch files; force the glob to resolve here.
-      await connection.run('SELECT count(*) FROM sessions');
+      // Binding the view does not touch files: resolve the glob here, without reading the
+      // files (a count over the view would parse the whole log once more).
+      if (GLOB_CHARS.test(glob)) {
+        const [found] = await query(
+          connection,
+          `SELECT count(*) AS files FROM glob(${quote(glob)})`,
+        );
+        if (Number(found?.['files'] ?? 0) === 0) {
+          throw new SessionLogNotFoundError(`no session log matches ${glob}`);
+        }
+      }
     } catch (error) {
       if (/No files found/i.test(String(error))) {
         throw new SessionLogNotFoundError(`no session log matches ${glob}`);
@@ -98,12 +107,20 @@ async function withSessions<T>(
  */
 export function runSessionReport(glob: string, topErrors = 10): Promise<SessionReport> {
   return withSessions(glob, async (c) => {
+    // Parse the log once: the sections below read this table, not the JSON files.
+    await c.run(
+      `CREATE TEMP TABLE report_sessions AS
+       SELECT session_id, timestamp, kind, model, provider, final_verdict, iterations, duration_ms,
+              list_transform(list_filter(attempts, a -> a.verdict_kind = 'validation_failed'),
+                             a -> a.error) AS validation_errors
+       FROM sessions`,
+    );
     const [totals] = await query(
       c,
       `SELECT count(*) AS sessions,
               count(*) FILTER (final_verdict = 'accepted') AS accepted,
               min(timestamp) AS first_timestamp, max(timestamp) AS last_timestamp
-       FROM sessions`,
+       FROM report_sessions`,
     );
     const verdictMix = await query(
       c,
@@ -112,13 +129,13 @@ export function runSessionReport(glob: string, topErrors = 10): Promise<SessionR
               count(*) FILTER (final_verdict = 'max_iter_exhausted') AS max_iter_exhausted,
               count(*) FILTER (final_verdict = 'infra_error') AS infra_error,
               round(100.0 * count(*) FILTER (final_verdict = 'accepted') / count(*), 1) AS accepted_pct
-       FROM sessions GROUP BY ALL ORDER BY sessions DESC, kind, model, provider`,
+       FROM report_sessions GROUP BY ALL ORDER BY sessions DESC, kind, model, provider`,
     );
     const attempts = await query(
       c,
       `SELECT iterations, count(*) AS sessions,
               round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS pct
-       FROM sessions GROUP BY iterations ORDER BY iterations`,
+       FROM report_sessions GROUP BY iterations ORDER BY iterations`,
     );
     const durations = await query(
       c,
@@ -126,19 +143,18 @@ export function runSessionReport(glob: string, topErrors = 10): Promise<SessionR
          SELECT 0 AS o, kind, count(*) AS sessions,
                 round(quantile_cont(duration_ms, 0.5), 1) AS p50_ms,
                 round(quantile_cont(duration_ms, 0.95), 1) AS p95_ms, max(duration_ms) AS max_ms
-         FROM sessions GROUP BY kind
+         FROM report_sessions GROUP BY kind
          UNION ALL
          SELECT 1, '(all)', count(*), round(quantile_cont(duration_ms, 0.5), 1),
                 round(quantile_cont(duration_ms, 0.95), 1), max(duration_ms)
-         FROM sessions)
+         FROM report_sessions)
        ORDER BY o, kind`,
     );
     const topValidationErrors = await query(
       c,
-      `SELECT a.error AS error, count(*) AS attempts, count(DISTINCT session_id) AS sessions
-       FROM (SELECT session_id, unnest(attempts) AS a FROM sessions)
-       WHERE a.verdict_kind = 'validation_failed'
-       GROUP BY a.error ORDER BY attempts DESC, error LIMIT ${Math.max(1, Math.floor(topErrors))}`,
+      `SELECT e AS error, count(*) AS attempts, count(DISTINCT session_id) AS sessions
+       FROM (SELECT session_id, unnest(validation_errors) AS e FROM report_sessions)
+       GROUP BY e ORDER BY attempts DESC, error LIMIT ${Math.max(1, Math.floor(topErrors))}`,
     );
     return { totals: totals ?? {}, verdictMix, attempts, durations, topValidationErrors };
   });

@@ -49,9 +49,18 @@ function wellFormed(text: string): string {
   return s.isWellFormed() ? text : s.toWellFormed();
 }
 
+// What JSON.stringify escapes in a well-formed string: quote, backslash, C0 controls.
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
 /** JSON string literal with the cross-runtime rules (no HTML escaping, raw UTF-8, U+FFFD). */
 function str(value: unknown): string {
-  return JSON.stringify(wellFormed(typeof value === 'string' ? value : String(value)));
+  const text = typeof value === 'string' ? value : String(value);
+  // Fast path (most values): nothing JSON.stringify would escape, so quoting is byte-identical.
+  if (!NEEDS_ESCAPE.test(text) && (text as unknown as WellFormedString).isWellFormed()) {
+    return '"' + text + '"';
+  }
+  return JSON.stringify(wellFormed(text));
 }
 
 /** Integers without decimals: rounds, and writes 0 for non-finite input (never `null`). */
@@ -146,17 +155,39 @@ function encodeValue(value: unknown, depth: number): string | undefined {
 
 function encodeObject(object: Record<string, unknown>, depth: number): string {
   const keys = Object.keys(object);
-  // Sort the raw keys first; a lone surrogate sorts like the U+FFFD it becomes.
-  keys.sort(compareKeys);
+  // Sort the raw keys first; a lone surrogate sorts like the U+FFFD it becomes. Artifacts'
+  // keys usually arrive sorted already, and checking is cheaper than sorting.
+  if (!isSorted(keys)) keys.sort(compareKeys);
   let out = '{';
   let first = true;
   for (const key of keys) {
     const encoded = encodeValue(object[key], depth + 1);
     if (encoded === undefined) continue;
-    out += (first ? '' : ',') + str(key) + ':' + encoded;
+    out += (first ? '' : ',') + keyLiteral(key) + ':' + encoded;
     first = false;
   }
   return out + '}';
+}
+
+function isSorted(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) {
+    if (compareKeys(keys[i - 1] as string, keys[i] as string) > 0) return false;
+  }
+  return true;
+}
+
+// Artifact keys repeat row after row (`fills`, `candidate_id`, `name`): their literals are
+// cached, up to a bound so that arbitrary keys cannot grow the cache without limit.
+const KEY_LITERALS = new Map<string, string>();
+const MAX_KEY_LITERALS = 1024;
+
+function keyLiteral(key: string): string {
+  let literal = KEY_LITERALS.get(key);
+  if (literal === undefined) {
+    literal = str(key);
+    if (KEY_LITERALS.size < MAX_KEY_LITERALS && key.length <= 64) KEY_LITERALS.set(key, literal);
+  }
+  return literal;
 }
 
 function compareKeys(a: string, b: string): number {
@@ -194,13 +225,25 @@ const K_DURATION = ',"duration_ms":';
  * or absurdly deep artifact.
  */
 export function encodeSessionRecord(record: SessionRecord): string {
+  return encodeSessionRow(record, record.timestamp, record.daemon);
+}
+
+/**
+ * {@link encodeSessionRecord} with the producer-owned fields given apart, so the session log
+ * does not copy every record to add them. Internal to the package.
+ */
+export function encodeSessionRow(
+  record: Omit<SessionRecord, 'timestamp' | 'daemon'>,
+  timestamp: string,
+  daemon: string,
+): string {
   let out =
     K_HEAD +
     str(record.sessionId) +
     K_TIMESTAMP +
-    str(record.timestamp) +
+    str(timestamp) +
     K_DAEMON +
-    str(record.daemon) +
+    str(daemon) +
     K_KIND +
     str(record.kind) +
     K_MODEL +
@@ -237,8 +280,14 @@ export function encodeSessionRecord(record: SessionRecord): string {
  */
 export function formatSessionTimestamp(epochMillis: number): string {
   const micros = Math.round(epochMillis * 1000);
-  const millis = Math.floor(micros / 1000);
-  const extra = micros - millis * 1000;
-  const iso = new Date(millis).toISOString(); // YYYY-MM-DDTHH:mm:ss.sssZ
-  return iso.slice(0, -1) + String(extra).padStart(3, '0') + 'Z';
+  const seconds = Math.floor(micros / 1_000_000);
+  // Rows arrive many per second: the `YYYY-MM-DDTHH:mm:ss.` prefix is formatted once per second.
+  if (seconds !== lastSecond) {
+    lastSecond = seconds;
+    lastPrefix = new Date(seconds * 1000).toISOString().slice(0, 20);
+  }
+  return lastPrefix + String(micros - seconds * 1_000_000).padStart(6, '0') + 'Z';
 }
+
+let lastSecond = Number.NaN;
+let lastPrefix = '';

@@ -43,6 +43,7 @@ export function createApp(deps: ChatdDeps): express.Express {
       timeoutMs: config.providerTimeoutMs,
       captureContent: contentCaptureEnabled(),
       logger,
+      secrets,
     }),
   );
 

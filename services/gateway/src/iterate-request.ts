@@ -45,6 +45,21 @@ function parseKind(body: Record<string, unknown>): Parsed<ArtifactKind> {
   return { ok: true, value: kind };
 }
 
+/** Deepest `context` accepted: it is serialised into every prompt and span, recursively. */
+const MAX_CONTEXT_DEPTH = 32;
+
+// Iterative, so a hostile 100,000-level value cannot overflow the stack while being checked.
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 function parseContext(
   body: Record<string, unknown>,
   kind: ArtifactKind,
@@ -52,6 +67,9 @@ function parseContext(
   const context = body['context'];
   if (context === undefined || context === null) return { ok: true, value: {} };
   if (!isPlainObject(context)) return fail('context', 'context must be a JSON object');
+  if (nestsDeeperThan(context, MAX_CONTEXT_DEPTH)) {
+    return fail('context', `context must not nest deeper than ${MAX_CONTEXT_DEPTH} levels`);
+  }
   if (kind === 'fill') {
     const parsed = parseFillContext(context);
     if (parsed.problem !== undefined) return fail(parsed.problem.field, parsed.problem.message);
@@ -59,10 +77,9 @@ function parseContext(
   return { ok: true, value: context };
 }
 
-// Short, safe rendering of a bad value for error messages (never echo big payloads).
+// Safe rendering of a bad value for error messages: client strings are never echoed back.
 function describe(value: unknown): string {
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
   if (Array.isArray(value)) return 'an array';
   if (value === null) return 'null';
   return typeof value === 'object' ? 'an object' : String(value);

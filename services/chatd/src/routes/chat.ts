@@ -3,7 +3,7 @@ import type { Logger } from 'winston';
 import { callProvider } from '../call-provider.js';
 import type { ChatInstruments } from '../call-provider.js';
 import { parseChatBody } from '../chat-request.js';
-import { HttpError } from '../errors.js';
+import { HttpError, redact } from '../errors.js';
 import type { ProviderRegistry } from '../providers/provider-registry.js';
 
 /** What the `POST /v1/chat` handler needs. */
@@ -13,6 +13,8 @@ export interface ChatRouteOptions {
   timeoutMs: number;
   captureContent: boolean;
   logger: Logger;
+  /** Configured API keys: scrubbed from completions too (an upstream may echo its auth header). */
+  secrets?: readonly string[];
 }
 
 /** `POST /v1/chat`: validate, resolve the provider (404), call it, answer in chatd's shape. */
@@ -51,7 +53,7 @@ export function chatRoute(options: ChatRouteOptions): RequestHandler {
     res.json({
       provider: provider.name,
       model: result.model,
-      content: result.content,
+      content: redact(result.content, options.secrets ?? []),
       finish_reason: result.finishReason,
       usage: { input_tokens: result.usage.inputTokens, output_tokens: result.usage.outputTokens },
     });

@@ -1,0 +1,132 @@
+// Starts the real services (their production start command, via scripts/service-process.mjs)
+// and the local OTLP receiver child for the end-to-end figures.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { REPO_ROOT } from './common.mjs';
+
+const { startService } = await import(
+  pathToFileURL(path.join(REPO_ROOT, 'scripts/service-process.mjs')).href
+);
+
+/** The request every end-to-end figure sends: a fill with the `clean` sim model (one attempt). */
+export const ITERATE_BODY = JSON.stringify({
+  kind: 'fill',
+  prompt: 'Staff 3 picker packers in Allentown, PA for client C-007.',
+  provider: 'sim',
+  model: 'clean',
+  context: {
+    target_count: 3,
+    city: 'Allentown',
+    state: 'PA',
+    role: 'picker packer',
+    client_id: 'C-007',
+  },
+});
+
+/** Env with every inherited observability setting cleared (like the e2e tests' baseEnv). */
+function baseEnv(extra) {
+  return {
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    LANGFUSE_PUBLIC_KEY: '',
+    LANGFUSE_SECRET_KEY: '',
+    LANGFUSE_BASE_URL: '',
+    LANGFUSE_TRACE_FILE: '',
+    LANGFUSE_OTLP_ENDPOINT: '',
+    OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    OTEL_TRACES_EXPORTER: '',
+    OTEL_SDK_DISABLED: '',
+    SESSION_LOG_PATH: '',
+    SIM_LATENCY_MS: '0',
+    ...extra,
+  };
+}
+
+/** A temp dir with a small sample roster (what `npm start` creates). */
+export async function benchWorkdir() {
+  const { generateRoster } = await import('@lakehouse/roster');
+  const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-bench-'));
+  const rosterPath = path.join(dir, 'roster.parquet');
+  await generateRoster({ rows: 2000, out: rosterPath, seed: 42 });
+  return { dir, rosterPath, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** chatd + gateway with the same extra env on both; resolves once both listen. */
+export async function startStack({ rosterPath, env = {}, gatewayEnv = {} }) {
+  const chatd = await startService('chatd', {
+    root: REPO_ROOT,
+    env: baseEnv({ ROSTER_PATH: rosterPath, ...env }),
+    quiet: true,
+  });
+  let gateway;
+  try {
+    gateway = await startService('gateway', {
+      root: REPO_ROOT,
+      env: baseEnv({ ROSTER_PATH: rosterPath, CHATD_URL: chatd.url, ...env, ...gatewayEnv }),
+      quiet: true,
+    });
+  } catch (error) {
+    await chatd.stop();
+    throw error;
+  }
+  return {
+    chatd,
+    gateway,
+    async stop() {
+      await gateway.stop();
+      await chatd.stop();
+    },
+  };
+}
+
+/** The OTLP receiver child; `stop()` resolves with what it received. */
+export function startReceiver() {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bench/lib/receiver.mjs')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = [];
+  let buffered = '';
+  const waiters = [];
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk) => {
+    buffered += chunk;
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      lines.push(JSON.parse(buffered.slice(0, nl)));
+      buffered = buffered.slice(nl + 1);
+      for (const w of waiters.splice(0)) w();
+    }
+  });
+  const next = (index) =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        if (lines.length > index) resolve(lines[index]);
+        else waiters.push(check);
+      };
+      child.once('exit', () => reject(new Error('receiver exited')));
+      check();
+    });
+  return next(0).then(({ port }) => ({
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      child.kill('SIGTERM');
+      return next(1).catch(() => ({ requests: NaN, bytes: NaN }));
+    },
+  }));
+}
+
+/** A loopback port nothing listens on (bound, then closed): the "endpoint down" target. */
+export function closedPort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
