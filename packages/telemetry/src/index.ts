@@ -1,4 +1,9 @@
-export { startTelemetry, getTelemetry, WINSTON_BRIDGE_SCOPE } from './telemetry.js';
+export {
+  startTelemetry,
+  getTelemetry,
+  WINSTON_BRIDGE_SCOPE,
+  DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+} from './telemetry.js';
 export type { Telemetry, TelemetryOptions } from './telemetry.js';
 export { registerInstrumentationHooks, DEFAULT_HOOKED_MODULES } from './instrumentation-hooks.js';
 export type { InstrumentationHooksOptions } from './instrumentation-hooks.js';

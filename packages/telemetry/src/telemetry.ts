@@ -25,7 +25,11 @@ import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace-
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { LeanContextManager } from './context-manager.js';
 import { createPropagator } from './propagator.js';
+
+/** Default cap on a span attribute value (characters) when no OTEL_*ATTRIBUTE_VALUE_LENGTH_LIMIT is set. */
+export const DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT = 256 * 1024;
 
 /** Options of {@link startTelemetry}; everything except `serviceName` is optional. */
 export interface TelemetryOptions {
@@ -226,7 +230,8 @@ function disabledTelemetry(serviceName: string): Telemetry {
 }
 
 /**
- * Starts the OTel Node SDK once per process (http + express instrumentation, the composite
+ * Starts the OTel Node SDK once per process (http + express instrumentation, a lean
+ * AsyncLocalStorage context manager, the composite
  * propagator, a Prometheus reader, OTLP exporters when OTEL_EXPORTER_OTLP_*ENDPOINT is set).
  * Idempotent: later calls return the first Telemetry. OTEL_SDK_DISABLED=true starts nothing.
  */
@@ -302,13 +307,23 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     resourceAttributes[ATTR_SERVICE_VERSION] = options.serviceVersion;
 
   const ignoredPaths = new Set<string>(options.ignoreIncomingPaths ?? DEFAULT_IGNORED_PATHS);
+  // Unlimited by default in the SDK: one 8 MiB completion would sit in memory and queues as an
+  // 8 MiB attribute. The standard variables still win when set.
+  const lengthLimitFromEnv =
+    process.env['OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT'] ??
+    process.env['OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'];
   const sdk = new NodeSDK({
+    ...(lengthLimitFromEnv === undefined
+      ? { spanLimits: { attributeValueLengthLimit: DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT } }
+      : {}),
     // Merged with the default resource so telemetry.sdk.* stay; the env detector (run by
     // NodeSDK after this) lets OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES override.
     resource: defaultResource().merge(resourceFromAttributes(resourceAttributes)),
     spanProcessors,
     metricReaders,
     views: GEN_AI_VIEWS,
+    // AsyncLocalStorage like the default, with a cheaper EventEmitter bind (see the class).
+    contextManager: new LeanContextManager(),
     // Always given (possibly empty): left undefined, NodeSDK would default to an OTLP exporter.
     logRecordProcessors,
     textMapPropagator: createPropagator(),

@@ -11,6 +11,7 @@ import {
   waitFor,
 } from './helpers.js';
 import type { FixtureApp, OtlpReceiver, SimpleResponse } from './helpers.js';
+import { DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT } from '../src/index.js';
 
 const HEX32 = /^[0-9a-f]{32}$/;
 const VALID = '0af7651916cd43dd8448eb211c80319c';
@@ -178,6 +179,14 @@ describe('ESM express app started with --import (real http server, OTLP/HTTP JSO
     assert.ok(
       !spans.some((s) => s.name.startsWith('middleware') || s.name.startsWith('request handler')),
     );
+  });
+
+  it('caps span attribute values at the default length limit', async () => {
+    const traceId = idOf(await httpGet(`${app.url}/big`));
+    const big = await waitFor(() =>
+      receivedSpans(receiver).find((s) => s.traceId === traceId && s.name === 'big'),
+    );
+    assert.equal(String(big.attributes['big.value']).length, DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT);
   });
 
   it('logs carry trace_id on stdout and flow to OTLP logs once', async () => {
