@@ -6,9 +6,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type http from 'node:http';
-import { eventually, postJson, sharedRoster, startService, startStack } from './harness.js';
+import {
+  eventually,
+  postJson,
+  sharedRoster,
+  startService,
+  startStack,
+  fillRequest,
+} from './harness.js';
 import type { ServiceHandle } from './harness.js';
-import { fillRequest, readSessionFile, reportEvidence, rssMiB, startStub } from './faults-helpers.js';
+import { readSessionFile, reportEvidence, rssMiB, startStub } from './faults-helpers.js';
 import type { StubServer } from './faults-helpers.js';
 import { buildTraces } from './langfuse-tree.js';
 import { startOtlpReceiver } from './otlp-receiver.js';
@@ -20,7 +27,13 @@ const TRACE_HEADER = 'x-lakehouse-trace-id';
 type Answer = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 function chatReply(content: unknown): string {
-  return JSON.stringify({ provider: 'sim', model: 'stub', content, finish_reason: 'stop', usage: { input_tokens: 1, output_tokens: 1 } });
+  return JSON.stringify({
+    provider: 'sim',
+    model: 'stub',
+    content,
+    finish_reason: 'stop',
+    usage: { input_tokens: 1, output_tokens: 1 },
+  });
 }
 
 describe('faults: chatd misbehaving behind a real gateway (stub chatd, Langfuse stand-in)', () => {
@@ -53,7 +66,12 @@ describe('faults: chatd misbehaving behind a real gateway (stub chatd, Langfuse 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function session(name: string, body: Record<string, unknown>, expectedStatus: number, verdict: string) {
+  async function session(
+    name: string,
+    body: Record<string, unknown>,
+    expectedStatus: number,
+    verdict: string,
+  ) {
     const res = await postJson(`${gateway.url}/v1/iterate`, body);
     assert.equal(res.status, expectedStatus, `${name}: ${JSON.stringify(res.body).slice(0, 300)}`);
     assert.equal(res.body.final_verdict, verdict);
@@ -70,7 +88,14 @@ describe('faults: chatd misbehaving behind a real gateway (stub chatd, Langfuse 
     return res;
   }
 
-  const garbage: Array<{ name: string; answer: Answer; status: number; verdict: string; error: RegExp; maxIterations?: number }> = [
+  const garbage: Array<{
+    name: string;
+    answer: Answer;
+    status: number;
+    verdict: string;
+    error: RegExp;
+    maxIterations?: number;
+  }> = [
     {
       name: 'chatd destroys the socket after the headers and half the body',
       answer: (_req, res) => {
@@ -98,42 +123,52 @@ describe('faults: chatd misbehaving behind a real gateway (stub chatd, Langfuse 
     },
     {
       name: 'chatd answers 200 with an HTML page',
-      answer: (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>'),
+      answer: (_req, res) =>
+        res
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end('<html><body>502 Bad Gateway</body></html>'),
       status: 502,
       verdict: 'infra_error',
       error: /without a string content/,
     },
     {
       name: 'chatd answers 200 with truncated JSON',
-      answer: (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"content":"abc'),
+      answer: (_req, res) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"content":"abc'),
       status: 502,
       verdict: 'infra_error',
       error: /without a string content/,
     },
     {
       name: 'chatd answers 200 with the wrong shape (content is a number)',
-      answer: (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(chatReply(42)),
+      answer: (_req, res) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(chatReply(42)),
       status: 502,
       verdict: 'infra_error',
       error: /without a string content/,
     },
     {
       name: 'chatd answers 200 with a JSON array',
-      answer: (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('[1,2,3]'),
+      answer: (_req, res) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end('[1,2,3]'),
       status: 502,
       verdict: 'infra_error',
       error: /without a string content/,
     },
     {
       name: 'chatd answers 500 with an HTML error page',
-      answer: (_req, res) => res.writeHead(500, { 'content-type': 'text/html' }).end('<h1>Internal Server Error</h1>'),
+      answer: (_req, res) =>
+        res.writeHead(500, { 'content-type': 'text/html' }).end('<h1>Internal Server Error</h1>'),
       status: 502,
       verdict: 'infra_error',
       error: /chatd failed \(500\)/,
     },
     {
       name: 'chatd answers 200 with prose and no JSON at all',
-      answer: (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(chatReply('I cannot help with that {not json')),
+      answer: (_req, res) =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(chatReply('I cannot help with that {not json')),
       status: 422,
       verdict: 'max_iter_exhausted',
       error: /no acceptable fill artifact/,
@@ -141,7 +176,10 @@ describe('faults: chatd misbehaving behind a real gateway (stub chatd, Langfuse 
     },
     {
       name: 'chatd answers a 20,000-level nested artifact',
-      answer: (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(chatReply(`{"fills":${'['.repeat(20_000)}${']'.repeat(20_000)}}`)),
+      answer: (_req, res) =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(chatReply(`{"fills":${'['.repeat(20_000)}${']'.repeat(20_000)}}`)),
       // The artifact cannot be re-serialised for the validate hop: an infra failure, not a crash.
       status: 502,
       verdict: 'infra_error',
@@ -165,10 +203,19 @@ describe('faults: chatd misbehaving behind a real gateway (stub chatd, Langfuse 
   for (const c of garbage) {
     it(`${c.name}: answers ${c.status} ${c.verdict} and writes the row`, async (t) => {
       answer = c.answer;
-      const res = await session(c.name, await fillRequest('stub', { max_iterations: c.maxIterations ?? 1 }), c.status, c.verdict);
+      const res = await session(
+        c.name,
+        await fillRequest('stub', { max_iterations: c.maxIterations ?? 1 }),
+        c.status,
+        c.verdict,
+      );
       assert.match(String(res.body.error), c.error);
       assert.equal((await fetch(`${gateway.url}/healthz`)).status, 200, 'the gateway is still up');
-      reportEvidence(t, { fault: c.name, expectation: `${c.status} ${c.verdict}, row written`, evidence: `${res.status} "${String(res.body.error).slice(0, 60)}", 1/1 row` });
+      reportEvidence(t, {
+        fault: c.name,
+        expectation: `${c.status} ${c.verdict}, row written`,
+        evidence: `${res.status} "${String(res.body.error).slice(0, 60)}", 1/1 row`,
+      });
     });
   }
 
@@ -188,25 +235,42 @@ describe('faults: chatd misbehaving behind a real gateway (stub chatd, Langfuse 
     try {
       for (let i = 0; i < count; i++) {
         half = i < count / 2 ? 0 : 1;
-        const res = await postJson(`${gateway.url}/v1/iterate`, await fillRequest('stub', { max_iterations: 2 }));
+        const res = await postJson(
+          `${gateway.url}/v1/iterate`,
+          await fillRequest('stub', { max_iterations: 2 }),
+        );
         assert.equal(res.status, 422);
         assert.equal(res.body.final_verdict, 'max_iter_exhausted');
         ids.add(String(res.body.trace_id));
-        sessions.push({ name: 'huge reply', traceId: String(res.body.trace_id), status: res.status });
+        sessions.push({
+          name: 'huge reply',
+          traceId: String(res.body.trace_id),
+          status: res.status,
+        });
       }
     } finally {
       clearInterval(sampler);
     }
     await eventually(
-      () => (readSessionFile(sessionLogPath).rows.filter((r) => ids.has(String(r.session_id))).length === count ? true : undefined),
+      () =>
+        readSessionFile(sessionLogPath).rows.filter((r) => ids.has(String(r.session_id))).length ===
+        count
+          ? true
+          : undefined,
       15_000,
       `${count} rows`,
     );
     const [first = 0, second = 0] = peaks;
     // 16 sessions x 2 attempts x 8 MiB = 256 MiB went through. GC makes RSS a sawtooth, so the
     // bound is coarse: no unbounded growth from the first half of the run to the second.
-    assert.ok(Math.max(first, second) - baseline < 1024, `peak RSS growth ${(Math.max(first, second) - baseline).toFixed(0)} MiB`);
-    assert.ok(second < first + 400, `second-half peak ${second.toFixed(0)} MiB vs first-half ${first.toFixed(0)} MiB`);
+    assert.ok(
+      Math.max(first, second) - baseline < 1024,
+      `peak RSS growth ${(Math.max(first, second) - baseline).toFixed(0)} MiB`,
+    );
+    assert.ok(
+      second < first + 400,
+      `second-half peak ${second.toFixed(0)} MiB vs first-half ${first.toFixed(0)} MiB`,
+    );
     reportEvidence(t, {
       fault: `chatd answers 8 MiB of prose, ${count} sessions`,
       expectation: '422 each, rows written, RSS bounded',
@@ -224,7 +288,11 @@ describe('faults: chatd misbehaving behind a real gateway (stub chatd, Langfuse 
       const trace = traces.get(s.traceId);
       assert.ok(trace, `${s.name}: the trace arrived`);
       assert.equal(trace.roots.length, 1, `${s.name}: one root`);
-      assert.deepEqual(trace.dangling.map((d) => d.name), [], `${s.name}: no dangling parents`);
+      assert.deepEqual(
+        trace.dangling.map((d) => d.name),
+        [],
+        `${s.name}: no dangling parents`,
+      );
       assert.equal(rows.filter((r) => r.session_id === s.traceId).length, 1, `${s.name}: one row`);
     }
     reportEvidence(t, {
@@ -237,9 +305,14 @@ describe('faults: chatd misbehaving behind a real gateway (stub chatd, Langfuse 
 
 describe('faults: the real chatd SIGKILLed with sessions in flight', () => {
   it('answers every in-flight session 502 infra_error, writes every row, and keeps serving', async (t) => {
-    const stack = await startStack({ chatdEnv: { SIM_LATENCY_MS: '4000' }, gatewayEnv: { CHAT_TIMEOUT_MS: '30000' } });
+    const stack = await startStack({
+      chatdEnv: { SIM_LATENCY_MS: '4000' },
+      gatewayEnv: { CHAT_TIMEOUT_MS: '30000' },
+    });
     try {
-      const inFlight = Array.from({ length: 12 }, async () => postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean')));
+      const inFlight = Array.from({ length: 12 }, async () =>
+        postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean')),
+      );
       // SIM_LATENCY_MS holds the calls inside chatd; give them time to get there, then kill it.
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const rssBefore = rssMiB(stack.gateway.child.pid);

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { eventually, postJson, startStack } from './harness.js';
-import { fillRequest, mapLimit, metricSum, readSessionFile, reportEvidence } from './faults-helpers.js';
+import { eventually, postJson, startStack, fillRequest } from './harness.js';
+import { mapLimit, metricSum, readSessionFile, reportEvidence } from './faults-helpers.js';
 
 const TMPFS_BYTES = 64 * 1024;
 
@@ -17,7 +17,10 @@ const TMPFS_BYTES = 64 * 1024;
 function tryMountTmpfs(dir: string): boolean {
   if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_BYTES}`, 'tmpfs', dir], { stdio: 'ignore', timeout: 10_000 });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_BYTES}`, 'tmpfs', dir], {
+      stdio: 'ignore',
+      timeout: 10_000,
+    });
     return true;
   } catch {
     return false;
@@ -52,7 +55,9 @@ describe('faults: the session-log disk fills up (ENOSPC)', () => {
   mkdirSync(mountPoint);
   // FAULTS_NO_MOUNT=1 forces the injected path (how CI without root runs it).
   const mounted = process.env['FAULTS_NO_MOUNT'] ? false : tryMountTmpfs(mountPoint);
-  const how = mounted ? 'a real 64 KiB tmpfs' : 'an injected write error (tmpfs mount not permitted here)';
+  const how = mounted
+    ? 'a real 64 KiB tmpfs'
+    : 'an injected write error (tmpfs mount not permitted here)';
 
   it(`ENOSPC from ${how}: answers stay 200, every row written or counted, file stays valid, writing resumes`, async (t) => {
     const logPath = path.join(mountPoint, 'sessions.jsonl');
@@ -66,7 +71,8 @@ describe('faults: the session-log disk fills up (ENOSPC)', () => {
     } else {
       writeFileSync(injector, INJECTOR);
       gatewayEnv['FAULTS_ENOSPC_FLAG'] = flag;
-      gatewayEnv['NODE_OPTIONS'] = `${process.env['NODE_OPTIONS'] ?? ''} --import ${pathToFileURL(injector).href}`.trim();
+      gatewayEnv['NODE_OPTIONS'] =
+        `${process.env['NODE_OPTIONS'] ?? ''} --import ${pathToFileURL(injector).href}`.trim();
     }
     const stack = await startStack({ gatewayEnv });
     try {
@@ -81,7 +87,11 @@ describe('faults: the session-log disk fills up (ENOSPC)', () => {
       const ids: string[] = [];
       ids.push(...(await mapLimit(Array.from({ length: mounted ? phase1 : 20 }), 4, send)));
       if (!mounted) {
-        await eventually(() => (readSessionFile(logPath).rows.length === 20 ? true : undefined), 15_000, '20 rows before the fault');
+        await eventually(
+          () => (readSessionFile(logPath).rows.length === 20 ? true : undefined),
+          15_000,
+          '20 rows before the fault',
+        );
         writeFileSync(flag, '1');
         ids.push(...(await mapLimit(Array.from({ length: phase1 - 20 }), 4, send)));
       }
@@ -89,13 +99,18 @@ describe('faults: the session-log disk fills up (ENOSPC)', () => {
         (await metricSum(stack.gateway.url, 'lakehouse_session_log_write_failures_total')) +
         (await metricSum(stack.gateway.url, 'lakehouse_session_log_dropped_total'));
       // Every row is either in the file or counted as lost.
-      const counted = await eventually(async () => {
-        const written = readSessionFile(logPath).rows.length;
-        const failed = await lost();
-        return written + failed >= ids.length && failed > 0 ? { written, failed } : undefined;
-      }, 20_000, 'every row written or counted');
+      const counted = await eventually(
+        async () => {
+          const written = readSessionFile(logPath).rows.length;
+          const failed = await lost();
+          return written + failed >= ids.length && failed > 0 ? { written, failed } : undefined;
+        },
+        20_000,
+        'every row written or counted',
+      );
       const warning = await eventually(
-        () => stack.gateway.lines.find((l) => /session log write failed/.test(l) && /ENOSPC/.test(l)),
+        () =>
+          stack.gateway.lines.find((l) => /session log write failed/.test(l) && /ENOSPC/.test(l)),
         10_000,
         'an ENOSPC warning',
       );
@@ -105,14 +120,22 @@ describe('faults: the session-log disk fills up (ENOSPC)', () => {
       if (mounted) rmSync(ballast);
       else rmSync(flag);
       const phase2 = await mapLimit(Array.from({ length: 8 }), 4, send);
-      await eventually(() => {
-        const rows = readSessionFile(logPath).rows;
-        return phase2.every((id) => rows.some((r) => r.session_id === id)) ? true : undefined;
-      }, 15_000, 'rows written again after space came back');
+      await eventually(
+        () => {
+          const rows = readSessionFile(logPath).rows;
+          return phase2.every((id) => rows.some((r) => r.session_id === id)) ? true : undefined;
+        },
+        15_000,
+        'rows written again after space came back',
+      );
       const code = await stack.gateway.stop();
       assert.equal(code, 0);
       const file = readSessionFile(logPath);
-      assert.deepEqual(file.badLines.map((l) => l.slice(0, 80)), [], 'no torn or glued line');
+      assert.deepEqual(
+        file.badLines.map((l) => l.slice(0, 80)),
+        [],
+        'no torn or glued line',
+      );
       const sessionIds = file.rows.map((r) => String(r.session_id));
       assert.equal(new Set(sessionIds).size, sessionIds.length, 'no row written twice');
       for (const id of sessionIds) assert.ok(ids.includes(id) || phase2.includes(id));

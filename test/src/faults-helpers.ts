@@ -4,8 +4,6 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
-import { WorkerLookup } from '@lakehouse/roster';
-import { sharedRoster } from './harness.js';
 
 /** Prefix of the diagnostic lines `scripts/faults.mjs` collects into its summary table. */
 export const FAULTS_DIAGNOSTIC_PREFIX = 'faults: ';
@@ -20,23 +18,6 @@ export interface FaultEvidence {
 /** Reports evidence for the summary table (a test diagnostic, also visible in plain test output). */
 export function reportEvidence(t: TestContext, evidence: FaultEvidence): void {
   t.diagnostic(FAULTS_DIAGNOSTIC_PREFIX + JSON.stringify({ test: t.name, ...evidence }));
-}
-
-/** A fill request the sim provider can answer, with a contract drawn from the shared roster. */
-export async function fillRequest(
-  model: string,
-  extra: Record<string, unknown> = {},
-): Promise<Record<string, unknown>> {
-  const roster = await WorkerLookup.load(await sharedRoster());
-  const contract = roster.sampleContract(11);
-  return {
-    kind: 'fill',
-    prompt: 'Staff the shift.',
-    provider: 'sim',
-    model,
-    context: { target_count: 2, ...contract },
-    ...extra,
-  };
 }
 
 /** The session log read back: parsed rows, and every line that is not one valid JSON object. */

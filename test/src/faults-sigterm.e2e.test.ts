@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { describe, it } from 'node:test';
-import { startStack } from './harness.js';
-import { fillRequest, readSessionFile, reportEvidence, rssMiB } from './faults-helpers.js';
+import { startStack, fillRequest } from './harness.js';
+import { readSessionFile, reportEvidence, rssMiB } from './faults-helpers.js';
 import { buildTraces } from './langfuse-tree.js';
 import { startOtlpReceiver } from './otlp-receiver.js';
 
@@ -16,25 +16,42 @@ type Outcome =
 
 function post(agent: http.Agent, url: string, body: string): Promise<Outcome> {
   return new Promise((resolve) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        let traceId = '';
-        let error = '';
-        try {
-          const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { trace_id?: unknown; error?: unknown };
-          traceId = String(parsed.trace_id ?? '');
-          error = String(parsed.error ?? '');
-        } catch {
-          // Counted below: an answer without a JSON body is not a correct answer.
-        }
-        resolve({ kind: 'answered', status: res.statusCode ?? 0, traceId, error });
-      });
-      res.on('error', (err: NodeJS.ErrnoException) => resolve({ kind: 'cut', code: err.code ?? err.message, reused: req.reusedSocket }));
-    });
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          let traceId = '';
+          let error = '';
+          try {
+            const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+              trace_id?: unknown;
+              error?: unknown;
+            };
+            traceId = String(parsed.trace_id ?? '');
+            error = String(parsed.error ?? '');
+          } catch {
+            // Counted below: an answer without a JSON body is not a correct answer.
+          }
+          resolve({ kind: 'answered', status: res.statusCode ?? 0, traceId, error });
+        });
+        res.on('error', (err: NodeJS.ErrnoException) =>
+          resolve({ kind: 'cut', code: err.code ?? err.message, reused: req.reusedSocket }),
+        );
+      },
+    );
     req.on('error', (err: NodeJS.ErrnoException) =>
-      resolve(err.code === 'ECONNREFUSED' ? { kind: 'refused' } : { kind: 'cut', code: err.code ?? err.message, reused: req.reusedSocket }),
+      resolve(
+        err.code === 'ECONNREFUSED'
+          ? { kind: 'refused' }
+          : { kind: 'cut', code: err.code ?? err.message, reused: req.reusedSocket },
+      ),
     );
     req.setTimeout(30_000, () => req.destroy(new Error('client timeout')));
     req.end(body);
@@ -45,7 +62,11 @@ describe('faults: SIGTERM under load', () => {
   it('answers or cleanly refuses every request, writes a row per session, flushes every tree, exits 0', async (t) => {
     const receiver = await startOtlpReceiver();
     const stack = await startStack({
-      env: { LANGFUSE_PUBLIC_KEY: 'pk-lf-sigterm', LANGFUSE_SECRET_KEY: 'sk-lf-sigterm', LANGFUSE_BASE_URL: receiver.url },
+      env: {
+        LANGFUSE_PUBLIC_KEY: 'pk-lf-sigterm',
+        LANGFUSE_SECRET_KEY: 'sk-lf-sigterm',
+        LANGFUSE_BASE_URL: receiver.url,
+      },
       // Sessions last long enough that many are in flight when the signal lands.
       chatdEnv: { SIM_LATENCY_MS: '150' },
     });
@@ -70,11 +91,16 @@ describe('faults: SIGTERM under load', () => {
       const code = await exit;
       const shutdownMs = Date.now() - signalled;
       // Clients keep going until refused; give stragglers a bounded moment.
-      await Promise.race([Promise.all(clients), new Promise((resolve) => setTimeout(resolve, 5000))]);
+      await Promise.race([
+        Promise.all(clients),
+        new Promise((resolve) => setTimeout(resolve, 5000)),
+      ]);
       stop = true;
       await Promise.all(clients);
 
-      const answered = outcomes.filter((o): o is Extract<Outcome, { kind: 'answered' }> => o.kind === 'answered');
+      const answered = outcomes.filter(
+        (o): o is Extract<Outcome, { kind: 'answered' }> => o.kind === 'answered',
+      );
       // After SIGTERM, sessions that have not begun are refused: 503 before any session
       // (connection: close), then ECONNREFUSED once the listener is closed.
       const sessions = answered.filter((a) => a.status !== 503);
@@ -89,14 +115,23 @@ describe('faults: SIGTERM under load', () => {
       let trees = 0;
       for (const a of sessions) {
         const trace = traces.get(a.traceId);
-        if (trace && trace.roots.length === 1 && trace.dangling.length === 0 && trace.roots[0]!.children.length === 2) trees++;
+        if (
+          trace &&
+          trace.roots.length === 1 &&
+          trace.dangling.length === 0 &&
+          trace.roots[0]!.children.length === 2
+        )
+          trees++;
       }
       const evidence = `exit ${code} in ${(shutdownMs / 1000).toFixed(1)} s; ${sessions.length} sessions answered, ${refusedHttp.length} refused 503 + ${refused} ECONNREFUSED + ${cut.filter((c) => !c.reused).length} reset in the accept backlog, ${cut.filter((c) => c.reused).length} cut; ${JSON.stringify(byStatus)}; ${rows.length}/${sessions.length} rows; ${trees}/${sessions.length} trees; RSS ${rss?.toFixed(0)} MiB`;
       t.diagnostic(evidence);
 
       assert.equal(code, 0, 'the gateway exits 0');
       assert.ok(shutdownMs < 15_000, `shutdown took ${shutdownMs} ms`);
-      assert.ok(sessions.length > 50, `sessions answered: ${sessions.length} (${answeredBefore} before SIGTERM)`);
+      assert.ok(
+        sessions.length > 50,
+        `sessions answered: ${sessions.length} (${answeredBefore} before SIGTERM)`,
+      );
       for (const a of sessions) {
         assert.equal(a.status, 200, `a session answered ${a.status}: ${a.error}`);
         assert.match(a.traceId, /^[0-9a-f]{32}$/);
@@ -105,15 +140,24 @@ describe('faults: SIGTERM under load', () => {
       // A fresh connection reset before any answer sat in the kernel's accept backlog when the
       // listener closed: refused at the TCP level, never read (rows == sessions proves no session
       // began unanswered). A reset on a reused connection would be a request the gateway dropped.
-      assert.deepEqual(cut.filter((c) => c.reused).map((c) => c.code), [], 'no request cut on a connection the gateway had accepted');
+      assert.deepEqual(
+        cut.filter((c) => c.reused).map((c) => c.code),
+        [],
+        'no request cut on a connection the gateway had accepted',
+      );
       assert.deepEqual(badLines, []);
       assert.equal(rowIds.size, rows.length, 'one row per session');
-      assert.equal(sessions.filter((a) => !rowIds.has(a.traceId)).length, 0, 'every answered session has its row');
+      assert.equal(
+        sessions.filter((a) => !rowIds.has(a.traceId)).length,
+        0,
+        'every answered session has its row',
+      );
       assert.equal(rows.length, sessions.length, 'no row for a refused request, none missing');
       assert.equal(trees, sessions.length, 'every answered session has its complete tree');
       reportEvidence(t, {
         fault: 'SIGTERM to the gateway under 48-client load',
-        expectation: 'exit 0 < 15 s; in-flight answered 200, later ones refused (503/ECONNREFUSED); every row + tree flushed',
+        expectation:
+          'exit 0 < 15 s; in-flight answered 200, later ones refused (503/ECONNREFUSED); every row + tree flushed',
         evidence,
       });
     } finally {

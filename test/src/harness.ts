@@ -184,3 +184,20 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/** A fill request the sim provider can answer, with a contract drawn from the shared roster. */
+export async function fillRequest(
+  model: string,
+  extra: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
+  const { WorkerLookup } = await import('@lakehouse/roster');
+  const roster = await WorkerLookup.load(await sharedRoster());
+  return {
+    kind: 'fill',
+    prompt: 'Staff the shift.',
+    provider: 'sim',
+    model,
+    context: { target_count: 2, ...roster.sampleContract(11) },
+    ...extra,
+  };
+}

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WorkerLookup } from '@lakehouse/roster';
 import {
   eventually,
   postJson,
@@ -9,6 +8,7 @@ import {
   startStack,
   type Stack,
   readJsonLines,
+  fillRequest,
 } from './harness.js';
 import { buildTraces } from './langfuse-tree.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedRequest } from './otlp-receiver.js';
@@ -34,23 +34,6 @@ function langfuseEnv(
     LANGFUSE_PUBLIC_KEY: PUBLIC_KEY,
     LANGFUSE_SECRET_KEY: SECRET_KEY,
     LANGFUSE_BASE_URL: receiver.url,
-    ...extra,
-  };
-}
-
-async function fillRequest(
-  model: string,
-  prompt = 'Staff the shift.',
-  extra: Record<string, unknown> = {},
-) {
-  const roster = await WorkerLookup.load(await sharedRoster());
-  const contract = roster.sampleContract(9);
-  return {
-    kind: 'fill',
-    prompt,
-    provider: 'sim',
-    model,
-    context: { target_count: 2, ...contract },
     ...extra,
   };
 }
@@ -201,7 +184,7 @@ describe('Langfuse: masking and content capture', () => {
       try {
         const res = await postJson(
           `${stack.gateway.url}/v1/iterate`,
-          await fillRequest('clean', `${marker} use key ${secret} please`),
+          await fillRequest('clean', { prompt: `${marker} use key ${secret} please` }),
         );
         assert.equal(res.status, 200);
         await stack.gateway.stop();

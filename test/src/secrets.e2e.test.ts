@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { postJson, startStack } from './harness.js';
-import { fillRequest, readSessionFile, reportEvidence, startStub } from './faults-helpers.js';
+import { postJson, startStack, fillRequest } from './harness.js';
+import { readSessionFile, reportEvidence, startStub } from './faults-helpers.js';
 import { startOtlpReceiver } from './otlp-receiver.js';
 
 const PROVIDER_KEY = `sk-test-${randomBytes(18).toString('hex')}`;
@@ -42,16 +42,40 @@ describe('secrets never leave the processes', () => {
       const auth = String(req.headers.authorization ?? '');
       if (mode === 'unauthorized') {
         res.writeHead(401, { 'content-type': 'application/json', 'x-echo': auth });
-        res.end(JSON.stringify({ error: { message: `Incorrect API key provided: ${auth}`, type: 'invalid_request_error', code: 'invalid_api_key' } }));
+        res.end(
+          JSON.stringify({
+            error: {
+              message: `Incorrect API key provided: ${auth}`,
+              type: 'invalid_request_error',
+              code: 'invalid_api_key',
+            },
+          }),
+        );
       } else if (mode === 'error') {
-        res.writeHead(500, { 'content-type': 'text/plain' }).end(`upstream exploded while handling key ${auth.replace(/^Bearer /, '')}`);
+        res
+          .writeHead(500, { 'content-type': 'text/plain' })
+          .end(`upstream exploded while handling key ${auth.replace(/^Bearer /, '')}`);
       } else {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({
-          id: 'c1', object: 'chat.completion', created: 1, model: 'leaky-model',
-          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `I saw your header ${auth} {"to":"a@b.c","subject":"s","body":"key ${auth}"}` } }],
-          usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 },
-        }));
+        res.end(
+          JSON.stringify({
+            id: 'c1',
+            object: 'chat.completion',
+            created: 1,
+            model: 'leaky-model',
+            choices: [
+              {
+                index: 0,
+                finish_reason: 'stop',
+                message: {
+                  role: 'assistant',
+                  content: `I saw your header ${auth} {"to":"a@b.c","subject":"s","body":"key ${auth}"}`,
+                },
+              },
+            ],
+            usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 },
+          }),
+        );
       }
     });
     const langfuse = await startOtlpReceiver();
@@ -69,12 +93,25 @@ describe('secrets never leave the processes', () => {
       },
       chatdEnv: {
         FAULTS_PROVIDER_KEY: PROVIDER_KEY,
-        PROVIDERS: JSON.stringify([{ name: 'leaky', type: 'openai', base_url: `${upstream.url}/v1`, api_key_env: 'FAULTS_PROVIDER_KEY', max_retries: 0 }]),
+        PROVIDERS: JSON.stringify([
+          {
+            name: 'leaky',
+            type: 'openai',
+            base_url: `${upstream.url}/v1`,
+            api_key_env: 'FAULTS_PROVIDER_KEY',
+            max_retries: 0,
+          },
+        ]),
       },
     });
     const bodies: string[] = [];
     try {
-      const iterate = { ...(await fillRequest('leaky-model')), provider: 'leaky', kind: 'email', context: {} };
+      const iterate = {
+        ...(await fillRequest('leaky-model')),
+        provider: 'leaky',
+        kind: 'email',
+        context: {},
+      };
       const record = async (res: Promise<{ status: number; body: Record<string, unknown> }>) => {
         const r = await res;
         bodies.push(JSON.stringify(r.body));
@@ -84,12 +121,21 @@ describe('secrets never leave the processes', () => {
       langfuse.respondWith(401);
       for (const m of ['unauthorized', 'error', 'echo'] as const) {
         mode = m;
-        const viaGateway = await record(postJson(`${stack.gateway.url}/v1/iterate`, { ...iterate, max_iterations: 1 }));
+        const viaGateway = await record(
+          postJson(`${stack.gateway.url}/v1/iterate`, { ...iterate, max_iterations: 1 }),
+        );
         assert.ok([200, 422, 502].includes(viaGateway.status), `${m}: ${viaGateway.status}`);
         const direct = await record(
-          postJson(`${stack.chatd.url}/v1/chat`, { provider: 'leaky', model: 'leaky-model', messages: [{ role: 'user', content: 'hi' }] }),
+          postJson(`${stack.chatd.url}/v1/chat`, {
+            provider: 'leaky',
+            model: 'leaky-model',
+            messages: [{ role: 'user', content: 'hi' }],
+          }),
         );
-        assert.ok(m === 'echo' ? direct.status === 200 : direct.status === 502, `${m}: chatd ${direct.status}`);
+        assert.ok(
+          m === 'echo' ? direct.status === 200 : direct.status === 502,
+          `${m}: chatd ${direct.status}`,
+        );
         if (m === 'unauthorized') langfuse.respondWith(200);
       }
       for (const path of ['/v1/providers', '/metrics', '/healthz', '/readyz', '/v1/nope']) {
@@ -114,10 +160,14 @@ describe('secrets never leave the processes', () => {
       const evidence = `${logLines.length} log lines, ${spanBodies.length} span batches (${langfuse.spans.length + otlp.spans.length} spans), ${rows.length} rows, ${bodies.length} bodies: ${found.length} leaks`;
       t.diagnostic(evidence);
       assert.ok(logLines.length > 10 && spanBodies.length > 0 && rows.length === 3, evidence);
-      assert.ok(langfuse.requests.some((r) => r.headers.authorization === `Basic ${BASIC}`), 'the stand-in did get the keys, in the auth header only');
+      assert.ok(
+        langfuse.requests.some((r) => r.headers.authorization === `Basic ${BASIC}`),
+        'the stand-in did get the keys, in the auth header only',
+      );
       assert.deepEqual(found, []);
       reportEvidence(t, {
-        fault: 'secrets: provider key echoed by the upstream (401/500/completion), Langfuse keys, LOG_LEVEL=debug',
+        fault:
+          'secrets: provider key echoed by the upstream (401/500/completion), Langfuse keys, LOG_LEVEL=debug',
         expectation: 'no key in any log line, span, row, metric or response body',
         evidence,
       });

@@ -4,30 +4,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { WorkerLookup } from '@lakehouse/roster';
 import {
   eventually,
   postJson,
-  sharedRoster,
   startStack,
   type Stack,
   readJsonLines,
   freePort,
+  fillRequest,
 } from './harness.js';
 
 type Row = Record<string, unknown> & { attempts: Array<Record<string, unknown>> };
-
-async function fillRequest(model: string, extra: Record<string, unknown> = {}) {
-  const roster = await WorkerLookup.load(await sharedRoster());
-  return {
-    kind: 'fill',
-    prompt: 'Staff the shift.',
-    provider: 'sim',
-    model,
-    context: { target_count: 2, ...roster.sampleContract(4) },
-    ...extra,
-  };
-}
 
 describe('session log: one row per /v1/iterate call on every path', () => {
   let stack: Stack;

@@ -36,7 +36,13 @@ function runSmoke(args: string[], env: Record<string, string> = {}): Promise<Smo
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [SMOKE, ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...LANGFUSE_OFF, SESSION_LOG_PATH: '', LANGFUSE_TRACE_FILE: '', ...env },
+      env: {
+        ...process.env,
+        ...LANGFUSE_OFF,
+        SESSION_LOG_PATH: '',
+        LANGFUSE_TRACE_FILE: '',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -51,7 +57,8 @@ function runSmoke(args: string[], env: Record<string, string> = {}): Promise<Smo
   });
 }
 
-const show = (run: SmokeRun): string => `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+const show = (run: SmokeRun): string =>
+  `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
 
 // ---- Langfuse's public API schemas, from the shared OpenAPI document --------------------------
 
@@ -66,8 +73,13 @@ function toJsonSchema(schema: unknown): unknown {
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'nullable' || key === 'example' || key === 'discriminator') continue;
     if (key === 'properties' && isObj(value)) {
-      out[key] = Object.fromEntries(Object.entries(value).map(([name, s]) => [name, toJsonSchema(s)]));
-    } else if (['items', 'additionalProperties', 'not'].includes(key) || ['allOf', 'anyOf', 'oneOf'].includes(key)) {
+      out[key] = Object.fromEntries(
+        Object.entries(value).map(([name, s]) => [name, toJsonSchema(s)]),
+      );
+    } else if (
+      ['items', 'additionalProperties', 'not'].includes(key) ||
+      ['allOf', 'anyOf', 'oneOf'].includes(key)
+    ) {
       out[key] = toJsonSchema(value);
     } else {
       out[key] = value;
@@ -79,7 +91,8 @@ function toJsonSchema(schema: unknown): unknown {
     if (Array.isArray(out['enum'])) out['enum'] = [...(out['enum'] as unknown[]), null];
     return out;
   }
-  if ('$ref' in out || 'allOf' in out || 'oneOf' in out || 'anyOf' in out) return { anyOf: [out, { type: 'null' }] };
+  if ('$ref' in out || 'allOf' in out || 'oneOf' in out || 'anyOf' in out)
+    return { anyOf: [out, { type: 'null' }] };
   return out; // no type: anything, null included
 }
 
@@ -90,7 +103,9 @@ interface SpecSchemas {
 }
 
 function loadSpecSchemas(): SpecSchemas {
-  const doc = parseYaml(readFileSync(SPEC_PATH, 'utf8'), { maxAliasCount: -1 }) as { components: { schemas: Json } };
+  const doc = parseYaml(readFileSync(SPEC_PATH, 'utf8'), { maxAliasCount: -1 }) as {
+    components: { schemas: Json };
+  };
   const raw = doc.components.schemas;
   const ajv = new Ajv({
     strict: false,
@@ -103,14 +118,17 @@ function loadSpecSchemas(): SpecSchemas {
       int64: true,
     },
   });
-  const schemas = Object.fromEntries(Object.entries(raw).map(([name, schema]) => [name, toJsonSchema(schema)]));
+  const schemas = Object.fromEntries(
+    Object.entries(raw).map(([name, schema]) => [name, toJsonSchema(schema)]),
+  );
   ajv.addSchema({ $id: 'langfuse', components: { schemas } });
   const compiled = new Map<string, ValidateFunction>();
   const declared = (name: string): Set<string> => {
     const schema = raw[name];
     const names = new Set<string>();
     if (!isObj(schema)) return names;
-    if (isObj(schema['properties'])) for (const key of Object.keys(schema['properties'])) names.add(key);
+    if (isObj(schema['properties']))
+      for (const key of Object.keys(schema['properties'])) names.add(key);
     for (const part of Array.isArray(schema['allOf']) ? schema['allOf'] : []) {
       const ref = isObj(part) ? String(part['$ref'] ?? '') : '';
       for (const key of declared(ref.replace('#/components/schemas/', ''))) names.add(key);
@@ -125,7 +143,9 @@ function loadSpecSchemas(): SpecSchemas {
         assert.ok(fn, `schema ${name} in the spec`);
         compiled.set(name, fn);
       }
-      return fn(value) ? [] : (fn.errors ?? []).map((e) => `${name}${e.instancePath} ${e.message ?? ''}`);
+      return fn(value)
+        ? []
+        : (fn.errors ?? []).map((e) => `${name}${e.instancePath} ${e.message ?? ''}`);
     },
     declared,
   };
@@ -148,7 +168,8 @@ interface LangfuseStandIn {
 function checkIngestion(request: ReceivedRequest): string | undefined {
   if (request.path !== '/api/public/otel/v1/traces') return `unexpected path ${request.path}`;
   if (request.headers['authorization'] !== BASIC) return 'bad Basic auth';
-  if (request.headers['x-langfuse-ingestion-version'] !== '4') return 'missing x-langfuse-ingestion-version: 4';
+  if (request.headers['x-langfuse-ingestion-version'] !== '4')
+    return 'missing x-langfuse-ingestion-version: 4';
   return undefined;
 }
 
@@ -192,10 +213,19 @@ function observationV2(o: TreeObservation, groups: Set<string>): Json {
     });
   }
   if (groups.has('model')) {
-    Object.assign(out, { providedModelName: o.model ?? null, internalModelId: null, modelParameters: null });
+    Object.assign(out, {
+      providedModelName: o.model ?? null,
+      internalModelId: null,
+      modelParameters: null,
+    });
   }
   if (groups.has('usage')) {
-    Object.assign(out, { usageDetails: usageDetails(o), costDetails: {}, totalCost: 0, usagePricingTierName: null });
+    Object.assign(out, {
+      usageDetails: usageDetails(o),
+      costDetails: {},
+      totalCost: 0,
+      usagePricingTierName: null,
+    });
   }
   return out;
 }
@@ -217,7 +247,12 @@ function observationView(o: TreeObservation): Json {
     version: null,
     metadata: {},
     output: o.output ?? null,
-    usage: { input: usage['input'] ?? 0, output: usage['output'] ?? 0, total: usage['total'] ?? 0, unit: o.usage ? 'TOKENS' : null },
+    usage: {
+      input: usage['input'] ?? 0,
+      output: usage['output'] ?? 0,
+      total: usage['total'] ?? 0,
+      unit: o.usage ? 'TOKENS' : null,
+    },
     level: o.level,
     statusMessage: o.statusMessage ?? null,
     parentObservationId: o.parentId ?? null,
@@ -260,7 +295,8 @@ function traceWithFullDetails(tree: LangfuseTraceTree): Json {
     observations: tree.observations.map(observationView),
     scores: [],
     _deprecation: {
-      message: 'Langfuse v3 is deprecated; read span and trace data via GET /api/public/v2/observations.',
+      message:
+        'Langfuse v3 is deprecated; read span and trace data via GET /api/public/v2/observations.',
       replacement: 'GET /api/public/v2/observations',
       sunsetAt: '2026-11-16',
     },
@@ -276,13 +312,15 @@ async function startLangfuseStandIn(specs: SpecSchemas, pageSize = 3): Promise<L
   const receiver = await startOtlpReceiver({ check: checkIngestion });
   const served = { v2: 0, v1: 0, schemaErrors: [] as string[] };
   const trees = (): LangfuseTraceTree[] => {
-    const bodies = receiver.requests.filter((r) => checkIngestion(r) === undefined).map((r) => {
-      try {
-        return JSON.parse(r.body) as unknown;
-      } catch {
-        return undefined;
-      }
-    });
+    const bodies = receiver.requests
+      .filter((r) => checkIngestion(r) === undefined)
+      .map((r) => {
+        try {
+          return JSON.parse(r.body) as unknown;
+        } catch {
+          return undefined;
+        }
+      });
     return buildLangfuseTrees(bodies.filter((b) => b !== undefined));
   };
   const send = (res: http.ServerResponse, status: number, body: unknown, schema?: string): void => {
@@ -311,22 +349,37 @@ async function startLangfuseStandIn(specs: SpecSchemas, pageSize = 3): Promise<L
         handle(req, res, Buffer.concat(chunks));
       } catch (error) {
         // A stand-in bug must show up in the test, not as a hung smoke run.
-        served.schemaErrors.push(`stand-in error: ${error instanceof Error ? error.stack : String(error)}`);
+        served.schemaErrors.push(
+          `stand-in error: ${error instanceof Error ? error.stack : String(error)}`,
+        );
         res.writeHead(500).end();
       }
     });
   });
-  const handle = (req: http.IncomingMessage, res: http.ServerResponse, requestBody: Buffer): void => {
+  const handle = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    requestBody: Buffer,
+  ): void => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     if (req.method === 'POST') {
       // Ingestion: hand the request to the OTLP receiver as is and relay its answer.
       const headers: Record<string, string> = {};
-      for (const key of ['content-type', 'content-encoding', 'authorization', 'x-langfuse-ingestion-version']) {
+      for (const key of [
+        'content-type',
+        'content-encoding',
+        'authorization',
+        'x-langfuse-ingestion-version',
+      ]) {
         const value = req.headers[key];
         if (typeof value === 'string') headers[key] = value;
       }
       fetch(`${receiver.url}${req.url ?? '/'}`, { method: 'POST', headers, body: requestBody })
-        .then(async (answer) => res.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text()))
+        .then(async (answer) =>
+          res
+            .writeHead(answer.status, { 'content-type': 'application/json' })
+            .end(await answer.text()),
+        )
         .catch(() => res.writeHead(502).end());
       return;
     }
@@ -341,18 +394,27 @@ async function startLangfuseStandIn(specs: SpecSchemas, pageSize = 3): Promise<L
       }
       served.v2++;
       const traceId = url.searchParams.get('traceId') ?? '';
-      const groups = new Set(['core', ...(url.searchParams.get('fields') ?? 'core,basic').split(',')]);
+      const groups = new Set([
+        'core',
+        ...(url.searchParams.get('fields') ?? 'core,basic').split(','),
+      ]);
       const tree = standIn.hideTraces ? undefined : trees().find((t) => t.traceId === traceId);
       const all = tree ? tree.observations : [];
       const limit = Math.min(Number(url.searchParams.get('limit') ?? 50) || 50, 1000, pageSize);
-      const offset = Number(Buffer.from(url.searchParams.get('cursor') ?? '', 'base64').toString() || 0);
+      const offset = Number(
+        Buffer.from(url.searchParams.get('cursor') ?? '', 'base64').toString() || 0,
+      );
       const page = all.slice(offset, offset + limit);
-      const meta: Json = offset + limit < all.length ? { cursor: Buffer.from(String(offset + limit)).toString('base64') } : {};
+      const meta: Json =
+        offset + limit < all.length
+          ? { cursor: Buffer.from(String(offset + limit)).toString('base64') }
+          : {};
       const body = { data: page.map((o) => observationV2(o, groups)), meta };
       for (const item of body.data) {
         served.schemaErrors.push(...specs.validate('ObservationType', item['type']));
         const extra = Object.keys(item).filter((k) => !specs.declared('ObservationV2').has(k));
-        if (extra.length > 0) served.schemaErrors.push(`ObservationV2 has undeclared keys ${extra.join(', ')}`);
+        if (extra.length > 0)
+          served.schemaErrors.push(`ObservationV2 has undeclared keys ${extra.join(', ')}`);
       }
       send(res, 200, body, 'ObservationsV2Response');
       return;
@@ -367,7 +429,8 @@ async function startLangfuseStandIn(specs: SpecSchemas, pageSize = 3): Promise<L
       }
       const body = traceWithFullDetails(tree);
       const extra = Object.keys(body).filter((k) => !specs.declared('TraceWithFullDetails').has(k));
-      if (extra.length > 0) served.schemaErrors.push(`TraceWithFullDetails has undeclared keys ${extra.join(', ')}`);
+      if (extra.length > 0)
+        served.schemaErrors.push(`TraceWithFullDetails has undeclared keys ${extra.join(', ')}`);
       send(res, 200, body, 'TraceWithFullDetails');
       return;
     }
@@ -389,10 +452,20 @@ interface NpmStartStack {
 
 async function startNpmStart(): Promise<NpmStartStack> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'lakehouse-smoke-start-'));
-  const env: Record<string, string | undefined> = { ...process.env, ...baseEnv(), LAKEHOUSE_DATA_DIR: dataDir, CHATD_PORT: '0', GATEWAY_PORT: '0' };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...baseEnv(),
+    LAKEHOUSE_DATA_DIR: dataDir,
+    CHATD_PORT: '0',
+    GATEWAY_PORT: '0',
+  };
   delete env['SESSION_LOG_PATH'];
   delete env['LANGFUSE_TRACE_FILE'];
-  const child = spawn(process.execPath, ['scripts/start.mjs'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['scripts/start.mjs'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -406,11 +479,15 @@ async function startNpmStart(): Promise<NpmStartStack> {
     return code;
   };
   try {
-    const urls = await eventually(() => {
-      const gateway = /^\s+gateway\s+(http:\/\/\S+)/m.exec(output)?.[1];
-      const chatd = /^\s+chatd\s+(http:\/\/\S+)/m.exec(output)?.[1];
-      return gateway && chatd ? { gateway, chatd } : undefined;
-    }, 60_000, `the gateway and chatd URLs in the output of npm start:\n${output}`);
+    const urls = await eventually(
+      () => {
+        const gateway = /^\s+gateway\s+(http:\/\/\S+)/m.exec(output)?.[1];
+        const chatd = /^\s+chatd\s+(http:\/\/\S+)/m.exec(output)?.[1];
+        return gateway && chatd ? { gateway, chatd } : undefined;
+      },
+      60_000,
+      `the gateway and chatd URLs in the output of npm start:\n${output}`,
+    );
     return { ...urls, dataDir, stop };
   } catch (error) {
     await stop();
@@ -426,32 +503,80 @@ describe('npm run smoke against the `npm start` stack', () => {
     try {
       const run = await runSmoke(
         [
-          '--gateway', stack.gateway, '--chatd', stack.chatd,
-          '--sessions', path.join(stack.dataDir, 'sessions.jsonl'),
-          '--traces', path.join(stack.dataDir, 'traces.jsonl'),
-          '--timeout', '30',
+          '--gateway',
+          stack.gateway,
+          '--chatd',
+          stack.chatd,
+          '--sessions',
+          path.join(stack.dataDir, 'sessions.jsonl'),
+          '--traces',
+          path.join(stack.dataDir, 'traces.jsonl'),
+          '--timeout',
+          '30',
         ],
         { ROSTER_PATH: path.join(stack.dataDir, 'roster.parquet') },
       );
       assert.equal(run.code, 0, show(run));
       const out = run.stdout;
-      for (const line of ['ok    gateway /healthz 200', 'ok    chatd /healthz 200', 'ok    gateway /readyz 200']) {
+      for (const line of [
+        'ok    gateway /healthz 200',
+        'ok    chatd /healthz 200',
+        'ok    gateway /readyz 200',
+      ]) {
         assert.ok(out.includes(line), `${line}\n${show(run)}`);
       }
-      const retried = /^ok {4}session 1\/3 retried \(sim\/phantom-once\) 200 accepted in 2 iteration\(s\); trace ([0-9a-f]{32}) in header and body; validation_failed "candidate_id W-\d+ not in roster" → accepted$/m.exec(out);
+      const retried =
+        /^ok {4}session 1\/3 retried \(sim\/phantom-once\) 200 accepted in 2 iteration\(s\); trace ([0-9a-f]{32}) in header and body; validation_failed "candidate_id W-\d+ not in roster" → accepted$/m.exec(
+          out,
+        );
       assert.ok(retried, show(run));
       const traceId = retried[1]!;
-      assert.match(out, /^ok {4}session 2\/3 chosen trace id \(sim\/clean, x-lakehouse-trace-id ([0-9a-f]{32})\) 200 accepted in 1 iteration\(s\); trace \1 in header and body/m);
+      assert.match(
+        out,
+        /^ok {4}session 2\/3 chosen trace id \(sim\/clean, x-lakehouse-trace-id ([0-9a-f]{32})\) 200 accepted in 1 iteration\(s\); trace \1 in header and body/m,
+      );
       assert.match(out, /^ok {4}session 3\/3 clean \(sim\/clean\) 200 accepted in 1 iteration/m);
-      assert.equal(out.match(/^ok {4}session row [0-9a-f]{32} in .*sessions\.jsonl: accepted/gm)?.length, 3, show(run));
-      assert.match(out, new RegExp(`^ok {4}session row ${traceId} .*attempts validation_failed\\(span [0-9a-f]{16}\\) → accepted\\(span [0-9a-f]{16}\\)$`, 'm'));
-      assert.match(out, new RegExp(`^ok {4}tree ${traceId} from .*traces\\.jsonl: 1 root \\(iterate fill\\), 2 attempt\\(s\\), 2 generation\\(s\\) \\(model phantom-once\\), WARNING on attempt 0, no dangling parents$`, 'm'));
-      assert.match(out, new RegExp(`^ {6}trace ${traceId}  iterate:fill  accepted`, 'm'), 'the rendered tree is printed');
+      assert.equal(
+        out.match(/^ok {4}session row [0-9a-f]{32} in .*sessions\.jsonl: accepted/gm)?.length,
+        3,
+        show(run),
+      );
+      assert.match(
+        out,
+        new RegExp(
+          `^ok {4}session row ${traceId} .*attempts validation_failed\\(span [0-9a-f]{16}\\) → accepted\\(span [0-9a-f]{16}\\)$`,
+          'm',
+        ),
+      );
+      assert.match(
+        out,
+        new RegExp(
+          `^ok {4}tree ${traceId} from .*traces\\.jsonl: 1 root \\(iterate fill\\), 2 attempt\\(s\\), 2 generation\\(s\\) \\(model phantom-once\\), WARNING on attempt 0, no dangling parents$`,
+          'm',
+        ),
+      );
+      assert.match(
+        out,
+        new RegExp(`^ {6}trace ${traceId}  iterate:fill  accepted`, 'm'),
+        'the rendered tree is printed',
+      );
       assert.match(out, /^ {6}├─ attempt 0 +span +WARNING/m);
-      assert.match(out, /^ {6}│ {2}├─ chat phantom-once +generation +DEFAULT .*model=phantom-once tokens \d+→\d+/m);
-      assert.match(out, /^ok {4}attempt span ids in the session row match the tree's attempt observations/m);
-      assert.match(out, /^ok {4}gateway \/metrics: lakehouse_iterate_sessions_total\{kind="fill"\} 0 → 3$/m);
-      assert.match(out, /^ok {4}chatd \/metrics: gen_ai_client_token_usage \d+ tokens over 4 call\(s\)$/m);
+      assert.match(
+        out,
+        /^ {6}│ {2}├─ chat phantom-once +generation +DEFAULT .*model=phantom-once tokens \d+→\d+/m,
+      );
+      assert.match(
+        out,
+        /^ok {4}attempt span ids in the session row match the tree's attempt observations/m,
+      );
+      assert.match(
+        out,
+        /^ok {4}gateway \/metrics: lakehouse_iterate_sessions_total\{kind="fill"\} 0 → 3$/m,
+      );
+      assert.match(
+        out,
+        /^ok {4}chatd \/metrics: gen_ai_client_token_usage \d+ tokens over 4 call\(s\)$/m,
+      );
       assert.match(out, /^smoke: ok — 3 sessions .*session rows checked, tree of 7 observations/m);
       assert.equal(run.stderr, '');
     } finally {
@@ -470,11 +595,24 @@ describe('npm run smoke in Langfuse mode (stand-in for Langfuse ingestion and it
   before(async () => {
     specs = loadSpecSchemas();
     standIn = await startLangfuseStandIn(specs);
-    const langfuse = { LANGFUSE_PUBLIC_KEY: PUBLIC_KEY, LANGFUSE_SECRET_KEY: SECRET_KEY, LANGFUSE_BASE_URL: standIn.url };
+    const langfuse = {
+      LANGFUSE_PUBLIC_KEY: PUBLIC_KEY,
+      LANGFUSE_SECRET_KEY: SECRET_KEY,
+      LANGFUSE_BASE_URL: standIn.url,
+    };
     stack = await startStack({ env: langfuse });
     const roster = await WorkerLookup.load(stack.rosterPath, { logger: { warn() {} } });
     const contract = { target_count: 3, ...roster.sampleContract(1), client_id: 'C-007' };
-    args = ['--gateway', stack.gateway.url, '--chatd', stack.chatd.url, '--sessions', stack.sessionLogPath, '--contract', JSON.stringify(contract)];
+    args = [
+      '--gateway',
+      stack.gateway.url,
+      '--chatd',
+      stack.chatd.url,
+      '--sessions',
+      stack.sessionLogPath,
+      '--contract',
+      JSON.stringify(contract),
+    ];
     env = langfuse;
   });
   after(async () => {
@@ -484,29 +622,66 @@ describe('npm run smoke in Langfuse mode (stand-in for Langfuse ingestion and it
 
   it('checks the stand-in against the spec for real: broken bodies fail the schemas', () => {
     assert.deepEqual(specs.validate('ObservationsV2Response', { data: [], meta: {} }), []);
-    assert.ok(specs.validate('ObservationsV2Response', { data: [{ id: 'x' }] }).length > 0, 'missing meta and core fields');
-    const core = { id: 'a', traceId: 't', startTime: '2026-11-25T00:00:00.000Z', endTime: null, projectId: 'p', parentObservationId: null, type: 'SPAN', modelId: null, inputPrice: null, outputPrice: null, totalPrice: null };
+    assert.ok(
+      specs.validate('ObservationsV2Response', { data: [{ id: 'x' }] }).length > 0,
+      'missing meta and core fields',
+    );
+    const core = {
+      id: 'a',
+      traceId: 't',
+      startTime: '2026-11-25T00:00:00.000Z',
+      endTime: null,
+      projectId: 'p',
+      parentObservationId: null,
+      type: 'SPAN',
+      modelId: null,
+      inputPrice: null,
+      outputPrice: null,
+      totalPrice: null,
+    };
     assert.deepEqual(specs.validate('ObservationV2', core), []);
-    assert.ok(specs.validate('ObservationV2', { ...core, level: 'LOUD' }).length > 0, 'level outside ObservationLevel');
-    assert.ok(specs.validate('ObservationV2', { ...core, startTime: 'yesterday' }).length > 0, 'date-time format');
-    assert.ok(specs.validate('ObservationV2', { ...core, usageDetails: { input: 1.5 } }).length > 0, 'usage units are integers');
+    assert.ok(
+      specs.validate('ObservationV2', { ...core, level: 'LOUD' }).length > 0,
+      'level outside ObservationLevel',
+    );
+    assert.ok(
+      specs.validate('ObservationV2', { ...core, startTime: 'yesterday' }).length > 0,
+      'date-time format',
+    );
+    assert.ok(
+      specs.validate('ObservationV2', { ...core, usageDetails: { input: 1.5 } }).length > 0,
+      'usage units are integers',
+    );
     assert.ok(specs.validate('ObservationType', 'BANANA').length > 0);
-    assert.ok(specs.validate('TraceWithFullDetails', { id: 't', observations: [] }).length > 0, 'Trace fields are required');
+    assert.ok(
+      specs.validate('TraceWithFullDetails', { id: 't', observations: [] }).length > 0,
+      'Trace fields are required',
+    );
   });
 
   it('passes reading the tree from GET /api/public/v2/observations (responses valid per the spec)', async () => {
     const run = await runSmoke([...args, '--timeout', '30'], env);
     assert.equal(run.code, 0, show(run));
-    assert.match(run.stdout, /^smoke: gateway .* tree from Langfuse at http:\/\/127\.0\.0\.1:\d+$/m);
-    assert.match(run.stdout, /^ok {4}tree [0-9a-f]{32} from Langfuse http:\/\/127\.0\.0\.1:\d+ \(GET \/api\/public\/v2\/observations\): 1 root \(iterate fill\), 2 attempt\(s\), 2 generation\(s\) \(model phantom-once\), WARNING on attempt 0/m);
+    assert.match(
+      run.stdout,
+      /^smoke: gateway .* tree from Langfuse at http:\/\/127\.0\.0\.1:\d+$/m,
+    );
+    assert.match(
+      run.stdout,
+      /^ok {4}tree [0-9a-f]{32} from Langfuse http:\/\/127\.0\.0\.1:\d+ \(GET \/api\/public\/v2\/observations\): 1 root \(iterate fill\), 2 attempt\(s\), 2 generation\(s\) \(model phantom-once\), WARNING on attempt 0/m,
+    );
     assert.match(run.stdout, /^ {6}├─ attempt 0 +span +WARNING/m);
     assert.match(run.stdout, /^ {6}│ {2}└─ validate fill +guardrail +WARNING/m);
-    assert.match(run.stdout, /^ok {4}attempt span ids in the session row match the tree's attempt observations/m);
+    assert.match(
+      run.stdout,
+      /^ok {4}attempt span ids in the session row match the tree's attempt observations/m,
+    );
     assert.ok(standIn.served.v2 > 0, 'the v2 endpoint was queried');
     assert.equal(standIn.served.v1, 0, 'no fallback while v2 answers');
     assert.deepEqual(standIn.served.schemaErrors, []);
     assert.ok(standIn.receiver.requests.length > 0);
-    for (const request of standIn.receiver.requests) assert.equal(checkIngestion(request), undefined);
+    for (const request of standIn.receiver.requests)
+      assert.equal(checkIngestion(request), undefined);
   });
 
   it('falls back to GET /api/public/traces/{traceId} when the server has no v2 observations API', async () => {
@@ -514,8 +689,14 @@ describe('npm run smoke in Langfuse mode (stand-in for Langfuse ingestion and it
     try {
       const run = await runSmoke([...args, '--timeout', '30'], env);
       assert.equal(run.code, 0, show(run));
-      assert.match(run.stdout, /^note {2}langfuse: .*\/api\/public\/v2\/observations\?.* answered 404; falling back to GET \/api\/public\/traces\/\{traceId\}$/m);
-      assert.match(run.stdout, /^ok {4}tree [0-9a-f]{32} from Langfuse .*\(GET \/api\/public\/traces\/\{traceId\}\): 1 root \(iterate fill\), 2 attempt\(s\), 2 generation\(s\).*WARNING on attempt 0/m);
+      assert.match(
+        run.stdout,
+        /^note {2}langfuse: .*\/api\/public\/v2\/observations\?.* answered 404; falling back to GET \/api\/public\/traces\/\{traceId\}$/m,
+      );
+      assert.match(
+        run.stdout,
+        /^ok {4}tree [0-9a-f]{32} from Langfuse .*\(GET \/api\/public\/traces\/\{traceId\}\): 1 root \(iterate fill\), 2 attempt\(s\), 2 generation\(s\).*WARNING on attempt 0/m,
+      );
       assert.ok(standIn.served.v1 > 0, 'the v1 endpoint was queried');
       assert.deepEqual(standIn.served.schemaErrors, []);
     } finally {
@@ -528,7 +709,10 @@ describe('npm run smoke in Langfuse mode (stand-in for Langfuse ingestion and it
     try {
       const run = await runSmoke([...args, '--timeout', '2'], env);
       assert.equal(run.code, 1, show(run));
-      assert.match(run.stderr, /^smoke: FAIL trace ([0-9a-f]{32}): session tree not in Langfuse after 2 s \(last: GET \/api\/public\/v2\/observations returned 0 observation\(s\)/m);
+      assert.match(
+        run.stderr,
+        /^smoke: FAIL trace ([0-9a-f]{32}): session tree not in Langfuse after 2 s \(last: GET \/api\/public\/v2\/observations returned 0 observation\(s\)/m,
+      );
       assert.match(run.stdout, /^FAIL {2}trace [0-9a-f]{32}: session tree not in Langfuse/m);
       assert.doesNotMatch(run.stdout, /^smoke: ok/m);
     } finally {
@@ -544,7 +728,10 @@ describe('npm run smoke in Langfuse mode (stand-in for Langfuse ingestion and it
       const run = await runSmoke([...args, '--traces', traces, '--timeout', '2']);
       assert.equal(run.code, 1, show(run));
       assert.match(run.stdout, /tree from offline trace file/);
-      assert.match(run.stderr, /^smoke: FAIL trace [0-9a-f]{32}: nothing was written to .*traces\.jsonl during this run: if the stack exports to Langfuse, set LANGFUSE_PUBLIC_KEY/m);
+      assert.match(
+        run.stderr,
+        /^smoke: FAIL trace [0-9a-f]{32}: nothing was written to .*traces\.jsonl during this run: if the stack exports to Langfuse, set LANGFUSE_PUBLIC_KEY/m,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -555,6 +742,9 @@ describe('npm run smoke in Langfuse mode (stand-in for Langfuse ingestion and it
     const run = await runSmoke([...args, '--timeout', '2'], env);
     assert.equal(run.code, 1, show(run));
     assert.match(run.stdout, /^ok {4}gateway \/healthz 200/m);
-    assert.match(run.stderr, /^smoke: FAIL chatd \/healthz: http:\/\/127\.0\.0\.1:\d+\/healthz unreachable \(ECONNREFUSED\); is chatd running\?/m);
+    assert.match(
+      run.stderr,
+      /^smoke: FAIL chatd \/healthz: http:\/\/127\.0\.0\.1:\d+\/healthz unreachable \(ECONNREFUSED\); is chatd running\?/m,
+    );
   });
 });

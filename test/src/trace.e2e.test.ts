@@ -12,6 +12,7 @@ import {
   startStack,
   type ServiceHandle,
   type Stack,
+  fillRequest,
 } from './harness.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
 
@@ -27,18 +28,6 @@ function otlpEnv(receiver: OtlpReceiver): Record<string, string> {
     OTEL_METRIC_EXPORT_INTERVAL: '60000',
     OTEL_LOGS_EXPORTER: 'none',
     LOG_LEVEL: 'info',
-  };
-}
-
-async function fillRequest(model: string) {
-  const roster = await WorkerLookup.load(await sharedRoster());
-  const contract = roster.sampleContract(5);
-  return {
-    kind: 'fill',
-    prompt: 'Staff the shift.',
-    provider: 'sim',
-    model,
-    context: { target_count: 2, ...contract },
   };
 }
 
@@ -268,17 +257,15 @@ describe('outbound hops carry traceparent and the mirrored header with the same 
             fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
           }) +
           '\n```';
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              provider: 'sim',
-              model: 'm',
-              content,
-              finish_reason: 'stop',
-              usage: { input_tokens: 1, output_tokens: 1 },
-            }),
-          );
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            provider: 'sim',
+            model: 'm',
+            content,
+            finish_reason: 'stop',
+            usage: { input_tokens: 1, output_tokens: 1 },
+          }),
+        );
       });
     });
     await new Promise<void>((resolve) => stubChatd.listen(0, '127.0.0.1', resolve));
