@@ -33,10 +33,12 @@ describe('npm run trace on a real session (offline trace file)', () => {
           const out = await run(process.execPath, [TRACE_CLI, traceId, '--file', traceFile]).catch(
             () => undefined,
           );
-          // Both services' spans arrived once the second generation is in the file.
-          return out && (out.stdout.match(/generation/g) ?? []).length === 2
-            ? out.stdout
-            : undefined;
+          // Spans arrive per export batch from two processes: wait for the root and all six children.
+          const complete =
+            out !== undefined &&
+            out.stdout.includes('iterate:fill') &&
+            out.stdout.trimEnd().split('\n').length === 7;
+          return complete ? out.stdout : undefined;
         },
         15_000,
         'the tree in the trace file',
