@@ -6,6 +6,28 @@ import path from 'node:path';
 
 const READY_TIMEOUT_MS = 30_000;
 
+/**
+ * Env for a service started by a test or the bench: a free port, quiet logs, and every inherited
+ * Langfuse/OTLP/session-log setting cleared so the developer's shell cannot leak in.
+ */
+export function isolatedServiceEnv(extra = {}) {
+  return {
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    LANGFUSE_PUBLIC_KEY: '',
+    LANGFUSE_SECRET_KEY: '',
+    LANGFUSE_BASE_URL: '',
+    LANGFUSE_TRACE_FILE: '',
+    LANGFUSE_OTLP_ENDPOINT: '',
+    OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    OTEL_TRACES_EXPORTER: '',
+    OTEL_SDK_DISABLED: '',
+    SESSION_LOG_PATH: '',
+    SIM_LATENCY_MS: '0',
+    ...extra,
+  };
+}
+
 /** The argv of a service's start script, e.g. ['node', '--import', …, 'dist/src/server.js']. */
 export function serviceStartArgv(root, name) {
   const pkg = JSON.parse(readFileSync(path.join(root, 'services', name, 'package.json'), 'utf8'));

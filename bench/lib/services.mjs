@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from './common.mjs';
 
-const { startService } = await import(
+const { isolatedServiceEnv, startService } = await import(
   pathToFileURL(path.join(REPO_ROOT, 'scripts/service-process.mjs')).href
 );
 
@@ -27,25 +27,6 @@ export const ITERATE_BODY = JSON.stringify({
   },
 });
 
-/** Env with every inherited observability setting cleared (like the e2e tests' baseEnv). */
-function baseEnv(extra) {
-  return {
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-    LANGFUSE_PUBLIC_KEY: '',
-    LANGFUSE_SECRET_KEY: '',
-    LANGFUSE_BASE_URL: '',
-    LANGFUSE_TRACE_FILE: '',
-    LANGFUSE_OTLP_ENDPOINT: '',
-    OTEL_EXPORTER_OTLP_ENDPOINT: '',
-    OTEL_TRACES_EXPORTER: '',
-    OTEL_SDK_DISABLED: '',
-    SESSION_LOG_PATH: '',
-    SIM_LATENCY_MS: '0',
-    ...extra,
-  };
-}
-
 /** A temp dir with a small sample roster (what `npm start` creates). */
 export async function benchWorkdir() {
   const { generateRoster } = await import('@lakehouse/roster');
@@ -59,14 +40,19 @@ export async function benchWorkdir() {
 export async function startStack({ rosterPath, env = {}, gatewayEnv = {} }) {
   const chatd = await startService('chatd', {
     root: REPO_ROOT,
-    env: baseEnv({ ROSTER_PATH: rosterPath, ...env }),
+    env: isolatedServiceEnv({ ROSTER_PATH: rosterPath, ...env }),
     quiet: true,
   });
   let gateway;
   try {
     gateway = await startService('gateway', {
       root: REPO_ROOT,
-      env: baseEnv({ ROSTER_PATH: rosterPath, CHATD_URL: chatd.url, ...env, ...gatewayEnv }),
+      env: isolatedServiceEnv({
+        ROSTER_PATH: rosterPath,
+        CHATD_URL: chatd.url,
+        ...env,
+        ...gatewayEnv,
+      }),
       quiet: true,
     });
   } catch (error) {

@@ -26,6 +26,7 @@ interface ServiceProcessModule {
     options: { root: string; env?: Record<string, string>; quiet?: boolean },
   ): Promise<ServiceHandle>;
   serviceStartArgv(root: string, name: string): string[];
+  isolatedServiceEnv(extra: Record<string, string>): Record<string, string>;
 }
 
 const serviceProcess = (await import(
@@ -37,21 +38,8 @@ export const serviceStartArgv = (name: string): string[] =>
   serviceProcess.serviceStartArgv(REPO_ROOT, name);
 
 /** Env every test service gets: no inherited Langfuse/OTLP settings, quiet logs, free ports. */
-export function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-    LANGFUSE_PUBLIC_KEY: '',
-    LANGFUSE_SECRET_KEY: '',
-    LANGFUSE_BASE_URL: '',
-    LANGFUSE_TRACE_FILE: '',
-    LANGFUSE_OTLP_ENDPOINT: '',
-    OTEL_EXPORTER_OTLP_ENDPOINT: '',
-    OTEL_TRACES_EXPORTER: '',
-    SESSION_LOG_PATH: '',
-    ...extra,
-  };
-}
+export const baseEnv = (extra: Record<string, string> = {}): Record<string, string> =>
+  serviceProcess.isolatedServiceEnv(extra);
 
 /** Starts one service quietly with the given env on top of baseEnv(). */
 export function startService(
