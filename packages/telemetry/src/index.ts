@@ -3,7 +3,16 @@ export {
   getTelemetry,
   WINSTON_BRIDGE_SCOPE,
   DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+  METRIC_OVERFLOW_METRIC,
 } from './telemetry.js';
+export {
+  createBoundedAttributesProcessor,
+  METRIC_LABEL_MAX_LENGTH,
+  METRIC_MAX_SERIES,
+  METRIC_OVERFLOW_ATTRIBUTES,
+} from './metric-bounds.js';
+export type { MetricBoundsOptions, BoundedAttributesProcessor } from './metric-bounds.js';
+export { boundText, quoteClientValue, TRUNCATION_MARK } from './bounds.js';
 export type { Telemetry, TelemetryOptions } from './telemetry.js';
 export { registerInstrumentationHooks, DEFAULT_HOOKED_MODULES } from './instrumentation-hooks.js';
 export type { InstrumentationHooksOptions } from './instrumentation-hooks.js';
@@ -29,6 +38,11 @@ export {
 } from './trace-id-middleware.js';
 export type { TraceIdRequest, TraceIdResponse } from './trace-id-middleware.js';
 export { metricsHandler } from './metrics-handler.js';
-export { createLogger, traceContextFormat } from './logger.js';
+export {
+  createLogger,
+  traceContextFormat,
+  boundFieldsFormat,
+  LOG_FIELD_MAX_LENGTH,
+} from './logger.js';
 export type { LoggerOptions } from './logger.js';
 export { currentTraceId, currentSpanId, contentCaptureEnabled } from './context-helpers.js';

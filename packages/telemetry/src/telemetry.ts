@@ -1,4 +1,4 @@
-import { diag } from '@opentelemetry/api';
+import { diag, metrics } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import type { SeverityNumber } from '@opentelemetry/api-logs';
 import {
@@ -18,15 +18,18 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
-import { AggregationType, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import type { IMetricReader, ViewOptions } from '@opentelemetry/sdk-metrics';
+import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { LeanContextManager } from './context-manager.js';
+import { createBoundedAttributesProcessor } from './metric-bounds.js';
+import type { MetricBoundsOptions } from './metric-bounds.js';
 import { createPropagator } from './propagator.js';
+import { TELEMETRY_SCOPE } from './rejection-counter.js';
 
 /** Default cap on a span attribute value (characters) when no OTEL_*ATTRIBUTE_VALUE_LENGTH_LIMIT is set. */
 export const DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT = 256 * 1024;
@@ -52,6 +55,11 @@ export interface TelemetryOptions {
   metricReaders?: IMetricReader[];
   /** Exact request paths that get no server span (probes, scrapes). Default /metrics, /healthz, /readyz. */
   ignoreIncomingPaths?: readonly string[];
+  /**
+   * Bounds on metric label values (length, series per instrument, a mask for secrets) applied
+   * to every instrument through one view; see {@link createBoundedAttributesProcessor}.
+   */
+  metricBounds?: MetricBoundsOptions;
   /** Upper bound for {@link Telemetry.shutdown} and {@link Telemetry.forceFlush}; default 5000 ms. */
   shutdownTimeoutMillis?: number;
 }
@@ -70,6 +78,9 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
+/** Counter of measurements folded into the overflow series by the metric bounds. */
+export const METRIC_OVERFLOW_METRIC = 'lakehouse.metric.overflow';
+
 /** Scope name of the records written by the winston → OTel logs bridge. */
 export const WINSTON_BRIDGE_SCOPE = '@opentelemetry/winston-transport';
 
@@ -77,32 +88,6 @@ const DEFAULT_IGNORED_PATHS = ['/metrics', '/healthz', '/readyz'] as const;
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
 
 type Signal = 'TRACES' | 'METRICS' | 'LOGS';
-
-// The GenAI semconv bucket advice; the SDK default buckets (0..10000) suit neither seconds nor tokens.
-const GEN_AI_VIEWS: ViewOptions[] = [
-  {
-    instrumentName: 'gen_ai.client.operation.duration',
-    aggregation: {
-      type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
-      options: {
-        boundaries: [
-          0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-        ],
-      },
-    },
-  },
-  {
-    instrumentName: 'gen_ai.client.token.usage',
-    aggregation: {
-      type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
-      options: {
-        boundaries: [
-          1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
-        ],
-      },
-    },
-  },
-];
 
 let current: Telemetry | undefined;
 let prometheus: PrometheusExporter | undefined;
@@ -312,6 +297,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const lengthLimitFromEnv =
     process.env['OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT'] ??
     process.env['OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'];
+  const boundedAttributes = createBoundedAttributesProcessor(options.metricBounds);
   const sdk = new NodeSDK({
     ...(lengthLimitFromEnv === undefined
       ? { spanLimits: { attributeValueLengthLimit: DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT } }
@@ -321,7 +307,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     resource: defaultResource().merge(resourceFromAttributes(resourceAttributes)),
     spanProcessors,
     metricReaders,
-    views: GEN_AI_VIEWS,
+    // One view for every instrument: client-derived label values (model, provider, …) are cut
+    // and their series capped per instrument. Bucket boundaries come from each instrument's advice.
+    views: [{ instrumentName: '*', attributesProcessors: [boundedAttributes] }],
     // AsyncLocalStorage like the default, with a cheaper EventEmitter bind (see the class).
     contextManager: new LeanContextManager(),
     // Always given (possibly empty): left undefined, NodeSDK would default to an OTLP exporter.
@@ -330,6 +318,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     instrumentations: createInstrumentations(ignoredPaths),
   });
   sdk.start();
+  metrics
+    .getMeter(TELEMETRY_SCOPE)
+    .createObservableCounter(METRIC_OVERFLOW_METRIC, {
+      description: 'Measurements folded into otel.metric.overflow=true past the series cap',
+    })
+    .addCallback((result) => result.observe(boundedAttributes.overflowCount));
 
   let shutdownPromise: Promise<void> | undefined;
   const telemetry: Telemetry = {

@@ -1,5 +1,9 @@
 // Loaded with `node --import`, before the app, so the instrumentations patch http/express first.
-import { createLangfuseSpanProcessor, MaskingSpanExporter } from '@lakehouse/langfuse-processor';
+import {
+  createLangfuseSpanProcessor,
+  defaultMask,
+  MaskingSpanExporter,
+} from '@lakehouse/langfuse-processor';
 import {
   contentCaptureEnabled,
   registerInstrumentationHooks,
@@ -22,4 +26,6 @@ startTelemetry({
   // Raw OTLP spans leave the process only through the same mask as Langfuse's.
   wrapOtlpSpanExporter: (exporter) =>
     new MaskingSpanExporter(exporter, { contentCapture: contentCaptureEnabled() }),
+  // Label values (model names a client or an upstream chose) pass the same mask, once each.
+  metricBounds: { maskLabel: defaultMask },
 });
