@@ -186,6 +186,15 @@ function parseProvider(env: Env, entry: unknown, where: string): ProviderConfig 
     throw new ConfigError(`${where}.base_url`, 'required: an http(s) URL');
   }
 
+  const credentials = credentialsIn(baseUrl);
+  if (credentials !== undefined) {
+    // The value itself is never echoed: it holds a secret.
+    throw new ConfigError(
+      `${where}.base_url`,
+      `must not carry credentials (${credentials}); put the key in an environment variable named by api_key_env`,
+    );
+  }
+
   const config: ProviderConfig = { name, type: providerType, baseUrl: baseUrl.replace(/\/+$/, '') };
 
   const keyEnv = e['api_key_env'];
@@ -219,6 +228,21 @@ function parseProvider(env: Env, entry: unknown, where: string): ProviderConfig 
     config.maxRetries = retries as number;
   }
   return config;
+}
+
+// Query parameters that carry credentials in provider URLs (`?key=` is Google's, `?api_key=` others').
+const CREDENTIAL_PARAMS =
+  /^(?:key|api[_-]?key|apikey|access[_-]?token|token|auth|authorization|secret|client[_-]?secret|password|passwd|sig|signature|x-api-key)$/i;
+
+/** What kind of credential a base URL carries (user:password, a key parameter), or undefined. */
+function credentialsIn(s: string): string | undefined {
+  const u = new URL(s);
+  // Node's fetch refuses URLs with a user part anyway, so it can never work.
+  if (u.username !== '' || u.password !== '') return 'a user:password part';
+  for (const name of u.searchParams.keys()) {
+    if (CREDENTIAL_PARAMS.test(name)) return `the query parameter "${name}"`;
+  }
+  return undefined;
 }
 
 function isHttpUrl(s: string): boolean {

@@ -10,7 +10,7 @@ export {
 } from './config.js';
 export type { ChatdConfig, ProviderConfig, ProviderType } from './config.js';
 export { HttpError, ProviderError } from './errors.js';
-export { parseChatBody } from './chat-request.js';
+export { parseChatBody, MAX_MODEL_CHARS } from './chat-request.js';
 export type { ParsedChatBody } from './chat-request.js';
 export {
   callProvider,
@@ -29,6 +29,11 @@ export type {
 } from './providers/chat-provider.js';
 export { ProviderRegistry, createProviderRegistry } from './providers/provider-registry.js';
 export type { ProviderInfo } from './providers/provider-registry.js';
+export {
+  createCappedFetch,
+  MAX_UPSTREAM_RESPONSE_BYTES,
+  UpstreamResponseTooLargeError,
+} from './providers/capped-fetch.js';
 export { OpenAIProvider } from './providers/openai-provider.js';
 export type { OpenAIProviderOptions } from './providers/openai-provider.js';
 export { OllamaProvider } from './providers/ollama-provider.js';

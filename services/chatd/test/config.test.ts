@@ -139,6 +139,34 @@ void describe('loadConfig', () => {
     );
   });
 
+  void it('refuses credentials in base_url without echoing them', () => {
+    for (const base of [
+      'https://user:hunter2secret@api.example.com/v1',
+      'https://hunter2secret@api.example.com/v1',
+      'https://api.example.com/v1?api_key=hunter2secret',
+      'https://generativelanguage.googleapis.com/v1beta/openai?key=hunter2secret',
+      'https://api.example.com/v1?x=1&ACCESS_TOKEN=hunter2secret',
+    ]) {
+      const env = { PROVIDERS: JSON.stringify([{ name: 'a', type: 'openai', base_url: base }]) };
+      assert.throws(
+        () => loadConfig(env),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.variable === 'PROVIDERS[0].base_url' &&
+          /must not carry credentials/.test(err.message) &&
+          !err.message.includes('hunter2secret'),
+        base,
+      );
+    }
+    // Ordinary query parameters (api-version) are fine.
+    const ok = loadConfig({
+      PROVIDERS: JSON.stringify([
+        { name: 'a', type: 'openai', base_url: 'https://x.example.com/v1?api-version=2024-10-21' },
+      ]),
+    });
+    assert.equal(ok.providers[0]?.baseUrl, 'https://x.example.com/v1?api-version=2024-10-21');
+  });
+
   void it('names the unset variable an api_key_env points at', () => {
     fails(
       {
