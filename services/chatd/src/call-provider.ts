@@ -1,5 +1,6 @@
 import { metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Histogram, Meter, Span } from '@opentelemetry/api';
+import { LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
 import { HttpError, ProviderError } from './errors.js';
 import type { ChatProvider, ChatRequest, ChatResult } from './providers/chat-provider.js';
 
@@ -63,7 +64,7 @@ export function callProvider(
     'gen_ai.provider.name': provider.type,
     'gen_ai.request.model': request.model,
   };
-  const spanAttrs: Attributes = { ...baseAttrs, 'lakehouse.provider': provider.name };
+  const spanAttrs: Attributes = { ...baseAttrs, [LH.PROVIDER]: provider.name };
   if (request.temperature !== undefined)
     spanAttrs['gen_ai.request.temperature'] = request.temperature;
   if (request.maxTokens !== undefined) spanAttrs['gen_ai.request.max_tokens'] = request.maxTokens;
@@ -108,7 +109,7 @@ function recordSuccess(span: Span, result: ChatResult, captureContent: boolean):
     'gen_ai.usage.input_tokens': result.usage.inputTokens,
     'gen_ai.usage.output_tokens': result.usage.outputTokens,
     // Non-streaming: the whole completion, first token included, arrives now.
-    'lakehouse.completion_start_time': new Date().toISOString(),
+    [LH.COMPLETION_START_TIME]: new Date().toISOString(),
   });
   if (captureContent) {
     span.setAttribute(

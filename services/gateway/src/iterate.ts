@@ -12,7 +12,7 @@ import {
 } from '@opentelemetry/api';
 import type { Attributes, Counter, Histogram, Span } from '@opentelemetry/api';
 import type { Logger } from 'winston';
-import { withObservationParent } from '@lakehouse/langfuse-processor';
+import { LAKEHOUSE_ATTRIBUTES as LH, withObservationParent } from '@lakehouse/langfuse-processor';
 import type { SessionLog } from '@lakehouse/session-log';
 import { extractJsonObject } from './extract-json.js';
 import type { IterateRequest } from './iterate-request.js';
@@ -268,13 +268,13 @@ export async function runIterateSession(
   const started = performance.now();
   const capture = deps.contentCapture;
   const attributes: Attributes = {
-    'lakehouse.session.root': true,
-    'lakehouse.kind': req.kind,
-    'lakehouse.model': req.model,
-    'lakehouse.provider': req.provider,
-    'lakehouse.max_iterations': req.maxIterations,
+    [LH.SESSION_ROOT]: true,
+    [LH.KIND]: req.kind,
+    [LH.MODEL]: req.model,
+    [LH.PROVIDER]: req.provider,
+    [LH.MAX_ITERATIONS]: req.maxIterations,
   };
-  if (capture) attributes['lakehouse.request'] = json(requestForTrace(req));
+  if (capture) attributes[LH.REQUEST] = json(requestForTrace(req));
 
   return tracer.startActiveSpan(
     `iterate ${req.kind}`,
@@ -336,11 +336,11 @@ export async function runIterateSession(
         const grounded =
           req.kind === 'fill' && accepted !== undefined ? accepted.report.grounded_in_roster : null;
         const durationMs = Math.round(performance.now() - started);
-        span.setAttribute('lakehouse.final_verdict', finalVerdict);
-        span.setAttribute('lakehouse.iterations', attempts.length);
-        if (grounded !== null) span.setAttribute('lakehouse.grounded_in_roster', grounded);
+        span.setAttribute(LH.FINAL_VERDICT, finalVerdict);
+        span.setAttribute(LH.ITERATIONS, attempts.length);
+        if (grounded !== null) span.setAttribute(LH.GROUNDED_IN_ROSTER, grounded);
         if (accepted !== undefined && capture)
-          span.setAttribute('lakehouse.artifact', json(accepted.artifact));
+          span.setAttribute(LH.ARTIFACT, json(accepted.artifact));
         if (finalVerdict === 'infra_error') {
           span.setStatus({
             code: SpanStatusCode.ERROR,
@@ -415,18 +415,17 @@ async function runTracedAttempt(
   return tracer.startActiveSpan(`attempt ${iteration}`, async (span: Span) => {
     const spanContext = span.spanContext();
     const spanId = isSpanContextValid(spanContext) ? spanContext.spanId : undefined;
-    const input: Record<string, unknown> = { iteration, model: req.model, provider: req.provider };
-    if (capture) input['prompt'] = prompt;
-    span.setAttribute('lakehouse.attempt.iteration', iteration);
-    span.setAttribute('lakehouse.attempt.input', json(input));
+    span.setAttributes({
+      [LH.ATTEMPT_ITERATION]: iteration,
+      [LH.MODEL]: req.model,
+      [LH.PROVIDER]: req.provider,
+    });
+    if (capture) span.setAttribute(LH.ATTEMPT_PROMPT, prompt);
     try {
       const result = await runAttempt(deps, req, prompt);
-      const error = result.verdict === 'accepted' ? null : result.error;
-      const output: Record<string, unknown> = { verdict: result.verdict };
-      if (capture) output['raw'] = result.raw;
-      output['error'] = error;
-      span.setAttribute('lakehouse.attempt.verdict', result.verdict);
-      span.setAttribute('lakehouse.attempt.output', json(output));
+      span.setAttribute(LH.ATTEMPT_VERDICT, result.verdict);
+      if (result.verdict !== 'accepted') span.setAttribute(LH.ATTEMPT_ERROR, result.error);
+      if (capture && result.raw !== null) span.setAttribute(LH.ATTEMPT_RAW, result.raw);
       if (result.verdict === 'infra_error')
         span.setStatus({ code: SpanStatusCode.ERROR, message: result.error });
       return { result, spanId };

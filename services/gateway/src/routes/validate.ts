@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { trace } from '@opentelemetry/api';
 import type { Counter } from '@opentelemetry/api';
+import { LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
 import { HttpError } from '../http-error.js';
 import { parseValidateRequest } from '../iterate-request.js';
 import { validateArtifact } from '../validators/validate-artifact.js';
@@ -20,9 +21,11 @@ export function validateRoute(deps: AppDeps, failures: Counter): RequestHandler 
     tracer.startActiveSpan(`validate ${kind}`, (span) => {
       try {
         const report = validateArtifact(kind, artifact, context, deps.roster);
-        span.setAttribute('lakehouse.validate.kind', kind);
-        span.setAttribute('lakehouse.validate.ok', report.ok);
-        span.setAttribute('lakehouse.validate.report', JSON.stringify(report));
+        span.setAttributes({
+          [LH.VALIDATE_KIND]: kind,
+          [LH.VALIDATE_OK]: report.ok,
+          [LH.VALIDATE_REPORT]: JSON.stringify(report),
+        });
         for (const e of report.errors) failures.add(1, { category: e.category, kind });
         if (report.ok) {
           res.status(200).json({
