@@ -13,8 +13,9 @@ import {
   LANGFUSE_ATTRIBUTES as LF,
   translateSpan,
 } from '@lakehouse/langfuse-processor';
-import { runIterateSession } from '../src/iterate.js';
-import type { IterateSessionDeps } from '../src/iterate.js';
+import type { HopClient } from '../src/hop-client.js';
+import { runIterateSession } from '../src/iterate-session.js';
+import type { IterateSessionDeps } from '../src/iterate-session.js';
 import { CONTRACT } from './fixtures.js';
 import { FakeSessionLog, post, startGateway, startStubChatd, userPrompt } from './helpers.js';
 import type { StubChatd, TestGateway } from './helpers.js';
@@ -235,13 +236,13 @@ void describe('runIterateSession', () => {
   void it('logs exactly one infra_error session when something unexpected throws mid-session', async () => {
     const sessionLog = new FakeSessionLog();
     const counter = { add() {} };
-    const deps = {
-      get chatdUrl(): string {
+    const hops = {
+      chat(): Promise<string> {
         throw new Error('boom');
       },
-      selfUrl: 'http://127.0.0.1:1',
-      chatTimeoutMs: 100,
-      validateTimeoutMs: 100,
+    } as unknown as HopClient;
+    const deps = {
+      hops,
       logger: winston.createLogger({ silent: true }),
       sessionLog,
       instruments: { sessions: counter, attempts: { record() {} }, validationFailures: counter },
