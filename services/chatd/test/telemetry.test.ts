@@ -145,9 +145,7 @@ void describe('chatd GenAI telemetry', () => {
   });
 
   void it('leaves prompts and answers off the span when CONTENT_CAPTURE=false', async () => {
-    process.env['CONTENT_CAPTURE'] = 'false';
-    const quiet = await startApp();
-    delete process.env['CONTENT_CAPTURE'];
+    const quiet = await startApp({ config: testConfig({ CONTENT_CAPTURE: 'false' }) });
     try {
       const res = await postJson(`${quiet.url}/v1/chat`, {
         provider: 'sim',

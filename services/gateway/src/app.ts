@@ -2,7 +2,7 @@ import express from 'express';
 import type { Express } from 'express';
 import type { Logger } from 'winston';
 import type { SessionLog } from '@lakehouse/session-log';
-import { contentCaptureEnabled, metricsHandler, traceIdResponseHeader } from '@lakehouse/telemetry';
+import { metricsHandler, traceIdResponseHeader } from '@lakehouse/telemetry';
 import { selfUrl } from './config.js';
 import type { GatewayConfig } from './config.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
@@ -45,7 +45,7 @@ export function createApp(deps: AppDeps): Express {
       logger,
       sessionLog,
       instruments,
-      contentCapture: contentCaptureEnabled(),
+      contentCapture: config.contentCapture,
     }),
   );
   app.post('/v1/validate', validateRoute({ roster, failures: instruments.validationFailures }));
