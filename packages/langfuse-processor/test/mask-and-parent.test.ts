@@ -5,6 +5,7 @@ import {
   defaultMask,
   getObservationParentId,
   isContentKey,
+  LAKEHOUSE_ATTRIBUTES as LH,
   OBSERVATION_PARENT_BAGGAGE_KEY,
   outputMessagesText,
   withObservationParent,
@@ -52,8 +53,10 @@ void describe('content keys', () => {
       'gen_ai.input.messages',
       'gen_ai.output.messages',
       'langfuse.observation.input',
-      'lakehouse.request',
-      'lakehouse.artifact',
+      LH.REQUEST,
+      LH.ARTIFACT,
+      LH.ATTEMPT_PROMPT,
+      LH.ATTEMPT_RAW,
       'gen_ai.prompt.0.content',
     ]) {
       assert.ok(isContentKey(k), k);
@@ -64,6 +67,9 @@ void describe('content keys', () => {
       'http.request.body.size',
       'langfuse.observation.status_message',
       'langfuse.observation.level',
+      LH.ATTEMPT_ERROR,
+      LH.ATTEMPT_VERDICT,
+      LH.MODEL,
     ]) {
       assert.ok(!isContentKey(k), k);
     }

@@ -4,6 +4,8 @@ export {
   WINSTON_BRIDGE_SCOPE,
   DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
   METRIC_OVERFLOW_METRIC,
+  GEN_AI_OPERATION_DURATION_BUCKETS,
+  GEN_AI_TOKEN_USAGE_BUCKETS,
 } from './telemetry.js';
 export {
   createBoundedAttributesProcessor,
@@ -14,8 +16,7 @@ export {
 export type { MetricBoundsOptions, BoundedAttributesProcessor } from './metric-bounds.js';
 export { boundText, quoteClientValue, TRUNCATION_MARK } from './bounds.js';
 export type { Telemetry, TelemetryOptions } from './telemetry.js';
-export { registerInstrumentationHooks, DEFAULT_HOOKED_MODULES } from './instrumentation-hooks.js';
-export type { InstrumentationHooksOptions } from './instrumentation-hooks.js';
+export { registerInstrumentationHooks } from './instrumentation-hooks.js';
 export {
   TRACE_ID_HEADER,
   MAX_TRACE_ID_HEADER_BYTES,
@@ -45,4 +46,19 @@ export {
   LOG_FIELD_MAX_LENGTH,
 } from './logger.js';
 export type { LoggerOptions } from './logger.js';
-export { currentTraceId, currentSpanId, contentCaptureEnabled } from './context-helpers.js';
+export { currentTraceId, currentSpanId } from './context-helpers.js';
+export {
+  ConfigError,
+  LOG_LEVELS,
+  isHttpUrl,
+  loadConfigOrExit,
+  readBoolean,
+  readContentCapture,
+  readHttpUrl,
+  readInt,
+  readLogLevel,
+  readNumber,
+  readString,
+} from './env-config.js';
+export type { Env, LogLevel } from './env-config.js';
+export { instrumentService } from './service-telemetry.js';

@@ -51,17 +51,11 @@ export interface TelemetryOptions {
    * bridge's records (scope `@opentelemetry/winston-transport`), only the service's own.
    */
   logRecordProcessors?: LogRecordProcessor[];
-  /** Extra metric readers besides the built-in Prometheus reader (and OTLP when configured). */
-  metricReaders?: IMetricReader[];
-  /** Exact request paths that get no server span (probes, scrapes). Default /metrics, /healthz, /readyz. */
-  ignoreIncomingPaths?: readonly string[];
   /**
    * Bounds on metric label values (length, series per instrument, a mask for secrets) applied
    * to every instrument through one view; see {@link createBoundedAttributesProcessor}.
    */
   metricBounds?: MetricBoundsOptions;
-  /** Upper bound for {@link Telemetry.shutdown} and {@link Telemetry.forceFlush}; default 5000 ms. */
-  shutdownTimeoutMillis?: number;
 }
 
 /** Handle on the running SDK. All methods are safe no-ops when telemetry is disabled. */
@@ -84,10 +78,25 @@ export const METRIC_OVERFLOW_METRIC = 'lakehouse.metric.overflow';
 /** Scope name of the records written by the winston → OTel logs bridge. */
 export const WINSTON_BRIDGE_SCOPE = '@opentelemetry/winston-transport';
 
-const DEFAULT_IGNORED_PATHS = ['/metrics', '/healthz', '/readyz'] as const;
-const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
+// Probes and scrapes get no server span.
+const IGNORED_PATHS: ReadonlySet<string> = new Set(['/metrics', '/healthz', '/readyz']);
+// Upper bound of Telemetry.shutdown() and forceFlush().
+const SHUTDOWN_TIMEOUT_MS = 5000;
 
 type Signal = 'TRACES' | 'METRICS' | 'LOGS';
+
+/** GenAI semconv bucket boundaries of `gen_ai.client.token.usage` (tokens). */
+export const GEN_AI_TOKEN_USAGE_BUCKETS: readonly number[] = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
+
+/** GenAI semconv bucket boundaries of `gen_ai.client.operation.duration` (seconds). */
+export const GEN_AI_OPERATION_DURATION_BUCKETS: readonly number[] = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+// The SDK default buckets (0..10000) suit neither seconds nor tokens: the GenAI instruments give
+// these as advice, which the one view below honours (a second view per name would duplicate the
+// stream, since views cannot exclude names from '*').
 
 let current: Telemetry | undefined;
 let prometheus: PrometheusExporter | undefined;
@@ -233,7 +242,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     return current;
   }
 
-  const timeoutMs = options.shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  const timeoutMs = SHUTDOWN_TIMEOUT_MS;
   const otlp = {
     traces: otlpConfigured('TRACES'),
     metrics: otlpConfigured('METRICS'),
@@ -253,7 +262,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (spanProcessors.length === 0) spanProcessors.push(new NoopSpanProcessor());
 
   prometheus = new PrometheusExporter({ preventServerStart: true });
-  const metricReaders: IMetricReader[] = [prometheus, ...(options.metricReaders ?? [])];
+  const metricReaders: IMetricReader[] = [prometheus];
   const otlpMetricReaders: IMetricReader[] = [];
   if (otlp.metrics) {
     warnOnUnsupportedProtocol('METRICS');
@@ -291,7 +300,6 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (options.serviceVersion !== undefined)
     resourceAttributes[ATTR_SERVICE_VERSION] = options.serviceVersion;
 
-  const ignoredPaths = new Set<string>(options.ignoreIncomingPaths ?? DEFAULT_IGNORED_PATHS);
   // Unlimited by default in the SDK: one 8 MiB completion would sit in memory and queues as an
   // 8 MiB attribute. The standard variables still win when set.
   const lengthLimitFromEnv =
@@ -315,7 +323,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     // Always given (possibly empty): left undefined, NodeSDK would default to an OTLP exporter.
     logRecordProcessors,
     textMapPropagator: createPropagator(),
-    instrumentations: createInstrumentations(ignoredPaths),
+    instrumentations: createInstrumentations(IGNORED_PATHS),
   });
   sdk.start();
   metrics
