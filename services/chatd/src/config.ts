@@ -206,4 +206,3 @@ function credentialsIn(s: string): string | undefined {
   }
   return undefined;
 }
-

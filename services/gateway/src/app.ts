@@ -48,7 +48,14 @@ export function createApp(deps: AppDeps): Express {
       contentCapture: config.contentCapture,
     }),
   );
-  app.post('/v1/validate', validateRoute({ roster, failures: instruments.validationFailures }));
+  app.post(
+    '/v1/validate',
+    validateRoute({
+      roster,
+      failures: instruments.validationFailures,
+      contentCapture: config.contentCapture,
+    }),
+  );
   app.get('/healthz', healthzRoute());
   app.get(
     '/readyz',

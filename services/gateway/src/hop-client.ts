@@ -1,6 +1,7 @@
 import axios from 'axios';
 import type { AxiosResponse } from 'axios';
 import { withObservationParent } from '@lakehouse/langfuse-processor';
+import { boundText, quoteClientValue } from '@lakehouse/telemetry';
 import type { IterateRequest } from './iterate-request.js';
 import type { ValidateHopResult } from './iterate-types.js';
 import { buildMessages } from './prompt.js';
@@ -10,12 +11,18 @@ import type { ValidationIssue } from './validators/types.js';
 export class HopError extends Error {
   /** chatd's 4xx status when it refused the request as the caller's mistake. */
   readonly callerStatus: number | undefined;
-  constructor(message: string, callerStatus?: number) {
+  /** The message without the callee's error text (which may quote prompts or model output). */
+  readonly summary: string;
+  constructor(message: string, options: { callerStatus?: number; summary?: string } = {}) {
     super(message);
     this.name = 'HopError';
-    this.callerStatus = callerStatus;
+    this.callerStatus = options.callerStatus;
+    this.summary = options.summary ?? message;
   }
 }
+
+/** Longest part of a callee's error text quoted in a hop error. */
+export const MAX_HOP_ERROR_CHARS = 500;
 
 /** Where the two hops go and how long each may take. */
 export interface HopClientOptions {
@@ -62,18 +69,19 @@ export class HopClient {
       return content;
     }
     if (res.status === 404) {
-      throw new HopError(
-        `provider ${JSON.stringify(req.provider)} rejected by chatd (404): ${errorText(res.data)}`,
-        404,
-      );
+      // Client values are quoted bounded: a 900 KB provider name costs a few dozen bytes here.
+      const summary = `provider ${quoteClientValue(req.provider)} rejected by chatd (404)`;
+      throw new HopError(`${summary}: ${errorText(res.data)}`, { callerStatus: 404, summary });
     }
     if (res.status >= 400 && res.status < 500) {
-      throw new HopError(
-        `chatd rejected the request (${res.status}): ${errorText(res.data)}`,
-        res.status,
-      );
+      const summary = `chatd rejected the request (${res.status})`;
+      throw new HopError(`${summary}: ${errorText(res.data)}`, {
+        callerStatus: res.status,
+        summary,
+      });
     }
-    throw new HopError(`chatd failed (${res.status}): ${errorText(res.data)}`);
+    const summary = `chatd failed (${res.status})`;
+    throw new HopError(`${summary}: ${errorText(res.data)}`, { summary });
   }
 
   /** Validates `artifact` through the gateway's own `/v1/validate`. */
@@ -102,16 +110,17 @@ export class HopClient {
     if (res.status === 422 && data !== null && Array.isArray(data['errors'])) {
       return { ok: false, errors: data['errors'] as ValidationIssue[] };
     }
-    throw new HopError(`validate hop failed (${res.status}): ${errorText(res.data)}`);
+    const summary = `validate hop failed (${res.status})`;
+    throw new HopError(`${summary}: ${errorText(res.data)}`, { summary });
   }
 }
 
 function errorText(body: unknown): string {
   if (typeof body === 'object' && body !== null && 'error' in body) {
     const e = (body as { error: unknown }).error;
-    if (typeof e === 'string') return e;
+    if (typeof e === 'string') return boundText(e, MAX_HOP_ERROR_CHARS);
   }
-  if (typeof body === 'string' && body.length > 0) return body.slice(0, 200);
+  if (typeof body === 'string' && body.length > 0) return boundText(body, 200);
   return 'no error message';
 }
 
