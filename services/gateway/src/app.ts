@@ -59,7 +59,12 @@ export function createApp(deps: AppDeps): Express {
   app.get('/healthz', healthzRoute());
   app.get(
     '/readyz',
-    readyzRoute({ roster, chatdUrl: config.chatdUrl, timeoutMs: config.readinessTimeoutMs }),
+    readyzRoute({
+      roster,
+      chatdUrl: config.chatdUrl,
+      timeoutMs: config.readinessTimeoutMs,
+      logger,
+    }),
   );
   app.get('/metrics', metricsHandler());
   app.use(notFoundHandler());

@@ -65,6 +65,8 @@ export function boundReport(report: ValidationReport): BoundedReport {
 export interface RosterView {
   readonly ready: boolean;
   readonly error?: string | undefined;
+  /** `error` without paths or reader messages (see `WorkerLookup.publicError`). */
+  readonly publicError?: string | undefined;
   get(candidateId: string): Worker | undefined;
 }
 
