@@ -15,6 +15,13 @@ export {
 } from './metric-bounds.js';
 export type { MetricBoundsOptions, BoundedAttributesProcessor } from './metric-bounds.js';
 export { boundText, quoteClientValue, TRUNCATION_MARK } from './bounds.js';
+export {
+  createBoundedServer,
+  readServerLimits,
+  DEFAULT_SERVER_LIMITS,
+  CONNECTIONS_DROPPED_METRIC,
+} from './bounded-server.js';
+export type { ServerLimits } from './bounded-server.js';
 export type { Telemetry, TelemetryOptions } from './telemetry.js';
 export { registerInstrumentationHooks } from './instrumentation-hooks.js';
 export {

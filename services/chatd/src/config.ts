@@ -5,9 +5,10 @@ import {
   readInt,
   readLogLevel,
   readNumber,
+  readServerLimits,
   readString,
 } from '@lakehouse/telemetry';
-import type { Env, LogLevel } from '@lakehouse/telemetry';
+import type { Env, LogLevel, ServerLimits } from '@lakehouse/telemetry';
 
 /** Provider types chatd can talk to besides the built-in `sim`. */
 export const PROVIDER_TYPES = ['openai', 'ollama'] as const;
@@ -48,6 +49,8 @@ export interface ChatdConfig {
   logLevel: LogLevel;
   /** Record prompts and completions on spans (`CONTENT_CAPTURE`). */
   contentCapture: boolean;
+  /** Request/headers timeouts and the connection cap of the listener. */
+  server: ServerLimits;
 }
 
 /** Defaults applied by {@link loadConfig} when a variable is unset or empty. */
@@ -87,6 +90,7 @@ export function loadConfig(env: Env = process.env): ChatdConfig {
     simLatencyMs: readInt(env, 'SIM_LATENCY_MS', CHATD_DEFAULTS.simLatencyMs, 0, 2 ** 31 - 1),
     logLevel: readLogLevel(env),
     contentCapture: readContentCapture(env),
+    server: readServerLimits(env),
   };
 }
 

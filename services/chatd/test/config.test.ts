@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '@lakehouse/telemetry';
+import { ConfigError, DEFAULT_SERVER_LIMITS } from '@lakehouse/telemetry';
 import { loadConfig } from '../src/config.js';
 
 function fails(env: Record<string, string>, variable: string, message: RegExp): void {
@@ -29,6 +29,7 @@ void describe('loadConfig', () => {
       simLatencyMs: 0,
       logLevel: 'info',
       contentCapture: true,
+      server: DEFAULT_SERVER_LIMITS,
     });
   });
 

@@ -24,13 +24,26 @@ export class HopError extends Error {
 /** Longest part of a callee's error text quoted in a hop error. */
 export const MAX_HOP_ERROR_CHARS = 500;
 
-/** Where the two hops go and how long each may take. */
+/** Where the two hops go, how long each may take, and how big a chat request may be. */
 export interface HopClientOptions {
   chatdUrl: string;
   /** The validate hop's base URL (this gateway's own listener). */
   selfUrl: string;
   chatTimeoutMs: number;
   validateTimeoutMs: number;
+  /** chatd's body limit (BODY_LIMIT_BYTES, the same on both services): a bigger chat hop is refused here. */
+  chatBodyLimitBytes: number;
+}
+
+/** The JSON body of the chat hop for `prompt`, serialised once. */
+export function chatHopBody(req: IterateRequest, prompt: string): string {
+  return JSON.stringify({
+    provider: req.provider,
+    model: req.model,
+    messages: buildMessages(req.system, prompt),
+    temperature: req.temperature,
+    max_tokens: req.maxTokens,
+  });
 }
 
 // A model reply or report past this is not an answer; axios refuses it as ERR_BAD_RESPONSE.
@@ -50,15 +63,16 @@ export class HopClient {
 
   /** Asks chatd for a completion of `prompt`; resolves to its text. */
   async chat(req: IterateRequest, prompt: string): Promise<string> {
+    const body = chatHopBody(req, prompt);
+    const bytes = Buffer.byteLength(body);
+    if (bytes > this._options.chatBodyLimitBytes) {
+      // chatd would answer 413; a retry's feedback can push a prompt that fitted over the limit.
+      const summary = `the chat request (${bytes} bytes) exceeds BODY_LIMIT_BYTES (${this._options.chatBodyLimitBytes})`;
+      throw new HopError(summary, { callerStatus: 413, summary });
+    }
     const res = await post(
       `${this._options.chatdUrl}/v1/chat`,
-      {
-        provider: req.provider,
-        model: req.model,
-        messages: buildMessages(req.system, prompt),
-        temperature: req.temperature,
-        max_tokens: req.maxTokens,
-      },
+      body,
       this._options.chatTimeoutMs,
       'chatd',
     );

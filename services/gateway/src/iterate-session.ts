@@ -132,7 +132,10 @@ function record(
   durationMs: number,
 ): void {
   const { finalVerdict, attempts } = result;
-  deps.instruments.sessions.add(1, { final_verdict: finalVerdict, kind: req.kind });
+  // A request chatd or the provider refused as invalid is the caller's error (HTTP 400): the row
+  // keeps infra_error (the schema has three verdicts), the metric does not count it as infra.
+  const verdictLabel = result.callerStatus !== undefined ? 'rejected' : finalVerdict;
+  deps.instruments.sessions.add(1, { final_verdict: verdictLabel, kind: req.kind });
   deps.instruments.attempts.record(attempts.length, { kind: req.kind });
   try {
     deps.sessionLog.emit({

@@ -17,6 +17,8 @@ export interface ReadyzRouteOptions {
   timeoutMs: number;
   /** Gets the details (paths, URLs, reader errors) the anonymous answer leaves out. */
   logger: Pick<Logger, 'warn'>;
+  /** True while the gateway drains after SIGTERM: not ready, whatever else holds. */
+  draining?: () => boolean;
 }
 
 /**
@@ -29,6 +31,11 @@ export function readyzRoute(options: ReadyzRouteOptions): RequestHandler {
   const url = `${options.chatdUrl}/healthz`;
   let lastLogged = '';
   return async (_req: Request, res: Response) => {
+    if (options.draining?.() === true) {
+      res.setHeader('retry-after', '1');
+      res.status(503).json({ status: 'not ready', reasons: ['shutting down'] });
+      return;
+    }
     const reasons: string[] = [];
     const details: string[] = [];
     if (!roster.ready) {
