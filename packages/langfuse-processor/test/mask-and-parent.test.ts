@@ -23,6 +23,19 @@ void describe('defaultMask', () => {
     ['https://x/?api_key=s3cr3t&q=1', 'https://x/?api_key=[REDACTED]&q=1'],
     ['{"OPENAI_API_KEY": "abc"}', '{"OPENAI_API_KEY": "[REDACTED]"}'],
     ['password=hunter2', 'password=[REDACTED]'],
+    ['password="hunter 2"', 'password="[REDACTED]"'],
+    ['{"api_key": "two words"}', '{"api_key": "[REDACTED]"}'],
+    [
+      JSON.stringify('{"api_key": "abc def", "x": "Authorization: \\"Basic dXNlcjpwYXNz\\""}'),
+      JSON.stringify('{"api_key": "[REDACTED]", "x": "Authorization: \\"[REDACTED]\\""}'),
+    ],
+    ['groq gsk_abcdefghijklmnopqrstuvwxyz0123', 'groq [REDACTED]'],
+    ['google AIzaSyA1234567890abcdefghijklmnopqrstuv', 'google [REDACTED]'],
+    ['gh ghp_0123456789abcdefghijklmnopqrstuvwxyz', 'gh [REDACTED]'],
+    ['aws AKIAIOSFODNN7EXAMPLE', 'aws [REDACTED]'],
+    ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl', 'jwt [REDACTED]'],
+    ['"line\\nsk-abcdefghijklmnopqrstuvwxyz012345"', '"line\\n[REDACTED]"'],
+    ['postgres://app:s3cret@db:5432/x', 'postgres://app:[REDACTED]@db:5432/x'],
   ];
   for (const [input, expected] of cases) {
     void it(`masks ${JSON.stringify(input)}`, () => assert.equal(defaultMask(input), expected));
