@@ -64,7 +64,11 @@ function groundedCell(row: SessionListRow): SafeHtml {
 
 /** Link to one session's page. */
 export const sessionHref = (sessionId: string): string =>
-  `/sessions/${encodeURIComponent(sessionId)}`;
+  `/sessions/${encodeURIComponent(wellFormed(sessionId))}`;
+
+// encodeURIComponent throws on a lone surrogate; such an id links as U+FFFD instead.
+const wellFormed = (text: string): string =>
+  text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 
 function layout(title: string, active: string, ctx: PageContext, body: SafeHtml, scripts: SafeHtml = html``): string {
   const s = ctx.status;
@@ -313,10 +317,12 @@ ${field('time (UTC)', asText(r['timestamp']) || row.timestamp || '–')}
 ${field('daemon', asText(r['daemon']) || '–')}
 </table>
 <h2>Prompt</h2>
-<pre class="prompt">${raw === undefined ? '(the row could not be read back from the log)' : clipText(asText(r['prompt']), 8000)}</pre>
+<pre class="prompt">
+${raw === undefined ? '(the row could not be read back from the log)' : clipText(asText(r['prompt']), 8000)}</pre>
 <h2>Attempts</h2>
 ${attemptsTable(r['attempts'], lookup.tree)}
-${r['artifact'] !== undefined ? html`<h2>Artifact</h2><pre class="artifact">${clipText(JSON.stringify(r['artifact'], null, 2), 20000)}</pre>` : ''}
+${r['artifact'] !== undefined ? html`<h2>Artifact</h2><pre class="artifact">
+${clipText(JSON.stringify(r['artifact'], null, 2), 20000)}</pre>` : ''}
 </section>`;
   });
   const body = html`<h1>Session <code>${sessionId}</code></h1>
