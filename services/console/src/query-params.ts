@@ -76,7 +76,8 @@ function timestamp(params: URLSearchParams, name: string): string | undefined {
  */
 export function parseSessionQuery(params: URLSearchParams): SessionPageQuery {
   for (const name of params.keys()) {
-    if (!KNOWN.has(name)) throw new QueryParamError(name, `unknown parameter ${name}`);
+    if (!KNOWN.has(name))
+      throw new QueryParamError(name, `unknown parameter ${name.length > 40 ? `${name.slice(0, 40)}…` : name}`);
   }
   const filters: { -readonly [K in keyof SessionFilters]: SessionFilters[K] } = {};
   for (const name of TEXT_FILTERS) {
