@@ -178,14 +178,14 @@ export async function fillRequest(
   model: string,
   extra: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
-  const { WorkerLookup } = await import('@lakehouse/roster');
+  const { sampleContract, WorkerLookup } = await import('@lakehouse/roster');
   const roster = await WorkerLookup.load(await sharedRoster());
   return {
     kind: 'fill',
     prompt: 'Staff the shift.',
     provider: 'sim',
     model,
-    context: { target_count: 2, ...roster.sampleContract(11) },
+    context: { target_count: 2, ...sampleContract(roster, 11) },
     ...extra,
   };
 }

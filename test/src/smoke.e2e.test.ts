@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { WorkerLookup } from '@lakehouse/roster';
+import { sampleContract, WorkerLookup } from '@lakehouse/roster';
 import { buildLangfuseTrees } from '@lakehouse/langfuse-processor';
 import type { LangfuseTraceTree, TreeObservation } from '@lakehouse/langfuse-processor';
 import { REPO_ROOT, baseEnv, eventually, startStack, type Stack } from './harness.js';
@@ -602,7 +602,7 @@ describe('npm run smoke in Langfuse mode (stand-in for Langfuse ingestion and it
     };
     stack = await startStack({ env: langfuse });
     const roster = await WorkerLookup.load(stack.rosterPath, { logger: { warn() {} } });
-    const contract = { target_count: 3, ...roster.sampleContract(1), client_id: 'C-007' };
+    const contract = { target_count: 3, ...sampleContract(roster, 1), client_id: 'C-007' };
     args = [
       '--gateway',
       stack.gateway.url,

@@ -5,17 +5,19 @@ export {
 } from './observation-parent.js';
 export {
   LangfuseTranslatingSpanProcessor,
-  LangfuseConfigError,
   createLangfuseSpanProcessor,
   SPANS_DROPPED_METRIC,
   LANGFUSE_OTLP_TRACES_PATH,
 } from './langfuse-translating-span-processor.js';
+export type { DroppedSpanCounts } from './langfuse-translating-span-processor.js';
+export { LangfuseConfigError } from './langfuse-config.js';
 export type {
   LangfuseProcessorOptions,
   LangfuseProcessorLogger,
   LangfuseDestination,
-  DroppedSpanCounts,
-} from './langfuse-translating-span-processor.js';
+} from './langfuse-config.js';
+export { langfuseSpanExport } from './service-span-export.js';
+export type { ServiceSpanExport } from './service-span-export.js';
 export type { DropReason } from './bounded-export-queue.js';
 export { OtlpJsonFileSpanExporter } from './otlp-json-file-span-exporter.js';
 export { MaskingSpanExporter } from './masking-span-exporter.js';

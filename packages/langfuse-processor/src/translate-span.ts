@@ -26,8 +26,9 @@ export interface TranslateOptions {
 const MOVED_SOURCE_KEYS = [
   LH.REQUEST,
   LH.ARTIFACT,
-  LH.ATTEMPT_INPUT,
-  LH.ATTEMPT_OUTPUT,
+  LH.ATTEMPT_PROMPT,
+  LH.ATTEMPT_RAW,
+  LH.ATTEMPT_ERROR,
   LH.VALIDATE_REPORT,
   LH.COMPLETION_START_TIME,
 ];
@@ -162,16 +163,30 @@ export function translateSpan(
         : verdict === undefined || verdict === 'accepted'
           ? 'DEFAULT'
           : 'WARNING';
-    const input = str(src[LH.ATTEMPT_INPUT]);
-    const output = str(src[LH.ATTEMPT_OUTPUT]);
-    setContent(attrs, LF.OBSERVATION_INPUT, input, true);
-    setContent(attrs, LF.OBSERVATION_OUTPUT, output, true);
-    const error = (parseJson(output) as { error?: unknown } | undefined)?.error;
-    if (typeof error === 'string' && error !== '') statusMessage = error;
-    attrs[LF.OBSERVATION_METADATA] = JSON.stringify({
-      iteration: num(src[LH.ATTEMPT_ITERATION]) ?? null,
-      verdict: verdict ?? null,
-    });
+    const iteration = num(src[LH.ATTEMPT_ITERATION]) ?? null;
+    const error = str(src[LH.ATTEMPT_ERROR]);
+    // Built from discrete attributes; content fields only while capture is on.
+    const input: Record<string, unknown> = {
+      iteration,
+      model: str(src[LH.MODEL]) ?? null,
+      provider: str(src[LH.PROVIDER]) ?? null,
+    };
+    const prompt = src[LH.ATTEMPT_PROMPT];
+    if (options.contentCapture && typeof prompt === 'string') input['prompt'] = prompt;
+    attrs[LF.OBSERVATION_INPUT] = JSON.stringify(input);
+    vetted.add(LF.OBSERVATION_INPUT);
+    if (verdict !== undefined) {
+      const output: Record<string, unknown> = { verdict };
+      if (options.contentCapture) {
+        const raw = src[LH.ATTEMPT_RAW];
+        output['raw'] = typeof raw === 'string' ? raw : null;
+      }
+      output['error'] = error ?? null;
+      attrs[LF.OBSERVATION_OUTPUT] = JSON.stringify(output);
+      vetted.add(LF.OBSERVATION_OUTPUT);
+    }
+    if (error !== undefined) statusMessage = error;
+    attrs[LF.OBSERVATION_METADATA] = JSON.stringify({ iteration, verdict: verdict ?? null });
   } else if (src[LH.VALIDATE_KIND] !== undefined || src[LH.VALIDATE_OK] !== undefined) {
     type = 'guardrail';
     const ok = src[LH.VALIDATE_OK];

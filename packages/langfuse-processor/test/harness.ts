@@ -22,7 +22,7 @@ import {
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { withObservationParent } from '../src/index.js';
+import { LAKEHOUSE_ATTRIBUTES as LH, withObservationParent } from '../src/index.js';
 
 const contextManager = new AsyncLocalStorageContextManager();
 contextManager.enable();
@@ -113,7 +113,7 @@ export function chatdHandle(
         'gen_ai.request.temperature': 0.2,
         'gen_ai.request.max_tokens': 4096,
         'gen_ai.input.messages': JSON.stringify([{ role: 'user', content: prompt }]),
-        'lakehouse.completion_start_time': new Date().toISOString(),
+        [LH.COMPLETION_START_TIME]: new Date().toISOString(),
       },
     });
     const text = fail ? '' : '{"fills":[{"candidate_id":"W-1","name":"Ada"}]}';
@@ -141,14 +141,13 @@ export function runSession(gateway: Service, chatd: Service, plan: SessionPlan):
   const capture = plan.capture ?? true;
   return gateway.serve(plan.inbound ?? {}, '/v1/iterate', () => {
     const attrs: Record<string, string | number | boolean> = {
-      'lakehouse.session.root': true,
-      'lakehouse.kind': kind,
-      'lakehouse.model': model,
-      'lakehouse.provider': 'sim',
-      'lakehouse.max_iterations': plan.attempts.length,
+      [LH.SESSION_ROOT]: true,
+      [LH.KIND]: kind,
+      [LH.MODEL]: model,
+      [LH.PROVIDER]: 'sim',
+      [LH.MAX_ITERATIONS]: plan.attempts.length,
     };
-    if (capture)
-      attrs['lakehouse.request'] = JSON.stringify({ kind, prompt, provider: 'sim', model });
+    if (capture) attrs[LH.REQUEST] = JSON.stringify({ kind, prompt, provider: 'sim', model });
     return gateway.app.startActiveSpan(
       `iterate ${kind}`,
       { attributes: attrs },
@@ -157,11 +156,12 @@ export function runSession(gateway: Service, chatd: Service, plan: SessionPlan):
         let current = prompt;
         plan.attempts.forEach((a, n) => {
           gateway.app.startActiveSpan(`attempt ${n}`, (attempt: Span) => {
-            attempt.setAttribute('lakehouse.attempt.iteration', n);
-            attempt.setAttribute(
-              'lakehouse.attempt.input',
-              JSON.stringify({ iteration: n, model, provider: 'sim', prompt: current }),
-            );
+            attempt.setAttributes({
+              [LH.ATTEMPT_ITERATION]: n,
+              [LH.MODEL]: model,
+              [LH.PROVIDER]: 'sim',
+              [LH.ATTEMPT_PROMPT]: current,
+            });
             const infra = a.verdict === 'infra_error';
             const raw = withObservationParent(() =>
               gateway.call('/v1/chat', (carrier) =>
@@ -179,9 +179,9 @@ export function runSession(gateway: Service, chatd: Service, plan: SessionPlan):
                   gateway.serve(carrier, '/v1/validate', () => {
                     const v = gateway.app.startSpan(`validate ${kind}`, {
                       attributes: {
-                        'lakehouse.validate.kind': kind,
-                        'lakehouse.validate.ok': ok,
-                        'lakehouse.validate.report': JSON.stringify(
+                        [LH.VALIDATE_KIND]: kind,
+                        [LH.VALIDATE_OK]: ok,
+                        [LH.VALIDATE_REPORT]: JSON.stringify(
                           ok
                             ? { ok: true, warnings: [], grounded_in_roster: true }
                             : {
@@ -205,11 +205,9 @@ export function runSession(gateway: Service, chatd: Service, plan: SessionPlan):
             } else {
               error = "response wasn't valid JSON";
             }
-            attempt.setAttribute('lakehouse.attempt.verdict', a.verdict);
-            attempt.setAttribute(
-              'lakehouse.attempt.output',
-              JSON.stringify({ verdict: a.verdict, raw, error }),
-            );
+            attempt.setAttribute(LH.ATTEMPT_VERDICT, a.verdict);
+            attempt.setAttribute(LH.ATTEMPT_RAW, raw);
+            if (error !== null) attempt.setAttribute(LH.ATTEMPT_ERROR, error);
             attempt.end();
             if (a.verdict === 'accepted') final = 'accepted';
             if (infra) final = 'infra_error';
@@ -217,13 +215,13 @@ export function runSession(gateway: Service, chatd: Service, plan: SessionPlan):
               current = `${current}\n\nYour previous response was rejected: ${error}.`;
           });
         });
-        session.setAttribute('lakehouse.final_verdict', final);
-        session.setAttribute('lakehouse.iterations', plan.attempts.length);
+        session.setAttribute(LH.FINAL_VERDICT, final);
+        session.setAttribute(LH.ITERATIONS, plan.attempts.length);
         if (final === 'accepted') {
-          session.setAttribute('lakehouse.grounded_in_roster', true);
+          session.setAttribute(LH.GROUNDED_IN_ROSTER, true);
           if (capture)
             session.setAttribute(
-              'lakehouse.artifact',
+              LH.ARTIFACT,
               JSON.stringify({ fills: [{ candidate_id: 'W-1', name: 'Ada' }] }),
             );
         }

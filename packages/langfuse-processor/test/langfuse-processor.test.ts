@@ -373,10 +373,31 @@ void describe('configuration', () => {
     await p?.shutdown();
     const f = createLangfuseSpanProcessor({
       env: { LANGFUSE_TRACE_FILE: '/tmp/x.jsonl', CONTENT_CAPTURE: 'false' },
+      contentCapture: false,
     });
     assert.deepEqual(f?.destination, { kind: 'file', path: '/tmp/x.jsonl' });
     assert.equal(f?.contentCapture, false);
     await f?.shutdown();
+    // CONTENT_CAPTURE is the services' (parsed once, strictly); the processor takes the option only.
+    const g = createLangfuseSpanProcessor({
+      env: { LANGFUSE_TRACE_FILE: '/tmp/x.jsonl', CONTENT_CAPTURE: 'false' },
+    });
+    assert.equal(g?.contentCapture, true);
+    await g?.shutdown();
+  });
+
+  void it('rejects a malformed Langfuse URL at construction, naming the variable', () => {
+    for (const [name, value] of [
+      ['LANGFUSE_BASE_URL', 'cloud.langfuse.com'],
+      ['LANGFUSE_OTLP_ENDPOINT', 'ftp://collector/v1/traces'],
+    ] as const) {
+      assert.throws(
+        () =>
+          createLangfuseSpanProcessor({ env: { [name]: value, LANGFUSE_TRACE_FILE: '/tmp/x' } }),
+        (err: unknown) => err instanceof LangfuseConfigError && err.message.startsWith(`${name}:`),
+        name,
+      );
+    }
   });
 
   void it('rejects half-configured keys at construction with a clear error', () => {

@@ -48,12 +48,6 @@ export interface TelemetryOptions {
    * bridge's records (scope `@opentelemetry/winston-transport`), only the service's own.
    */
   logRecordProcessors?: LogRecordProcessor[];
-  /** Extra metric readers besides the built-in Prometheus reader (and OTLP when configured). */
-  metricReaders?: IMetricReader[];
-  /** Exact request paths that get no server span (probes, scrapes). Default /metrics, /healthz, /readyz. */
-  ignoreIncomingPaths?: readonly string[];
-  /** Upper bound for {@link Telemetry.shutdown} and {@link Telemetry.forceFlush}; default 5000 ms. */
-  shutdownTimeoutMillis?: number;
 }
 
 /** Handle on the running SDK. All methods are safe no-ops when telemetry is disabled. */
@@ -73,33 +67,38 @@ export interface Telemetry {
 /** Scope name of the records written by the winston → OTel logs bridge. */
 export const WINSTON_BRIDGE_SCOPE = '@opentelemetry/winston-transport';
 
-const DEFAULT_IGNORED_PATHS = ['/metrics', '/healthz', '/readyz'] as const;
-const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
+// Probes and scrapes get no server span.
+const IGNORED_PATHS: ReadonlySet<string> = new Set(['/metrics', '/healthz', '/readyz']);
+// Upper bound of Telemetry.shutdown() and forceFlush().
+const SHUTDOWN_TIMEOUT_MS = 5000;
 
 type Signal = 'TRACES' | 'METRICS' | 'LOGS';
 
-// The GenAI semconv bucket advice; the SDK default buckets (0..10000) suit neither seconds nor tokens.
+/** GenAI semconv bucket boundaries of `gen_ai.client.token.usage` (tokens). */
+export const GEN_AI_TOKEN_USAGE_BUCKETS: readonly number[] = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
+
+/** GenAI semconv bucket boundaries of `gen_ai.client.operation.duration` (seconds). */
+export const GEN_AI_OPERATION_DURATION_BUCKETS: readonly number[] = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+
+// The SDK default buckets (0..10000) suit neither seconds nor tokens; the views apply the GenAI
+// boundaries whatever advice an instrument gives.
 const GEN_AI_VIEWS: ViewOptions[] = [
   {
     instrumentName: 'gen_ai.client.operation.duration',
     aggregation: {
       type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
-      options: {
-        boundaries: [
-          0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-        ],
-      },
+      options: { boundaries: [...GEN_AI_OPERATION_DURATION_BUCKETS] },
     },
   },
   {
     instrumentName: 'gen_ai.client.token.usage',
     aggregation: {
       type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
-      options: {
-        boundaries: [
-          1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
-        ],
-      },
+      options: { boundaries: [...GEN_AI_TOKEN_USAGE_BUCKETS] },
     },
   },
 ];
@@ -248,7 +247,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     return current;
   }
 
-  const timeoutMs = options.shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  const timeoutMs = SHUTDOWN_TIMEOUT_MS;
   const otlp = {
     traces: otlpConfigured('TRACES'),
     metrics: otlpConfigured('METRICS'),
@@ -268,7 +267,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (spanProcessors.length === 0) spanProcessors.push(new NoopSpanProcessor());
 
   prometheus = new PrometheusExporter({ preventServerStart: true });
-  const metricReaders: IMetricReader[] = [prometheus, ...(options.metricReaders ?? [])];
+  const metricReaders: IMetricReader[] = [prometheus];
   const otlpMetricReaders: IMetricReader[] = [];
   if (otlp.metrics) {
     warnOnUnsupportedProtocol('METRICS');
@@ -306,7 +305,6 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (options.serviceVersion !== undefined)
     resourceAttributes[ATTR_SERVICE_VERSION] = options.serviceVersion;
 
-  const ignoredPaths = new Set<string>(options.ignoreIncomingPaths ?? DEFAULT_IGNORED_PATHS);
   // Unlimited by default in the SDK: one 8 MiB completion would sit in memory and queues as an
   // 8 MiB attribute. The standard variables still win when set.
   const lengthLimitFromEnv =
@@ -327,7 +325,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     // Always given (possibly empty): left undefined, NodeSDK would default to an OTLP exporter.
     logRecordProcessors,
     textMapPropagator: createPropagator(),
-    instrumentations: createInstrumentations(ignoredPaths),
+    instrumentations: createInstrumentations(IGNORED_PATHS),
   });
   sdk.start();
 

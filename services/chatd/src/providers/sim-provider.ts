@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Worker, WorkerLookup } from '@lakehouse/roster';
+import { satisfiesContract } from '@lakehouse/roster';
+import type { Worker, WorkerContract, WorkerLookup } from '@lakehouse/roster';
 import { SIM_PROVIDER_NAME } from '../config.js';
 import { ProviderError } from '../errors.js';
 import type { ChatMessage, ChatProvider, ChatRequest, ChatResult } from './chat-provider.js';
@@ -154,12 +155,17 @@ export class SimProvider implements ChatProvider {
       );
     }
     const requested = targetCount(contract);
-    const clientId = stringField(contract, 'client_id');
+    const wanted: WorkerContract = {
+      city: stringField(contract, 'city'),
+      state: stringField(contract, 'state'),
+      role: stringField(contract, 'role'),
+      clientId: stringField(contract, 'client_id'),
+    };
     const filter = {
       activeOnly: true,
-      ...optional('city', stringField(contract, 'city')),
-      ...optional('state', stringField(contract, 'state')),
-      ...optional('role', stringField(contract, 'role')),
+      ...optional('city', wanted.city),
+      ...optional('state', wanted.state),
+      ...optional('role', wanted.role),
     };
     const picked: Worker[] = [];
     const pageSize = Math.max(32, requested * 2);
@@ -167,7 +173,8 @@ export class SimProvider implements ChatProvider {
     for (let page = 0; page < 50 && picked.length < requested; page++) {
       const batch = this._roster.find(filter, pageSize, page * pageSize);
       for (const w of batch) {
-        if (clientId !== undefined && w.blacklistedClients.includes(clientId)) continue;
+        // The validator's own rule (roster package), so sim never proposes a worker it rejects.
+        if (!satisfiesContract(w, wanted)) continue;
         picked.push(w);
         if (picked.length >= requested) break;
       }
