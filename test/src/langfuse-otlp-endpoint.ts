@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { buildTraces, type LangfuseTrace } from './langfuse-tree.js';
 import { decodeTraceRequestProtobuf } from './otlp-protobuf.js';
-import { decodeTraceExport, type ReceivedSpan } from './otlp-receiver.js';
+import { decodeTraceExport, type ReceivedSpan } from '@lakehouse/test-support';
 
 /** Langfuse's OTLP traces path; an `otlp_http` exporter's endpoint is the part before /v1/traces. */
 export const LANGFUSE_OTLP_TRACES_PATH = '/api/public/otel/v1/traces';

@@ -16,7 +16,11 @@ import { sampleContract, WorkerLookup } from '@lakehouse/roster';
 import { buildLangfuseTrees } from '@lakehouse/langfuse-processor';
 import type { LangfuseTraceTree, TreeObservation } from '@lakehouse/langfuse-processor';
 import { REPO_ROOT, baseEnv, eventually, startStack, type Stack } from './harness.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedRequest } from './otlp-receiver.js';
+import {
+  langfuseIngestionCheck,
+  startOtlpReceiver,
+  type OtlpReceiver,
+} from '@lakehouse/test-support';
 
 const SMOKE = path.join(REPO_ROOT, 'scripts/smoke.mjs');
 const SPEC_PATH = path.resolve(REPO_ROOT, '../shared/spec/langfuse-openapi.yml');
@@ -165,13 +169,7 @@ interface LangfuseStandIn {
   close(): Promise<void>;
 }
 
-function checkIngestion(request: ReceivedRequest): string | undefined {
-  if (request.path !== '/api/public/otel/v1/traces') return `unexpected path ${request.path}`;
-  if (request.headers['authorization'] !== BASIC) return 'bad Basic auth';
-  if (request.headers['x-langfuse-ingestion-version'] !== '4')
-    return 'missing x-langfuse-ingestion-version: 4';
-  return undefined;
-}
+const checkIngestion = langfuseIngestionCheck(PUBLIC_KEY, SECRET_KEY);
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

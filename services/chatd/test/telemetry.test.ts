@@ -20,8 +20,9 @@ import {
 } from '@lakehouse/langfuse-processor';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { RunningApp } from './helpers.js';
-import { postJson, startApp, testConfig } from './helpers.js';
-import { sendJson, startStub } from './stub-server.js';
+import { postJson } from '@lakehouse/test-support';
+import { startApp, testConfig } from './helpers.js';
+import { sendJson, startStubServer } from '@lakehouse/test-support';
 
 // Providers must be global before createApp() creates its instruments.
 const spans = new InMemorySpanExporter();
@@ -56,10 +57,10 @@ function langfuseView(span: ReadableSpan): Record<string, unknown> {
 
 void describe('chatd GenAI telemetry', () => {
   let app: RunningApp;
-  let stub: Awaited<ReturnType<typeof startStub>>;
+  let stub: Awaited<ReturnType<typeof startStubServer>>;
 
   before(async () => {
-    stub = await startStub((_req, res) => sendJson(res, 500, { error: { message: 'boom' } }));
+    stub = await startStubServer((_req, res) => sendJson(res, 500, { error: { message: 'boom' } }));
     app = await startApp({
       config: testConfig({
         PROVIDERS: JSON.stringify([
