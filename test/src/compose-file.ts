@@ -55,3 +55,56 @@ export function composeEnv(name: string): Record<string, string> {
     : Object.entries(dict(raw, `services.${name}.environment`));
   return Object.fromEntries(entries.map(([k, v]) => [k, interpolate(v === null ? '' : String(v))]));
 }
+
+/** One Dockerfile stage: its FROM line and its instructions (continuations joined, comments dropped). */
+export interface DockerfileStage {
+  readonly from: string;
+  readonly instructions: { op: string; args: string }[];
+}
+
+/** The Dockerfile's stages in order. */
+export function dockerfileStages(): DockerfileStage[] {
+  const logical: string[] = [];
+  let pending = '';
+  for (const raw of readRepoFile('Dockerfile').split('\n')) {
+    const line = raw.trim();
+    if (pending === '' && (line === '' || line.startsWith('#'))) continue;
+    if (line.startsWith('#')) continue;
+    if (line.endsWith('\\')) {
+      pending += line.slice(0, -1) + ' ';
+      continue;
+    }
+    logical.push(pending + line);
+    pending = '';
+  }
+  const stages: DockerfileStage[] = [];
+  for (const text of logical) {
+    const space = text.search(/\s/);
+    const op = (space < 0 ? text : text.slice(0, space)).toUpperCase();
+    const args = space < 0 ? '' : text.slice(space).trim();
+    if (op === 'FROM') stages.push({ from: args, instructions: [] });
+    else stages.at(-1)?.instructions.push({ op, args });
+  }
+  return stages;
+}
+
+/** The Dockerfile stage named `name` (`FROM … AS name`). */
+export function dockerfileStage(name: string): DockerfileStage {
+  const stage = dockerfileStages().find((s) => new RegExp(`\\sAS\\s+${name}$`, 'i').test(s.from));
+  assert.ok(stage, `the Dockerfile has a stage named ${name}`);
+  return stage;
+}
+
+/** The exact `npm ci …` the deps stage runs for `service` (without the cache clean after it). */
+export function imageInstallCommand(service: string): string[] {
+  const run = dockerfileStage('deps').instructions.find(
+    (i) => i.op === 'RUN' && i.args.includes('npm ci'),
+  );
+  assert.ok(run, 'the deps stage runs npm ci');
+  const command = run.args
+    .split('&&')
+    .map((part) => part.trim())
+    .find((part) => part.startsWith('npm ci'));
+  assert.ok(command);
+  return command.replace(/\$\{SERVICE\}|\$SERVICE\b/g, service).split(/\s+/);
+}
