@@ -30,3 +30,13 @@ export { LANGFUSE_ATTRIBUTES, LAKEHOUSE_ATTRIBUTES, DEFAULT_NOISE_SCOPES } from 
 export type { ObservationType, ObservationLevel } from './attributes.js';
 export { buildLangfuseTrees, renderTraceTree } from './trace-tree.js';
 export type { LangfuseTraceTree, TreeObservation } from './trace-tree.js';
+export {
+  fetchLangfuseObservations,
+  langfuseTreeFromObservations,
+  langfuseAuthorization,
+} from './langfuse-public-api.js';
+export type {
+  LangfuseApi,
+  LangfuseApiObservation,
+  LangfuseObservationsResult,
+} from './langfuse-public-api.js';
