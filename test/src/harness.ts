@@ -26,7 +26,13 @@ export interface ServiceHandle {
 interface ServiceProcessModule {
   startService(
     name: string,
-    options: { root: string; env?: Record<string, string>; quiet?: boolean },
+    options: {
+      root: string;
+      env?: Record<string, string>;
+      quiet?: boolean;
+      /** The node binary a `node …` start script runs with (default: this process's). */
+      node?: string;
+    },
   ): Promise<ServiceHandle>;
   serviceStartArgv(root: string, name: string): string[];
   isolatedServiceEnv(extra: Record<string, string>): Record<string, string>;
@@ -44,12 +50,21 @@ export const serviceStartArgv = (name: string): string[] =>
 export const baseEnv = (extra: Record<string, string> = {}): Record<string, string> =>
   serviceProcess.isolatedServiceEnv(extra);
 
-/** Starts one service quietly with the given env on top of baseEnv(). */
+/**
+ * Starts one service quietly with the given env on top of baseEnv(), from the repository or from
+ * another tree laid out like it (`root`, e.g. an image's), optionally on another `node`.
+ */
 export function startService(
   name: 'gateway' | 'chatd',
   env: Record<string, string>,
+  options: { root?: string; node?: string } = {},
 ): Promise<ServiceHandle> {
-  return serviceProcess.startService(name, { root: REPO_ROOT, env: baseEnv(env), quiet: true });
+  return serviceProcess.startService(name, {
+    root: options.root ?? REPO_ROOT,
+    env: baseEnv(env),
+    quiet: true,
+    ...(options.node === undefined ? {} : { node: options.node }),
+  });
 }
 
 export interface Stack {
