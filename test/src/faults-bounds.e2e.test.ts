@@ -2,9 +2,9 @@
 // huge model and provider names, huge validation requests, an upstream's huge completion or model
 // name, an upstream refusing max_tokens, and a body at exactly BODY_LIMIT_BYTES.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { requestJson, startStubServer } from '@lakehouse/test-support';
 import { eventually, fillRequest, postJson, startStack } from './harness.js';
 import type { Stack } from './harness.js';
 import { metricSum, readSessionFile, reportEvidence, rssMiB } from './faults-helpers.js';
@@ -20,31 +20,12 @@ interface Upstream {
 }
 
 async function startUpstream(): Promise<Upstream> {
-  const upstream: Upstream = {
-    url: '',
-    answer: (_body, res) => completion(res, 'ok', 'gpt-test'),
-    close: async () => undefined,
+  const upstream = {
+    answer: (_body: Record<string, unknown>, res: http.ServerResponse) =>
+      completion(res, 'ok', 'gpt-test'),
   };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body: Record<string, unknown> = {};
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      } catch {
-        // not JSON: answered anyway
-      }
-      upstream.answer(body, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  upstream.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  upstream.close = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-  return upstream;
+  const stub = await startStubServer((req, res) => upstream.answer(requestJson(req), res));
+  return Object.assign(upstream, { url: stub.url, close: () => stub.close() });
 }
 
 function completion(res: http.ServerResponse, content: string, model: string): void {

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually, postJson, sharedRoster, startService } from './harness.js';
-import { metricSum, readSessionFile, reportEvidence, startStub } from './faults-helpers.js';
+import { startStubServer } from '@lakehouse/test-support';
+import { metricSum, readSessionFile, reportEvidence } from './faults-helpers.js';
 
 /** A socket that sends `head` then one byte every `everyMs`; resolves how it ended. */
 function dribble(
@@ -47,7 +48,7 @@ describe('faults: route gating and request bounds', () => {
   it('every spelling of /v1/iterate is gated by the drain and counted as in flight', async (t) => {
     // A stand-in chatd that holds its answer until told: the session is in flight at SIGTERM.
     let release: (() => void) | undefined;
-    const chatd = await startStub((_req, res) => {
+    const chatd = await startStubServer((_req, res) => {
       release = () =>
         res.writeHead(200, { 'content-type': 'application/json' }).end(
           JSON.stringify({

@@ -3,44 +3,30 @@
 // model output and contract values with CONTENT_CAPTURE=false.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { fillRequest, postJson, sharedRoster, startService, startStack } from './harness.js';
 import { reportEvidence } from './faults-helpers.js';
-import { secretShapes } from './hostile.js';
-import { startOtlpReceiver } from './otlp-receiver.js';
+import {
+  secretShapes,
+  sendJson,
+  startOtlpReceiver,
+  startStubServer,
+} from '@lakehouse/test-support';
 
 /** An OpenAI-compatible stand-in answering every completion with `reply()`. */
-async function startUpstream(
-  reply: () => { model: string; content: string },
-): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const { model, content } = reply();
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          id: 'c1',
-          object: 'chat.completion',
-          created: 1,
-          model,
-          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
-          usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 },
-        }),
-      );
+function startUpstream(reply: () => { model: string; content: string }) {
+  return startStubServer((_req, res) => {
+    const { model, content } = reply();
+    sendJson(res, 200, {
+      id: 'c1',
+      object: 'chat.completion',
+      created: 1,
+      model,
+      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
+      usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 },
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 const LANGFUSE = { LANGFUSE_PUBLIC_KEY: 'pk-lf-secrets', LANGFUSE_SECRET_KEY: 'sk-lf-secrets' };

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { fillRequest, postJson, startStack } from './harness.js';
 import type { Stack } from './harness.js';
-import { anySizeText, hostileText, nested } from './hostile.js';
+import { anySizeText, hostileText, nested } from '@lakehouse/test-support';
 
 // Largest answer a refusal or a validation report may take, whatever came in.
 const MAX_ERROR_BODY = 64 * 1024;

@@ -12,7 +12,7 @@ import {
   jsonLayers,
   quotedCredentialValue,
   secretShapes,
-} from './hostile.js';
+} from '@lakehouse/test-support';
 
 function unwrap(text: string, n: number): string {
   let out = text;

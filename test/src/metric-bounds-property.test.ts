@@ -9,7 +9,7 @@ import {
   METRIC_OVERFLOW_ATTRIBUTES,
   TRUNCATION_MARK,
 } from '@lakehouse/telemetry';
-import { anySizeText, hostileText, secretShapes } from './hostile.js';
+import { anySizeText, hostileText, secretShapes } from '@lakehouse/test-support';
 
 const label = fc.oneof(anySizeText(700_000), fc.constantFrom('sim', 'gpt-4o', 'phantom-once'));
 

@@ -4,9 +4,8 @@ export {
   WINSTON_BRIDGE_SCOPE,
   DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
   METRIC_OVERFLOW_METRIC,
-  GEN_AI_OPERATION_DURATION_BUCKETS,
-  GEN_AI_TOKEN_USAGE_BUCKETS,
 } from './telemetry.js';
+export { GEN_AI_OPERATION_DURATION_BUCKETS, GEN_AI_TOKEN_USAGE_BUCKETS } from './gen-ai-metrics.js';
 export {
   createBoundedAttributesProcessor,
   METRIC_LABEL_MAX_LENGTH,
@@ -24,6 +23,7 @@ export {
 export type { ServerLimits } from './bounded-server.js';
 export type { Telemetry, TelemetryOptions } from './telemetry.js';
 export { registerInstrumentationHooks } from './instrumentation-hooks.js';
+export type { InstrumentationHookApi } from './instrumentation-hooks.js';
 export {
   TRACE_ID_HEADER,
   MAX_TRACE_ID_HEADER_BYTES,

@@ -1,13 +1,10 @@
 import { diag, metrics } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
-import type { SeverityNumber } from '@opentelemetry/api-logs';
 import {
   getBooleanFromEnv,
   getNumberFromEnv,
   getStringFromEnv,
   getStringListFromEnv,
 } from '@opentelemetry/core';
-import type { InstrumentationScope } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -17,7 +14,7 @@ import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrum
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
@@ -26,6 +23,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { LeanContextManager } from './context-manager.js';
+import { ExcludeScopeLogRecordProcessor } from './exclude-scope-log-processor.js';
 import { createBoundedAttributesProcessor } from './metric-bounds.js';
 import type { MetricBoundsOptions } from './metric-bounds.js';
 import { createPropagator } from './propagator.js';
@@ -85,19 +83,6 @@ const SHUTDOWN_TIMEOUT_MS = 5000;
 
 type Signal = 'TRACES' | 'METRICS' | 'LOGS';
 
-/** GenAI semconv bucket boundaries of `gen_ai.client.token.usage` (tokens). */
-export const GEN_AI_TOKEN_USAGE_BUCKETS: readonly number[] = [
-  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
-];
-
-/** GenAI semconv bucket boundaries of `gen_ai.client.operation.duration` (seconds). */
-export const GEN_AI_OPERATION_DURATION_BUCKETS: readonly number[] = [
-  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-];
-// The SDK default buckets (0..10000) suit neither seconds nor tokens: the GenAI instruments give
-// these as advice, which the one view below honours (a second view per name would duplicate the
-// stream, since views cannot exclude names from '*').
-
 let current: Telemetry | undefined;
 let prometheus: PrometheusExporter | undefined;
 
@@ -154,40 +139,6 @@ function withTimeout(work: () => Promise<unknown>, ms: number, what: string): Pr
       done();
     });
   });
-}
-
-// Keeps the winston bridge's records away from processors the service owns (session log).
-class ExcludeScopeLogRecordProcessor implements LogRecordProcessor {
-  private readonly _inner: LogRecordProcessor;
-  private readonly _scope: string;
-
-  constructor(inner: LogRecordProcessor, scope: string) {
-    this._inner = inner;
-    this._scope = scope;
-  }
-
-  onEmit(logRecord: ReadWriteLogRecord, context?: Context): void {
-    if (logRecord.instrumentationScope.name === this._scope) return;
-    this._inner.onEmit(logRecord, context);
-  }
-
-  enabled(options: {
-    context: Context;
-    instrumentationScope: InstrumentationScope;
-    severityNumber?: SeverityNumber;
-    eventName?: string;
-  }): boolean {
-    if (options.instrumentationScope.name === this._scope) return false;
-    return this._inner.enabled?.(options) ?? true;
-  }
-
-  forceFlush(): Promise<void> {
-    return this._inner.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return this._inner.shutdown();
-  }
 }
 
 function pathOf(url: string | undefined): string {
@@ -316,7 +267,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     spanProcessors,
     metricReaders,
     // One view for every instrument: client-derived label values (model, provider, …) are cut
-    // and their series capped per instrument. Bucket boundaries come from each instrument's advice.
+    // and their series capped per instrument. Bucket boundaries come from each instrument's
+    // advice (the GenAI ones too): a second view per name would duplicate its stream, since
+    // views cannot exclude names from '*'.
     views: [{ instrumentName: '*', attributesProcessors: [boundedAttributes] }],
     // AsyncLocalStorage like the default, with a cheaper EventEmitter bind (see the class).
     contextManager: new LeanContextManager(),

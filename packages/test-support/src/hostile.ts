@@ -1,4 +1,4 @@
-// Shared fast-check arbitraries for hostile input: sizes, depths, unicode, control and escape
+// Shared fast-check arbitraries for hostile input (test-only): sizes, depths, unicode, control and escape
 // characters, and credential shapes. Property tests across the repo draw from these.
 import fc from 'fast-check';
 
