@@ -64,7 +64,8 @@ function boundValue(
 /**
  * A metric-view attributes processor that bounds what clients can put into label values: every
  * string value is cut to `maxLabelLength` characters, and each attribute-key set (one per
- * instrument in practice) keeps at most `maxSeries` distinct label sets for the process's
+ * instrument in practice: keys are chosen by code, never by clients) keeps at most `maxSeries`
+ * distinct label sets for the process's
  * lifetime; measurements with a new set past that fold into {@link METRIC_OVERFLOW_ATTRIBUTES}.
  * The SDK's own `aggregationCardinalityLimit` counts series per collection only, so under
  * cumulative temporality (Prometheus) it lets the exposition grow by that many every scrape.
@@ -86,7 +87,7 @@ export function createBoundedAttributesProcessor(
     if (!warned.has(shape)) {
       warned.add(shape);
       diag.warn(
-        `@lakehouse/telemetry: a metric with labels {${shape.split('\n').join(', ')}} reached ${maxSeries} series; new label sets fold into otel.metric.overflow=true`,
+        `@lakehouse/telemetry: a metric with labels {${shape.trim().split('\n').join(', ')}} reached ${maxSeries} series; new label sets fold into otel.metric.overflow=true`,
       );
     }
     return METRIC_OVERFLOW_ATTRIBUTES;
@@ -97,27 +98,27 @@ export function createBoundedAttributesProcessor(
       return overflowCount;
     },
     process(incoming: Attributes): Attributes {
-      const keys = Object.keys(incoming).filter((k) => incoming[k] !== undefined);
-      if (keys.length === 0) return incoming;
-      if (keys.length > 1) keys.sort();
-      const shape = keys.join('\n');
-      // Length-prefixed values: unambiguous whatever the values contain. Cut first, so a huge
-      // value is never hashed or kept.
+      // One pass in the instrument's own key order (code-chosen, so stable per call site).
+      // Length-prefixed values keep the identity unambiguous; huge values are cut first, so they
+      // are never hashed or kept.
+      let shape = '';
       let id = '';
-      for (const key of keys) {
-        const value = incoming[key] as AttributeValue;
+      for (const key in incoming) {
+        const value = incoming[key];
+        if (value === undefined) continue;
+        shape += `${key}\n`;
         if (typeof value === 'string') {
           const cut = value.length > maxLength ? boundText(value, maxLength) : value;
           id += `${cut.length}:${cut}`;
+        } else if (typeof value === 'number' || typeof value === 'boolean') {
+          id += `#${String(value)};`;
         } else {
           const text = JSON.stringify(value);
-          const cut =
-            text.length > maxLength * MAX_ARRAY_ELEMENTS
-              ? text.slice(0, maxLength * MAX_ARRAY_ELEMENTS)
-              : text;
+          const cut = text.slice(0, maxLength * MAX_ARRAY_ELEMENTS);
           id += `${cut.length};${cut}`;
         }
       }
+      if (shape === '') return incoming;
       let sets = shapes.get(shape);
       if (sets === undefined) {
         if (shapes.size >= MAX_SHAPES) return overflow('(too many label sets)');
@@ -128,8 +129,10 @@ export function createBoundedAttributesProcessor(
       if (known !== undefined) return known;
       if (sets.size >= maxSeries) return overflow(shape);
       const bounded: Attributes = {};
-      for (const key of keys)
-        bounded[key] = boundValue(incoming[key] as AttributeValue, maxLength, mask);
+      for (const key in incoming) {
+        const value = incoming[key];
+        if (value !== undefined) bounded[key] = boundValue(value, maxLength, mask);
+      }
       sets.set(id, bounded);
       return bounded;
     },

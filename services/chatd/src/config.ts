@@ -1,3 +1,4 @@
+import { defaultMask } from '@lakehouse/langfuse-processor';
 import {
   ConfigError,
   isHttpUrl,
@@ -103,7 +104,8 @@ function parseProviders(env: Env): ProviderConfig[] {
   } catch (err) {
     throw new ConfigError(
       'PROVIDERS',
-      `not valid JSON (${err instanceof Error ? err.message : String(err)}); expected ` +
+      // JSON.parse quotes a slice of the input, which may hold a credentialed base_url.
+      `not valid JSON (${defaultMask(err instanceof Error ? err.message : String(err))}); expected ` +
         `[{"name":"…","type":"openai"|"ollama","base_url":"…","api_key_env":"…"}]`,
     );
   }
