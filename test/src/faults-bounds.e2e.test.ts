@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { requestJson, startStubServer } from '@lakehouse/test-support';
+import { openAiCompletion, requestJson, sendJson, startStubServer } from '@lakehouse/test-support';
 import { eventually, fillRequest, postJson, startStack } from './harness.js';
 import type { Stack } from './harness.js';
 import { metricSum, readSessionFile, reportEvidence, rssMiB } from './faults-helpers.js';
@@ -29,17 +29,7 @@ async function startUpstream(): Promise<Upstream> {
 }
 
 function completion(res: http.ServerResponse, content: string, model: string): void {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(
-    JSON.stringify({
-      id: 'c1',
-      object: 'chat.completion',
-      created: 1,
-      model,
-      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
-      usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 },
-    }),
-  );
+  sendJson(res, 200, openAiCompletion(model, content));
 }
 
 /** Label values of every sample line on a Prometheus page. */

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { fillRequest, postJson, sharedRoster, startService, startStack } from './harness.js';
 import { reportEvidence } from './faults-helpers.js';
 import {
+  openAiCompletion,
   secretShapes,
   sendJson,
   startOtlpReceiver,
@@ -18,14 +19,32 @@ import {
 function startUpstream(reply: () => { model: string; content: string }) {
   return startStubServer((_req, res) => {
     const { model, content } = reply();
-    sendJson(res, 200, {
-      id: 'c1',
-      object: 'chat.completion',
-      created: 1,
-      model,
-      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
-      usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 },
-    });
+    sendJson(res, 200, openAiCompletion(model, content));
+  });
+}
+
+/** Both services exporting to `otlp` (raw) and `langfuse`, chatd with the provider `up`. */
+function startExportingStack(
+  upstreamUrl: string,
+  otlpUrl: string,
+  langfuseUrl: string,
+  env: Record<string, string>,
+) {
+  return startStack({
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_LOGS_EXPORTER: 'none',
+      LANGFUSE_BASE_URL: langfuseUrl,
+      ...LANGFUSE,
+      ...env,
+    },
+    chatdEnv: {
+      PROVIDERS: JSON.stringify([
+        { name: 'up', type: 'openai', base_url: `${upstreamUrl}/v1`, max_retries: 0 },
+      ]),
+    },
   });
 }
 
@@ -69,21 +88,8 @@ describe('faults: secrets and content capture', () => {
     const upstream = await startUpstream(() => current);
     const otlp = await startOtlpReceiver();
     const langfuse = await startOtlpReceiver();
-    const stack = await startStack({
-      env: {
-        LOG_LEVEL: 'debug',
-        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_METRICS_EXPORTER: 'none',
-        OTEL_LOGS_EXPORTER: 'none',
-        LANGFUSE_BASE_URL: langfuse.url,
-        ...LANGFUSE,
-      },
-      chatdEnv: {
-        PROVIDERS: JSON.stringify([
-          { name: 'up', type: 'openai', base_url: `${upstream.url}/v1`, max_retries: 0 },
-        ]),
-      },
+    const stack = await startExportingStack(upstream.url, otlp.url, langfuse.url, {
+      LOG_LEVEL: 'debug',
     });
     const secrets: string[] = [];
     try {
@@ -151,21 +157,8 @@ describe('faults: secrets and content capture', () => {
     }));
     const otlp = await startOtlpReceiver();
     const langfuse = await startOtlpReceiver();
-    const stack = await startStack({
-      env: {
-        CONTENT_CAPTURE: 'false',
-        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_METRICS_EXPORTER: 'none',
-        OTEL_LOGS_EXPORTER: 'none',
-        LANGFUSE_BASE_URL: langfuse.url,
-        ...LANGFUSE,
-      },
-      chatdEnv: {
-        PROVIDERS: JSON.stringify([
-          { name: 'up', type: 'openai', base_url: `${upstream.url}/v1`, max_retries: 0 },
-        ]),
-      },
+    const stack = await startExportingStack(upstream.url, otlp.url, langfuse.url, {
+      CONTENT_CAPTURE: 'false',
     });
     try {
       const request = await fillRequest('gpt-test', { provider: 'up', max_iterations: 2 });

@@ -14,6 +14,7 @@ export type {
   Rejection,
 } from './otlp-receiver.js';
 export {
+  openAiCompletion,
   requestJson,
   sendJson,
   startStubChatd,
