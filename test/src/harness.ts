@@ -43,7 +43,7 @@ export const baseEnv = (extra: Record<string, string> = {}): Record<string, stri
 
 /** Starts one service quietly with the given env on top of baseEnv(). */
 export function startService(
-  name: 'gateway' | 'chatd',
+  name: 'gateway' | 'chatd' | 'console',
   env: Record<string, string>,
 ): Promise<ServiceHandle> {
   return serviceProcess.startService(name, { root: REPO_ROOT, env: baseEnv(env), quiet: true });

@@ -10,7 +10,7 @@ import { REPO_ROOT, baseEnv, eventually } from './harness.js';
 const run = promisify(execFile);
 
 describe('quick start as a new user runs it', () => {
-  it('`npm start` prints a curl that answers 200, and Ctrl-C stops both services', async () => {
+  it('`npm start` prints a curl that answers 200, the printed console URL shows that session, and Ctrl-C stops all three', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'lakehouse-quickstart-'));
     const env = {
       ...process.env,
@@ -19,6 +19,7 @@ describe('quick start as a new user runs it', () => {
       LAKEHOUSE_DATA_DIR: dataDir,
       CHATD_PORT: '0',
       GATEWAY_PORT: '0',
+      CONSOLE_PORT: '0',
     };
     delete (env as Record<string, string | undefined>).SESSION_LOG_PATH;
     delete (env as Record<string, string | undefined>).LANGFUSE_TRACE_FILE;
@@ -60,6 +61,23 @@ describe('quick start as a new user runs it', () => {
         'the session row under data/',
       );
       assert.ok(row);
+
+      // The console URL from the banner: its landing page lists the session, its page shows the tree.
+      const consoleUrl = /^\s+console\s+(http:\/\/\S+)/m.exec(output)?.[1];
+      assert.ok(consoleUrl, `a console line in the banner:\n${output}`);
+      const landing = await fetch(consoleUrl);
+      assert.equal(landing.status, 200);
+      const overview = await landing.text();
+      assert.ok(overview.includes(`href="/sessions/${parsed.trace_id}"`), overview);
+      const sessionPage = await eventually(
+        async () => {
+          const page = await (await fetch(`${consoleUrl}/sessions/${parsed.trace_id}`)).text();
+          return page.includes('id="tree"') && page.includes('>attempt 1<') ? page : undefined;
+        },
+        20_000,
+        `the session's tree on ${consoleUrl}/sessions/${parsed.trace_id}`,
+      );
+      assert.match(sessionPage, /validator-error">candidate_id W-\d+ not in roster</);
     } finally {
       child.kill('SIGINT');
       const code = await Promise.race([

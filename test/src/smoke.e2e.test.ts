@@ -458,6 +458,7 @@ async function startNpmStart(): Promise<NpmStartStack> {
     LAKEHOUSE_DATA_DIR: dataDir,
     CHATD_PORT: '0',
     GATEWAY_PORT: '0',
+    CONSOLE_PORT: '0',
   };
   delete env['SESSION_LOG_PATH'];
   delete env['LANGFUSE_TRACE_FILE'];

@@ -11,7 +11,8 @@ const PALETTE = ['#1565c0', '#6a1b9a', '#00838f', '#ad1457', '#558b2f', '#4e342e
 
 function bucketLabel(iso, seconds) {
   const text = iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '');
-  return seconds >= 86400 ? text.slice(0, 10) : text.slice(5, 16);
+  if (seconds >= 86400) return text.slice(0, 10);
+  return seconds >= 60 ? text.slice(5, 16) : text.slice(11, 19);
 }
 
 function draw(id, config) {

@@ -1,5 +1,6 @@
 import { BIGINT, VARCHAR } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import { visible } from './html.js';
 
 export const FINAL_VERDICTS = ['accepted', 'max_iter_exhausted', 'infra_error'] as const;
 export type FinalVerdict = (typeof FINAL_VERDICTS)[number];
@@ -252,7 +253,7 @@ export interface Overview {
 export const TOP_MODELS = 8;
 export const OTHER_MODEL = '(other)';
 const MAX_BUCKETS = 60;
-const BUCKET_WIDTHS = [60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400];
+const BUCKET_WIDTHS = [1, 5, 15, 60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400];
 
 /** The smallest listed width giving at most 60 buckets over `spanSeconds` (wider if needed). */
 export function bucketWidth(spanSeconds: number): number {
@@ -289,7 +290,9 @@ export async function overview(connection: DuckDBConnection): Promise<Overview> 
   const topFull = top.slice(0, TOP_MODELS);
   // Clipped labels could collide; the charts need them unique.
   const labels: string[] = [];
-  for (const { label } of topFull) {
+  for (const { label: raw } of topFull) {
+    // Chart labels are canvas text, not markup, but must not hide or reorder characters either.
+    const label = visible(raw);
     let unique = label;
     for (let k = 2; labels.includes(unique) || unique === OTHER_MODEL; k++) unique = `${label} #${k}`;
     labels.push(unique);
