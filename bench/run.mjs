@@ -18,6 +18,7 @@ const FULL = {
   roster: { rows: 500_000, loads: 3, lookupMs: 1000 },
   duckdb: { rows: 1_000_000, runs: 3 },
   memory: { sessions: 100_000, warmup: 5_000, chunk: 10_000, connections: 10, budgetSeconds: 240 },
+  console: { rows: 1_000_000, runs: 5 },
 };
 
 const QUICK = {
@@ -27,6 +28,7 @@ const QUICK = {
   roster: { rows: 2_000, loads: 1, lookupMs: 20 },
   duckdb: { rows: 2_000, runs: 1 },
   memory: { sessions: 200, warmup: 50, chunk: 75, connections: 2, budgetSeconds: 30 },
+  console: { rows: 2_000, runs: 1 },
 };
 
 const FIGURES = [
@@ -40,6 +42,7 @@ const FIGURES = [
   { id: 4, sizes: 'roster', load: async () => (await import('./lib/fig4-roster.mjs')).figure4 },
   { id: 5, sizes: 'duckdb', load: async () => (await import('./lib/fig5-duckdb.mjs')).figure5 },
   { id: 6, sizes: 'memory', load: async () => (await import('./lib/fig6-memory.mjs')).figure6 },
+  { id: 7, sizes: 'console', load: async () => (await import('./lib/fig7-console.mjs')).figure7 },
 ];
 
 function usage(sizes) {

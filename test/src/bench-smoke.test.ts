@@ -1,6 +1,6 @@
 // Smoke test of the benchmark harness (`npm run bench`): runs `node bench/run.mjs --quick`, which
 // exercises every figure's code path at tiny sizes, so the harness cannot rot. It asserts that
-// the run completes and reports all six figures; it never asserts on timings or PASS/MISS
+// the run completes and reports all seven figures; it never asserts on timings or PASS/MISS
 // (benchmarks are not tests).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -68,7 +68,7 @@ describe('npm run bench (quick sizes)', { timeout: TIMEOUT_MS + 10_000 }, () => 
     const header = stdout.split('\n').find((line) => line.startsWith('#  figure'));
     assert.ok(header, `no table header in:\n${stdout}`);
     assert.match(header, /measured\s+target\s+result\s+context/);
-    for (let id = 1; id <= 6; id++) {
+    for (let id = 1; id <= 7; id++) {
       const row = stdout.split('\n').find((line) => line.startsWith(`${id}  `));
       assert.ok(row, `figure ${id} missing from the table:\n${stdout}`);
       assert.match(row, /\b(PASS|MISS)\b/, `figure ${id} has no verdict: ${row}`);
@@ -82,7 +82,7 @@ describe('npm run bench (quick sizes)', { timeout: TIMEOUT_MS + 10_000 }, () => 
     assert.ok(results.git_commit.length > 0);
     assert.deepEqual(
       results.figures.map((f) => f.id),
-      [1, 2, 3, 4, 5, 6],
+      [1, 2, 3, 4, 5, 6, 7],
     );
     for (const figure of results.figures) {
       assert.ok(['PASS', 'MISS'].includes(figure.status), `figure ${figure.id}: ${figure.status}`);
