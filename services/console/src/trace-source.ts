@@ -216,7 +216,8 @@ export class LangfuseApiSource implements TraceSource {
 
   async close(): Promise<void> {}
 
-  // GET /api/public/projects names the key's project, which the UI's trace URL needs.
+  // GET /api/public/projects names the key's project, which the UI's trace URL needs; a failed
+  // read is tried again on the next lookup.
   private _project(): Promise<string | undefined> {
     this._projectId ??= (async () => {
       try {
@@ -232,6 +233,10 @@ export class LangfuseApiSource implements TraceSource {
         return undefined;
       }
     })();
-    return this._projectId;
+    const pending = this._projectId;
+    void pending.then((id) => {
+      if (id === undefined && this._projectId === pending) this._projectId = undefined;
+    });
+    return pending;
   }
 }
