@@ -19,7 +19,8 @@ async function timedGet(url) {
   const t0 = performance.now();
   const response = await fetch(url);
   const body = await response.text();
-  if (response.status !== 200) throw new Error(`${url} answered ${response.status}: ${body.slice(0, 200)}`);
+  if (response.status !== 200)
+    throw new Error(`${url} answered ${response.status}: ${body.slice(0, 200)}`);
   return { ms: performance.now() - t0, body };
 }
 
@@ -28,7 +29,8 @@ async function waitUntilIndexed(url, budgetMs) {
   for (;;) {
     const { log } = await (await fetch(`${url}/healthz`)).json();
     if (log.state === 'ready') return;
-    if (Date.now() > deadline) throw new Error(`the console did not index the log within ${budgetMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`the console did not index the log within ${budgetMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -45,12 +47,16 @@ export async function figure7(sizes) {
     const t0 = performance.now();
     service = await startService('console', {
       root: REPO_ROOT,
-      env: isolatedServiceEnv({ SESSION_LOG_PATH: file, LANGFUSE_TRACE_FILE: path.join(dir, 'none.jsonl') }),
+      env: isolatedServiceEnv({
+        SESSION_LOG_PATH: file,
+        LANGFUSE_TRACE_FILE: path.join(dir, 'none.jsonl'),
+      }),
       quiet: true,
     });
     const startMs = performance.now() - t0;
     const cold = await timedGet(`${service.url}/sessions`);
-    if (!cold.body.includes('class="session-link"')) throw new Error('the cold first page has no rows');
+    if (!cold.body.includes('class="session-link"'))
+      throw new Error('the cold first page has no rows');
     const t1 = performance.now();
     await waitUntilIndexed(service.url, 600_000);
     const indexMs = performance.now() - t1 + cold.ms;
@@ -59,17 +65,24 @@ export async function figure7(sizes) {
     const overview = [];
     for (let r = 0; r < runs; r++) {
       warm.push((await timedGet(`${service.url}/sessions`)).ms);
-      filtered.push((await timedGet(`${service.url}/sessions?verdict=max_iter_exhausted&sort=duration&page=3`)).ms);
+      filtered.push(
+        (await timedGet(`${service.url}/sessions?verdict=max_iter_exhausted&sort=duration&page=3`))
+          .ms,
+      );
       overview.push((await timedGet(`${service.url}/api/overview`)).ms);
     }
     const start = Date.parse('2026-11-02T00:00:00Z');
     let appended = '';
-    for (let i = 0; i < 1000; i++) appended += encodeSessionRecord(syntheticSession(rows + i, start));
+    for (let i = 0; i < 1000; i++)
+      appended += encodeSessionRecord(syntheticSession(rows + i, start));
     appendFileSync(file, appended);
     const afterAppend = await timedGet(`${service.url}/sessions?size=200`);
     const page = await (await fetch(`${service.url}/api/sessions?size=1`)).json();
-    if (page.total !== rows + 1000) throw new Error(`the console shows ${page.total} rows, expected ${rows + 1000}`);
-    progress(`figure 7: cold first page ${fmt(cold.ms)} ms, indexed in ${fmt(indexMs)} ms, warm ${fmt(median(warm))} ms`);
+    if (page.total !== rows + 1000)
+      throw new Error(`the console shows ${page.total} rows, expected ${rows + 1000}`);
+    progress(
+      `figure 7: cold first page ${fmt(cold.ms)} ms, indexed in ${fmt(indexMs)} ms, warm ${fmt(median(warm))} ms`,
+    );
     return {
       id: 7,
       name: `console first page (${fmt(rows)} rows)`,

@@ -60,7 +60,17 @@ describe('the console in a real browser, over real sessions', () => {
     );
     const tracesPath = path.join(tmpdir(), `lakehouse-console-traces-${process.pid}.jsonl`);
     stack = await startStack({ env: { LANGFUSE_TRACE_FILE: tracesPath } });
-    const models = ['phantom-once', 'phantom-always', 'clean', 'prose-once', 'phantom-once', 'clean', 'mixed-a', 'mixed-b', HOSTILE_MODEL];
+    const models = [
+      'phantom-once',
+      'phantom-always',
+      'clean',
+      'prose-once',
+      'phantom-once',
+      'clean',
+      'mixed-a',
+      'mixed-b',
+      HOSTILE_MODEL,
+    ];
     for (let i = 0; i < 3; i++) {
       for (const model of models) {
         const body = await fillRequest(model, { prompt: `Staff the shift <b>${i}</b> — ${model}` });
@@ -140,18 +150,31 @@ describe('the console in a real browser, over real sessions', () => {
     await page.goto(consoleService.url);
     await page.waitForSelector('body[data-charts="ready"]');
     const alarm = page.locator('#alarm');
-    assert.equal(await alarm.locator('h1').textContent(), 'ALARM: 1 accepted fill not grounded in the roster');
+    assert.equal(
+      await alarm.locator('h1').textContent(),
+      'ALARM: 1 accepted fill not grounded in the roster',
+    );
     assert.ok(await alarm.locator(`a[href="/sessions/${PLANTED_ID}"]`).isVisible());
     // Read back what Chart.js drew (the page's own Chart global; evaluated in the page).
     const charts = (await page.evaluate(`[...document.querySelectorAll('canvas')].map((c) => {
       const data = Chart.getChart(c)?.data;
       return { id: c.id, labels: (data?.labels ?? []).map(String), datasets: (data?.datasets ?? []).map((d) => d.label) };
     })`)) as Array<{ id: string; labels: string[]; datasets: string[] }>;
-    assert.deepEqual(charts.map((c) => c.id), ['chart-verdicts-time', 'chart-phantom-time', 'chart-verdicts-model', 'chart-attempts']);
+    assert.deepEqual(
+      charts.map((c) => c.id),
+      ['chart-verdicts-time', 'chart-phantom-time', 'chart-verdicts-model', 'chart-attempts'],
+    );
     const byId = Object.fromEntries(charts.map((c) => [c.id, c]));
-    assert.deepEqual(byId['chart-verdicts-time']?.datasets, ['accepted', 'max_iter_exhausted', 'infra_error']);
+    assert.deepEqual(byId['chart-verdicts-time']?.datasets, [
+      'accepted',
+      'max_iter_exhausted',
+      'infra_error',
+    ]);
     for (const model of ['phantom-once', 'phantom-always', 'clean']) {
-      assert.ok(byId['chart-phantom-time']?.datasets.includes(model), `${model} in ${JSON.stringify(byId['chart-phantom-time'])}`);
+      assert.ok(
+        byId['chart-phantom-time']?.datasets.includes(model),
+        `${model} in ${JSON.stringify(byId['chart-phantom-time'])}`,
+      );
       assert.ok(byId['chart-verdicts-model']?.labels.includes(model));
     }
     assert.ok(
@@ -171,9 +194,18 @@ describe('the console in a real browser, over real sessions', () => {
     const expected = sessions.filter((s) => s.status === 422).length;
     assert.ok(expected >= 3, JSON.stringify(sessions));
     assert.equal(verdicts.filter((v) => v === 'max_iter_exhausted').length, expected);
-    assert.ok(verdicts.every((v) => v === 'max_iter_exhausted' || v === 'false' || v === 'true'), String(verdicts));
-    assert.equal(await page.locator('#range').first().textContent(), `rows 1–${expected} of ${expected} · page 1 of 1`);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'sessions-max-iter-exhausted.png'), fullPage: true });
+    assert.ok(
+      verdicts.every((v) => v === 'max_iter_exhausted' || v === 'false' || v === 'true'),
+      String(verdicts),
+    );
+    assert.equal(
+      await page.locator('#range').first().textContent(),
+      `rows 1–${expected} of ${expected} · page 1 of 1`,
+    );
+    await page.screenshot({
+      path: path.join(SCREENSHOTS, 'sessions-max-iter-exhausted.png'),
+      fullPage: true,
+    });
   });
 
   it('opens a session: its attempts with the validator error and its tree with WARNING levels', async () => {
@@ -187,9 +219,17 @@ describe('the console in a real browser, over real sessions', () => {
     const tree = page.locator('#tree');
     assert.ok(await tree.isVisible());
     const names = await tree.locator('.obs-name').allTextContents();
-    assert.ok(['attempt 0', 'attempt 1', 'attempt 2'].every((n) => names.includes(n)), String(names));
-    assert.ok(names.some((n) => n.startsWith('chat ')) && names.some((n) => n.startsWith('validate')), String(names));
-    const attempt0 = tree.locator('li.obs', { has: page.locator('> .obs-name', { hasText: /^attempt 0$/ }) });
+    assert.ok(
+      ['attempt 0', 'attempt 1', 'attempt 2'].every((n) => names.includes(n)),
+      String(names),
+    );
+    assert.ok(
+      names.some((n) => n.startsWith('chat ')) && names.some((n) => n.startsWith('validate')),
+      String(names),
+    );
+    const attempt0 = tree.locator('li.obs', {
+      has: page.locator('> .obs-name', { hasText: /^attempt 0$/ }),
+    });
     assert.equal(await attempt0.locator('> .badge.level-warning').textContent(), 'WARNING');
     // The attempt's span id in the row links to its node in the tree.
     const spanLink = page.locator('table.attempts a[href^="#obs-"]').first();
@@ -210,7 +250,10 @@ describe('the console in a real browser, over real sessions', () => {
     await rows.first().locator('a.session-link').click();
     await page.waitForURL(new RegExp(`/sessions/${PLANTED_ID}$`));
     assert.equal(await page.locator('.fields .badge.err').textContent(), 'false');
-    assert.match((await page.locator('.artifact').textContent()) ?? '', /"candidate_id": "W-999999"/);
+    assert.match(
+      (await page.locator('.artifact').textContent()) ?? '',
+      /"candidate_id": "W-999999"/,
+    );
     assert.match((await page.locator('#no-tree').textContent()) ?? '', /no spans of this trace/);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'alarm-row.png'), fullPage: true });
   });
@@ -221,7 +264,11 @@ describe('the console in a real browser, over real sessions', () => {
     await page.goto(`${consoleService.url}/sessions/${hostile.traceId}`);
     assert.equal(await page.locator('img').count(), 0);
     assert.equal(await page.locator('script').count(), 0);
-    const model = await page.locator('.fields tr', { hasText: 'model' }).first().locator('td').textContent();
+    const model = await page
+      .locator('.fields tr', { hasText: 'model' })
+      .first()
+      .locator('td')
+      .textContent();
     assert.equal(model, HOSTILE_MODEL.replace('\u202e', '\\u{202e}'));
     assert.match((await page.locator('.prompt').textContent()) ?? '', /Staff the shift <b>0<\/b>/);
     await page.goto(`${consoleService.url}/sessions?model=${encodeURIComponent(HOSTILE_MODEL)}`);

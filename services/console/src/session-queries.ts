@@ -115,7 +115,15 @@ export function whereClause(filters: SessionFilters): Where {
   const clauses: string[] = [];
   const values: Record<string, DuckDBValue> = {};
   const types: Record<string, DuckDBType> = {};
-  for (const key of ['kind', 'model', 'provider', 'verdict', 'since', 'until', 'session'] as const) {
+  for (const key of [
+    'kind',
+    'model',
+    'provider',
+    'verdict',
+    'since',
+    'until',
+    'session',
+  ] as const) {
     const value = filters[key];
     if (value === undefined) continue;
     clauses.push(FILTER_SQL[key]);
@@ -294,7 +302,8 @@ export async function overview(connection: DuckDBConnection): Promise<Overview> 
     // Chart labels are canvas text, not markup, but must not hide or reorder characters either.
     const label = visible(raw);
     let unique = label;
-    for (let k = 2; labels.includes(unique) || unique === OTHER_MODEL; k++) unique = `${label} #${k}`;
+    for (let k = 2; labels.includes(unique) || unique === OTHER_MODEL; k++)
+      unique = `${label} #${k}`;
     labels.push(unique);
   }
   const models = moreModels ? [...labels, OTHER_MODEL] : labels;

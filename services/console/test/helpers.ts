@@ -35,7 +35,11 @@ export const line = (r: SessionRecord): string => encodeSessionRecord(r);
 /** A fresh temp dir removed by the returned cleanup. */
 export function tempDir(): { dir: string; file: string; cleanup(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-console-'));
-  return { dir, file: path.join(dir, 'sessions.jsonl'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    file: path.join(dir, 'sessions.jsonl'),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** A store over `file`, refreshed and settled; the caller closes it. */
@@ -54,11 +58,16 @@ export async function tableRows(store: SessionStore): Promise<Array<Record<strin
   const c = await store.connect();
   try {
     const reader = await c.runAndReadAll('SELECT * FROM sessions ORDER BY seq');
-    return reader.getRowObjectsJS().map((row) =>
-      Object.fromEntries(
-        Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v instanceof Date ? v.toISOString() : v]),
-      ),
-    );
+    return reader
+      .getRowObjectsJS()
+      .map((row) =>
+        Object.fromEntries(
+          Object.entries(row).map(([k, v]) => [
+            k,
+            typeof v === 'bigint' ? Number(v) : v instanceof Date ? v.toISOString() : v,
+          ]),
+        ),
+      );
   } finally {
     c.closeSync();
   }

@@ -13,7 +13,9 @@ const TRACE_A = 'a'.repeat(32);
 const TRACE_B = 'b'.repeat(32);
 
 // One OTLP/JSON export request line, as OtlpJsonFileSpanExporter writes it.
-function exportLine(spans: Array<{ traceId: string; spanId: string; parent?: string; name: string; level?: string }>): string {
+function exportLine(
+  spans: Array<{ traceId: string; spanId: string; parent?: string; name: string; level?: string }>,
+): string {
   return `${JSON.stringify({
     resourceSpans: [
       {
@@ -30,7 +32,9 @@ function exportLine(spans: Array<{ traceId: string; spanId: string; parent?: str
               endTimeUnixNano: '3000000',
               attributes: [
                 { key: 'langfuse.observation.level', value: { stringValue: s.level ?? 'DEFAULT' } },
-                ...(s.parent ? [] : [{ key: 'langfuse.internal.as_root', value: { stringValue: 'true' } }]),
+                ...(s.parent
+                  ? []
+                  : [{ key: 'langfuse.internal.as_root', value: { stringValue: 'true' } }]),
               ],
             })),
           },
@@ -53,19 +57,37 @@ describe('TraceFileSource', () => {
       const source = new TraceFileSource(file);
       const first = await source.lookup(TRACE_A);
       assert.equal(first.tree?.observations.length, 1);
-      const child = exportLine([{ traceId: TRACE_A, spanId: '3'.repeat(16), parent: '1'.repeat(16), name: 'attempt 0', level: 'WARNING' }]);
+      const child = exportLine([
+        {
+          traceId: TRACE_A,
+          spanId: '3'.repeat(16),
+          parent: '1'.repeat(16),
+          name: 'attempt 0',
+          level: 'WARNING',
+        },
+      ]);
       appendFileSync(file, child.slice(0, 50));
-      assert.equal((await source.lookup(TRACE_A)).tree?.observations.length, 1, 'a torn line waits');
+      assert.equal(
+        (await source.lookup(TRACE_A)).tree?.observations.length,
+        1,
+        'a torn line waits',
+      );
       appendFileSync(file, child.slice(50));
       const whole = await source.lookup(TRACE_A.toUpperCase());
       assert.equal(whole.tree?.roots[0]?.children[0]?.name, 'attempt 0');
       assert.equal(whole.tree?.roots[0]?.children[0]?.level, 'WARNING');
       const other = path.join(t.dir, 'new.jsonl');
-      writeFileSync(other, exportLine([{ traceId: TRACE_B, spanId: '4'.repeat(16), name: 'fresh' }]));
+      writeFileSync(
+        other,
+        exportLine([{ traceId: TRACE_B, spanId: '4'.repeat(16), name: 'fresh' }]),
+      );
       renameSync(other, file);
       assert.equal((await source.lookup(TRACE_A)).tree, undefined);
       assert.equal((await source.lookup(TRACE_B)).tree?.roots[0]?.name, 'fresh');
-      assert.match((await new TraceFileSource(path.join(t.dir, 'missing.jsonl')).lookup(TRACE_A)).note ?? '', /no spans/);
+      assert.match(
+        (await new TraceFileSource(path.join(t.dir, 'missing.jsonl')).lookup(TRACE_A)).note ?? '',
+        /no spans/,
+      );
     } finally {
       t.cleanup();
     }
@@ -75,9 +97,39 @@ describe('TraceFileSource', () => {
 describe('LangfuseApiSource against a stand-in for Langfuse’s public read API', () => {
   const AUTH = langfuseAuthorization('pk-lf-test', 'sk-lf-test');
   const observations = [
-    { id: 'root', parentObservationId: null, isRootObservation: true, name: 'iterate fill', type: 'SPAN', level: 'WARNING', startTime: '2026-11-25T06:46:05.000Z', endTime: '2026-11-25T06:46:05.035Z' },
-    { id: 'att0', parentObservationId: 'root', isRootObservation: false, name: 'attempt 0', type: 'SPAN', level: 'WARNING', statusMessage: 'candidate_id W-2109 not in roster', startTime: '2026-11-25T06:46:05.001Z', endTime: '2026-11-25T06:46:05.020Z' },
-    { id: 'gen0', parentObservationId: 'att0', isRootObservation: false, name: 'chat phantom-once', type: 'GENERATION', level: 'DEFAULT', providedModelName: 'phantom-once', usageDetails: { input: 72, output: 102 }, startTime: '2026-11-25T06:46:05.002Z', endTime: '2026-11-25T06:46:05.004Z' },
+    {
+      id: 'root',
+      parentObservationId: null,
+      isRootObservation: true,
+      name: 'iterate fill',
+      type: 'SPAN',
+      level: 'WARNING',
+      startTime: '2026-11-25T06:46:05.000Z',
+      endTime: '2026-11-25T06:46:05.035Z',
+    },
+    {
+      id: 'att0',
+      parentObservationId: 'root',
+      isRootObservation: false,
+      name: 'attempt 0',
+      type: 'SPAN',
+      level: 'WARNING',
+      statusMessage: 'candidate_id W-2109 not in roster',
+      startTime: '2026-11-25T06:46:05.001Z',
+      endTime: '2026-11-25T06:46:05.020Z',
+    },
+    {
+      id: 'gen0',
+      parentObservationId: 'att0',
+      isRootObservation: false,
+      name: 'chat phantom-once',
+      type: 'GENERATION',
+      level: 'DEFAULT',
+      providedModelName: 'phantom-once',
+      usageDetails: { input: 72, output: 102 },
+      startTime: '2026-11-25T06:46:05.002Z',
+      endTime: '2026-11-25T06:46:05.004Z',
+    },
   ];
   let server: http.Server;
   let base = '';
@@ -88,16 +140,30 @@ describe('LangfuseApiSource against a stand-in for Langfuse’s public read API'
     server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       seen.push(url.pathname);
-      const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const json = (status: number, body: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       if (req.headers.authorization !== AUTH) return json(401, { message: 'Invalid credentials' });
-      if (url.pathname === '/api/public/projects') return json(200, { data: [{ id: 'proj-1', name: 'lakehouse' }] });
+      if (url.pathname === '/api/public/projects')
+        return json(200, { data: [{ id: 'proj-1', name: 'lakehouse' }] });
       if (url.pathname === '/api/public/v2/observations') {
         if (!v2) return json(404, { message: 'Not found' });
         const offset = Number(url.searchParams.get('cursor') ?? 0);
-        const page = url.searchParams.get('traceId') === TRACE_A ? observations.slice(offset, offset + 2) : [];
-        return json(200, { data: page, meta: offset + 2 < observations.length && page.length > 0 ? { cursor: String(offset + 2) } : {} });
+        const page =
+          url.searchParams.get('traceId') === TRACE_A ? observations.slice(offset, offset + 2) : [];
+        return json(200, {
+          data: page,
+          meta:
+            offset + 2 < observations.length && page.length > 0
+              ? { cursor: String(offset + 2) }
+              : {},
+        });
       }
-      if (url.pathname === `/api/public/traces/${TRACE_A}`) return json(200, { id: TRACE_A, name: 'iterate:fill', observations: observations.map(({ isRootObservation: _, ...o }) => o) });
+      if (url.pathname === `/api/public/traces/${TRACE_A}`)
+        return json(200, {
+          id: TRACE_A,
+          name: 'iterate:fill',
+          observations: observations.map((o) => ({ ...o, isRootObservation: undefined })),
+        });
       return json(404, { message: 'Not found' });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -116,9 +182,26 @@ describe('LangfuseApiSource against a stand-in for Langfuse’s public read API'
     assert.equal(root?.name, 'iterate fill');
     assert.equal(root?.children[0]?.statusMessage, 'candidate_id W-2109 not in roster');
     assert.deepEqual(root?.children[0]?.children[0]?.usage, { input: 72, output: 102 });
-    assert.equal(seen.filter((p) => p === '/api/public/v2/observations').length, 2, 'both pages read');
+    assert.equal(
+      seen.filter((p) => p === '/api/public/v2/observations').length,
+      2,
+      'both pages read',
+    );
     const html = sessionPage(
-      { status: { path: 's', state: 'ready', fileBytes: 0, indexedBytes: 0, lines: 0, oversizeLines: 0, resets: 0, error: undefined }, rows: 0, traces: source.description },
+      {
+        status: {
+          path: 's',
+          state: 'ready',
+          fileBytes: 0,
+          indexedBytes: 0,
+          lines: 0,
+          oversizeLines: 0,
+          resets: 0,
+          error: undefined,
+        },
+        rows: 0,
+        traces: source.description,
+      },
       TRACE_A,
       [],
       lookup,
@@ -130,13 +213,18 @@ describe('LangfuseApiSource against a stand-in for Langfuse’s public read API'
   it('falls back to the v1 trace endpoint on a server without v2, and explains a refused key', async () => {
     v2 = false;
     try {
-      const lookup = await new LangfuseApiSource({ baseUrl: base, authorization: AUTH }).lookup(TRACE_A);
+      const lookup = await new LangfuseApiSource({ baseUrl: base, authorization: AUTH }).lookup(
+        TRACE_A,
+      );
       assert.equal(lookup.tree?.name, 'iterate:fill');
       assert.match(lookup.source, /GET \/api\/public\/traces\/\{traceId\}/);
     } finally {
       v2 = true;
     }
-    const refused = await new LangfuseApiSource({ baseUrl: base, authorization: 'Basic bm9wZQ==' }).lookup(TRACE_A);
+    const refused = await new LangfuseApiSource({
+      baseUrl: base,
+      authorization: 'Basic bm9wZQ==',
+    }).lookup(TRACE_A);
     assert.equal(refused.tree, undefined);
     assert.equal(refused.link, undefined);
     assert.match(refused.note ?? '', /answered 401/);
