@@ -8,7 +8,7 @@ import { createConsoleApp } from '../src/app.js';
 import { loopbackHosts } from '../src/config.js';
 import { SessionStore } from '../src/session-store.js';
 import { TraceFileSource } from '../src/trace-source.js';
-import { line, record, tempDir } from './helpers.js';
+import { exhaustedRecord, line, record, tempDir } from './helpers.js';
 
 function get(port: number, target: string, options: { method?: string; host?: string } = {}) {
   return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>(
@@ -41,24 +41,7 @@ describe('the console over HTTP', () => {
   let port = 0;
 
   before(async () => {
-    writeFileSync(
-      t.file,
-      line(record(1)) +
-        line(
-          record(2, {
-            finalVerdict: 'max_iter_exhausted',
-            iterations: 3,
-            groundedInRoster: null,
-            attempts: [
-              {
-                iteration: 0,
-                verdictKind: 'validation_failed',
-                error: 'candidate_id W-9 not in roster',
-              },
-            ],
-          }),
-        ),
-    );
+    writeFileSync(t.file, line(record(1)) + line(exhaustedRecord(2, 1)));
     store = await SessionStore.create({ path: t.file });
     const hosts = new Set<string>();
     server = http.createServer(
@@ -133,7 +116,7 @@ describe('the console over HTTP', () => {
   it('shows one session with its attempts and the validator error, and says when there is no tree', async () => {
     const res = await get(port, `/sessions/${record(2).sessionId}`);
     assert.equal(res.status, 200);
-    assert.match(res.body, /class="error-text validator-error">candidate_id W-9 not in roster</);
+    assert.match(res.body, /class="error-text validator-error">candidate_id W-920 not in roster</);
     assert.match(res.body, /no spans of this trace in the trace file/);
     const api = JSON.parse((await get(port, `/api/sessions/${record(2).sessionId}`)).body) as {
       rows: Array<{ raw: { prompt: string } }>;

@@ -30,6 +30,20 @@ export function record(i: number, overrides: Partial<SessionRecord> = {}): Sessi
   };
 }
 
+/** A fill that spent `iterations` attempts on phantoms and was given up (max_iter_exhausted). */
+export function exhaustedRecord(i: number, iterations = 3): SessionRecord {
+  return record(i, {
+    finalVerdict: 'max_iter_exhausted',
+    iterations,
+    groundedInRoster: null,
+    attempts: Array.from({ length: iterations }, (_, k) => ({
+      iteration: k,
+      verdictKind: 'validation_failed' as const,
+      error: `candidate_id W-9${i}${k} not in roster`,
+    })),
+  });
+}
+
 export const line = (r: SessionRecord): string => encodeSessionRecord(r);
 
 /** A fresh temp dir removed by the returned cleanup. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SessionStore } from '../src/session-store.js';
-import { line, loadedStore, record, tableRows, tempDir } from './helpers.js';
+import { exhaustedRecord, line, loadedStore, record, tableRows, tempDir } from './helpers.js';
 
 // Lines another producer, a crash or an attacker could leave in a shared log.
 const NASTY_LINES = [
@@ -131,27 +131,7 @@ describe('SessionStore follows the session log by offset', () => {
           fc.oneof(
             fc
               .integer({ min: 0, max: 500 })
-              .map((i) =>
-                line(
-                  record(
-                    i,
-                    i % 3 === 0
-                      ? {
-                          finalVerdict: 'max_iter_exhausted',
-                          iterations: 3,
-                          groundedInRoster: null,
-                          attempts: [
-                            {
-                              iteration: 0,
-                              verdictKind: 'validation_failed',
-                              error: `candidate_id W-${i} not in roster`,
-                            },
-                          ],
-                        }
-                      : {},
-                  ),
-                ).slice(0, -1),
-              ),
+              .map((i) => line(i % 3 === 0 ? exhaustedRecord(i) : record(i)).slice(0, -1)),
             fc.constantFrom(...NASTY_LINES),
             fc.string({ unit: 'binary', maxLength: 40 }),
           ),
