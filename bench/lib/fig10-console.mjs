@@ -1,4 +1,4 @@
-// Figure 7: the session console's first page over figure 5's 1,000,000-row log. The real console
+// Figure 10: the session console's first page over figure 5's 1,000,000-row log. The real console
 // process (its production start command) is started on the log; the first page is timed from
 // the moment it listens (cold: it has read nothing yet), then again once every line is indexed,
 // with a filter and sort, for the overview, and after 1,000 rows are appended.
@@ -35,13 +35,13 @@ async function waitUntilIndexed(url, budgetMs) {
   }
 }
 
-export async function figure7(sizes) {
+export async function figure10(sizes) {
   const { rows, runs } = sizes;
   const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-bench-console-'));
   let service;
   try {
     const file = path.join(dir, 'sessions.jsonl');
-    progress(`figure 7: writing ${fmt(rows)} session rows (figure 5's generator)`);
+    progress(`figure 10: writing ${fmt(rows)} session rows (figure 5's generator)`);
     await writeLog(file, rows);
     const bytes = statSync(file).size;
     const t0 = performance.now();
@@ -81,10 +81,10 @@ export async function figure7(sizes) {
     if (page.total !== rows + 1000)
       throw new Error(`the console shows ${page.total} rows, expected ${rows + 1000}`);
     progress(
-      `figure 7: cold first page ${fmt(cold.ms)} ms, indexed in ${fmt(indexMs)} ms, warm ${fmt(median(warm))} ms`,
+      `figure 10: cold first page ${fmt(cold.ms)} ms, indexed in ${fmt(indexMs)} ms, warm ${fmt(median(warm))} ms`,
     );
     return {
-      id: 7,
+      id: 10,
       name: `console first page (${fmt(rows)} rows)`,
       measured: cold.ms,
       display: `${fmt(cold.ms)} ms`,
