@@ -96,29 +96,28 @@ function layout(
         ? html` · <span class="badge warn">no session log yet</span>`
         : '';
   const nav = (href: string, label: string, key: string): SafeHtml =>
-    html`<a href="${href}" ${key === active ? html` aria-current="page"` : ''}>${label}</a>`;
+    html`<a href="${href}"${key === active ? html` aria-current="page"` : ''}>${label}</a>`;
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title} · lakehouse console</title>
-        <link rel="stylesheet" href="/assets/console.css" />
-      </head>
-      <body>
-        <header>
-          <strong class="brand">lakehouse console</strong>
-          <nav>${nav('/', 'Overview', 'overview')} ${nav('/sessions', 'Sessions', 'sessions')}</nav>
-          <p class="status" id="status">
-            session log <code>${s.path}</code> · ${number(ctx.rows)}
-            sessions${bad > 0 ? html` · <span class="badge warn">${number(bad)} bad line${bad === 1 ? '' : 's'}</span>` : ''}${s.oversizeLines > 0 ? html` · ${number(s.oversizeLines)} over-long line(s) skipped` : ''}${loading}${problem}
-            · trees from ${ctx.traces} · read-only
-          </p>
-        </header>
-        <main>${body}</main>
-        ${scripts}
-      </body>
-    </html> `.value;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · lakehouse console</title>
+<link rel="stylesheet" href="/assets/console.css">
+</head>
+<body>
+<header>
+  <strong class="brand">lakehouse console</strong>
+  <nav>${nav('/', 'Overview', 'overview')} ${nav('/sessions', 'Sessions', 'sessions')}</nav>
+  <p class="status" id="status">session log <code>${s.path}</code> · ${number(ctx.rows)} sessions${bad > 0 ? html` · <span class="badge warn">${number(bad)} bad line${bad === 1 ? '' : 's'}</span>` : ''}${s.oversizeLines > 0 ? html` · ${number(s.oversizeLines)} over-long line(s) skipped` : ''}${loading}${problem} · trees from ${ctx.traces} · read-only</p>
+</header>
+<main>
+${body}
+</main>
+${scripts}
+</body>
+</html>
+`.value;
 }
 
 function sortHeader(query: SessionPageQuery | undefined, key: SortKey, label: string): SafeHtml {
@@ -134,39 +133,25 @@ function sortHeader(query: SessionPageQuery | undefined, key: SortKey, label: st
 export function sessionTable(rows: readonly SessionListRow[], query?: SessionPageQuery): SafeHtml {
   if (rows.length === 0) return html`<p class="empty">No sessions match.</p>`;
   const body = rows.map(
-    (r) =>
-      html`<tr data-session="${r.session_id}">
-        <td class="time">${r.timestamp ?? '–'}</td>
-        <td>
-          <a class="session-link" href="${sessionHref(r.session_id)}"
-            ><code>${r.session_id}</code></a
-          >
-        </td>
-        <td>${r.kind ?? '–'}</td>
-        <td class="model">${r.model ?? '–'}</td>
-        <td>${r.provider ?? '–'}</td>
-        <td>${verdictBadge(r.final_verdict)}</td>
-        <td class="num">
-          ${number(r.iterations)}${r.max_iterations !== null ? html`<span class="muted">/${number(r.max_iterations)}</span>` : ''}
-        </td>
-        <td>${groundedCell(r)}</td>
-        <td class="num">${duration(r.duration_ms)}</td>
-        <td class="error-text">${r.last_error ?? ''}</td>
-      </tr>`,
+    (r) => html`<tr data-session="${r.session_id}">
+  <td class="time">${r.timestamp ?? '–'}</td>
+  <td><a class="session-link" href="${sessionHref(r.session_id)}"><code>${r.session_id}</code></a></td>
+  <td>${r.kind ?? '–'}</td>
+  <td class="model">${r.model ?? '–'}</td>
+  <td>${r.provider ?? '–'}</td>
+  <td>${verdictBadge(r.final_verdict)}</td>
+  <td class="num">${number(r.iterations)}${r.max_iterations !== null ? html`<span class="muted">/${number(r.max_iterations)}</span>` : ''}</td>
+  <td>${groundedCell(r)}</td>
+  <td class="num">${duration(r.duration_ms)}</td>
+  <td class="error-text">${r.last_error ?? ''}</td>
+</tr>`,
   );
   return html`<table class="sessions">
-    <thead>
-      <tr>
-        ${sortHeader(query, 'time', 'time (UTC)')}
-        <th>session</th>
-        ${sortHeader(query, 'kind', 'kind')}${sortHeader(query, 'model', 'model')}${sortHeader(query, 'provider', 'provider')}${sortHeader(query, 'verdict', 'verdict')}${sortHeader(query, 'iterations', 'iterations')}${sortHeader(query, 'grounded', 'grounded')}${sortHeader(query, 'duration', 'duration')}
-        <th>last error</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${body}
-    </tbody>
-  </table>`;
+<thead><tr>${sortHeader(query, 'time', 'time (UTC)')}<th>session</th>${sortHeader(query, 'kind', 'kind')}${sortHeader(query, 'model', 'model')}${sortHeader(query, 'provider', 'provider')}${sortHeader(query, 'verdict', 'verdict')}${sortHeader(query, 'iterations', 'iterations')}${sortHeader(query, 'grounded', 'grounded')}${sortHeader(query, 'duration', 'duration')}<th>last error</th></tr></thead>
+<tbody>
+${body}
+</tbody>
+</table>`;
 }
 
 /** The overview: the alarm first, then totals, the charts and the newest sessions. */
@@ -179,122 +164,60 @@ export function overviewPage(
   const alarm =
     t.alarm > 0
       ? html`<section class="alarm firing" id="alarm">
-          <h1>
-            ALARM: ${number(t.alarm)} accepted fill${t.alarm === 1 ? '' : 's'} not grounded in the
-            roster
-          </h1>
-          <p>
-            The validator accepted ${t.alarm === 1 ? 'a fill' : 'fills'} whose workers were not all
-            found in the roster. This must never happen.
-            <a class="alarm-all" href="/sessions?alarm=1"
-              >Show ${t.alarm === 1 ? 'it' : 'all of them'} in the sessions table</a
-            >.
-          </p>
-          ${sessionTable(data.alarmRows)}
-        </section>`
-      : html`<section class="alarm quiet" id="alarm">
-          <h1>OK: no ungrounded accepted fills</h1>
-          <p>Every accepted fill in the log was grounded in the roster.</p>
-        </section>`;
+  <h1>ALARM: ${number(t.alarm)} accepted fill${t.alarm === 1 ? '' : 's'} not grounded in the roster</h1>
+  <p>The validator accepted ${t.alarm === 1 ? 'a fill' : 'fills'} whose workers were not all found in the roster. This must never happen.
+  <a class="alarm-all" href="/sessions?alarm=1">Show ${t.alarm === 1 ? 'it' : 'all of them'} in the sessions table</a>.</p>
+  ${sessionTable(data.alarmRows)}
+</section>`
+      : html`<section class="alarm quiet" id="alarm"><h1>OK: no ungrounded accepted fills</h1>
+  <p>Every accepted fill in the log was grounded in the roster.</p></section>`;
   const share = (n: number): string =>
     t.sessions > 0 ? `${((100 * n) / t.sessions).toFixed(1)}%` : '–';
   const card = (label: string, value: string, note: string, href: string): SafeHtml =>
-    html`<a class="card" href="${href}"
-      ><span class="value">${value}</span><span class="label">${label}</span
-      ><span class="note">${note}</span></a
-    >`;
+    html`<a class="card" href="${href}"><span class="value">${value}</span><span class="label">${label}</span><span class="note">${note}</span></a>`;
   const body = html`${alarm}
-    <section class="cards">
-      ${card('sessions', number(t.sessions), `${t.first ?? '–'} → ${t.last ?? '–'}`, '/sessions')}
-      ${card('accepted', number(t.accepted), share(t.accepted), '/sessions?verdict=accepted')}
-      ${card('max_iter_exhausted', number(t.max_iter_exhausted), share(t.max_iter_exhausted), '/sessions?verdict=max_iter_exhausted')}
-      ${card('infra_error', number(t.infra_error), share(t.infra_error), '/sessions?verdict=infra_error')}
-      ${card('with a phantom', number(t.phantom_sessions), 'sessions with a "not in roster" rejection', '/sessions?phantom=1')}
-    </section>
-    <section class="charts">
-      <figure>
-        <figcaption>
-          Verdict mix over time
-          <span class="muted">(${bucketText(data.bucketSeconds)} buckets)</span>
-        </figcaption>
-        <canvas id="chart-verdicts-time" role="img" aria-label="verdict mix over time"></canvas>
-      </figure>
-      <figure>
-        <figcaption>
-          Phantom rate by model over time
-          <span class="muted">(share of fill sessions with a "not in roster" rejection)</span>
-        </figcaption>
-        <canvas
-          id="chart-phantom-time"
-          role="img"
-          aria-label="phantom rate by model over time"
-        ></canvas>
-      </figure>
-      <figure>
-        <figcaption>Verdict mix by model</figcaption>
-        <canvas id="chart-verdicts-model" role="img" aria-label="verdict mix by model"></canvas>
-      </figure>
-      <figure>
-        <figcaption>Attempts per session</figcaption>
-        <canvas id="chart-attempts" role="img" aria-label="attempts per session"></canvas>
-      </figure>
-    </section>
-    <section>
-      <h2>Newest sessions <a class="more" href="/sessions">all sessions →</a></h2>
-      ${sessionTable(recent)}
-    </section>`;
+<section class="cards">
+  ${card('sessions', number(t.sessions), `${t.first ?? '–'} → ${t.last ?? '–'}`, '/sessions')}
+  ${card('accepted', number(t.accepted), share(t.accepted), '/sessions?verdict=accepted')}
+  ${card('max_iter_exhausted', number(t.max_iter_exhausted), share(t.max_iter_exhausted), '/sessions?verdict=max_iter_exhausted')}
+  ${card('infra_error', number(t.infra_error), share(t.infra_error), '/sessions?verdict=infra_error')}
+  ${card('with a phantom', number(t.phantom_sessions), 'sessions with a "not in roster" rejection', '/sessions?phantom=1')}
+</section>
+<section class="charts">
+  <figure><figcaption>Verdict mix over time <span class="muted">(${bucketText(data.bucketSeconds)} buckets)</span></figcaption><canvas id="chart-verdicts-time" role="img" aria-label="verdict mix over time"></canvas></figure>
+  <figure><figcaption>Phantom rate by model over time <span class="muted">(share of fill sessions with a "not in roster" rejection)</span></figcaption><canvas id="chart-phantom-time" role="img" aria-label="phantom rate by model over time"></canvas></figure>
+  <figure><figcaption>Verdict mix by model</figcaption><canvas id="chart-verdicts-model" role="img" aria-label="verdict mix by model"></canvas></figure>
+  <figure><figcaption>Attempts per session</figcaption><canvas id="chart-attempts" role="img" aria-label="attempts per session"></canvas></figure>
+</section>
+<section>
+  <h2>Newest sessions <a class="more" href="/sessions">all sessions →</a></h2>
+  ${sessionTable(recent)}
+</section>`;
   const scripts = html`<script src="/assets/chart.umd.min.js"></script>
-    <script type="module" src="/assets/console.js"></script>`;
+<script type="module" src="/assets/console.js"></script>`;
   return layout('Overview', 'overview', ctx, body, scripts);
 }
 
 function filterForm(query: SessionPageQuery): SafeHtml {
   const f = query.filters;
   const text = (name: 'kind' | 'model' | 'provider' | 'session', label: string): SafeHtml =>
-    html`<label
-      >${label} <input name="${name}" value="${f[name] ?? ''}" maxlength="1000"
-    /></label>`;
+    html`<label>${label} <input name="${name}" value="${f[name] ?? ''}" maxlength="1000"></label>`;
   const option = (value: string, current: string | undefined, label = value): SafeHtml =>
-    html`<option value="${value}" ${value === (current ?? '') ? html` selected` : ''}>
-      ${label}
-    </option>`;
+    html`<option value="${value}"${value === (current ?? '') ? html` selected` : ''}>${label}</option>`;
   return html`<form class="filters" method="get" action="/sessions" id="filters">
-    <label
-      >verdict
-      <select name="verdict">
-        ${option('', f.verdict, 'any')}${FINAL_VERDICTS.map((v) => option(v, f.verdict))}
-      </select></label
-    >
-    ${text('kind', 'kind')} ${text('model', 'model')} ${text('provider', 'provider')}
-    <label
-      >grounded
-      <select name="grounded">
-        ${option('', f.grounded, 'any')}${['true', 'false', 'null'].map((v) => option(v, f.grounded))}
-      </select></label
-    >
-    <label
-      ><input type="checkbox" name="phantom" value="1" ${f.phantom ? html` checked` : ''} />
-      phantom</label
-    >
-    <label
-      ><input type="checkbox" name="alarm" value="1" ${f.alarm ? html` checked` : ''} /> alarm
-      rows</label
-    >
-    <label
-      >since <input name="since" value="${f.since ?? ''}" placeholder="2026-11-25T06:00Z"
-    /></label>
-    <label>until <input name="until" value="${f.until ?? ''}" placeholder="2026-11-26" /></label>
-    ${text('session', 'session id')}
-    <label
-      >rows
-      <select name="size">
-        ${PAGE_SIZES.map((n) => option(String(n), String(query.pageSize)))}
-      </select></label
-    >
-    ${query.sort !== DEFAULT_PAGE_QUERY.sort ? html`<input type="hidden" name="sort" value="${query.sort}" />` : ''}
-    ${query.dir !== DEFAULT_PAGE_QUERY.dir ? html`<input type="hidden" name="dir" value="${query.dir}" />` : ''}
-    <button type="submit">Filter</button> <a href="/sessions">clear</a>
-  </form>`;
+  <label>verdict <select name="verdict">${option('', f.verdict, 'any')}${FINAL_VERDICTS.map((v) => option(v, f.verdict))}</select></label>
+  ${text('kind', 'kind')} ${text('model', 'model')} ${text('provider', 'provider')}
+  <label>grounded <select name="grounded">${option('', f.grounded, 'any')}${['true', 'false', 'null'].map((v) => option(v, f.grounded))}</select></label>
+  <label><input type="checkbox" name="phantom" value="1"${f.phantom ? html` checked` : ''}> phantom</label>
+  <label><input type="checkbox" name="alarm" value="1"${f.alarm ? html` checked` : ''}> alarm rows</label>
+  <label>since <input name="since" value="${f.since ?? ''}" placeholder="2026-11-25T06:00Z"></label>
+  <label>until <input name="until" value="${f.until ?? ''}" placeholder="2026-11-26"></label>
+  ${text('session', 'session id')}
+  <label>rows <select name="size">${PAGE_SIZES.map((n) => option(String(n), String(query.pageSize)))}</select></label>
+  ${query.sort !== DEFAULT_PAGE_QUERY.sort ? html`<input type="hidden" name="sort" value="${query.sort}">` : ''}
+  ${query.dir !== DEFAULT_PAGE_QUERY.dir ? html`<input type="hidden" name="dir" value="${query.dir}">` : ''}
+  <button type="submit">Filter</button> <a href="/sessions">clear</a>
+</form>`;
 }
 
 /** The sessions table page: filters, the page of rows, paging links. */
@@ -307,18 +230,14 @@ export function sessionsPage(ctx: PageContext, page: SessionPage): string {
       : html`<a rel="${rel}" href="/sessions${sessionQueryString({ ...q, page: p })}">${label}</a>`;
   const from = page.total === 0 ? 0 : (q.page - 1) * q.pageSize + 1;
   const to = Math.min(page.total, q.page * q.pageSize);
-  const pager = html`<nav class="pager">
-    ${link(1, '« first', 'first')} ${link(q.page - 1, '‹ previous', 'prev')}
-    <span id="range"
-      >rows ${number(from)}–${number(to)} of ${number(page.total)} · page ${number(q.page)} of
-      ${number(last)}</span
-    >
-    ${link(q.page + 1, 'next ›', 'next')} ${link(last, 'last »', 'last')}
-  </nav>`;
-  const body = html`<h1>
-      Sessions${q.filters.alarm ? html` <span class="badge err">alarm rows</span>` : ''}
-    </h1>
-    ${filterForm(q)} ${pager} ${sessionTable(page.rows, q)} ${pager}`;
+  const pager = html`<nav class="pager">${link(1, '« first', 'first')} ${link(q.page - 1, '‹ previous', 'prev')}
+  <span id="range">rows ${number(from)}–${number(to)} of ${number(page.total)} · page ${number(q.page)} of ${number(last)}</span>
+  ${link(q.page + 1, 'next ›', 'next')} ${link(last, 'last »', 'last')}</nav>`;
+  const body = html`<h1>Sessions${q.filters.alarm ? html` <span class="badge err">alarm rows</span>` : ''}</h1>
+${filterForm(q)}
+${pager}
+${sessionTable(page.rows, q)}
+${pager}`;
   return layout('Sessions', 'sessions', ctx, body);
 }
 
@@ -337,70 +256,39 @@ function attemptsTable(raw: unknown, tree: LangfuseTraceTree | undefined): SafeH
   const attempts = Array.isArray(raw) ? (raw as RawAttempt[]) : [];
   if (attempts.length === 0) return html`<p class="empty">No attempts.</p>`;
   const ids = new Set(tree?.observations.map((o) => o.id) ?? []);
-  return html`<table class="attempts">
-    <thead>
-      <tr>
-        <th>attempt</th>
-        <th>verdict</th>
-        <th>validator error</th>
-        <th>span</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${attempts.map((a) => {
-        const span = asText(a.span_id);
-        return html`<tr>
-          <td class="num">${asText(a.iteration)}</td>
-          <td>${verdictBadge(asText(a.verdict_kind))}</td>
-          <td class="error-text validator-error">${clipText(asText(a.error), 4000)}</td>
-          <td>
-            ${span === '' ? html`<span class="muted">–</span>` : ids.has(span) ? html`<a href="#obs-${span}"><code>${span}</code></a>` : html`<code>${span}</code>`}
-          </td>
-        </tr>`;
-      })}
-    </tbody>
-  </table>`;
+  return html`<table class="attempts"><thead><tr><th>attempt</th><th>verdict</th><th>validator error</th><th>span</th></tr></thead><tbody>
+${attempts.map((a) => {
+  const span = asText(a.span_id);
+  return html`<tr><td class="num">${asText(a.iteration)}</td><td>${verdictBadge(asText(a.verdict_kind))}</td>
+<td class="error-text validator-error">${clipText(asText(a.error), 4000)}</td>
+<td>${span === '' ? html`<span class="muted">–</span>` : ids.has(span) ? html`<a href="#obs-${span}"><code>${span}</code></a>` : html`<code>${span}</code>`}</td></tr>`;
+})}
+</tbody></table>`;
 }
 
 function observationItem(o: TreeObservation): SafeHtml {
   const tokens =
     o.usage && (o.usage['input'] !== undefined || o.usage['output'] !== undefined)
-      ? html` <span class="muted"
-          >tokens ${o.usage['input'] ?? '?'}→${o.usage['output'] ?? '?'}</span
-        >`
+      ? html` <span class="muted">tokens ${o.usage['input'] ?? '?'}→${o.usage['output'] ?? '?'}</span>`
       : '';
   return html`<li id="obs-${o.id}" class="obs ${LEVEL_CLASS[o.level] ?? 'level-default'}">
-    <span class="obs-name">${clipText(o.name, 200)}</span>
-    <span class="badge type">${clipText(o.type, 40)}</span>
-    <span class="badge ${LEVEL_CLASS[o.level] ?? 'level-default'}">${clipText(o.level, 40)}</span>
-    <span class="muted">${duration(o.durationMs)}</span
-    >${o.model !== undefined ? html` <span class="muted">model</span> ${clipText(o.model, 120)}` : ''}${tokens}
-    ${o.statusMessage !== undefined && o.level !== 'DEFAULT' ? html`<div class="status-message">${clipText(o.statusMessage, 2000)}</div>` : ''}
-    ${
-      o.children.length > 0
-        ? html`<ul>
-            ${o.children.map(observationItem)}
-          </ul>`
-        : ''
-    }
-  </li>`;
+  <span class="obs-name">${clipText(o.name, 200)}</span>
+  <span class="badge type">${clipText(o.type, 40)}</span>
+  <span class="badge ${LEVEL_CLASS[o.level] ?? 'level-default'}">${clipText(o.level, 40)}</span>
+  <span class="muted">${duration(o.durationMs)}</span>${o.model !== undefined ? html` <span class="muted">model</span> ${clipText(o.model, 120)}` : ''}${tokens}
+  ${o.statusMessage !== undefined && o.level !== 'DEFAULT' ? html`<div class="status-message">${clipText(o.statusMessage, 2000)}</div>` : ''}
+  ${o.children.length > 0 ? html`<ul>${o.children.map(observationItem)}</ul>` : ''}
+</li>`;
 }
 
 function treeView(lookup: TraceLookup): SafeHtml {
   const tree = lookup.tree;
   const link =
     lookup.link !== undefined
-      ? html`<p>
-          <a class="langfuse-link" href="${lookup.link}" rel="noreferrer" target="_blank"
-            >Open this trace in Langfuse</a
-          >
-        </p>`
+      ? html`<p><a class="langfuse-link" href="${lookup.link}" rel="noreferrer" target="_blank">Open this trace in Langfuse</a></p>`
       : '';
   if (tree === undefined)
-    return html`${link}
-      <p class="empty" id="no-tree">
-        ${lookup.note ?? 'No tree.'} <span class="muted">(${lookup.source})</span>
-      </p>`;
+    return html`${link}<p class="empty" id="no-tree">${lookup.note ?? 'No tree.'} <span class="muted">(${lookup.source})</span></p>`;
   const [root, ...others] = tree.roots;
   const top = [...(root ? [root] : []), ...others, ...tree.dangling];
   const warnings = [
@@ -412,12 +300,9 @@ function treeView(lookup: TraceLookup): SafeHtml {
       : '',
     lookup.note ?? '',
   ].filter((w) => w !== '');
-  return html`${link}
-    <p class="muted">${tree.observations.length} observations from ${lookup.source}</p>
-    ${warnings.map((w) => html`<p class="badge warn">${w}</p>`)}
-    <ul class="tree" id="tree">
-      ${top.map(observationItem)}
-    </ul>`;
+  return html`${link}<p class="muted">${tree.observations.length} observations from ${lookup.source}</p>
+${warnings.map((w) => html`<p class="badge warn">${w}</p>`)}
+<ul class="tree" id="tree">${top.map(observationItem)}</ul>`;
 }
 
 /** One session: its row(s), attempts with the validator's errors, and its tree. */
@@ -432,48 +317,43 @@ export function sessionPage(
       'Session',
       'sessions',
       ctx,
-      html`<h1>Session <code>${sessionId}</code></h1>
-        <p class="empty">No row with this session id in the log.</p>
-        <h2>Tree</h2>
-        ${treeView(lookup)}`,
+      html`<h1>Session <code>${sessionId}</code></h1><p class="empty">No row with this session id in the log.</p>
+<h2>Tree</h2>${treeView(lookup)}`,
     );
   }
   const sections = rows.map(({ row, raw }) => {
     const r = (raw !== null && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
     const field = (label: string, value: unknown): SafeHtml =>
-      html`<tr>
-        <th>${label}</th>
-        <td>${value}</td>
-      </tr>`;
+      html`<tr><th>${label}</th><td>${value}</td></tr>`;
     return html`<section class="session-row">
-      <table class="fields">
-        ${field('verdict', verdictBadge(row.final_verdict))} ${field('kind', row.kind ?? '–')}
-        ${field('model', asText(r['model']) || row.model || '–')}
-        ${field('provider', asText(r['provider']) || row.provider || '–')}
-        ${field('iterations', html`${number(row.iterations)} of ${number(row.max_iterations)}`)}
-        ${field('grounded in roster', groundedCell(row))}
-        ${field('duration', duration(row.duration_ms))}
-        ${field('time (UTC)', asText(r['timestamp']) || row.timestamp || '–')}
-        ${field('daemon', asText(r['daemon']) || '–')}
-      </table>
-      <h2>Prompt</h2>
-      <pre class="prompt">
+<table class="fields">
+${field('verdict', verdictBadge(row.final_verdict))}
+${field('kind', row.kind ?? '–')}
+${field('model', asText(r['model']) || row.model || '–')}
+${field('provider', asText(r['provider']) || row.provider || '–')}
+${field('iterations', html`${number(row.iterations)} of ${number(row.max_iterations)}`)}
+${field('grounded in roster', groundedCell(row))}
+${field('duration', duration(row.duration_ms))}
+${field('time (UTC)', asText(r['timestamp']) || row.timestamp || '–')}
+${field('daemon', asText(r['daemon']) || '–')}
+</table>
+<h2>Prompt</h2>
+<pre class="prompt">
 ${raw === undefined ? '(the row could not be read back from the log)' : clipText(asText(r['prompt']), 8000)}</pre>
-      <h2>Attempts</h2>
-      ${attemptsTable(r['attempts'], lookup.tree)}
-      ${
-        r['artifact'] !== undefined
-          ? html`<h2>Artifact</h2>
-              <pre class="artifact">
+<h2>Attempts</h2>
+${attemptsTable(r['attempts'], lookup.tree)}
+${
+  r['artifact'] !== undefined
+    ? html`<h2>Artifact</h2><pre class="artifact">
 ${clipText(JSON.stringify(r['artifact'], null, 2), 20000)}</pre>`
-          : ''
-      }
-    </section>`;
+    : ''
+}
+</section>`;
   });
   const body = html`<h1>Session <code>${sessionId}</code></h1>
-    ${rows.length > 1 ? html`<p class="badge warn">${rows.length} rows carry this session id (a reused trace id or a repeated write)</p>` : ''}
-    ${joinHtml(sections)}
-    <h2>Tree</h2>
-    ${treeView(lookup)}`;
+${rows.length > 1 ? html`<p class="badge warn">${rows.length} rows carry this session id (a reused trace id or a repeated write)</p>` : ''}
+${joinHtml(sections)}
+<h2>Tree</h2>
+${treeView(lookup)}`;
   return layout('Session', 'sessions', ctx, body);
 }
