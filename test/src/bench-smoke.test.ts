@@ -66,7 +66,7 @@ describe('npm run bench (quick sizes)', { timeout: TIMEOUT_MS + 10_000 }, () => 
     const { code, stdout, stderr } = await runBench(['--quick', '--results', resultsPath]);
     assert.equal(code, 0, `bench exited ${code}:\n${stderr.slice(-4000)}`);
 
-    const header = stdout.split('\n').find((line) => line.startsWith('#  figure'));
+    const header = stdout.split('\n').find((line) => /^#\s+figure\s/.test(line));
     assert.ok(header, `no table header in:\n${stdout}`);
     assert.match(header, /measured\s+target\s+result\s+context/);
     for (const id of FIGURE_IDS) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -103,6 +103,7 @@ describe('the console over HTTP', () => {
   });
 
   it('is read-only and answers only to loopback Host names', async () => {
+    const before = readFileSync(t.file);
     for (const method of ['POST', 'PUT', 'DELETE']) {
       const res = await get(port, '/sessions', { method });
       assert.equal(res.status, 405, method);
@@ -111,6 +112,7 @@ describe('the console over HTTP', () => {
     assert.equal((await get(port, '/', { host: `attacker.example:${port}` })).status, 403);
     assert.equal((await get(port, '/', { host: `localhost:${port}` })).status, 200);
     assert.equal((await get(port, '/', { method: 'HEAD' })).body, '');
+    assert.deepEqual(readFileSync(t.file), before, 'the log is untouched');
   });
 
   it('shows one session with its attempts and the validator error, and says when there is no tree', async () => {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -72,5 +74,18 @@ describe('console configuration', () => {
       );
       await checkBindAddress(host, true);
     }
+  });
+
+  it('the console process exits 2 naming the flag when asked to bind beyond loopback', async () => {
+    const server = fileURLToPath(new URL('../src/server.js', import.meta.url));
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [server, '--host', '0.0.0.0', '--port', '0'],
+        (error, _stdout, stderr) => resolve({ code: error ? (child.exitCode ?? 1) : 0, stderr }),
+      );
+    });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /refusing to bind 0\.0\.0\.0: .*--allow-remote/);
   });
 });
