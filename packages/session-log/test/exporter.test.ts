@@ -288,18 +288,39 @@ describe('createSessionLog', () => {
     await sessions.shutdown();
   });
 
-  it('emit never throws: an unencodable record is dropped and warned about', async () => {
+  it('a session always leaves its row: cyclic, 20,000-deep and throwing artifacts become markers', async () => {
     const path = join(dir, 'sessions.jsonl');
     const warnings: string[] = [];
     const sessions = createSessionLog({ path, logger: { warn: (msg) => warnings.push(msg) } });
     const cyclic: Record<string, unknown> = {};
     cyclic['self'] = cyclic;
-    assert.doesNotThrow(() => sessions.emit(entry(1, { artifact: cyclic })));
-    sessions.emit(entry(2));
+    const deep = JSON.parse('{"a":'.repeat(20_000) + '1' + '}'.repeat(20_000)) as Record<
+      string,
+      unknown
+    >;
+    const throwing = {
+      toJSON: (): never => {
+        throw new Error('boom');
+      },
+    };
+    for (const [i, artifact] of [cyclic, deep, throwing].entries()) {
+      assert.doesNotThrow(() => sessions.emit(entry(i, { artifact })));
+    }
     await sessions.shutdown();
-    assert.equal(sessions.stats().dropped, 1);
-    assert.equal(warnings.length, 1);
-    assert.equal(readFileSync(path, 'utf8').split('\n').length - 1, 1);
+    const rows = readFileSync(path, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { artifact: unknown });
+    assert.deepEqual(sessions.stats(), { emitted: 3, written: 3, dropped: 0, failed: 0 });
+    assert.deepEqual(
+      rows.map((r) => r.artifact),
+      [
+        { $truncated: { cap: 128, reason: 'depth' } },
+        { $truncated: { cap: 128, reason: 'depth' } },
+        { $truncated: { reason: 'unencodable' } },
+      ],
+    );
+    assert.deepEqual(warnings, []);
   });
 
   it('shutdown flushes, is idempotent, and later emits are dropped', async () => {
