@@ -4,6 +4,7 @@
 //   --only 2,5      run only these figures
 //   --results PATH  where to write the JSON results (default bench/results.json)
 //   --size NAME=N   override one size, e.g. --size roster.rows=100000 (names: --help)
+//   --variants a,b  the stacks figure 1 compares, baseline first (exploration; see lib/variants.mjs)
 // Progress goes to stderr; the table goes to stdout. Comparisons are ratios measured in ONE run,
 // alternating the two sides; absolute numbers are context only (shared, noisy machines).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,21 +13,37 @@ import { REPO_ROOT, environment, progress, renderTable } from './lib/common.mjs'
 import { performance } from 'node:perf_hooks';
 
 const FULL = {
-  iterate: { rounds: 3, seconds: 12, warmupSeconds: 4, connections: 10 },
+  iterate: { cycles: 12, sliceSeconds: 2, warmupSeconds: 3, connections: 10, promptBytes: 1024 },
   spans: { sessionsPerBatch: 50, batchesPerRound: 30, rounds: 10 },
   sessionLog: { rowsPerBatch: 2000, batchesPerRound: 20, rounds: 10 },
   roster: { rows: 500_000, loads: 3, lookupMs: 1000 },
   duckdb: { rows: 1_000_000, runs: 3 },
   memory: { sessions: 100_000, warmup: 5_000, chunk: 10_000, connections: 10, budgetSeconds: 240 },
+  breakdown: {
+    rounds: 3,
+    seconds: 3,
+    warmupSeconds: 3,
+    connections: 10,
+    promptBytes: 1024,
+    floorSpans: 50_000,
+  },
 };
 
 const QUICK = {
-  iterate: { rounds: 1, seconds: 1, warmupSeconds: 1, connections: 2 },
+  iterate: { cycles: 2, sliceSeconds: 0.5, warmupSeconds: 0.5, connections: 2, promptBytes: 1024 },
   spans: { sessionsPerBatch: 2, batchesPerRound: 2, rounds: 2 },
   sessionLog: { rowsPerBatch: 50, batchesPerRound: 2, rounds: 2 },
   roster: { rows: 2_000, loads: 1, lookupMs: 20 },
   duckdb: { rows: 2_000, runs: 1 },
   memory: { sessions: 200, warmup: 50, chunk: 75, connections: 2, budgetSeconds: 30 },
+  breakdown: {
+    rounds: 1,
+    seconds: 0.5,
+    warmupSeconds: 0.5,
+    connections: 2,
+    promptBytes: 1024,
+    floorSpans: 500,
+  },
 };
 
 const FIGURES = [
@@ -40,13 +57,18 @@ const FIGURES = [
   { id: 4, sizes: 'roster', load: async () => (await import('./lib/fig4-roster.mjs')).figure4 },
   { id: 5, sizes: 'duckdb', load: async () => (await import('./lib/fig5-duckdb.mjs')).figure5 },
   { id: 6, sizes: 'memory', load: async () => (await import('./lib/fig6-memory.mjs')).figure6 },
+  {
+    id: 9,
+    sizes: 'breakdown',
+    load: async () => (await import('./lib/fig9-breakdown.mjs')).figure9,
+  },
 ];
 
 function usage(sizes) {
   const names = Object.entries(sizes).flatMap(([group, values]) =>
     Object.entries(values).map(([k, v]) => `  ${group}.${k}=${v}`),
   );
-  return `usage: node bench/run.mjs [--quick] [--only 1,2,...] [--results PATH] [--size NAME=N ...]\nsizes (defaults):\n${names.join('\n')}\n`;
+  return `usage: node bench/run.mjs [--quick] [--only 1,2,...] [--results PATH] [--size NAME=N ...] [--variants off,full,...]\nsizes (defaults):\n${names.join('\n')}\n`;
 }
 
 function parseArgs(argv) {
@@ -70,6 +92,7 @@ function parseArgs(argv) {
         .map((s) => Number(s.trim()));
     else if (arg === '--results') options.results = path.resolve(value());
     else if (arg === '--size') options.sizes.push(value());
+    else if (arg === '--variants') options.variants = value().split(',');
     else if (arg === '--help' || arg === '-h') options.help = true;
     else throw new Error(`unknown argument ${arg}`);
   }
@@ -96,6 +119,11 @@ async function main() {
       return 2;
     }
     sizes[m[1]][m[2]] = Number(m[3]);
+  }
+  // Exploration: which stacks the end-to-end figures compare (the first is the baseline).
+  if (options.variants !== undefined) {
+    for (const group of Object.values(sizes))
+      if ('cycles' in group) group.variants = options.variants;
   }
   const selected = FIGURES.filter((f) => options.only === undefined || options.only.includes(f.id));
   const env = environment();
@@ -139,6 +167,7 @@ async function main() {
   );
   const header = `npm run bench${options.quick ? ' -- --quick' : ''}  (${env.date}, node ${env.node}, ${env.cpu_count} x ${env.cpu_model})`;
   process.stdout.write(`\n${header}\n\n${table}\n\n`);
+  for (const r of results) if (r.report) process.stdout.write(`${r.report}\n\n`);
   mkdirSync(path.dirname(options.results), { recursive: true });
   writeFileSync(
     options.results,

@@ -27,6 +27,7 @@ const suites = [
 const properties = [
   ...readdirSync(path.join(ROOT, 'packages')).flatMap((p) => listFiles(`packages/${p}/dist/test`, /-property\.test\.js$/)),
   ...readdirSync(path.join(ROOT, 'services')).flatMap((s) => listFiles(`services/${s}/dist/test`, /-property\.test\.js$/)),
+  ...listFiles('test/dist/src', /-property(\.e2e)?\.test\.js$/),
 ];
 const files = [...suites, ...properties];
 if (files.length === 0) {

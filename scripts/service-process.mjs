@@ -28,21 +28,29 @@ export function isolatedServiceEnv(extra = {}) {
   };
 }
 
-/** The argv of a service's start script, e.g. ['node', '--import', …, 'dist/src/server.js']. */
-export function serviceStartArgv(root, name) {
+/**
+ * The argv of a service's start script, e.g. ['node', '--import', …, 'dist/src/server.js'].
+ * `importFile` replaces the script's `--import` module (the bench's stock-OTel variants).
+ */
+export function serviceStartArgv(root, name, importFile) {
   const pkg = JSON.parse(readFileSync(path.join(root, 'services', name, 'package.json'), 'utf8'));
   const script = pkg.scripts?.start;
   if (typeof script !== 'string')
     throw new Error(`services/${name}/package.json has no "start" script`);
-  return script.trim().split(/\s+/);
+  const argv = script.trim().split(/\s+/);
+  if (importFile === undefined) return argv;
+  const at = argv.indexOf('--import');
+  if (at < 0) throw new Error(`services/${name} start script has no --import to replace`);
+  argv[at + 1] = importFile;
+  return argv;
 }
 
 /**
  * Spawns the service and resolves once it logs its "listening" line.
  * Lines are echoed with a name prefix unless `quiet`; `lines` keeps every line for assertions.
  */
-export function startService(name, { root, env = {}, quiet = false, onExit } = {}) {
-  const [command, ...args] = serviceStartArgv(root, name);
+export function startService(name, { root, env = {}, quiet = false, onExit, importFile } = {}) {
+  const [command, ...args] = serviceStartArgv(root, name, importFile);
   const cwd = path.join(root, 'services', name);
   const fullEnv = { ...process.env, ...env };
   const child = spawn(command === 'node' ? process.execPath : command, args, {

@@ -7,7 +7,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL, URLSearchParams } from 'node:url';
+import { fileURLToPath, URLSearchParams } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -136,13 +136,16 @@ async function probe(link, url, hint) {
   ok(`${link} 200 ${res.text.slice(0, 120)}`);
 }
 
-/** A workspace package's build output (the npm script runs `tsc -b` first). */
-async function loadDist(name) {
-  const file = path.join(root, 'packages', name, 'dist/src/index.js');
+/** A workspace package by name (its build output: the npm script runs `tsc -b` first). */
+const PACKAGES = {
+  roster: () => import('@lakehouse/roster'),
+  'langfuse-processor': () => import('@lakehouse/langfuse-processor'),
+};
+async function loadPackage(name) {
   try {
-    return await import(pathToFileURL(file).href);
+    return await PACKAGES[name]();
   } catch (error) {
-    throw new Error(`cannot load ${file} (run \`npx tsc -b\` first): ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`cannot load @lakehouse/${name} (run \`npx tsc -b\` first): ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
@@ -153,7 +156,7 @@ async function resolveContract(options) {
     note(`contract from --contract: ${JSON.stringify(options.contract)}`);
     return options.contract;
   }
-  const { WorkerLookup, generateRoster } = await loadDist('roster');
+  const { WorkerLookup, generateRoster, sampleContract } = await loadPackage('roster');
   const quiet = { warn() {}, info() {} };
   const rosterPath = path.resolve(process.env.ROSTER_PATH || path.join(root, 'data/roster.parquet'));
   let roster = await WorkerLookup.load(rosterPath, { logger: quiet });
@@ -171,7 +174,7 @@ async function resolveContract(options) {
     );
   }
   // The same contract `npm start` prints in its curl.
-  const contract = { target_count: 3, ...roster.sampleContract(1), client_id: 'C-007' };
+  const contract = { target_count: 3, ...sampleContract(roster, 1), client_id: 'C-007' };
   if (tempDir) rmSync(tempDir, { recursive: true, force: true });
   note(`contract from roster ${source}: ${JSON.stringify(contract)}`);
   return contract;
@@ -654,7 +657,7 @@ async function main(argv) {
   sessions.push(await runSession(options, '3/3 clean', { model: otherModel }, contract));
 
   const rows = await checkSessionRows(options, sessionsOffset, sessions);
-  const tree = await checkTree(options, tracesOffset, sessions[0], rows, await loadDist('langfuse-processor'));
+  const tree = await checkTree(options, tracesOffset, sessions[0], rows, await loadPackage('langfuse-processor'));
   await checkMetrics(options, baseline, sessions.length);
 
   console.log(

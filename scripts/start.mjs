@@ -12,9 +12,7 @@ const DEFAULT_ROSTER_ROWS = 2000;
 
 mkdirSync(dataDir, { recursive: true });
 
-const { WorkerLookup, generateRoster } = await import(
-  path.join(root, 'packages/roster/dist/src/index.js')
-);
+const { WorkerLookup, generateRoster, sampleContract } = await import('@lakehouse/roster');
 if (!existsSync(rosterPath)) {
   console.log(`start: no roster at ${rosterPath}; generating a ${DEFAULT_ROSTER_ROWS}-row sample`);
   await generateRoster({
@@ -78,7 +76,7 @@ try {
   children.push(gateway);
 
   const roster = await WorkerLookup.load(rosterPath);
-  const contract = { target_count: 3, ...roster.sampleContract(1), client_id: 'C-007' };
+  const contract = { target_count: 3, ...sampleContract(roster, 1), client_id: 'C-007' };
   const body = JSON.stringify({
     kind: 'fill',
     prompt: `Staff ${contract.target_count} ${contract.role}s in ${contract.city}, ${contract.state} for client ${contract.client_id}.`,

@@ -1,118 +1,76 @@
-// Figure 1: /v1/iterate throughput and latency, observability fully on vs fully off.
-//   on    OTel SDK + Langfuse processor exporting to a local OTLP receiver + session log
-//   otel  OTel SDK alone (instrumentation, metrics, no sink): attributes the cost, context only
-//   off   OTEL_SDK_DISABLED=true, no Langfuse, no session log
-// The stacks run at once (started once each); autocannon drives one side at a time, the order
-// changing round by round; the figure is the ratio of median throughputs on/off.
-import { statSync } from 'node:fs';
+// Figure 1: what full observability costs /v1/iterate (zero-latency sim, 1 KB prompt), as CPU per
+// session of both processes, against the same app with observability off — and, in the SAME
+// alternating run, what stock OpenTelemetry and @langfuse/otel cost the same app:
+//   off           OTEL_SDK_DISABLED=true, no Langfuse, no session log (the baseline)
+//   full          ours: telemetry + Langfuse processor exporting to a local OTLP receiver + session log
+//   stock-sdk     NodeSDK defaults + http and express instrumentation, OTLP to the receiver
+//   stock-auto    NodeSDK + getNodeAutoInstrumentations(), OTLP to the receiver
+//   langfuse-otel NodeSDK + @langfuse/otel's LangfuseSpanProcessor + http and express instrumentation
+//   off+als       off plus one enabled AsyncLocalStorage (the async-hook tax alone, for context)
+// Method: bench/lib/paired.mjs (short slices, one stack loaded at a time, ratios paired per cycle).
 import path from 'node:path';
-import autocannon from 'autocannon';
-import { fmt, median, progress, verdict } from './common.mjs';
+import { fmt } from './common.mjs';
+import { runPaired, showRatio } from './paired.mjs';
+import { startVariants, stopAll, KEEP_ALIVE_NOTE, keepAliveEvidence } from './variants.mjs';
+import { benchWorkdir, iterateBody, startReceiver } from './services.mjs';
 
-// Side orders per round: each side goes first, middle and last once every three rounds.
-const ORDERS = [
-  ['on', 'otel', 'off'],
-  ['off', 'on', 'otel'],
-  ['otel', 'off', 'on'],
-];
-import { ITERATE_BODY, benchWorkdir, startReceiver, startStack } from './services.mjs';
-
-function load(url, connections, seconds) {
-  return autocannon({
-    url: `${url}/v1/iterate`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: ITERATE_BODY,
-    connections,
-    duration: seconds,
-  });
-}
+const VARIANT_NAMES = ['off', 'full', 'stock-sdk', 'stock-auto', 'langfuse-otel', 'off+als'];
 
 export async function figure1(sizes) {
-  const { rounds, seconds, warmupSeconds, connections } = sizes;
+  const { cycles, sliceSeconds, warmupSeconds, connections, promptBytes } = sizes;
+  const names = sizes.variants ?? VARIANT_NAMES;
   const work = await benchWorkdir();
   const receiver = await startReceiver();
-  const sessionLogPath = path.join(work.dir, 'sessions-on.jsonl');
-  const stacks = {};
+  let stacks = {};
   try {
-    progress(`figure 1: starting the "on" and "off" stacks (receiver ${receiver.url})`);
-    stacks.on = await startStack({
+    stacks = await startVariants(names, {
       rosterPath: work.rosterPath,
-      env: {
-        LANGFUSE_PUBLIC_KEY: 'pk-lf-bench',
-        LANGFUSE_SECRET_KEY: 'sk-lf-bench',
-        LANGFUSE_BASE_URL: receiver.url,
-      },
-      gatewayEnv: { SESSION_LOG_PATH: sessionLogPath },
+      receiverUrl: receiver.url,
+      sessionLogPath: path.join(work.dir, 'sessions-full.jsonl'),
+      label: 'figure 1',
     });
-    stacks.otel = await startStack({ rosterPath: work.rosterPath });
-    stacks.off = await startStack({
-      rosterPath: work.rosterPath,
-      env: { OTEL_SDK_DISABLED: 'true' },
+    const request = { path: '/v1/iterate', body: iterateBody(promptBytes), headers: {} };
+    const run = await runPaired({
+      label: 'figure 1',
+      stacks,
+      baseline: names[0],
+      request,
+      cycles,
+      sliceSeconds,
+      connections,
+      warmupSeconds,
     });
-    for (const side of ['on', 'otel', 'off']) {
-      progress(`figure 1: warm-up "${side}" ${warmupSeconds}s`);
-      await load(stacks[side].gateway.url, connections, warmupSeconds);
-    }
-    const samples = { on: [], otel: [], off: [] };
-    for (let round = 0; round < rounds; round++) {
-      for (const side of ORDERS[round % ORDERS.length]) {
-        const r = await load(stacks[side].gateway.url, connections, seconds);
-        const ok = r['2xx'];
-        const failed = r.non2xx + r.errors + r.timeouts;
-        const rps = ok / r.duration;
-        samples[side].push({ rps, p50: r.latency.p50, p99: r.latency.p99, ok, failed });
-        progress(
-          `figure 1: round ${round + 1}/${rounds} "${side}": ${fmt(rps)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${failed} failed`,
-        );
-      }
-    }
-    const summary = (side) => ({
-      rps: median(samples[side].map((s) => s.rps)),
-      p50_ms: median(samples[side].map((s) => s.p50)),
-      p99_ms: median(samples[side].map((s) => s.p99)),
-      requests: samples[side].reduce((a, s) => a + s.ok, 0),
-      failed: samples[side].reduce((a, s) => a + s.failed, 0),
-    });
-    const on = summary('on');
-    const otel = summary('otel');
-    const off = summary('off');
-    await stacks.on.stop();
-    delete stacks.on;
-    const received = await receiver.stop();
-    let sessionLogBytes = 0;
-    try {
-      sessionLogBytes = statSync(sessionLogPath).size;
-    } catch {
-      // no row written
-    }
-    const ratio = on.rps / off.rps;
-    const failures = on.failed + otel.failed + off.failed;
-    const otelRatio = otel.rps / off.rps;
+    const hop = keepAliveEvidence(stacks);
+    const p = run.paired;
+    const full = p.full ?? p[names[1]];
+    const cpu = full.cpu.median;
+    const rps = full.rps.median;
+    const failures = Object.values(p).reduce((a, v) => a + v.failed, 0);
+    const stock = (name) => (p[name] ? `${fmt(p[name].cpu.median, 2)}x` : 'not run');
+    const pass = cpu >= 0.9 && rps >= 0.9 && failures === 0;
     return {
       id: 1,
-      name: '/v1/iterate on/off throughput',
-      measured: ratio,
-      display: `${fmt(ratio, 2)}x`,
+      name: '/v1/iterate full/off CPU per session (1 KB)',
+      measured: cpu,
+      display: showRatio(full.cpu),
       target: '>= 0.90x',
-      status: failures === 0 ? verdict(ratio, ratio >= 0.9) : 'MISS',
+      status: Number.isFinite(cpu) && pass ? 'PASS' : 'MISS',
       context:
-        `on ${fmt(on.rps)} req/s p50 ${on.p50_ms} ms p99 ${on.p99_ms} ms; off ${fmt(off.rps)} req/s p50 ${off.p50_ms} ms p99 ${off.p99_ms} ms; ` +
-        `OTel SDK alone ${fmt(otelRatio, 2)}x off; ${connections} conns, ${rounds}x${seconds}s per side${failures ? `; ${failures} FAILED requests` : ''}`,
+        `req/s ${showRatio(full.rps)}; same run: stock NodeSDK http+express ${stock('stock-sdk')}, ` +
+        `auto-instrumentations ${stock('stock-auto')}, @langfuse/otel ${stock('langfuse-otel')}, ` +
+        `off+AsyncLocalStorage ${stock('off+als')}; µs/session off ${fmt(p[names[0]].cpu_us_per_session.median)}, ` +
+        `full ${fmt(full.cpu_us_per_session.median)}; ${cycles} cycles x ${sliceSeconds}s slices, ` +
+        `${connections} conns; ${KEEP_ALIVE_NOTE}${failures ? `; ${failures} FAILED requests` : ''}`,
       details: {
-        on,
-        otel,
-        off,
-        otel_vs_off: otelRatio,
-        rounds: samples,
-        connections,
-        seconds_per_round: seconds,
-        receiver: received,
-        session_log_bytes: sessionLogBytes,
+        prompt_bytes: promptBytes,
+        variants: names,
+        paired: p,
+        slices: run.slices,
+        keep_alive: hop,
       },
     };
   } finally {
-    await Promise.all(Object.values(stacks).map((s) => s.stop()));
+    await stopAll(stacks);
     await receiver.stop().catch(() => undefined);
     work.remove();
   }

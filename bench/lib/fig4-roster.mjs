@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Bench } from 'tinybench';
-import { WorkerLookup, generateRoster } from '@lakehouse/roster';
+import { WorkerLookup, generateRoster, sampleContract } from '@lakehouse/roster';
 import { fmt, median, progress, verdict } from './common.mjs';
 import { performance } from 'node:perf_hooks';
 
@@ -34,7 +34,7 @@ export async function figure4(sizes) {
     const ids = Array.from({ length: 4096 }, (_, i) =>
       i % 8 === 7 ? lookup.phantomId(i) : `W-${(i * 7919) % lookup.size}`,
     );
-    const contracts = Array.from({ length: 256 }, (_, i) => lookup.sampleContract(i));
+    const contracts = Array.from({ length: 256 }, (_, i) => sampleContract(lookup, i));
     let k = 0;
     let sink = 0;
     const bench = new Bench({ time: lookupMs, warmupTime: Math.min(200, lookupMs), throws: true });

@@ -1,7 +1,7 @@
 // Starts the real services (their production start command, via scripts/service-process.mjs)
 // and the local OTLP receiver child for the end-to-end figures.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,41 @@ export const ITERATE_BODY = JSON.stringify({
   },
 });
 
+const FILLER =
+  ' The site runs two shifts, early and late, and every worker placed must hold a valid forklift' +
+  ' certificate, wear steel-toe boots, and confirm availability for the whole of next week.';
+
+/**
+ * An iterate request body like ITERATE_BODY whose prompt is padded to `promptBytes` bytes of
+ * ordinary prose (no secret-looking text, so the mask's fast path is the one measured).
+ */
+export function iterateBody(promptBytes) {
+  const request = JSON.parse(ITERATE_BODY);
+  let prompt = request.prompt;
+  while (Buffer.byteLength(prompt) < promptBytes) prompt += FILLER;
+  request.prompt = prompt.slice(0, Math.max(request.prompt.length, promptBytes));
+  return JSON.stringify(request);
+}
+
+/** Loopback sockets (any state, TIME_WAIT included) whose remote port is `port`: connection reuse evidence. */
+export function socketsTo(port) {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let n = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const remote = line.trim().split(/\s+/)[2];
+      if (remote !== undefined && remote.endsWith(hex)) n++;
+    }
+  }
+  return n;
+}
+
 /** A temp dir with a small sample roster (what `npm start` creates). */
 export async function benchWorkdir() {
   const { generateRoster } = await import('@lakehouse/roster');
@@ -36,12 +71,27 @@ export async function benchWorkdir() {
   return { dir, rosterPath, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** chatd + gateway with the same extra env on both; resolves once both listen. */
-export async function startStack({ rosterPath, env = {}, gatewayEnv = {} }) {
+/**
+ * chatd + gateway with the same extra env on both (plus per-service extras); resolves once both
+ * listen. `importFile` replaces the services' instrument.js (the stock-OTel variants).
+ */
+export async function startStack({
+  rosterPath,
+  env = {},
+  gatewayEnv = {},
+  chatdEnv = {},
+  importFile,
+}) {
   const chatd = await startService('chatd', {
     root: REPO_ROOT,
-    env: isolatedServiceEnv({ ROSTER_PATH: rosterPath, ...env }),
+    env: isolatedServiceEnv({
+      ROSTER_PATH: rosterPath,
+      OTEL_SERVICE_NAME: 'chatd',
+      ...env,
+      ...chatdEnv,
+    }),
     quiet: true,
+    importFile,
   });
   let gateway;
   try {
@@ -50,10 +100,12 @@ export async function startStack({ rosterPath, env = {}, gatewayEnv = {} }) {
       env: isolatedServiceEnv({
         ROSTER_PATH: rosterPath,
         CHATD_URL: chatd.url,
+        OTEL_SERVICE_NAME: 'gateway',
         ...env,
         ...gatewayEnv,
       }),
       quiet: true,
+      importFile,
     });
   } catch (error) {
     await chatd.stop();

@@ -157,12 +157,15 @@ function session(t) {
   const iterateCtx = trace.setSpan(serverCtx, iterate);
   const attempt = t.gw.startSpan(
     'attempt 0',
-    { attributes: { 'lakehouse.attempt.iteration': 0 } },
+    {
+      attributes: {
+        'lakehouse.attempt.iteration': 0,
+        'lakehouse.model': 'clean',
+        'lakehouse.provider': 'sim',
+        'lakehouse.attempt.prompt': PROMPT_0,
+      },
+    },
     iterateCtx,
-  );
-  attempt.setAttribute(
-    'lakehouse.attempt.input',
-    JSON.stringify({ iteration: 0, model: 'clean', provider: 'sim', prompt: PROMPT_0 }),
   );
   const attemptCtx = trace.setSpan(iterateCtx, attempt);
   const attemptId = attempt.spanContext().spanId;
@@ -233,10 +236,7 @@ function session(t) {
   valClient.end();
 
   attempt.setAttribute('lakehouse.attempt.verdict', 'accepted');
-  attempt.setAttribute(
-    'lakehouse.attempt.output',
-    JSON.stringify({ verdict: 'accepted', raw: RAW, error: null }),
-  );
+  attempt.setAttribute('lakehouse.attempt.raw', RAW);
   attempt.end();
   iterate.setAttributes({
     'lakehouse.final_verdict': 'accepted',

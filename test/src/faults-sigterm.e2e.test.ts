@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { startStack, fillRequest } from './harness.js';
 import { readSessionFile, reportEvidence, rssMiB } from './faults-helpers.js';
 import { buildTraces } from './langfuse-tree.js';
-import { startOtlpReceiver } from './otlp-receiver.js';
+import { startOtlpReceiver } from '@lakehouse/test-support';
 
 type Outcome =
   | { kind: 'answered'; status: number; traceId: string; error: string }

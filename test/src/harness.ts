@@ -1,10 +1,12 @@
 // Cross-service test harness: starts the real services with their production start command.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
+
+// One copy of these lives in @lakehouse/test-support; the e2e suites keep importing them from here.
+export { eventually, freePort, postJson } from '@lakehouse/test-support';
 
 /** The repository root (this file runs from test/dist/src). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -113,43 +115,6 @@ export async function startStack(
   };
 }
 
-/** POST JSON and return status, headers and the parsed body. */
-export async function postJson(
-  url: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    parsed = { raw: text };
-  }
-  return { status: response.status, headers: response.headers, body: parsed };
-}
-
-/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** Parses a JSONL file into objects; a missing file reads as no rows. */
 export function readJsonLines<T = Record<string, unknown>>(file: string): T[] {
   let text: string;
@@ -164,28 +129,19 @@ export function readJsonLines<T = Record<string, unknown>>(file: string): T[] {
     .map((line) => JSON.parse(line) as T);
 }
 
-/** A loopback port that was free a moment ago (nothing listens on it when this resolves). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** A fill request the sim provider can answer, with a contract drawn from the shared roster. */
 export async function fillRequest(
   model: string,
   extra: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
-  const { WorkerLookup } = await import('@lakehouse/roster');
+  const { sampleContract, WorkerLookup } = await import('@lakehouse/roster');
   const roster = await WorkerLookup.load(await sharedRoster());
   return {
     kind: 'fill',
     prompt: 'Staff the shift.',
     provider: 'sim',
     model,
-    context: { target_count: 2, ...roster.sampleContract(11) },
+    context: { target_count: 2, ...sampleContract(roster, 11) },
     ...extra,
   };
 }

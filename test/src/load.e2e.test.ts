@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { startStack, fillRequest } from './harness.js';
 import { metricSum, readSessionFile, reportEvidence, rssMiB } from './faults-helpers.js';
 import { buildTraces } from './langfuse-tree.js';
-import { startOtlpReceiver } from './otlp-receiver.js';
+import { startOtlpReceiver } from '@lakehouse/test-support';
 
 const CONCURRENCY = 200;
 // FAULTS_LOAD_SECONDS shortens the run while iterating locally; the suite's figure is 30 s.

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { WorkerLookup } from '@lakehouse/roster';
+import { sampleContract, WorkerLookup } from '@lakehouse/roster';
 import { eventually, postJson, sharedRoster, startStack, type Stack, freePort } from './harness.js';
 
 const hasPrometheus = spawnSync('prometheus', ['--version']).status === 0;
@@ -70,7 +70,7 @@ describe('a real Prometheus scrapes both services', { skip }, () => {
 
   it('reads the GenAI and session metrics back through the query API', async () => {
     const roster = await WorkerLookup.load(await sharedRoster());
-    const contract = roster.sampleContract(2);
+    const contract = sampleContract(roster, 2);
     const request = {
       kind: 'fill',
       prompt: 'Staff it.',

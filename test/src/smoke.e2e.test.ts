@@ -12,11 +12,15 @@ import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { WorkerLookup } from '@lakehouse/roster';
+import { sampleContract, WorkerLookup } from '@lakehouse/roster';
 import { buildLangfuseTrees } from '@lakehouse/langfuse-processor';
 import type { LangfuseTraceTree, TreeObservation } from '@lakehouse/langfuse-processor';
 import { REPO_ROOT, baseEnv, eventually, startStack, type Stack } from './harness.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedRequest } from './otlp-receiver.js';
+import {
+  langfuseIngestionCheck,
+  startOtlpReceiver,
+  type OtlpReceiver,
+} from '@lakehouse/test-support';
 
 const SMOKE = path.join(REPO_ROOT, 'scripts/smoke.mjs');
 const SPEC_PATH = path.resolve(REPO_ROOT, '../shared/spec/langfuse-openapi.yml');
@@ -165,13 +169,7 @@ interface LangfuseStandIn {
   close(): Promise<void>;
 }
 
-function checkIngestion(request: ReceivedRequest): string | undefined {
-  if (request.path !== '/api/public/otel/v1/traces') return `unexpected path ${request.path}`;
-  if (request.headers['authorization'] !== BASIC) return 'bad Basic auth';
-  if (request.headers['x-langfuse-ingestion-version'] !== '4')
-    return 'missing x-langfuse-ingestion-version: 4';
-  return undefined;
-}
+const checkIngestion = langfuseIngestionCheck(PUBLIC_KEY, SECRET_KEY);
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -602,7 +600,7 @@ describe('npm run smoke in Langfuse mode (stand-in for Langfuse ingestion and it
     };
     stack = await startStack({ env: langfuse });
     const roster = await WorkerLookup.load(stack.rosterPath, { logger: { warn() {} } });
-    const contract = { target_count: 3, ...roster.sampleContract(1), client_id: 'C-007' };
+    const contract = { target_count: 3, ...sampleContract(roster, 1), client_id: 'C-007' };
     args = [
       '--gateway',
       stack.gateway.url,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
-import { WorkerLookup } from '@lakehouse/roster';
+import { sampleContract, WorkerLookup } from '@lakehouse/roster';
 import { REPO_ROOT, eventually, postJson, sharedRoster, startStack } from './harness.js';
 
 const run = promisify(execFile);
@@ -24,7 +24,7 @@ describe('npm run trace on a real session (offline trace file)', () => {
         prompt: 'Staff the shift.',
         provider: 'sim',
         model: 'phantom-once',
-        context: { target_count: 2, ...roster.sampleContract(11) },
+        context: { target_count: 2, ...sampleContract(roster, 11) },
       });
       assert.equal(res.status, 200);
       const traceId = String(res.body.trace_id);

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { WorkerLookup } from '@lakehouse/roster';
+import { sampleContract, WorkerLookup } from '@lakehouse/roster';
 import {
   eventually,
   postJson,
@@ -14,7 +14,7 @@ import {
   type Stack,
   fillRequest,
 } from './harness.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '@lakehouse/test-support';
 
 const SPAN_KIND_SERVER = 2;
 const SPAN_KIND_CLIENT = 3;
@@ -241,7 +241,7 @@ describe('outbound hops carry traceparent and the mirrored header with the same 
   it('chatd and the validate hop receive both headers', async () => {
     const seen: Array<{ path: string; traceparent?: string; mirror?: string }> = [];
     const roster = await WorkerLookup.load(await sharedRoster());
-    const contract = roster.sampleContract(5);
+    const contract = sampleContract(roster, 5);
     const workers = roster.find({ ...contract, activeOnly: true }, 1);
     const stubChatd = http.createServer((req, res) => {
       seen.push({

@@ -23,26 +23,43 @@ export const LANGFUSE_ATTRIBUTES = {
   AS_ROOT: 'langfuse.internal.as_root',
 } as const;
 
-/** Attributes the lakehouse services put on their spans (the input of the translation). */
+/**
+ * The `lakehouse.*` span vocabulary: what the services (gateway iterate/attempt/validate spans,
+ * chatd's chat span) write and what {@link translateSpan} reads. Producers and the translator
+ * import these constants, so a rename on one side cannot silently break the Langfuse tree.
+ */
 export const LAKEHOUSE_ATTRIBUTES = {
+  /** On the gateway's iterate span: marks the session root (boolean true). */
   SESSION_ROOT: 'lakehouse.session.root',
+  /** Written by the translator on a root: the upstream parent it did not export as parent. */
   UPSTREAM_PARENT_SPAN_ID: 'lakehouse.upstream_parent_span_id',
   KIND: 'lakehouse.kind',
+  /** Iterate and attempt spans: the requested model. */
   MODEL: 'lakehouse.model',
+  /** Iterate and attempt spans, and chatd's chat span: the configured provider name. */
   PROVIDER: 'lakehouse.provider',
+  /** Content: the iterate request as JSON. */
   REQUEST: 'lakehouse.request',
   FINAL_VERDICT: 'lakehouse.final_verdict',
   ITERATIONS: 'lakehouse.iterations',
   MAX_ITERATIONS: 'lakehouse.max_iterations',
   GROUNDED_IN_ROSTER: 'lakehouse.grounded_in_roster',
+  /** Content: the accepted artifact as JSON. */
   ARTIFACT: 'lakehouse.artifact',
   ATTEMPT_ITERATION: 'lakehouse.attempt.iteration',
+  /** `accepted` | `validation_failed` | `no_json` | `infra_error`; unset when the attempt threw. */
   ATTEMPT_VERDICT: 'lakehouse.attempt.verdict',
-  ATTEMPT_INPUT: 'lakehouse.attempt.input',
-  ATTEMPT_OUTPUT: 'lakehouse.attempt.output',
+  /** Why the attempt was not accepted. */
+  ATTEMPT_ERROR: 'lakehouse.attempt.error',
+  /** Content: the prompt sent on this attempt. */
+  ATTEMPT_PROMPT: 'lakehouse.attempt.prompt',
+  /** Content: the model's raw reply on this attempt. */
+  ATTEMPT_RAW: 'lakehouse.attempt.raw',
   VALIDATE_KIND: 'lakehouse.validate.kind',
   VALIDATE_OK: 'lakehouse.validate.ok',
+  /** Content-free: the validation report as JSON. */
   VALIDATE_REPORT: 'lakehouse.validate.report',
+  /** chatd's chat span: ISO time of the first completion token. */
   COMPLETION_START_TIME: 'lakehouse.completion_start_time',
 } as const;
 

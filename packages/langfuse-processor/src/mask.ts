@@ -3,40 +3,128 @@ import type { AttributeValue, Attributes } from '@opentelemetry/api';
 /** What masked secrets are replaced with. */
 export const REDACTED = '[REDACTED]';
 
-// Order matters: a whole `Authorization: Bearer x` value goes first, then bare tokens.
-const SECRET_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
-  // Authorization header values, with or without a scheme, in headers, JSON or prose.
-  [
-    /(authorization["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|token)\s+)?[^\s"',;}]+/gi,
-    `$1${REDACTED}`,
-  ],
-  // key=value / "key": "value" credentials (api_key, x-api-key, access_token, password, ...).
-  [
-    /((?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?key|password|passwd)["']?\s*[:=]\s*["']?)[^\s"',;&}]+/gi,
-    `$1${REDACTED}`,
-  ],
-  // Token-looking values only (16+ chars with a digit), so prose like "basic information" survives.
-  [/\b(bearer|basic)\s+(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{16,}=*/gi, `$1 ${REDACTED}`],
-  // Langfuse project keys.
-  [/\b[ps]k-lf-[A-Za-z0-9-]{6,}/g, REDACTED],
-  // OpenAI-style secret keys (sk-..., sk-proj-..., sk-ant-...).
-  [/\bsk-[A-Za-z0-9_-]{16,}/g, REDACTED],
-];
+// Names whose value is a credential: `name: value`, `name=value`, `"name": "value"`, also inside
+// the JSON strings span attributes are (`\"name\": \"value\"`). Matched anywhere in a longer
+// name (OPENAI_API_KEY, x-api-key, github_token), but never when followed by more name
+// characters (max_tokens, token_type).
+const CREDENTIAL_NAMES = String.raw`authorization|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token|session[_-]?token|client[_-]?secret|secret[_-]?access[_-]?key|secret[_-]?key|private[_-]?key|password|passwd|passphrase|secret|token`;
+// Name, optional closing quote of a quoted name (possibly JSON-escaped), separator, and the
+// value's opening quote (group 1: backslashes, group 2: the quote) when it is quoted.
+const CREDENTIAL_START = new RegExp(
+  String.raw`(?:${CREDENTIAL_NAMES})(?:\\*["'])?[ \t]*[:=][ \t]*(?:(\\*)(["']))?`,
+  'gi',
+);
+// An unquoted value: an optional auth scheme, then everything up to a delimiter.
+const BARE_VALUE = /(?:(?:bearer|basic|token|digest|apikey)[ \t]+)?[^\s"',;&}\]\\<>]+/iy;
+// A quoted value longer than this is not a credential; the scan stops there.
+const MAX_QUOTED_VALUE = 1024;
 
-// Every match of SECRET_PATTERNS contains one of these (a superset: it only skips clean values).
+// Tokens after an auth scheme outside a name/value pair (`curl -H "x: Bearer …"`): only values
+// that look like tokens (16+ characters with a digit, or 32+), so "bearer of news" survives.
+const SCHEME_TOKEN =
+  /\b(bearer|token)([ \t]+)(?:(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{16,}|[A-Za-z0-9._~+/-]{32,})=*/gi;
+// Basic credentials are base64 of `user:password`, often short: decoded and checked instead.
+const BASIC_TOKEN = /\b(basic)([ \t]+)([A-Za-z0-9+/]{4,512}={0,2})(?![A-Za-z0-9+/=])/gi;
+
+// Passwords in URLs: scheme://user:password@host. The guard and the bounded scheme keep the scan
+// linear on long runs of letters.
+const URL_PASSWORD = /((?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:\/\/[^\s/?#@:"'\\]{0,256}:)([^\s/?#@"'\\]{1,256})@/gi;
+
+// Well-known key shapes, wherever they stand: after a non-name character or a JSON escape
+// (`\n` before a key inside a serialised message).
+const KEY_SHAPES = new RegExp(
+  String.raw`(?:(?<![A-Za-z0-9_])|(?<=\\[nrtbf]))(?:` +
+    [
+      String.raw`-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]*PRIVATE KEY-----|$)`,
+      String.raw`[ps]k-lf-[A-Za-z0-9-]{6,}`, // Langfuse project keys
+      String.raw`sk-[A-Za-z0-9_-]{16,}`, // OpenAI, Anthropic (sk-ant-), OpenRouter (sk-or-)
+      String.raw`gsk_[A-Za-z0-9]{20,}`, // Groq
+      String.raw`AIza[0-9A-Za-z_-]{30,}`, // Google API keys
+      String.raw`gh[pousr]_[A-Za-z0-9]{30,}`, // GitHub tokens
+      String.raw`github_pat_[A-Za-z0-9_]{30,}`,
+      String.raw`(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Z])`, // AWS access key ids
+      String.raw`eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*`, // JWTs
+      String.raw`xox[abposr]-[A-Za-z0-9-]{10,}`, // Slack
+      String.raw`hf_[A-Za-z0-9]{30,}`, // Hugging Face
+      String.raw`(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}`, // Stripe
+    ].join('|') +
+    ')',
+  'g',
+);
+
+// Every match of the patterns above contains one of these (a superset: it only skips clean values).
 const MAY_HOLD_SECRET =
-  /authorization|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?key|passw|bearer|basic|k-lf-|sk-/i;
+  /authorization|api[_-]?key|apikey|token|secret|passw|passphrase|private|bearer|basic|k-lf-|sk-|sk_|rk_|pk_|gsk_|aiza|gh[pousr]_|github_pat_|akia|asia|abia|acca|eyj|xox|hf_|:\/\//i;
+
+// Attribute names whose whole string value is a credential (e.g. http.request.header.authorization).
+const SECRET_ATTRIBUTE_NAME =
+  /(?:^|[._-])(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[_-]?key|password|secret|access[_-]?token)$/i;
+
+// Index of the quote closing a value opened by `backslashes` backslashes + `quote` at `from`, or -1.
+// A quote closes the value when the backslashes before it are the opener's escaping level: at
+// level n, the closer has 2^n - 1 backslashes modulo 2^(n+1) (0 → even, 1 → 1, 5, …).
+function closingQuote(text: string, from: number, backslashes: number, quote: string): number {
+  const level = Math.min(backslashes, 3);
+  const period = 2 ** (level + 1);
+  const want = 2 ** level - 1;
+  const limit = Math.min(text.length, from + MAX_QUOTED_VALUE);
+  for (let i = text.indexOf(quote, from); i !== -1 && i < limit; i = text.indexOf(quote, i + 1)) {
+    let k = 0;
+    while (i - k - 1 >= from && text.charCodeAt(i - k - 1) === 92) k++;
+    if (k % period === want) return i - want;
+  }
+  return -1;
+}
+
+function maskCredentialValues(text: string): string {
+  let out = '';
+  let last = 0;
+  CREDENTIAL_START.lastIndex = 0;
+  for (let m = CREDENTIAL_START.exec(text); m !== null; m = CREDENTIAL_START.exec(text)) {
+    const valueStart = m.index + m[0].length;
+    let valueEnd = -1;
+    if (m[2] !== undefined) valueEnd = closingQuote(text, valueStart, m[1]?.length ?? 0, m[2]);
+    if (valueEnd === -1) {
+      BARE_VALUE.lastIndex = valueStart;
+      const bare = BARE_VALUE.exec(text);
+      valueEnd = bare === null ? valueStart : valueStart + bare[0].length;
+    }
+    if (valueEnd <= valueStart) continue;
+    out += text.slice(last, valueStart) + REDACTED;
+    last = valueEnd;
+    CREDENTIAL_START.lastIndex = valueEnd;
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
+function looksLikeBasicCredentials(token: string): boolean {
+  const decoded = Buffer.from(token, 'base64').toString('utf8');
+  // user:password, printable; random prose decodes to binary noise.
+  return decoded.includes(':') && !/[\u0000-\u001f\u007f\ufffd]/.test(decoded);
+}
 
 /**
- * Default mask: replaces obvious secrets (OpenAI-style `sk-` keys, Langfuse `pk-lf-`/`sk-lf-`
- * keys, Bearer/Basic tokens, Authorization and api_key-style values) with `[REDACTED]`. Pure.
+ * Default mask: replaces credentials with `[REDACTED]`: values of credential names (api_key,
+ * password, Authorization, … also JSON-quoted and inside serialised JSON), tokens after
+ * Bearer/Basic, URL passwords, and well-known key shapes (OpenAI/Anthropic `sk-`, Langfuse,
+ * Groq `gsk_`, Google `AIza…`, GitHub `ghp_…`, AWS `AKIA…`, JWTs, Slack, Hugging Face, Stripe,
+ * PEM private keys). A pure function of its input; idempotent.
  */
 export function defaultMask(value: string): string {
-  // Most values hold no secret: one scan for anything a pattern could match, instead of five.
+  // Most values hold no secret: one scan for anything a pattern could match.
   if (!MAY_HOLD_SECRET.test(value)) return value;
-  let out = value;
-  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
-  return out;
+  let out = maskCredentialValues(value);
+  out = out.replace(URL_PASSWORD, `$1${REDACTED}@`);
+  out = out.replace(SCHEME_TOKEN, `$1$2${REDACTED}`);
+  out = out.replace(BASIC_TOKEN, (whole, scheme: string, gap: string, token: string) =>
+    looksLikeBasicCredentials(token) ? `${scheme}${gap}${REDACTED}` : whole,
+  );
+  return out.replace(KEY_SHAPES, REDACTED);
+}
+
+/** True when an attribute's name says its whole value is a credential (`…authorization`, `…api_key`). */
+export function isSecretAttributeName(key: string): boolean {
+  return SECRET_ATTRIBUTE_NAME.test(key);
 }
 
 // Attribute key segments that hold prompt/response text; matched on the key's last segment.
@@ -113,7 +201,10 @@ export function sanitizeAttributes(
   for (const [key, value] of Object.entries(attributes)) {
     if (value === undefined) continue;
     if (!contentCapture && isContentKey(key) && !vetted.has(key)) continue;
-    out[key] = maskValue(value, mask, onMaskError);
+    out[key] =
+      typeof value === 'string' && isSecretAttributeName(key)
+        ? REDACTED
+        : maskValue(value, mask, onMaskError);
   }
   return out;
 }

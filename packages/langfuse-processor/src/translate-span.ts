@@ -1,9 +1,11 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { AttributeValue, Attributes, SpanContext } from '@opentelemetry/api';
-import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { LAKEHOUSE_ATTRIBUTES as LH, LANGFUSE_ATTRIBUTES as LF } from './attributes.js';
 import type { ObservationLevel, ObservationType } from './attributes.js';
-import { maskValue, redactContentValue, sanitizeAttributes } from './mask.js';
+import { copySpan } from './copy-span.js';
+import type { CopyOptions } from './copy-span.js';
+import { redactContentValue, sanitizeAttributes } from './mask.js';
 
 /** Where a translated span sits in the Langfuse tree. */
 export interface SpanPlacement {
@@ -14,20 +16,18 @@ export interface SpanPlacement {
 }
 
 /** Settings of {@link translateSpan}. */
-export interface TranslateOptions {
-  readonly mask: (value: string) => string;
-  readonly contentCapture: boolean;
+export interface TranslateOptions extends CopyOptions {
   readonly environment?: string | undefined;
   readonly release?: string | undefined;
-  readonly onMaskError?: (err: unknown) => void;
 }
 
 // Source attributes moved into langfuse.* ones: dropped so content is not shipped twice.
 const MOVED_SOURCE_KEYS = [
   LH.REQUEST,
   LH.ARTIFACT,
-  LH.ATTEMPT_INPUT,
-  LH.ATTEMPT_OUTPUT,
+  LH.ATTEMPT_PROMPT,
+  LH.ATTEMPT_RAW,
+  LH.ATTEMPT_ERROR,
   LH.VALIDATE_REPORT,
   LH.COMPLETION_START_TIME,
 ];
@@ -162,16 +162,30 @@ export function translateSpan(
         : verdict === undefined || verdict === 'accepted'
           ? 'DEFAULT'
           : 'WARNING';
-    const input = str(src[LH.ATTEMPT_INPUT]);
-    const output = str(src[LH.ATTEMPT_OUTPUT]);
-    setContent(attrs, LF.OBSERVATION_INPUT, input, true);
-    setContent(attrs, LF.OBSERVATION_OUTPUT, output, true);
-    const error = (parseJson(output) as { error?: unknown } | undefined)?.error;
-    if (typeof error === 'string' && error !== '') statusMessage = error;
-    attrs[LF.OBSERVATION_METADATA] = JSON.stringify({
-      iteration: num(src[LH.ATTEMPT_ITERATION]) ?? null,
-      verdict: verdict ?? null,
-    });
+    const iteration = num(src[LH.ATTEMPT_ITERATION]) ?? null;
+    const error = str(src[LH.ATTEMPT_ERROR]);
+    // Built from discrete attributes; content fields only while capture is on.
+    const input: Record<string, unknown> = {
+      iteration,
+      model: str(src[LH.MODEL]) ?? null,
+      provider: str(src[LH.PROVIDER]) ?? null,
+    };
+    const prompt = src[LH.ATTEMPT_PROMPT];
+    if (options.contentCapture && typeof prompt === 'string') input['prompt'] = prompt;
+    attrs[LF.OBSERVATION_INPUT] = JSON.stringify(input);
+    vetted.add(LF.OBSERVATION_INPUT);
+    if (verdict !== undefined) {
+      const output: Record<string, unknown> = { verdict };
+      if (options.contentCapture) {
+        const raw = src[LH.ATTEMPT_RAW];
+        output['raw'] = typeof raw === 'string' ? raw : null;
+      }
+      output['error'] = error ?? null;
+      attrs[LF.OBSERVATION_OUTPUT] = JSON.stringify(output);
+      vetted.add(LF.OBSERVATION_OUTPUT);
+    }
+    if (error !== undefined) statusMessage = error;
+    attrs[LF.OBSERVATION_METADATA] = JSON.stringify({ iteration, verdict: verdict ?? null });
   } else if (src[LH.VALIDATE_KIND] !== undefined || src[LH.VALIDATE_OK] !== undefined) {
     type = 'guardrail';
     const ok = src[LH.VALIDATE_OK];
@@ -243,63 +257,4 @@ export function translateSpan(
     vetted,
   );
   return copySpan(span, attributes, placement.root ? undefined : placement.parent, options);
-}
-
-/**
- * A frozen copy of an ended span with the given attributes and parent; event attributes and the
- * status message pass through the mask and content capture too. Never mutates `span`.
- */
-export function copySpan(
-  span: ReadableSpan,
-  attributes: Attributes,
-  parent: SpanContext | undefined,
-  options: TranslateOptions,
-): ReadableSpan {
-  const onMaskError = options.onMaskError ?? (() => undefined);
-  const events: TimedEvent[] = span.events.map((event) => ({
-    time: event.time,
-    name: event.name,
-    ...(event.attributes !== undefined
-      ? {
-          attributes: sanitizeAttributes(
-            event.attributes,
-            options.mask,
-            options.contentCapture,
-            onMaskError,
-          ),
-        }
-      : {}),
-    ...(event.droppedAttributesCount !== undefined
-      ? { droppedAttributesCount: event.droppedAttributesCount }
-      : {}),
-  }));
-  const status =
-    span.status.message !== undefined
-      ? {
-          code: span.status.code,
-          message: maskValue(span.status.message, options.mask, onMaskError) as string,
-        }
-      : { code: span.status.code };
-
-  const spanContext = span.spanContext();
-  const copy: ReadableSpan = {
-    name: span.name,
-    kind: span.kind,
-    spanContext: () => spanContext,
-    parentSpanContext: parent,
-    startTime: span.startTime,
-    endTime: span.endTime,
-    status,
-    attributes,
-    links: span.links.slice(),
-    events,
-    duration: span.duration,
-    ended: true,
-    resource: span.resource,
-    instrumentationScope: span.instrumentationScope,
-    droppedAttributesCount: span.droppedAttributesCount,
-    droppedEventsCount: span.droppedEventsCount,
-    droppedLinksCount: span.droppedLinksCount,
-  };
-  return Object.freeze(copy);
 }

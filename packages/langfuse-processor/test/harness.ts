@@ -1,7 +1,4 @@
-// Shared test harness: two in-process "services" and a local stand-in for Langfuse's OTLP endpoint.
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// Shared test harness: two in-process "services" (the Langfuse stand-in is @lakehouse/test-support's).
 import {
   context,
   defaultTextMapGetter,
@@ -22,7 +19,7 @@ import {
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { withObservationParent } from '../src/index.js';
+import { LAKEHOUSE_ATTRIBUTES as LH, withObservationParent } from '../src/index.js';
 
 const contextManager = new AsyncLocalStorageContextManager();
 contextManager.enable();
@@ -113,7 +110,7 @@ export function chatdHandle(
         'gen_ai.request.temperature': 0.2,
         'gen_ai.request.max_tokens': 4096,
         'gen_ai.input.messages': JSON.stringify([{ role: 'user', content: prompt }]),
-        'lakehouse.completion_start_time': new Date().toISOString(),
+        [LH.COMPLETION_START_TIME]: new Date().toISOString(),
       },
     });
     const text = fail ? '' : '{"fills":[{"candidate_id":"W-1","name":"Ada"}]}';
@@ -141,14 +138,13 @@ export function runSession(gateway: Service, chatd: Service, plan: SessionPlan):
   const capture = plan.capture ?? true;
   return gateway.serve(plan.inbound ?? {}, '/v1/iterate', () => {
     const attrs: Record<string, string | number | boolean> = {
-      'lakehouse.session.root': true,
-      'lakehouse.kind': kind,
-      'lakehouse.model': model,
-      'lakehouse.provider': 'sim',
-      'lakehouse.max_iterations': plan.attempts.length,
+      [LH.SESSION_ROOT]: true,
+      [LH.KIND]: kind,
+      [LH.MODEL]: model,
+      [LH.PROVIDER]: 'sim',
+      [LH.MAX_ITERATIONS]: plan.attempts.length,
     };
-    if (capture)
-      attrs['lakehouse.request'] = JSON.stringify({ kind, prompt, provider: 'sim', model });
+    if (capture) attrs[LH.REQUEST] = JSON.stringify({ kind, prompt, provider: 'sim', model });
     return gateway.app.startActiveSpan(
       `iterate ${kind}`,
       { attributes: attrs },
@@ -157,11 +153,12 @@ export function runSession(gateway: Service, chatd: Service, plan: SessionPlan):
         let current = prompt;
         plan.attempts.forEach((a, n) => {
           gateway.app.startActiveSpan(`attempt ${n}`, (attempt: Span) => {
-            attempt.setAttribute('lakehouse.attempt.iteration', n);
-            attempt.setAttribute(
-              'lakehouse.attempt.input',
-              JSON.stringify({ iteration: n, model, provider: 'sim', prompt: current }),
-            );
+            attempt.setAttributes({
+              [LH.ATTEMPT_ITERATION]: n,
+              [LH.MODEL]: model,
+              [LH.PROVIDER]: 'sim',
+              [LH.ATTEMPT_PROMPT]: current,
+            });
             const infra = a.verdict === 'infra_error';
             const raw = withObservationParent(() =>
               gateway.call('/v1/chat', (carrier) =>
@@ -179,9 +176,9 @@ export function runSession(gateway: Service, chatd: Service, plan: SessionPlan):
                   gateway.serve(carrier, '/v1/validate', () => {
                     const v = gateway.app.startSpan(`validate ${kind}`, {
                       attributes: {
-                        'lakehouse.validate.kind': kind,
-                        'lakehouse.validate.ok': ok,
-                        'lakehouse.validate.report': JSON.stringify(
+                        [LH.VALIDATE_KIND]: kind,
+                        [LH.VALIDATE_OK]: ok,
+                        [LH.VALIDATE_REPORT]: JSON.stringify(
                           ok
                             ? { ok: true, warnings: [], grounded_in_roster: true }
                             : {
@@ -205,11 +202,9 @@ export function runSession(gateway: Service, chatd: Service, plan: SessionPlan):
             } else {
               error = "response wasn't valid JSON";
             }
-            attempt.setAttribute('lakehouse.attempt.verdict', a.verdict);
-            attempt.setAttribute(
-              'lakehouse.attempt.output',
-              JSON.stringify({ verdict: a.verdict, raw, error }),
-            );
+            attempt.setAttribute(LH.ATTEMPT_VERDICT, a.verdict);
+            attempt.setAttribute(LH.ATTEMPT_RAW, raw);
+            if (error !== null) attempt.setAttribute(LH.ATTEMPT_ERROR, error);
             attempt.end();
             if (a.verdict === 'accepted') final = 'accepted';
             if (infra) final = 'infra_error';
@@ -217,13 +212,13 @@ export function runSession(gateway: Service, chatd: Service, plan: SessionPlan):
               current = `${current}\n\nYour previous response was rejected: ${error}.`;
           });
         });
-        session.setAttribute('lakehouse.final_verdict', final);
-        session.setAttribute('lakehouse.iterations', plan.attempts.length);
+        session.setAttribute(LH.FINAL_VERDICT, final);
+        session.setAttribute(LH.ITERATIONS, plan.attempts.length);
         if (final === 'accepted') {
-          session.setAttribute('lakehouse.grounded_in_roster', true);
+          session.setAttribute(LH.GROUNDED_IN_ROSTER, true);
           if (capture)
             session.setAttribute(
-              'lakehouse.artifact',
+              LH.ARTIFACT,
               JSON.stringify({ fills: [{ candidate_id: 'W-1', name: 'Ada' }] }),
             );
         }
@@ -232,70 +227,4 @@ export function runSession(gateway: Service, chatd: Service, plan: SessionPlan):
       },
     );
   });
-}
-
-export type ReceiverMode = 'ok' | '500' | '429' | 'hang';
-
-/** A local stand-in for Langfuse's OTLP/HTTP endpoint, checking path, auth and headers. */
-export class LangfuseReceiver {
-  readonly requests: unknown[] = [];
-  readonly rawBodies: string[] = [];
-  readonly rejections: string[] = [];
-  mode: ReceiverMode = 'ok';
-  private readonly _server: Server;
-  private readonly _auth: string;
-
-  constructor(publicKey: string, secretKey: string) {
-    this._auth = `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString('base64')}`;
-    this._server = createServer((req, res) => this._handle(req, res));
-  }
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this._server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this._server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    this._server.closeAllConnections();
-    await new Promise<void>((resolve) => this._server.close(() => resolve()));
-  }
-
-  private _handle(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (this.mode === 'hang') return; // never answer
-      if (req.method !== 'POST' || req.url !== '/api/public/otel/v1/traces') {
-        this.rejections.push(`path ${req.method} ${req.url}`);
-        res.writeHead(404).end();
-        return;
-      }
-      if (req.headers['authorization'] !== this._auth) {
-        this.rejections.push('auth');
-        res.writeHead(401).end();
-        return;
-      }
-      if (req.headers['x-langfuse-ingestion-version'] !== '4') {
-        this.rejections.push('ingestion-version');
-        res.writeHead(400).end();
-        return;
-      }
-      if (this.mode === '500') {
-        res.writeHead(500).end('boom');
-        return;
-      }
-      if (this.mode === '429') {
-        res.writeHead(429, { 'retry-after': '60' }).end();
-        return;
-      }
-      const body = Buffer.concat(chunks).toString('utf8');
-      this.rawBodies.push(body);
-      try {
-        this.requests.push(JSON.parse(body) as unknown);
-      } catch {
-        this.rejections.push('not json');
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  }
 }

@@ -5,6 +5,7 @@ import {
   defaultMask,
   getObservationParentId,
   isContentKey,
+  LAKEHOUSE_ATTRIBUTES as LH,
   OBSERVATION_PARENT_BAGGAGE_KEY,
   outputMessagesText,
   withObservationParent,
@@ -22,6 +23,19 @@ void describe('defaultMask', () => {
     ['https://x/?api_key=s3cr3t&q=1', 'https://x/?api_key=[REDACTED]&q=1'],
     ['{"OPENAI_API_KEY": "abc"}', '{"OPENAI_API_KEY": "[REDACTED]"}'],
     ['password=hunter2', 'password=[REDACTED]'],
+    ['password="hunter 2"', 'password="[REDACTED]"'],
+    ['{"api_key": "two words"}', '{"api_key": "[REDACTED]"}'],
+    [
+      JSON.stringify('{"api_key": "abc def", "x": "Authorization: \\"Basic dXNlcjpwYXNz\\""}'),
+      JSON.stringify('{"api_key": "[REDACTED]", "x": "Authorization: \\"[REDACTED]\\""}'),
+    ],
+    ['groq gsk_abcdefghijklmnopqrstuvwxyz0123', 'groq [REDACTED]'],
+    ['google AIzaSyA1234567890abcdefghijklmnopqrstuv', 'google [REDACTED]'],
+    ['gh ghp_0123456789abcdefghijklmnopqrstuvwxyz', 'gh [REDACTED]'],
+    ['aws AKIAIOSFODNN7EXAMPLE', 'aws [REDACTED]'],
+    ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl', 'jwt [REDACTED]'],
+    ['"line\\nsk-abcdefghijklmnopqrstuvwxyz012345"', '"line\\n[REDACTED]"'],
+    ['postgres://app:s3cret@db:5432/x', 'postgres://app:[REDACTED]@db:5432/x'],
   ];
   for (const [input, expected] of cases) {
     void it(`masks ${JSON.stringify(input)}`, () => assert.equal(defaultMask(input), expected));
@@ -39,8 +53,10 @@ void describe('content keys', () => {
       'gen_ai.input.messages',
       'gen_ai.output.messages',
       'langfuse.observation.input',
-      'lakehouse.request',
-      'lakehouse.artifact',
+      LH.REQUEST,
+      LH.ARTIFACT,
+      LH.ATTEMPT_PROMPT,
+      LH.ATTEMPT_RAW,
       'gen_ai.prompt.0.content',
     ]) {
       assert.ok(isContentKey(k), k);
@@ -51,6 +67,9 @@ void describe('content keys', () => {
       'http.request.body.size',
       'langfuse.observation.status_message',
       'langfuse.observation.level',
+      LH.ATTEMPT_ERROR,
+      LH.ATTEMPT_VERDICT,
+      LH.MODEL,
     ]) {
       assert.ok(!isContentKey(k), k);
     }

@@ -3,6 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ROSTER_SEED, MAX_ROSTER_ROWS, generateRoster } from './generate-roster.js';
+import { sampleContract } from './sample-contract.js';
 import { WorkerLookup } from './worker-lookup.js';
 
 const USAGE = `usage:
@@ -59,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
     const share = ((100 * lookup.activeCount) / lookup.size).toFixed(1);
-    const contract = lookup.sampleContract(0);
+    const contract = sampleContract(lookup, 0);
     process.stdout.write(
       `ok ${lookup.source}: ${lookup.size} workers, ${lookup.activeCount} active (${share}%), ` +
         `loaded in ${lookup.loadMs} ms; sample contract ${JSON.stringify(contract)}\n`,

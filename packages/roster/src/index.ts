@@ -1,10 +1,20 @@
-export { WorkerLookup, ROSTER_COLUMNS } from './worker-lookup.js';
+export { WorkerLookup } from './worker-lookup.js';
 export type {
   WorkerFilter,
+  WorkerGroup,
   RosterLogger,
-  RosterContract,
   WorkerLookupLoadOptions,
 } from './worker-lookup.js';
+export { ROSTER_COLUMNS } from './roster-reader.js';
+export {
+  contractMismatches,
+  satisfiesContract,
+  sameRosterValue,
+  normalizeRosterValue,
+} from './contract.js';
+export type { ContractMismatch, WorkerContract } from './contract.js';
+export { sampleContract } from './sample-contract.js';
+export type { RosterContract } from './sample-contract.js';
 export { isActive, parseCandidateId, CANDIDATE_ID_PREFIX } from './worker.js';
 export type { Worker } from './worker.js';
 export { generateRoster, DEFAULT_ROSTER_SEED, MAX_ROSTER_ROWS } from './generate-roster.js';

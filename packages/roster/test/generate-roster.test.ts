@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { WorkerLookup, generateRoster, isActive } from '../src/index.js';
+import { WorkerLookup, generateRoster, isActive, sampleContract } from '../src/index.js';
 import { recordingLogger, runSql, tempDir } from './helpers.js';
 
 void describe('generateRoster + WorkerLookup.load at 500,000 rows (Parquet)', () => {
@@ -85,7 +85,7 @@ void describe('generateRoster + WorkerLookup.load at 500,000 rows (Parquet)', ()
   });
 
   void it('finds workers of a sampled contract in worker_id order', () => {
-    const contract = lookup.sampleContract(7);
+    const contract = sampleContract(lookup, 7);
     const found = lookup.find({ ...contract, activeOnly: true }, 50);
     assert.equal(found.length, 50);
     for (let i = 1; i < found.length; i++) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { WorkerLookup, isActive, parseCandidateId } from '../src/index.js';
+import { WorkerLookup, isActive, parseCandidateId, sampleContract } from '../src/index.js';
 import type { Worker } from '../src/index.js';
 import { recordingLogger, tempDir } from './helpers.js';
 
@@ -52,7 +52,7 @@ void describe('WorkerLookup.load on a bad path', () => {
     assert.ok(message.includes(path), 'warning names the path');
     assert.ok(message.includes(`npm run roster -- --rows 2000 --out ${path}`), 'says how to fix');
     assert.equal(lookup.phantomId(3), 'W-4');
-    assert.deepEqual(Object.keys(lookup.sampleContract(0)), ['city', 'state', 'role']);
+    assert.deepEqual(Object.keys(sampleContract(lookup, 0)), ['city', 'state', 'role']);
   }
 
   void it('gives a not-ready lookup for a missing file, without throwing', async () => {
@@ -147,7 +147,7 @@ void describe('WorkerLookup.fromWorkers', () => {
 
   void it('sampleContract picks a combination with at least 5 active workers', () => {
     for (const seed of [0, 1, 2, 99]) {
-      const contract = lookup.sampleContract(seed);
+      const contract = sampleContract(lookup, seed);
       assert.deepEqual(contract, { city: 'Chicago', state: 'IL', role: 'welder' });
       assert.ok(lookup.find({ ...contract, activeOnly: true }, 100).length >= 5);
     }
@@ -159,7 +159,7 @@ void describe('WorkerLookup.fromWorkers', () => {
       worker(2, 'Denver', 'CO', 'welder'),
       worker(3, 'Denver', 'CO', 'welder'),
     ]);
-    assert.deepEqual(tiny.sampleContract(5), { city: 'Denver', state: 'CO', role: 'welder' });
+    assert.deepEqual(sampleContract(tiny, 5), { city: 'Denver', state: 'CO', role: 'welder' });
   });
 
   void it('an empty roster is not ready', () => {

@@ -15,12 +15,3 @@ export function currentSpanId(): string | undefined {
     ? spanContext.spanId
     : undefined;
 }
-
-const OFF_VALUES = new Set(['false', '0', 'off', 'no']);
-
-/** Whether prompts/outputs may be recorded: env CONTENT_CAPTURE, default true; false/0/off/no disable. */
-export function contentCaptureEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  const raw = env['CONTENT_CAPTURE'];
-  if (raw === undefined) return true;
-  return !OFF_VALUES.has(raw.trim().toLowerCase());
-}

@@ -4,9 +4,9 @@ export {
   WINSTON_BRIDGE_SCOPE,
   DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
 } from './telemetry.js';
+export { GEN_AI_OPERATION_DURATION_BUCKETS, GEN_AI_TOKEN_USAGE_BUCKETS } from './gen-ai-metrics.js';
 export type { Telemetry, TelemetryOptions } from './telemetry.js';
-export { registerInstrumentationHooks, DEFAULT_HOOKED_MODULES } from './instrumentation-hooks.js';
-export type { InstrumentationHooksOptions } from './instrumentation-hooks.js';
+export { registerInstrumentationHooks } from './instrumentation-hooks.js';
 export {
   TRACE_ID_HEADER,
   MAX_TRACE_ID_HEADER_BYTES,
@@ -31,4 +31,19 @@ export type { TraceIdRequest, TraceIdResponse } from './trace-id-middleware.js';
 export { metricsHandler } from './metrics-handler.js';
 export { createLogger, traceContextFormat } from './logger.js';
 export type { LoggerOptions } from './logger.js';
-export { currentTraceId, currentSpanId, contentCaptureEnabled } from './context-helpers.js';
+export { currentTraceId, currentSpanId } from './context-helpers.js';
+export {
+  ConfigError,
+  LOG_LEVELS,
+  isHttpUrl,
+  loadConfigOrExit,
+  readBoolean,
+  readContentCapture,
+  readHttpUrl,
+  readInt,
+  readLogLevel,
+  readNumber,
+  readString,
+} from './env-config.js';
+export type { Env, LogLevel } from './env-config.js';
+export { instrumentService } from './service-telemetry.js';

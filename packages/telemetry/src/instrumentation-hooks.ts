@@ -1,14 +1,8 @@
 import { register } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 
-/** Module specifiers the ESM loader hook wraps by default: what our instrumentations patch. */
-export const DEFAULT_HOOKED_MODULES: readonly string[] = ['express', 'http', 'https'];
-
-/** Options of {@link registerInstrumentationHooks}. */
-export interface InstrumentationHooksOptions {
-  /** Specifiers to intercept (node: prefixes are added for built-ins). Default {@link DEFAULT_HOOKED_MODULES}. */
-  include?: readonly string[];
-}
+// Module specifiers the ESM loader hook wraps: what our instrumentations patch.
+const HOOKED_MODULES: readonly string[] = ['express', 'http', 'https'];
 
 let registered = false;
 
@@ -17,12 +11,12 @@ let registered = false;
  * imported afterwards can be patched. Call first thing in the `--import` file, before
  * startTelemetry(). Idempotent; does nothing off the main thread.
  */
-export function registerInstrumentationHooks(options: InstrumentationHooksOptions = {}): void {
+export function registerInstrumentationHooks(): void {
   if (registered || !isMainThread) return;
   registered = true;
   // Only the listed modules get wrapped: wrapping every module costs start-up time and breaks
   // some packages. The hook is resolved from this package, which depends on instrumentation.
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
-    data: { include: [...(options.include ?? DEFAULT_HOOKED_MODULES)] },
+    data: { include: [...HOOKED_MODULES] },
   });
 }

@@ -8,7 +8,7 @@ import { getTelemetry } from './telemetry.js';
 export interface LoggerOptions {
   /** Written as `service` on every line. */
   service: string;
-  /** Minimum level; default env LOG_LEVEL, else `info`. */
+  /** Minimum level (the service's parsed `LOG_LEVEL`); default `info`. */
   level?: string;
 }
 
@@ -37,7 +37,7 @@ export function createLogger(options: LoggerOptions): winston.Logger {
   const transports: winston.transport[] = [new winston.transports.Console()];
   if (getTelemetry()?.otlp.logs === true) transports.push(new OpenTelemetryTransportV3());
   const logger = winston.createLogger({
-    level: options.level ?? process.env['LOG_LEVEL'] ?? 'info',
+    level: options.level ?? 'info',
     defaultMeta: { service: options.service },
     format: winston.format.combine(
       winston.format.timestamp(),

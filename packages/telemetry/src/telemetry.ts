@@ -1,13 +1,10 @@
 import { diag } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
-import type { SeverityNumber } from '@opentelemetry/api-logs';
 import {
   getBooleanFromEnv,
   getNumberFromEnv,
   getStringFromEnv,
   getStringListFromEnv,
 } from '@opentelemetry/core';
-import type { InstrumentationScope } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -17,15 +14,17 @@ import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrum
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
-import { AggregationType, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import type { IMetricReader, ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { LeanContextManager } from './context-manager.js';
+import { ExcludeScopeLogRecordProcessor } from './exclude-scope-log-processor.js';
+import { GEN_AI_VIEWS } from './gen-ai-metrics.js';
 import { createPropagator } from './propagator.js';
 
 /** Default cap on a span attribute value (characters) when no OTEL_*ATTRIBUTE_VALUE_LENGTH_LIMIT is set. */
@@ -48,12 +47,6 @@ export interface TelemetryOptions {
    * bridge's records (scope `@opentelemetry/winston-transport`), only the service's own.
    */
   logRecordProcessors?: LogRecordProcessor[];
-  /** Extra metric readers besides the built-in Prometheus reader (and OTLP when configured). */
-  metricReaders?: IMetricReader[];
-  /** Exact request paths that get no server span (probes, scrapes). Default /metrics, /healthz, /readyz. */
-  ignoreIncomingPaths?: readonly string[];
-  /** Upper bound for {@link Telemetry.shutdown} and {@link Telemetry.forceFlush}; default 5000 ms. */
-  shutdownTimeoutMillis?: number;
 }
 
 /** Handle on the running SDK. All methods are safe no-ops when telemetry is disabled. */
@@ -73,36 +66,12 @@ export interface Telemetry {
 /** Scope name of the records written by the winston → OTel logs bridge. */
 export const WINSTON_BRIDGE_SCOPE = '@opentelemetry/winston-transport';
 
-const DEFAULT_IGNORED_PATHS = ['/metrics', '/healthz', '/readyz'] as const;
-const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
+// Probes and scrapes get no server span.
+const IGNORED_PATHS: ReadonlySet<string> = new Set(['/metrics', '/healthz', '/readyz']);
+// Upper bound of Telemetry.shutdown() and forceFlush().
+const SHUTDOWN_TIMEOUT_MS = 5000;
 
 type Signal = 'TRACES' | 'METRICS' | 'LOGS';
-
-// The GenAI semconv bucket advice; the SDK default buckets (0..10000) suit neither seconds nor tokens.
-const GEN_AI_VIEWS: ViewOptions[] = [
-  {
-    instrumentName: 'gen_ai.client.operation.duration',
-    aggregation: {
-      type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
-      options: {
-        boundaries: [
-          0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-        ],
-      },
-    },
-  },
-  {
-    instrumentName: 'gen_ai.client.token.usage',
-    aggregation: {
-      type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
-      options: {
-        boundaries: [
-          1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
-        ],
-      },
-    },
-  },
-];
 
 let current: Telemetry | undefined;
 let prometheus: PrometheusExporter | undefined;
@@ -162,40 +131,6 @@ function withTimeout(work: () => Promise<unknown>, ms: number, what: string): Pr
   });
 }
 
-// Keeps the winston bridge's records away from processors the service owns (session log).
-class ExcludeScopeLogRecordProcessor implements LogRecordProcessor {
-  private readonly _inner: LogRecordProcessor;
-  private readonly _scope: string;
-
-  constructor(inner: LogRecordProcessor, scope: string) {
-    this._inner = inner;
-    this._scope = scope;
-  }
-
-  onEmit(logRecord: ReadWriteLogRecord, context?: Context): void {
-    if (logRecord.instrumentationScope.name === this._scope) return;
-    this._inner.onEmit(logRecord, context);
-  }
-
-  enabled(options: {
-    context: Context;
-    instrumentationScope: InstrumentationScope;
-    severityNumber?: SeverityNumber;
-    eventName?: string;
-  }): boolean {
-    if (options.instrumentationScope.name === this._scope) return false;
-    return this._inner.enabled?.(options) ?? true;
-  }
-
-  forceFlush(): Promise<void> {
-    return this._inner.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return this._inner.shutdown();
-  }
-}
-
 function pathOf(url: string | undefined): string {
   if (url === undefined) return '';
   const q = url.indexOf('?');
@@ -248,7 +183,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     return current;
   }
 
-  const timeoutMs = options.shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  const timeoutMs = SHUTDOWN_TIMEOUT_MS;
   const otlp = {
     traces: otlpConfigured('TRACES'),
     metrics: otlpConfigured('METRICS'),
@@ -268,7 +203,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (spanProcessors.length === 0) spanProcessors.push(new NoopSpanProcessor());
 
   prometheus = new PrometheusExporter({ preventServerStart: true });
-  const metricReaders: IMetricReader[] = [prometheus, ...(options.metricReaders ?? [])];
+  const metricReaders: IMetricReader[] = [prometheus];
   const otlpMetricReaders: IMetricReader[] = [];
   if (otlp.metrics) {
     warnOnUnsupportedProtocol('METRICS');
@@ -306,7 +241,6 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (options.serviceVersion !== undefined)
     resourceAttributes[ATTR_SERVICE_VERSION] = options.serviceVersion;
 
-  const ignoredPaths = new Set<string>(options.ignoreIncomingPaths ?? DEFAULT_IGNORED_PATHS);
   // Unlimited by default in the SDK: one 8 MiB completion would sit in memory and queues as an
   // 8 MiB attribute. The standard variables still win when set.
   const lengthLimitFromEnv =
@@ -327,7 +261,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     // Always given (possibly empty): left undefined, NodeSDK would default to an OTLP exporter.
     logRecordProcessors,
     textMapPropagator: createPropagator(),
-    instrumentations: createInstrumentations(ignoredPaths),
+    instrumentations: createInstrumentations(IGNORED_PATHS),
   });
   sdk.start();
 

@@ -5,7 +5,6 @@ import { before, describe, it } from 'node:test';
 import { propagation, trace } from '@opentelemetry/api';
 import express from 'express';
 import {
-  contentCaptureEnabled,
   currentTraceId,
   getTelemetry,
   metricsHandler,
@@ -91,14 +90,6 @@ describe('OTEL_SDK_DISABLED=true', () => {
       assert.match(error.headers.get('x-lakehouse-trace-id') ?? '', /^[0-9a-f]{32}$/);
     } finally {
       server.close();
-    }
-  });
-
-  it('contentCaptureEnabled defaults to true; false/0/off disable', () => {
-    assert.equal(contentCaptureEnabled({}), true);
-    assert.equal(contentCaptureEnabled({ CONTENT_CAPTURE: 'true' }), true);
-    for (const off of ['false', '0', 'off', 'OFF', ' False ']) {
-      assert.equal(contentCaptureEnabled({ CONTENT_CAPTURE: off }), false, off);
     }
   });
 });

@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  httpGet,
-  rawRequest,
-  receivedLogs,
-  receivedSpans,
-  rejectedCounts,
-  startFixtureApp,
-  startOtlpReceiver,
-  waitFor,
-} from './helpers.js';
-import type { FixtureApp, OtlpReceiver, SimpleResponse } from './helpers.js';
+import { eventually, startOtlpReceiver } from '@lakehouse/test-support';
+import type { OtlpReceiver } from '@lakehouse/test-support';
+import { httpGet, rawRequest, rejectedCounts, startFixtureApp } from './helpers.js';
+import type { FixtureApp, SimpleResponse } from './helpers.js';
 import { DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT } from '../src/index.js';
 
 const HEX32 = /^[0-9a-f]{32}$/;
@@ -157,9 +150,8 @@ describe('ESM express app started with --import (real http server, OTLP/HTTP JSO
     assert.match(body.downstream.traceparent, new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
 
     await httpGet(`${app.url}/id`); // any request; then flush through the app
-    await new Promise<void>((r) => setTimeout(r, 10));
-    const spans = await waitFor(() => {
-      const s = receivedSpans(receiver).filter((x) => x.traceId === traceId);
+    const spans = await eventually(() => {
+      const s = receiver.spans.filter((x) => x.traceId === traceId);
       return s.length >= 3 ? s : undefined;
     });
     const hopServer = spans.find(
@@ -183,8 +175,8 @@ describe('ESM express app started with --import (real http server, OTLP/HTTP JSO
 
   it('caps span attribute values at the default length limit', async () => {
     const traceId = idOf(await httpGet(`${app.url}/big`));
-    const big = await waitFor(() =>
-      receivedSpans(receiver).find((s) => s.traceId === traceId && s.name === 'big'),
+    const big = await eventually(() =>
+      receiver.spans.find((s) => s.traceId === traceId && s.name === 'big'),
     );
     assert.equal(String(big.attributes['big.value']).length, DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT);
   });
@@ -192,7 +184,7 @@ describe('ESM express app started with --import (real http server, OTLP/HTTP JSO
   it('logs carry trace_id on stdout and flow to OTLP logs once', async () => {
     const res = await httpGet(`${app.url}/echo`, { 'x-lakehouse-trace-id': OTHER });
     assert.equal(idOf(res), OTHER);
-    const line = await waitFor(() =>
+    const line = await eventually(() =>
       app.stdoutLines
         .map((l) => JSON.parse(l) as Record<string, unknown>)
         .find((l) => l['message'] === 'echo' && l['trace_id'] === OTHER),
@@ -200,8 +192,8 @@ describe('ESM express app started with --import (real http server, OTLP/HTTP JSO
     assert.equal(line['service'], 'fixture-app');
     assert.match(String(line['span_id']), /^[0-9a-f]{16}$/);
     assert.equal(line['seeded'], true);
-    const records = await waitFor(() => {
-      const r = receivedLogs(receiver).filter((l) => l.body === 'echo' && l.traceId === OTHER);
+    const records = await eventually(() => {
+      const r = receiver.logs.filter((l) => l.body === 'echo' && l.traceId === OTHER);
       return r.length > 0 ? r : undefined;
     });
     assert.equal(records.length, 1, 'no double emission');

@@ -1,7 +1,7 @@
 import express from 'express';
 import type { Logger } from 'winston';
 import type { WorkerLookup } from '@lakehouse/roster';
-import { contentCaptureEnabled, metricsHandler, traceIdResponseHeader } from '@lakehouse/telemetry';
+import { metricsHandler, traceIdResponseHeader } from '@lakehouse/telemetry';
 import { createChatInstruments } from './call-provider.js';
 import type { ChatdConfig } from './config.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
@@ -41,7 +41,7 @@ export function createApp(deps: ChatdDeps): express.Express {
       providers,
       instruments: createChatInstruments(),
       timeoutMs: config.providerTimeoutMs,
-      captureContent: contentCaptureEnabled(),
+      captureContent: config.contentCapture,
       logger,
       secrets,
     }),

@@ -1,17 +1,12 @@
 import { metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Histogram, Meter, Span } from '@opentelemetry/api';
+import { LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
+import {
+  GEN_AI_OPERATION_DURATION_BUCKETS,
+  GEN_AI_TOKEN_USAGE_BUCKETS,
+} from '@lakehouse/telemetry';
 import { HttpError, ProviderError } from './errors.js';
 import type { ChatProvider, ChatRequest, ChatResult } from './providers/chat-provider.js';
-
-/** GenAI semconv bucket advice for `gen_ai.client.token.usage`. */
-export const TOKEN_USAGE_BUCKETS = [
-  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
-];
-
-/** GenAI semconv bucket advice for `gen_ai.client.operation.duration` (seconds). */
-export const OPERATION_DURATION_BUCKETS = [
-  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-];
 
 /** The GenAI client histograms chatd records per provider call. */
 export interface ChatInstruments {
@@ -25,12 +20,12 @@ export function createChatInstruments(meter: Meter = metrics.getMeter('chatd')):
     tokenUsage: meter.createHistogram('gen_ai.client.token.usage', {
       description: 'Number of input and output tokens used',
       unit: '{token}',
-      advice: { explicitBucketBoundaries: TOKEN_USAGE_BUCKETS },
+      advice: { explicitBucketBoundaries: [...GEN_AI_TOKEN_USAGE_BUCKETS] },
     }),
     operationDuration: meter.createHistogram('gen_ai.client.operation.duration', {
       description: 'GenAI operation duration',
       unit: 's',
-      advice: { explicitBucketBoundaries: OPERATION_DURATION_BUCKETS },
+      advice: { explicitBucketBoundaries: [...GEN_AI_OPERATION_DURATION_BUCKETS] },
     }),
   };
 }
@@ -63,7 +58,7 @@ export function callProvider(
     'gen_ai.provider.name': provider.type,
     'gen_ai.request.model': request.model,
   };
-  const spanAttrs: Attributes = { ...baseAttrs, 'lakehouse.provider': provider.name };
+  const spanAttrs: Attributes = { ...baseAttrs, [LH.PROVIDER]: provider.name };
   if (request.temperature !== undefined)
     spanAttrs['gen_ai.request.temperature'] = request.temperature;
   if (request.maxTokens !== undefined) spanAttrs['gen_ai.request.max_tokens'] = request.maxTokens;
@@ -108,7 +103,7 @@ function recordSuccess(span: Span, result: ChatResult, captureContent: boolean):
     'gen_ai.usage.input_tokens': result.usage.inputTokens,
     'gen_ai.usage.output_tokens': result.usage.outputTokens,
     // Non-streaming: the whole completion, first token included, arrives now.
-    'lakehouse.completion_start_time': new Date().toISOString(),
+    [LH.COMPLETION_START_TIME]: new Date().toISOString(),
   });
   if (captureContent) {
     span.setAttribute(

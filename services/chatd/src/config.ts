@@ -1,3 +1,14 @@
+import {
+  ConfigError,
+  isHttpUrl,
+  readContentCapture,
+  readInt,
+  readLogLevel,
+  readNumber,
+  readString,
+} from '@lakehouse/telemetry';
+import type { Env, LogLevel } from '@lakehouse/telemetry';
+
 /** Provider types chatd can talk to besides the built-in `sim`. */
 export const PROVIDER_TYPES = ['openai', 'ollama'] as const;
 
@@ -34,18 +45,9 @@ export interface ChatdConfig {
   providers: readonly ProviderConfig[];
   simPhantomRate: number;
   simLatencyMs: number;
-  logLevel: string;
-}
-
-/** A configuration value that cannot be used; the message names the variable (and entry). */
-export class ConfigError extends Error {
-  readonly variable: string;
-
-  constructor(variable: string, message: string) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-    this.variable = variable;
-  }
+  logLevel: LogLevel;
+  /** Record prompts and completions on spans (`CONTENT_CAPTURE`). */
+  contentCapture: boolean;
 }
 
 /** Defaults applied by {@link loadConfig} when a variable is unset or empty. */
@@ -57,14 +59,11 @@ export const CHATD_DEFAULTS = {
   providerTimeoutMs: 120_000,
   simPhantomRate: 0.3,
   simLatencyMs: 0,
-  logLevel: 'info',
+  contentCapture: true,
 } as const;
 
-const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
 const PROVIDER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Reads and validates chatd's environment. Pure apart from reading `env`.
@@ -72,11 +71,11 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function loadConfig(env: Env = process.env): ChatdConfig {
   return {
-    port: intVar(env, 'PORT', CHATD_DEFAULTS.port, 0, 65_535),
-    host: stringVar(env, 'HOST', CHATD_DEFAULTS.host),
-    rosterPath: stringVar(env, 'ROSTER_PATH', CHATD_DEFAULTS.rosterPath),
-    bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', CHATD_DEFAULTS.bodyLimitBytes, 1, 2 ** 31),
-    providerTimeoutMs: intVar(
+    port: readInt(env, 'PORT', CHATD_DEFAULTS.port, 0, 65_535),
+    host: readString(env, 'HOST') ?? CHATD_DEFAULTS.host,
+    rosterPath: readString(env, 'ROSTER_PATH') ?? CHATD_DEFAULTS.rosterPath,
+    bodyLimitBytes: readInt(env, 'BODY_LIMIT_BYTES', CHATD_DEFAULTS.bodyLimitBytes, 1, 2 ** 31),
+    providerTimeoutMs: readInt(
       env,
       'PROVIDER_TIMEOUT_MS',
       CHATD_DEFAULTS.providerTimeoutMs,
@@ -84,51 +83,15 @@ export function loadConfig(env: Env = process.env): ChatdConfig {
       2 ** 31 - 1,
     ),
     providers: parseProviders(env),
-    simPhantomRate: numberVar(env, 'SIM_PHANTOM_RATE', CHATD_DEFAULTS.simPhantomRate, 0, 1),
-    simLatencyMs: intVar(env, 'SIM_LATENCY_MS', CHATD_DEFAULTS.simLatencyMs, 0, 2 ** 31 - 1),
-    logLevel: logLevelVar(env),
+    simPhantomRate: readNumber(env, 'SIM_PHANTOM_RATE', CHATD_DEFAULTS.simPhantomRate, 0, 1),
+    simLatencyMs: readInt(env, 'SIM_LATENCY_MS', CHATD_DEFAULTS.simLatencyMs, 0, 2 ** 31 - 1),
+    logLevel: readLogLevel(env),
+    contentCapture: readContentCapture(env),
   };
 }
 
-function raw(env: Env, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v === undefined || v === '' ? undefined : v;
-}
-
-function stringVar(env: Env, name: string, fallback: string): string {
-  return raw(env, name) ?? fallback;
-}
-
-function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const v = raw(env, name);
-  if (v === undefined) return fallback;
-  if (!/^[0-9]+$/.test(v)) throw new ConfigError(name, `expected an integer, got "${v}"`);
-  const n = Number(v);
-  if (n < min || n > max)
-    throw new ConfigError(name, `must be between ${min} and ${max}, got ${v}`);
-  return n;
-}
-
-function numberVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const v = raw(env, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new ConfigError(name, `expected a number, got "${v}"`);
-  if (n < min || n > max)
-    throw new ConfigError(name, `must be between ${min} and ${max}, got ${v}`);
-  return n;
-}
-
-function logLevelVar(env: Env): string {
-  const v = raw(env, 'LOG_LEVEL')?.toLowerCase() ?? CHATD_DEFAULTS.logLevel;
-  if (!LOG_LEVELS.includes(v)) {
-    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got "${v}"`);
-  }
-  return v;
-}
-
 function parseProviders(env: Env): ProviderConfig[] {
-  const v = raw(env, 'PROVIDERS');
+  const v = readString(env, 'PROVIDERS');
   if (v === undefined) return [];
   let parsed: unknown;
   try {
@@ -193,7 +156,7 @@ function parseProvider(env: Env, entry: unknown, where: string): ProviderConfig 
     if (typeof keyEnv !== 'string' || !ENV_NAME_RE.test(keyEnv)) {
       throw new ConfigError(`${where}.api_key_env`, 'expected an environment variable name');
     }
-    const key = raw(env, keyEnv);
+    const key = readString(env, keyEnv);
     if (key === undefined) {
       throw new ConfigError(
         keyEnv,
@@ -219,13 +182,4 @@ function parseProvider(env: Env, entry: unknown, where: string): ProviderConfig 
     config.maxRetries = retries as number;
   }
   return config;
-}
-
-function isHttpUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
 }

@@ -3,22 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { WorkerLookup } from '@lakehouse/roster';
 import { createLogger, getTelemetry } from '@lakehouse/telemetry';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, SIM_PROVIDER_NAME } from './config.js';
-import type { ChatdConfig } from './config.js';
+import { SIM_PROVIDER_NAME } from './config.js';
+import { STARTUP_CONFIG as config } from './startup-config.js';
 
 // In-flight requests get this long after SIGTERM before their sockets are cut.
 const SHUTDOWN_GRACE_MS = 10_000;
-
-let config: ChatdConfig;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`chatd: invalid configuration: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
 
 const logger = createLogger({ service: 'chatd', level: config.logLevel });
 const roster = await WorkerLookup.load(config.rosterPath, { logger });

@@ -5,14 +5,8 @@ import type { ChatProvider } from '../src/providers/chat-provider.js';
 import { ProviderRegistry } from '../src/providers/provider-registry.js';
 import { SimProvider } from '../src/providers/sim-provider.js';
 import type { RunningApp } from './helpers.js';
-import {
-  fencedJson,
-  postJson,
-  protocolPrompt,
-  startApp,
-  testConfig,
-  testRoster,
-} from './helpers.js';
+import { postJson } from '@lakehouse/test-support';
+import { fencedJson, protocolPrompt, startApp, testConfig, testRoster } from './helpers.js';
 
 const CONTRACT = {
   target_count: 2,

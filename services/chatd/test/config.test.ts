@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError } from '@lakehouse/telemetry';
+import { loadConfig } from '../src/config.js';
 
 function fails(env: Record<string, string>, variable: string, message: RegExp): void {
   assert.throws(
@@ -27,6 +28,7 @@ void describe('loadConfig', () => {
       simPhantomRate: 0.3,
       simLatencyMs: 0,
       logLevel: 'info',
+      contentCapture: true,
     });
   });
 
@@ -40,8 +42,10 @@ void describe('loadConfig', () => {
       SIM_PHANTOM_RATE: '1',
       SIM_LATENCY_MS: '25',
       LOG_LEVEL: 'DEBUG',
+      CONTENT_CAPTURE: 'no',
       PROVIDERS: '',
     });
+    assert.equal(c.contentCapture, false);
     assert.equal(c.port, 0);
     assert.equal(c.host, '0.0.0.0');
     assert.equal(c.rosterPath, '/data/r.csv');
@@ -91,6 +95,8 @@ void describe('loadConfig', () => {
     fails({ SIM_PHANTOM_RATE: 'lots' }, 'SIM_PHANTOM_RATE', /expected a number/);
     fails({ SIM_LATENCY_MS: '1.5' }, 'SIM_LATENCY_MS', /expected an integer/);
     fails({ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /expected one of error, warn, info/);
+    // A typo must not silently mean "on" (it used to).
+    fails({ CONTENT_CAPTURE: 'maybe' }, 'CONTENT_CAPTURE', /expected true or false/);
   });
 
   void it('names PROVIDERS (and the entry field) for bad provider configuration', () => {

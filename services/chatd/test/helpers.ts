@@ -93,23 +93,6 @@ export function wrap(server: Server): RunningApp {
   };
 }
 
-/** POSTs JSON and returns status and parsed body. */
-export async function postJson(
-  url: string,
-  body: unknown,
-): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return {
-    status: res.status,
-    body: (await res.json()) as Record<string, unknown>,
-    headers: res.headers,
-  };
-}
-
 const HINTS: Record<string, string> = {
   fill: '{"fills":[{"candidate_id":"W-…","name":"…"}]}',
   email: '{"to":"…","subject":"…","body":"…"}',

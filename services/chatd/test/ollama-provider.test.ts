@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningApp } from './helpers.js';
-import { postJson, startApp, testConfig } from './helpers.js';
-import { sendJson, startStub } from './stub-server.js';
+import { postJson } from '@lakehouse/test-support';
+import { startApp, testConfig } from './helpers.js';
+import { requestJson, sendJson, startStubServer } from '@lakehouse/test-support';
 
 void describe('Ollama native provider (official ollama client) against a local /api/chat stub', () => {
-  let stub: Awaited<ReturnType<typeof startStub>>;
+  let stub: Awaited<ReturnType<typeof startStubServer>>;
   let app: RunningApp;
 
   before(async () => {
-    stub = await startStub((req, res) => {
-      const model = String(req.body['model']);
+    stub = await startStubServer((req, res) => {
+      const model = String(requestJson(req)['model']);
       if (model === 'missing') {
         sendJson(res, 404, { error: `model "${model}" not found, try pulling it first` });
       } else if (model === 'broken') {
@@ -69,11 +70,11 @@ void describe('Ollama native provider (official ollama client) against a local /
     });
     const req = stub.requests.at(-1);
     assert.ok(req !== undefined);
-    assert.equal(req.url, '/api/chat');
-    assert.equal(req.body['model'], 'llama3.2');
-    assert.equal(req.body['stream'], false);
-    assert.deepEqual(req.body['messages'], messages);
-    assert.deepEqual(req.body['options'], { temperature: 0.1, num_predict: 32 });
+    assert.equal(req.path, '/api/chat');
+    assert.equal(requestJson(req)['model'], 'llama3.2');
+    assert.equal(requestJson(req)['stream'], false);
+    assert.deepEqual(requestJson(req)['messages'], messages);
+    assert.deepEqual(requestJson(req)['options'], { temperature: 0.1, num_predict: 32 });
     assert.equal(req.headers['authorization'], undefined);
   });
 

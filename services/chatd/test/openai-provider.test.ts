@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningApp } from './helpers.js';
-import { postJson, startApp, testConfig } from './helpers.js';
-import { sendJson, startStub } from './stub-server.js';
+import { postJson } from '@lakehouse/test-support';
+import { startApp, testConfig } from './helpers.js';
+import { requestJson, sendJson, startStubServer } from '@lakehouse/test-support';
 
 const KEY = 'sk-or-v1-abcdef0123456789SECRET';
 
 void describe('OpenAI-compatible provider (official openai client) against a local stub', () => {
-  let stub: Awaited<ReturnType<typeof startStub>>;
+  let stub: Awaited<ReturnType<typeof startStubServer>>;
   let app: RunningApp;
 
   before(async () => {
-    stub = await startStub((req, res) => {
-      const model = String(req.body['model']);
+    stub = await startStubServer((req, res) => {
+      const model = String(requestJson(req)['model']);
       if (model === 'unauthorized') {
         // Real upstreams echo (part of) the key; chatd must not pass it on.
         sendJson(res, 401, {
@@ -92,13 +93,13 @@ void describe('OpenAI-compatible provider (official openai client) against a loc
     const req = stub.requests.at(-1);
     assert.ok(req !== undefined);
     assert.equal(req.method, 'POST');
-    assert.equal(req.url, '/v1/chat/completions');
+    assert.equal(req.path, '/v1/chat/completions');
     assert.equal(req.headers['authorization'], `Bearer ${KEY}`);
-    assert.equal(req.body['model'], 'gpt-x');
-    assert.deepEqual(req.body['messages'], messages);
-    assert.equal(req.body['temperature'], 0.7);
-    assert.equal(req.body['max_tokens'], 64);
-    assert.equal(req.body['stream'], undefined);
+    assert.equal(requestJson(req)['model'], 'gpt-x');
+    assert.deepEqual(requestJson(req)['messages'], messages);
+    assert.equal(requestJson(req)['temperature'], 0.7);
+    assert.equal(requestJson(req)['max_tokens'], 64);
+    assert.equal(requestJson(req)['stream'], undefined);
   });
 
   void it('omits temperature and max_tokens when the caller does', async () => {
@@ -110,8 +111,8 @@ void describe('OpenAI-compatible provider (official openai client) against a loc
     assert.equal(res.status, 200);
     const req = stub.requests.at(-1);
     assert.ok(req !== undefined);
-    assert.equal('temperature' in req.body, false);
-    assert.equal('max_tokens' in req.body, false);
+    assert.equal('temperature' in requestJson(req), false);
+    assert.equal('max_tokens' in requestJson(req), false);
     assert.equal(req.headers['authorization'], 'Bearer no-key');
   });
 

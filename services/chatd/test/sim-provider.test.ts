@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WorkerLookup } from '@lakehouse/roster';
+import { contractMismatches, WorkerLookup } from '@lakehouse/roster';
 import type { ChatMessage } from '../src/providers/chat-provider.js';
 import { SimProvider } from '../src/providers/sim-provider.js';
 import {
@@ -9,6 +9,7 @@ import {
   protocolPrompt,
   rejectedFeedback,
   testRoster,
+  testWorkers,
 } from './helpers.js';
 
 type Fills = { fills: { candidate_id: string; name: string }[] };
@@ -55,6 +56,30 @@ void describe('sim provider (offline simulator)', () => {
       { candidate_id: 'W-4', name: 'Dev Patel' },
       { candidate_id: 'W-5', name: 'Eve Müller' },
     ]);
+  });
+
+  void it('never proposes a worker the validator rejects: blacklist match is case-blind (c-007 vs C-007)', () => {
+    // Regression: sim compared blacklisted clients exactly, the validator case-blind.
+    const workers = testWorkers().map((w) =>
+      w.workerId === '1' || w.workerId === '4' ? { ...w, blacklistedClients: ['C-007'] } : w,
+    );
+    const lookup = WorkerLookup.fromWorkers(workers);
+    const contract = { ...CONTRACT, client_id: 'c-007' };
+    const text = new SimProvider({ roster: lookup }).answer(
+      'clean',
+      user(protocolPrompt('fill', contract)),
+    );
+    const proposed = fills(text).fills.map((f) => lookup.get(f.candidate_id));
+    assert.deepEqual(
+      proposed.map((w) => w?.candidateId),
+      ['W-3', 'W-5', 'W-8'],
+    );
+    // The very rule the gateway's FillValidator applies (packages/roster).
+    const wanted = { city: 'Chicago', state: 'IL', role: 'forklift operator', clientId: 'c-007' };
+    for (const w of proposed) {
+      assert.ok(w !== undefined);
+      assert.deepEqual(contractMismatches(w, wanted), [], w.candidateId);
+    }
   });
 
   void it('is deterministic: same (model, messages, roster) gives the same text', () => {

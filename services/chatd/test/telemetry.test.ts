@@ -13,9 +13,16 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import {
+  LAKEHOUSE_ATTRIBUTES as LH,
+  LANGFUSE_ATTRIBUTES as LF,
+  translateSpan,
+} from '@lakehouse/langfuse-processor';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { RunningApp } from './helpers.js';
-import { postJson, startApp, testConfig } from './helpers.js';
-import { sendJson, startStub } from './stub-server.js';
+import { postJson } from '@lakehouse/test-support';
+import { startApp, testConfig } from './helpers.js';
+import { sendJson, startStubServer } from '@lakehouse/test-support';
 
 // Providers must be global before createApp() creates its instruments.
 const spans = new InMemorySpanExporter();
@@ -39,12 +46,21 @@ async function histograms(): Promise<Map<string, HistogramMetricData>> {
   return out;
 }
 
+// The Langfuse view of a span exactly as chatd made it (placed as a child, capture on, no mask).
+function langfuseView(span: ReadableSpan): Record<string, unknown> {
+  return translateSpan(
+    span,
+    { parent: undefined, root: false },
+    { mask: (value) => value, contentCapture: true },
+  ).attributes;
+}
+
 void describe('chatd GenAI telemetry', () => {
   let app: RunningApp;
-  let stub: Awaited<ReturnType<typeof startStub>>;
+  let stub: Awaited<ReturnType<typeof startStubServer>>;
 
   before(async () => {
-    stub = await startStub((_req, res) => sendJson(res, 500, { error: { message: 'boom' } }));
+    stub = await startStubServer((_req, res) => sendJson(res, 500, { error: { message: 'boom' } }));
     app = await startApp({
       config: testConfig({
         PROVIDERS: JSON.stringify([
@@ -77,7 +93,7 @@ void describe('chatd GenAI telemetry', () => {
     const usage = res.body['usage'] as { input_tokens: number; output_tokens: number };
     assert.equal(a['gen_ai.operation.name'], 'chat');
     assert.equal(a['gen_ai.provider.name'], 'sim');
-    assert.equal(a['lakehouse.provider'], 'sim');
+    assert.equal(a[LH.PROVIDER], 'sim');
     assert.equal(a['gen_ai.request.model'], 'clean');
     assert.equal(a['gen_ai.request.temperature'], 0.2);
     assert.equal(a['gen_ai.request.max_tokens'], 100);
@@ -90,11 +106,27 @@ void describe('chatd GenAI telemetry', () => {
       a['gen_ai.output.messages'],
       JSON.stringify([{ role: 'assistant', content: res.body['content'] }]),
     );
-    assert.match(
-      String(a['lakehouse.completion_start_time']),
-      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
-    );
+    assert.match(String(a[LH.COMPLETION_START_TIME]), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.equal(span.status.code, SpanStatusCode.UNSET);
+
+    // The translator reads what chatd writes: a rename on either side breaks this view.
+    const lf = langfuseView(span);
+    assert.equal(lf[LF.OBSERVATION_TYPE], 'generation');
+    assert.equal(lf[LF.OBSERVATION_LEVEL], 'DEFAULT');
+    assert.equal(lf[LF.OBSERVATION_MODEL], 'clean');
+    assert.deepEqual(JSON.parse(String(lf[LF.OBSERVATION_MODEL_PARAMETERS])), {
+      temperature: 0.2,
+      max_tokens: 100,
+    });
+    assert.deepEqual(JSON.parse(String(lf[LF.OBSERVATION_USAGE_DETAILS])), {
+      input: usage.input_tokens,
+      output: usage.output_tokens,
+      total: usage.input_tokens + usage.output_tokens,
+    });
+    assert.equal(lf[LF.OBSERVATION_INPUT], JSON.stringify(messages));
+    assert.equal(lf[LF.OBSERVATION_OUTPUT], res.body['content']);
+    assert.equal(lf[LF.OBSERVATION_COMPLETION_START_TIME], a[LH.COMPLETION_START_TIME]);
+    assert.equal(lf[LH.COMPLETION_START_TIME], undefined, 'moved, not copied');
   });
 
   void it('marks failed calls ERROR with error.type', async () => {
@@ -109,13 +141,12 @@ void describe('chatd GenAI telemetry', () => {
     assert.equal(span.status.code, SpanStatusCode.ERROR);
     assert.equal(span.attributes['error.type'], '500');
     assert.equal(span.attributes['gen_ai.provider.name'], 'openai');
-    assert.equal(span.attributes['lakehouse.provider'], 'bad');
+    assert.equal(span.attributes[LH.PROVIDER], 'bad');
+    assert.equal(langfuseView(span)[LF.OBSERVATION_LEVEL], 'ERROR');
   });
 
   void it('leaves prompts and answers off the span when CONTENT_CAPTURE=false', async () => {
-    process.env['CONTENT_CAPTURE'] = 'false';
-    const quiet = await startApp();
-    delete process.env['CONTENT_CAPTURE'];
+    const quiet = await startApp({ config: testConfig({ CONTENT_CAPTURE: 'false' }) });
     try {
       const res = await postJson(`${quiet.url}/v1/chat`, {
         provider: 'sim',

@@ -1,3 +1,12 @@
+import {
+  readContentCapture,
+  readHttpUrl,
+  readInt,
+  readLogLevel,
+  readString,
+} from '@lakehouse/telemetry';
+import type { Env, LogLevel } from '@lakehouse/telemetry';
+
 /** Validated gateway settings (docs/architecture.md, Environment). */
 export interface GatewayConfig {
   port: number;
@@ -11,19 +20,11 @@ export interface GatewayConfig {
   /** Empty string = session log disabled. */
   sessionLogPath: string;
   bodyLimitBytes: number;
-  logLevel: string;
+  logLevel: LogLevel;
+  /** Record prompts, raw replies, requests and artifacts on spans (`CONTENT_CAPTURE`). */
+  contentCapture: boolean;
   /** Timeout of the chatd probe behind `/readyz`. */
   readinessTimeoutMs: number;
-}
-
-/** A bad environment variable; `variable` names it and the message says what is wrong. */
-export class ConfigError extends Error {
-  readonly variable: string;
-  constructor(variable: string, message: string) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-    this.variable = variable;
-  }
 }
 
 /** Default settings, used for every variable that is unset or empty. */
@@ -38,74 +39,30 @@ export const DEFAULT_CONFIG: Readonly<GatewayConfig> = {
   sessionLogPath: '',
   bodyLimitBytes: 1_048_576,
   logLevel: 'info',
+  contentCapture: true,
   readinessTimeoutMs: 2_000,
 };
 
-const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-function read(env: Env, name: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined) return undefined;
-  const value = raw.trim();
-  return value === '' ? undefined : value;
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const value = read(env, name);
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value))
-    throw new ConfigError(name, `must be an integer, got ${JSON.stringify(value)}`);
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
-  }
-  return n;
-}
-
-function url(env: Env, name: string, fallback: string | undefined): string | undefined {
-  const value = read(env, name);
-  if (value === undefined) return fallback;
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    throw new ConfigError(name, `must be an http(s) URL, got ${JSON.stringify(value)}`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new ConfigError(name, `must be an http(s) URL, got ${JSON.stringify(value)}`);
-  }
-  // Paths are appended as `${base}/v1/...`; a trailing slash would double up.
-  return value.replace(/\/+$/, '');
-}
-
 /** Reads and validates the gateway's environment. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): GatewayConfig {
-  const logLevel = (read(env, 'LOG_LEVEL') ?? DEFAULT_CONFIG.logLevel).toLowerCase();
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError(
-      'LOG_LEVEL',
-      `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`,
-    );
-  }
   return {
-    port: int(env, 'PORT', DEFAULT_CONFIG.port, 0, 65_535),
-    host: read(env, 'HOST') ?? DEFAULT_CONFIG.host,
-    chatdUrl: url(env, 'CHATD_URL', DEFAULT_CONFIG.chatdUrl) ?? DEFAULT_CONFIG.chatdUrl,
-    gatewaySelfUrl: url(env, 'GATEWAY_SELF_URL', undefined),
-    chatTimeoutMs: int(env, 'CHAT_TIMEOUT_MS', DEFAULT_CONFIG.chatTimeoutMs, 1, 3_600_000),
-    validateTimeoutMs: int(
+    port: readInt(env, 'PORT', DEFAULT_CONFIG.port, 0, 65_535),
+    host: readString(env, 'HOST') ?? DEFAULT_CONFIG.host,
+    chatdUrl: readHttpUrl(env, 'CHATD_URL') ?? DEFAULT_CONFIG.chatdUrl,
+    gatewaySelfUrl: readHttpUrl(env, 'GATEWAY_SELF_URL'),
+    chatTimeoutMs: readInt(env, 'CHAT_TIMEOUT_MS', DEFAULT_CONFIG.chatTimeoutMs, 1, 3_600_000),
+    validateTimeoutMs: readInt(
       env,
       'VALIDATE_TIMEOUT_MS',
       DEFAULT_CONFIG.validateTimeoutMs,
       1,
       3_600_000,
     ),
-    rosterPath: read(env, 'ROSTER_PATH') ?? DEFAULT_CONFIG.rosterPath,
-    sessionLogPath: read(env, 'SESSION_LOG_PATH') ?? '',
-    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', DEFAULT_CONFIG.bodyLimitBytes, 1, 1 << 30),
-    logLevel,
+    rosterPath: readString(env, 'ROSTER_PATH') ?? DEFAULT_CONFIG.rosterPath,
+    sessionLogPath: readString(env, 'SESSION_LOG_PATH') ?? '',
+    bodyLimitBytes: readInt(env, 'BODY_LIMIT_BYTES', DEFAULT_CONFIG.bodyLimitBytes, 1, 1 << 30),
+    logLevel: readLogLevel(env),
+    contentCapture: readContentCapture(env),
     readinessTimeoutMs: DEFAULT_CONFIG.readinessTimeoutMs,
   };
 }

@@ -11,24 +11,15 @@ import {
   TRACE_ID_RESPONSE_HEADER,
 } from '@lakehouse/telemetry';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, selfUrl } from './config.js';
-import type { GatewayConfig } from './config.js';
+import { selfUrl } from './config.js';
+import { STARTUP_CONFIG } from './startup-config.js';
 
 // Sessions still running at SIGTERM get this long to finish before their sockets are cut
 // (below the 30 s a container runtime usually waits before SIGKILL).
 const SHUTDOWN_GRACE_MS = 20_000;
 
 async function main(): Promise<void> {
-  let config: GatewayConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`gateway: invalid configuration: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = STARTUP_CONFIG;
   const logger = createLogger({ service: 'gateway', level: config.logLevel });
   // Never throws: a missing roster logs loudly and fails /readyz instead of crashing.
   const roster = await WorkerLookup.load(config.rosterPath, { logger });

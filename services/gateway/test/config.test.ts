@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, DEFAULT_CONFIG, loadConfig, selfUrl } from '../src/config.js';
+import { ConfigError } from '@lakehouse/telemetry';
+import { DEFAULT_CONFIG, loadConfig, selfUrl } from '../src/config.js';
 
 void describe('loadConfig', () => {
   void it('uses the documented defaults', () => {
@@ -21,7 +22,9 @@ void describe('loadConfig', () => {
       SESSION_LOG_PATH: 'data/s.jsonl',
       BODY_LIMIT_BYTES: '1000',
       LOG_LEVEL: 'DEBUG',
+      CONTENT_CAPTURE: 'Off',
     });
+    assert.equal(config.contentCapture, false);
     assert.equal(config.port, 0);
     assert.equal(config.chatdUrl, 'http://chatd:4120');
     assert.equal(config.gatewaySelfUrl, 'http://gateway:4110');
@@ -43,6 +46,7 @@ void describe('loadConfig', () => {
       [{ VALIDATE_TIMEOUT_MS: '-1' }, 'VALIDATE_TIMEOUT_MS'],
       [{ BODY_LIMIT_BYTES: '1.5' }, 'BODY_LIMIT_BYTES'],
       [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+      [{ CONTENT_CAPTURE: 'maybe' }, 'CONTENT_CAPTURE'],
     ];
     for (const [env, variable] of cases) {
       assert.throws(

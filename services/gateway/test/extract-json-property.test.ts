@@ -9,7 +9,10 @@ const jsonObject = fc
   .map((o) => JSON.parse(JSON.stringify(o)) as Record<string, unknown>);
 
 // Prose that cannot itself contain a JSON object or a fence.
-const prose = fc.string({ unit: fc.constantFrom('a', 'Z', ' ', '\n', '.', ':', 'é', '😀', '"', ']'), maxLength: 40 });
+const prose = fc.string({
+  unit: fc.constantFrom('a', 'Z', ' ', '\n', '.', ':', 'é', '😀', '"', ']'),
+  maxLength: 40,
+});
 
 // Text made of JSON's structural characters: the worst case for a brace scanner.
 const jsonish = fc.string({
@@ -21,7 +24,10 @@ describe('property: extractJsonObject', () => {
   it('returns the object itself for its bare JSON text, pretty or compact', () => {
     fc.assert(
       fc.property(jsonObject, fc.boolean(), (object, pretty) => {
-        assert.deepEqual(extractJsonObject(JSON.stringify(object, null, pretty ? 2 : undefined)), object);
+        assert.deepEqual(
+          extractJsonObject(JSON.stringify(object, null, pretty ? 2 : undefined)),
+          object,
+        );
       }),
       { numRuns: 300 },
     );
@@ -84,9 +90,13 @@ describe('property: extractJsonObject', () => {
 
   it('stays bounded on long hostile input (unbalanced braces, unterminated strings and fences)', () => {
     fc.assert(
-      fc.property(fc.constantFrom('{', '{"a":', '"', '```', '{"a":"\\'), fc.integer({ min: 1_000, max: 50_000 }), (piece, times) => {
-        assert.equal(extractJsonObject(piece.repeat(times)), undefined);
-      }),
+      fc.property(
+        fc.constantFrom('{', '{"a":', '"', '```', '{"a":"\\'),
+        fc.integer({ min: 1_000, max: 50_000 }),
+        (piece, times) => {
+          assert.equal(extractJsonObject(piece.repeat(times)), undefined);
+        },
+      ),
       { numRuns: 20 },
     );
   });

@@ -8,11 +8,19 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import winston from 'winston';
-import { runIterateSession } from '../src/iterate.js';
-import type { IterateSessionDeps } from '../src/iterate.js';
+import {
+  LAKEHOUSE_ATTRIBUTES as LH,
+  LANGFUSE_ATTRIBUTES as LF,
+  translateSpan,
+} from '@lakehouse/langfuse-processor';
+import type { HopClient } from '../src/hop-client.js';
+import { runIterateSession } from '../src/iterate-session.js';
+import type { IterateSessionDeps } from '../src/iterate-session.js';
 import { CONTRACT } from './fixtures.js';
-import { FakeSessionLog, post, startGateway, startStubChatd, userPrompt } from './helpers.js';
-import type { StubChatd, TestGateway } from './helpers.js';
+import { postJson, startStubChatd, userPrompt } from '@lakehouse/test-support';
+import { FakeSessionLog, startGateway } from './helpers.js';
+import type { StubChatd } from '@lakehouse/test-support';
+import type { TestGateway } from './helpers.js';
 
 class TestReader extends MetricReader {
   protected override onForceFlush(): Promise<void> {
@@ -37,6 +45,20 @@ const GOOD = '{"fills":[{"candidate_id":"W-1"},{"candidate_id":"W-2"}]}';
 
 function attr(span: ReadableSpan | undefined, key: string): unknown {
   return span?.attributes[key];
+}
+
+// The Langfuse view of a span exactly as the gateway made it (capture on, no mask).
+function langfuse(span: ReadableSpan | undefined, root = false): Record<string, unknown> {
+  assert.ok(span !== undefined, 'span missing');
+  return translateSpan(
+    span,
+    { parent: root ? undefined : span.parentSpanContext, root },
+    { mask: (value) => value, contentCapture: true },
+  ).attributes;
+}
+
+function json(value: unknown): unknown {
+  return JSON.parse(String(value));
 }
 
 async function points(name: string): Promise<DataPoint<unknown>[]> {
@@ -66,7 +88,7 @@ void describe('tracing and metrics of an iterate session', () => {
 
   void it('builds iterate → attempt spans with the Langfuse attributes and stamps span ids on the row', async () => {
     exporter.reset();
-    const res = await post(`${gw.url}/v1/iterate`, {
+    const res = await postJson(`${gw.url}/v1/iterate`, {
       kind: 'fill',
       prompt: 'Staff it',
       provider: 'stub',
@@ -80,16 +102,16 @@ void describe('tracing and metrics of an iterate session', () => {
     assert.ok(root, spans.map((s) => s.name).join(','));
     assert.equal(root.spanContext().traceId, traceId);
     assert.equal(res.body['trace_id'], traceId);
-    assert.equal(attr(root, 'lakehouse.session.root'), true);
-    assert.equal(attr(root, 'lakehouse.kind'), 'fill');
-    assert.equal(attr(root, 'lakehouse.model'), 'phantom-once');
-    assert.equal(attr(root, 'lakehouse.provider'), 'stub');
-    assert.equal(attr(root, 'lakehouse.max_iterations'), 3);
-    assert.equal(attr(root, 'lakehouse.iterations'), 2);
-    assert.equal(attr(root, 'lakehouse.final_verdict'), 'accepted');
-    assert.equal(attr(root, 'lakehouse.grounded_in_roster'), true);
-    assert.deepEqual(JSON.parse(String(attr(root, 'lakehouse.request'))).prompt, 'Staff it');
-    assert.deepEqual(JSON.parse(String(attr(root, 'lakehouse.artifact'))), JSON.parse(GOOD));
+    assert.equal(attr(root, LH.SESSION_ROOT), true);
+    assert.equal(attr(root, LH.KIND), 'fill');
+    assert.equal(attr(root, LH.MODEL), 'phantom-once');
+    assert.equal(attr(root, LH.PROVIDER), 'stub');
+    assert.equal(attr(root, LH.MAX_ITERATIONS), 3);
+    assert.equal(attr(root, LH.ITERATIONS), 2);
+    assert.equal(attr(root, LH.FINAL_VERDICT), 'accepted');
+    assert.equal(attr(root, LH.GROUNDED_IN_ROSTER), true);
+    assert.deepEqual((json(attr(root, LH.REQUEST)) as { prompt: string }).prompt, 'Staff it');
+    assert.deepEqual(json(attr(root, LH.ARTIFACT)), JSON.parse(GOOD));
 
     const attempts = spans.filter((s) => s.name.startsWith('attempt '));
     assert.deepEqual(attempts.map((s) => s.name).sort(), ['attempt 0', 'attempt 1']);
@@ -98,31 +120,72 @@ void describe('tracing and metrics of an iterate session', () => {
       assert.equal(a?.parentSpanContext?.spanId, root.spanContext().spanId);
       assert.equal(a?.spanContext().traceId, traceId);
     }
-    assert.equal(attr(a0, 'lakehouse.attempt.iteration'), 0);
-    assert.equal(attr(a0, 'lakehouse.attempt.verdict'), 'validation_failed');
-    const input = JSON.parse(String(attr(a0, 'lakehouse.attempt.input')));
+    assert.equal(attr(a0, LH.ATTEMPT_ITERATION), 0);
+    assert.equal(attr(a0, LH.ATTEMPT_VERDICT), 'validation_failed');
+    assert.equal(attr(a0, LH.ATTEMPT_ERROR), 'candidate_id W-999 not in roster');
+    assert.equal(attr(a0, LH.ATTEMPT_RAW), PHANTOM);
+    assert.ok(String(attr(a0, LH.ATTEMPT_PROMPT)).startsWith('Staff it\n\nArtifact kind: fill'));
+    assert.equal(attr(a1, LH.ATTEMPT_VERDICT), 'accepted');
+    assert.equal(attr(a1, LH.ATTEMPT_ERROR), undefined);
+
+    const validates = spans.filter((s) => s.name === 'validate fill');
+    assert.equal(validates.length, 2);
+    const okValues = validates.map((s) => attr(s, LH.VALIDATE_OK)).sort();
+    assert.deepEqual(okValues, [false, true]);
+    assert.equal(attr(validates[0], LH.VALIDATE_KIND), 'fill');
+    assert.equal(
+      typeof (json(attr(validates[0], LH.VALIDATE_REPORT)) as { ok: unknown }).ok,
+      'boolean',
+    );
+
+    // The translator reads what the gateway writes (SPEC §4 tree): a rename on either side breaks it.
+    const lfRoot = langfuse(root, true);
+    assert.equal(lfRoot[LF.TRACE_NAME], 'iterate:fill');
+    assert.equal(lfRoot[LF.OBSERVATION_LEVEL], 'DEFAULT');
+    assert.deepEqual(json(lfRoot[LF.OBSERVATION_OUTPUT]), {
+      final_verdict: 'accepted',
+      artifact: JSON.parse(GOOD),
+    });
+    assert.equal((json(lfRoot[LF.TRACE_INPUT]) as { prompt: string }).prompt, 'Staff it');
+    assert.deepEqual(lfRoot[LF.TRACE_TAGS], ['fill', 'stub', 'phantom-once', 'accepted']);
+    assert.deepEqual(json(lfRoot[LF.TRACE_METADATA]), {
+      final_verdict: 'accepted',
+      iterations: 2,
+      max_iterations: 3,
+      grounded_in_roster: true,
+    });
+    const lf0 = langfuse(a0);
+    assert.equal(lf0[LF.OBSERVATION_TYPE], 'span');
+    assert.equal(lf0[LF.OBSERVATION_LEVEL], 'WARNING');
+    assert.equal(lf0[LF.OBSERVATION_STATUS_MESSAGE], 'candidate_id W-999 not in roster');
+    const input = json(lf0[LF.OBSERVATION_INPUT]) as Record<string, unknown>;
     assert.deepEqual(Object.keys(input), ['iteration', 'model', 'provider', 'prompt']);
-    assert.ok(String(input.prompt).startsWith('Staff it\n\nArtifact kind: fill'));
-    assert.deepEqual(JSON.parse(String(attr(a0, 'lakehouse.attempt.output'))), {
+    assert.deepEqual(
+      [input['iteration'], input['model'], input['provider']],
+      [0, 'phantom-once', 'stub'],
+    );
+    assert.ok(String(input['prompt']).startsWith('Staff it\n\nArtifact kind: fill'));
+    assert.deepEqual(json(lf0[LF.OBSERVATION_OUTPUT]), {
       verdict: 'validation_failed',
       raw: PHANTOM,
       error: 'candidate_id W-999 not in roster',
     });
-    assert.deepEqual(JSON.parse(String(attr(a1, 'lakehouse.attempt.output'))), {
+    const lf1 = langfuse(a1);
+    assert.equal(lf1[LF.OBSERVATION_LEVEL], 'DEFAULT');
+    assert.deepEqual(json(lf1[LF.OBSERVATION_OUTPUT]), {
       verdict: 'accepted',
       raw: GOOD,
       error: null,
     });
-
-    const validates = spans.filter((s) => s.name === 'validate fill');
-    assert.equal(validates.length, 2);
-    const okValues = validates.map((s) => attr(s, 'lakehouse.validate.ok')).sort();
-    assert.deepEqual(okValues, [false, true]);
-    assert.equal(attr(validates[0], 'lakehouse.validate.kind'), 'fill');
-    assert.equal(
-      typeof JSON.parse(String(attr(validates[0], 'lakehouse.validate.report'))).ok,
-      'boolean',
+    const guardrails = validates.map((v) => langfuse(v));
+    assert.deepEqual(
+      guardrails.map((g) => g[LF.OBSERVATION_TYPE]),
+      ['guardrail', 'guardrail'],
     );
+    assert.deepEqual(guardrails.map((g) => g[LF.OBSERVATION_LEVEL]).sort(), ['DEFAULT', 'WARNING']);
+    for (const g of guardrails) {
+      assert.equal(typeof (json(g[LF.OBSERVATION_OUTPUT]) as { ok: unknown }).ok, 'boolean');
+    }
 
     const record = gw.sessionLog.records.at(-1);
     assert.equal(record?.sessionId, traceId);
@@ -134,7 +197,7 @@ void describe('tracing and metrics of an iterate session', () => {
 
   void it('marks the attempt ERROR on infra_error and leaves grounded_in_roster unset', async () => {
     exporter.reset();
-    const res = await post(`${gw.url}/v1/iterate`, {
+    const res = await postJson(`${gw.url}/v1/iterate`, {
       kind: 'fill',
       prompt: 'p',
       provider: 'stub',
@@ -145,10 +208,12 @@ void describe('tracing and metrics of an iterate session', () => {
     const root = spans.find((s) => s.name === 'iterate fill');
     const attempt = spans.find((s) => s.name === 'attempt 0');
     assert.equal(attempt?.status.code, SpanStatusCode.ERROR);
-    assert.equal(attr(attempt, 'lakehouse.attempt.verdict'), 'infra_error');
-    assert.equal(attr(root, 'lakehouse.final_verdict'), 'infra_error');
-    assert.equal(attr(root, 'lakehouse.grounded_in_roster'), undefined);
-    assert.equal(attr(root, 'lakehouse.artifact'), undefined);
+    assert.equal(attr(attempt, LH.ATTEMPT_VERDICT), 'infra_error');
+    assert.equal(attr(root, LH.FINAL_VERDICT), 'infra_error');
+    assert.equal(attr(root, LH.GROUNDED_IN_ROSTER), undefined);
+    assert.equal(attr(root, LH.ARTIFACT), undefined);
+    assert.equal(langfuse(attempt)[LF.OBSERVATION_LEVEL], 'ERROR');
+    assert.equal(langfuse(root, true)[LF.OBSERVATION_LEVEL], 'ERROR');
     assert.equal(gw.sessionLog.records.at(-1)?.attempts[0]?.spanId, attempt?.spanContext().spanId);
   });
 
@@ -173,13 +238,13 @@ void describe('runIterateSession', () => {
   void it('logs exactly one infra_error session when something unexpected throws mid-session', async () => {
     const sessionLog = new FakeSessionLog();
     const counter = { add() {} };
-    const deps = {
-      get chatdUrl(): string {
+    const hops = {
+      chat(): Promise<string> {
         throw new Error('boom');
       },
-      selfUrl: 'http://127.0.0.1:1',
-      chatTimeoutMs: 100,
-      validateTimeoutMs: 100,
+    } as unknown as HopClient;
+    const deps = {
+      hops,
       logger: winston.createLogger({ silent: true }),
       sessionLog,
       instruments: { sessions: counter, attempts: { record() {} }, validationFailures: counter },

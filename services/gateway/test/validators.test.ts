@@ -186,6 +186,15 @@ void describe('FillValidator', () => {
     );
   });
 
+  void it('policy: the blacklist match is case-blind (client c-001 vs a blacklisted C-001)', () => {
+    const report = validateFill(fills('W-1', 'W-8'), { ...contract, client_id: 'c-001' }, roster);
+    assert.deepEqual(only(report.errors), {
+      category: 'policy',
+      message: 'candidate_id W-8 has blacklisted client c-001',
+      field: 'fills[1].candidate_id',
+    });
+  });
+
   void it('warning only: the proposed name differs from the roster name', () => {
     const report = validateFill(
       {

@@ -1,4 +1,4 @@
-import type { ChatdConfig } from '../config.js';
+import type { ChatdConfig, ProviderConfig } from '../config.js';
 import type { ChatProvider } from './chat-provider.js';
 import { OllamaProvider } from './ollama-provider.js';
 import { OpenAIProvider } from './openai-provider.js';
@@ -53,23 +53,27 @@ export function createProviderRegistry(config: ChatdConfig, roster: SimRoster): 
       latencyMs: config.simLatencyMs,
     }),
   ];
-  for (const p of config.providers) {
-    const common = {
-      name: p.name,
-      baseUrl: p.baseUrl,
-      ...(p.apiKey !== undefined ? { apiKey: p.apiKey } : {}),
-      ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
-    };
-    providers.push(
-      p.type === 'openai'
-        ? new OpenAIProvider({
-            ...common,
-            ...(p.maxRetries !== undefined ? { maxRetries: p.maxRetries } : {}),
-          })
-        : new OllamaProvider(common),
-    );
-  }
+  for (const p of config.providers) providers.push(createUpstreamProvider(p));
   return new ProviderRegistry(providers);
+}
+
+// Exhaustive over ProviderType: a new type does not compile until it gets its client here.
+function createUpstreamProvider(p: ProviderConfig): ChatProvider {
+  const common = {
+    name: p.name,
+    baseUrl: p.baseUrl,
+    ...(p.apiKey !== undefined ? { apiKey: p.apiKey } : {}),
+    ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
+  };
+  switch (p.type) {
+    case 'openai':
+      return new OpenAIProvider({
+        ...common,
+        ...(p.maxRetries !== undefined ? { maxRetries: p.maxRetries } : {}),
+      });
+    case 'ollama':
+      return new OllamaProvider(common);
+  }
 }
 
 function stripCredentials(url: string): string {

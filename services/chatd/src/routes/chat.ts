@@ -29,6 +29,11 @@ export function chatRoute(options: ChatRouteOptions): RequestHandler {
       );
     }
 
+    // The event tests and operators wait for: chatd holds this request from here on.
+    if (options.logger.isDebugEnabled()) {
+      options.logger.debug('chat request', { provider: provider.name, model: request.model });
+    }
+
     // Stop paying for an upstream call nobody will read.
     const clientGone = new AbortController();
     const onClose = (): void => {

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { AppDeps } from '../app.js';
+import type { RosterView } from '../validators/types.js';
 
 /** `GET /healthz`: 200 while the process serves requests. */
 export function healthzRoute(): RequestHandler {
@@ -8,16 +8,24 @@ export function healthzRoute(): RequestHandler {
   };
 }
 
+/** What `GET /readyz` checks. */
+export interface ReadyzRouteOptions {
+  roster: Pick<RosterView, 'ready' | 'error'>;
+  chatdUrl: string;
+  /** Bound of the chatd probe. */
+  timeoutMs: number;
+}
+
 /**
  * `GET /readyz`: 200 only when the roster is loaded and chatd's `/healthz` answers 2xx within
  * the readiness timeout; else 503 `{status:"not ready", reasons}`.
  */
-export function readyzRoute(deps: AppDeps): RequestHandler {
+export function readyzRoute(options: ReadyzRouteOptions): RequestHandler {
+  const { roster } = options;
   return async (_req: Request, res: Response) => {
     const reasons: string[] = [];
-    if (!deps.roster.ready)
-      reasons.push(`roster not loaded: ${deps.roster.error ?? 'unknown reason'}`);
-    const chatd = await probe(`${deps.config.chatdUrl}/healthz`, deps.config.readinessTimeoutMs);
+    if (!roster.ready) reasons.push(`roster not loaded: ${roster.error ?? 'unknown reason'}`);
+    const chatd = await probe(`${options.chatdUrl}/healthz`, options.timeoutMs);
     if (chatd !== undefined) reasons.push(chatd);
     if (reasons.length === 0) res.status(200).json({ status: 'ready' });
     else res.status(503).json({ status: 'not ready', reasons });

@@ -1,28 +1,92 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { contentCaptureEnabled, resolveTraceId } from '@lakehouse/telemetry';
-import { selfUrl } from '../config.js';
+import type { Logger } from 'winston';
+import type { SessionLog } from '@lakehouse/session-log';
+import { resolveTraceId } from '@lakehouse/telemetry';
+import { HopClient } from '../hop-client.js';
+import type { HopClientOptions } from '../hop-client.js';
 import { HttpError } from '../http-error.js';
-import { runIterateSession } from '../iterate.js';
-import type { IterateInstruments } from '../iterate.js';
 import { parseIterateRequest } from '../iterate-request.js';
-import type { AppDeps } from '../app.js';
+import type { IterateRequest } from '../iterate-request.js';
+import { runIterateSession } from '../iterate-session.js';
+import type { IterateInstruments } from '../iterate-session.js';
+import type { IterateResult } from '../iterate-types.js';
+
+/** What the `POST /v1/iterate` handler needs. */
+export interface IterateRouteOptions {
+  hops: Omit<HopClientOptions, 'selfUrl'>;
+  /** The validate hop's base URL for a request that arrived on `localPort`. */
+  selfUrl: (localPort: number | undefined) => string;
+  logger: Logger;
+  sessionLog: SessionLog;
+  instruments: IterateInstruments;
+  contentCapture: boolean;
+}
 
 /** `POST /v1/iterate`: validates the request (400 before any session), then runs one session. */
-export function iterateRoute(deps: AppDeps, instruments: IterateInstruments): RequestHandler {
+export function iterateRoute(options: IterateRouteOptions): RequestHandler {
   return async (req: Request, res: Response) => {
     const parsed = parseIterateRequest(req.body);
     if (!parsed.ok) throw new HttpError(400, parsed.error, { body: { field: parsed.field } });
     const traceId = resolveTraceId(req);
-    const outcome = await runIterateSession(parsed.value, traceId, {
-      chatdUrl: deps.config.chatdUrl,
-      selfUrl: selfUrl(deps.config, req.socket.localPort ?? deps.config.port),
-      chatTimeoutMs: deps.config.chatTimeoutMs,
-      validateTimeoutMs: deps.config.validateTimeoutMs,
-      logger: deps.logger,
-      sessionLog: deps.sessionLog,
-      instruments,
-      contentCapture: contentCaptureEnabled(),
+    const hops = new HopClient({ ...options.hops, selfUrl: options.selfUrl(req.socket.localPort) });
+    const result = await runIterateSession(parsed.value, traceId, {
+      hops,
+      logger: options.logger,
+      sessionLog: options.sessionLog,
+      instruments: options.instruments,
+      contentCapture: options.contentCapture,
     });
-    res.status(outcome.status).json(outcome.body);
+    const { status, body } = iterateResponse(parsed.value, result);
+    res.status(status).json({ ...body, trace_id: traceId });
   };
+}
+
+/** The HTTP answer of a finished session (SPEC §2); the caller adds `trace_id`. */
+export function iterateResponse(
+  req: IterateRequest,
+  result: IterateResult,
+): { status: number; body: Record<string, unknown> } {
+  const iterations = result.attempts.length;
+  const history = result.attempts.map((a) => ({
+    iteration: a.iteration,
+    raw: a.raw,
+    status: a.verdict,
+    ...(a.error !== undefined ? { error: a.error } : {}),
+  }));
+  const lastError = result.attempts.at(-1)?.error;
+  switch (result.finalVerdict) {
+    case 'accepted': {
+      const accepted = result.accepted;
+      return {
+        status: 200,
+        body: {
+          artifact: accepted?.artifact,
+          validation: accepted?.report,
+          iterations,
+          history,
+        },
+      };
+    }
+    case 'infra_error': {
+      const error = lastError ?? 'infrastructure error';
+      if (result.callerStatus !== undefined) {
+        // chatd refused the request itself (unknown provider 404, bad model 400): the caller's
+        // mistake, so 400 rather than 502, and no infra_error verdict in the body.
+        const body: Record<string, unknown> = { error, iterations, history };
+        if (result.callerStatus === 404) body['field'] = 'provider';
+        return { status: 400, body };
+      }
+      return { status: 502, body: { error, final_verdict: 'infra_error', iterations, history } };
+    }
+    case 'max_iter_exhausted':
+      return {
+        status: 422,
+        body: {
+          error: `no acceptable ${req.kind} artifact after ${iterations} iterations${lastError !== undefined ? `: ${lastError}` : ''}`,
+          final_verdict: 'max_iter_exhausted',
+          iterations,
+          history,
+        },
+      };
+  }
 }

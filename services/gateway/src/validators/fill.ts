@@ -1,15 +1,11 @@
-import { isActive } from '@lakehouse/roster';
-import type { Worker } from '@lakehouse/roster';
+import { contractMismatches } from '@lakehouse/roster';
+import type { ContractMismatch, Worker, WorkerContract } from '@lakehouse/roster';
 import { isNonEmptyString, isPlainObject, makeReport } from './types.js';
 import type { RosterView, ValidationIssue, ValidationReport } from './types.js';
 
 /** The staffing contract a fill answers, read from the request's `context`. */
-export interface FillContract {
+export interface FillContract extends WorkerContract {
   targetCount?: number;
-  city?: string;
-  state?: string;
-  role?: string;
-  clientId?: string;
 }
 
 /** A context field with the wrong type: the caller's error (HTTP 400), not the model's. */
@@ -57,11 +53,6 @@ export function parseFillContext(
     if (value.trim() !== '') contract[prop] = value;
   }
   return { contract };
-}
-
-// Roster values and contracts come from different hands; compare them trimmed and case-blind.
-function same(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
 function sameName(a: string, b: string): boolean {
@@ -178,6 +169,7 @@ export function validateFill(
   return makeReport(errors, warnings, grounded);
 }
 
+// The roster package decides whether a worker fits; this only words each mismatch.
 function checkWorker(
   worker: Worker,
   id: string,
@@ -185,40 +177,25 @@ function checkWorker(
   contract: FillContract,
   errors: ValidationIssue[],
 ): void {
-  if (!isActive(worker)) {
+  for (const mismatch of contractMismatches(worker, contract)) {
     errors.push({
-      category: 'consistency',
-      message: `candidate_id ${id} is not active (availability ${worker.availability})`,
+      category: mismatch.rule === 'blacklisted' ? 'policy' : 'consistency',
+      message: mismatchMessage(id, mismatch),
       field,
     });
   }
-  if (contract.city !== undefined && !same(worker.city, contract.city)) {
-    errors.push({
-      category: 'consistency',
-      message: `candidate_id ${id} is in city ${worker.city}, contract requires ${contract.city}`,
-      field,
-    });
-  }
-  if (contract.state !== undefined && !same(worker.state, contract.state)) {
-    errors.push({
-      category: 'consistency',
-      message: `candidate_id ${id} is in state ${worker.state}, contract requires ${contract.state}`,
-      field,
-    });
-  }
-  if (contract.role !== undefined && !same(worker.role, contract.role)) {
-    errors.push({
-      category: 'consistency',
-      message: `candidate_id ${id} has role ${worker.role}, contract requires ${contract.role}`,
-      field,
-    });
-  }
-  const client = contract.clientId;
-  if (client !== undefined && worker.blacklistedClients.some((c) => same(c, client))) {
-    errors.push({
-      category: 'policy',
-      message: `candidate_id ${id} has blacklisted client ${client}`,
-      field,
-    });
+}
+
+function mismatchMessage(id: string, mismatch: ContractMismatch): string {
+  switch (mismatch.rule) {
+    case 'inactive':
+      return `candidate_id ${id} is not active (availability ${mismatch.availability})`;
+    case 'city':
+    case 'state':
+      return `candidate_id ${id} is in ${mismatch.rule} ${mismatch.actual}, contract requires ${mismatch.required}`;
+    case 'role':
+      return `candidate_id ${id} has role ${mismatch.actual}, contract requires ${mismatch.required}`;
+    case 'blacklisted':
+      return `candidate_id ${id} has blacklisted client ${mismatch.client}`;
   }
 }

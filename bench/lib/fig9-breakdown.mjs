@@ -1,0 +1,186 @@
+// Figure 9: where full observability's CPU goes, per session, component by component, against the
+// budget the 0.90x goal leaves: (1/0.9 − 1) × OFF µs/session. Two parts:
+//  1. The off and full stacks run with an in-process V8 profiler (variants/profiled.mjs) that is
+//     on only while the bench loads the stack; samples are charged to components (cpu-profile.mjs)
+//     and divided by the sessions served. Whole-process CPU (schedstat) is measured in the same
+//     windows, so the table also says how much the main-thread samples leave out (GC threads, …).
+//  2. The per-span floor of the OTel SDK, in this process: startSpan + 3 attributes + end, with
+//     no processor; the spans the contract needs per session times that floor is the least any
+//     design built on the SDK can add.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { fmt, progress } from './common.mjs';
+import { COMPONENTS, addComponents, componentMicros, readProfiles } from './cpu-profile.mjs';
+import { measureSlice } from './paired.mjs';
+import { benchWorkdir, iterateBody, startReceiver, startStack } from './services.mjs';
+import { KEEP_ALIVE_NOTE } from './variants.mjs';
+
+const PROFILED = path.join(
+  path.dirname(new URL(import.meta.url).pathname),
+  'variants/profiled.mjs',
+);
+// Observations the SPEC §4 tree needs for a one-attempt session: iterate, attempt, chat, validate.
+const CONTRACT_SPANS_PER_SESSION = 4;
+
+function waitForLine(handle, count) {
+  return new Promise((resolve) => {
+    const check = () => {
+      const n = handle.lines.filter((l) => l.includes('"profile written"')).length;
+      if (n >= count) resolve();
+      else setTimeout(check, 20);
+    };
+    check();
+  });
+}
+
+/** µs of CPU per span the SDK itself costs: startSpan + 3 attributes + end, no processor. */
+export function sdkSpanFloor(spans) {
+  const provider = new BasicTracerProvider();
+  const tracer = provider.getTracer('floor');
+  const run = (n) => {
+    for (let i = 0; i < n; i++) {
+      const span = tracer.startSpan('attempt 0', { attributes: { 'lakehouse.kind': 'fill' } });
+      span.setAttribute('lakehouse.attempt.iteration', 0);
+      span.setAttribute('lakehouse.attempt.verdict', 'accepted');
+      span.end();
+    }
+  };
+  run(Math.min(spans, 5000));
+  const rounds = [];
+  for (let r = 0; r < 5; r++) {
+    const before = process.cpuUsage();
+    run(spans);
+    const used = process.cpuUsage(before);
+    rounds.push((used.user + used.system) / spans);
+  }
+  rounds.sort((a, b) => a - b);
+  void trace;
+  return rounds[2];
+}
+
+async function profileVariant(name, stack, request, sizes, dir) {
+  const pids = [stack.gateway.child.pid, stack.chatd.child.pid];
+  let sessions = 0;
+  let cpuUs = 0;
+  let written = 0;
+  for (let round = 0; round < sizes.rounds; round++) {
+    for (const pid of pids) process.kill(pid, 'SIGUSR2');
+    const slice = await measureSlice(stack, request, sizes.connections, sizes.seconds);
+    for (const pid of pids) process.kill(pid, 'SIGUSR2');
+    written += 1;
+    await Promise.all([waitForLine(stack.gateway, written), waitForLine(stack.chatd, written)]);
+    sessions += slice.sessions;
+    cpuUs += slice.cpu_us_per_session * slice.sessions;
+  }
+  const micros = addComponents(...readProfiles(dir).map((p) => componentMicros(p)));
+  const perSession = Object.fromEntries(Object.entries(micros).map(([k, v]) => [k, v / sessions]));
+  const sampled = Object.values(perSession).reduce((a, v) => a + v, 0);
+  progress(
+    `figure 9: "${name}": ${fmt(sessions)} sessions, ${fmt(cpuUs / sessions)} µs/session (schedstat), ${fmt(sampled)} µs in samples`,
+  );
+  return { sessions, cpu_us_per_session: cpuUs / sessions, sampled_us: sampled, perSession };
+}
+
+export async function figure9(sizes) {
+  const work = await benchWorkdir();
+  const receiver = await startReceiver();
+  const stacks = {};
+  try {
+    const request = { path: '/v1/iterate', body: iterateBody(sizes.promptBytes), headers: {} };
+    const results = {};
+    for (const name of ['off', 'full']) {
+      const dir = path.join(work.dir, `profile-${name}`);
+      mkdirSync(dir);
+      const env = {
+        BENCH_PROFILE_DIR: dir,
+        ...(name === 'off'
+          ? { OTEL_SDK_DISABLED: 'true' }
+          : {
+              LANGFUSE_PUBLIC_KEY: 'pk-lf-bench',
+              LANGFUSE_SECRET_KEY: 'sk-lf-bench',
+              LANGFUSE_BASE_URL: receiver.url,
+            }),
+      };
+      progress(`figure 9: starting "${name}" with the profiler wrapper`);
+      stacks[name] = await startStack({
+        rosterPath: work.rosterPath,
+        env,
+        gatewayEnv: name === 'full' ? { SESSION_LOG_PATH: path.join(work.dir, 's.jsonl') } : {},
+        importFile: PROFILED,
+      });
+      await measureSlice(stacks[name], request, sizes.connections, sizes.warmupSeconds);
+      results[name] = await profileVariant(name, stacks[name], request, sizes, dir);
+      await stacks[name].stop();
+      delete stacks[name];
+    }
+    const t0 = performance.now();
+    const floor = sdkSpanFloor(sizes.floorSpans);
+    progress(
+      `figure 9: SDK floor ${floor.toFixed(2)} µs/span (${Math.round(performance.now() - t0)} ms)`,
+    );
+
+    const off = results.off;
+    const full = results.full;
+    const added = full.cpu_us_per_session - off.cpu_us_per_session;
+    const budget = (1 / 0.9 - 1) * off.cpu_us_per_session;
+    const rows = COMPONENTS.map((c) => {
+      const o = off.perSession[c] ?? 0;
+      const f = full.perSession[c] ?? 0;
+      return { component: c, off_us: o, full_us: f, added_us: f - o };
+    }).filter((r) => Math.abs(r.added_us) >= 0.5 || r.full_us >= 0.5);
+    rows.sort((a, b) => b.added_us - a.added_us);
+    const floorTotal = floor * CONTRACT_SPANS_PER_SESSION;
+    const lines = [
+      `figure 9: CPU per session by component (V8 samples of both processes' main threads while loaded, ${sizes.rounds}x${sizes.seconds}s per side, ${sizes.connections} conns, ${sizes.promptBytes} B prompt)`,
+      '',
+      `  ${'component'.padEnd(36)} ${'off µs'.padStart(8)} ${'full µs'.padStart(8)} ${'added µs'.padStart(9)}  share of added`,
+    ];
+    const sampledAdded = full.sampled_us - off.sampled_us;
+    for (const r of rows) {
+      const share = sampledAdded > 0 ? `${fmt((100 * r.added_us) / sampledAdded)} %` : '';
+      lines.push(
+        `  ${r.component.padEnd(36)} ${fmt(r.off_us).padStart(8)} ${fmt(r.full_us).padStart(8)} ${fmt(r.added_us).padStart(9)}  ${share}`,
+      );
+    }
+    lines.push(
+      `  ${'sum of samples'.padEnd(36)} ${fmt(off.sampled_us).padStart(8)} ${fmt(full.sampled_us).padStart(8)} ${fmt(sampledAdded).padStart(9)}`,
+      `  ${'whole processes (schedstat)'.padEnd(36)} ${fmt(off.cpu_us_per_session).padStart(8)} ${fmt(full.cpu_us_per_session).padStart(8)} ${fmt(added).padStart(9)}`,
+      '',
+      `  budget at 0.90x: (1/0.9 - 1) x ${fmt(off.cpu_us_per_session)} µs = ${fmt(budget)} µs/session; added here ${fmt(added)} µs (${fmt(off.cpu_us_per_session / full.cpu_us_per_session, 2)}x)`,
+      `  SDK floor: ${floor.toFixed(2)} µs/span (startSpan + 3 attributes + end, no processor) x ${CONTRACT_SPANS_PER_SESSION} spans the tree needs = ${fmt(floorTotal)} µs = ${fmt((100 * floorTotal) / budget)} % of the budget`,
+      `  ${KEEP_ALIVE_NOTE}`,
+    );
+    return {
+      id: 9,
+      name: 'CPU added per session vs the 0.90x budget',
+      measured: added,
+      display: `${fmt(added)} µs`,
+      target: `<= ${fmt(budget)} µs`,
+      status: Number.isFinite(added) && added <= budget ? 'PASS' : 'MISS',
+      context:
+        `off ${fmt(off.cpu_us_per_session)} µs/session, full ${fmt(full.cpu_us_per_session)}; top: ` +
+        rows
+          .slice(0, 4)
+          .map((r) => `${r.component} ${fmt(r.added_us)}`)
+          .join(', ') +
+        ` µs; SDK floor ${floor.toFixed(2)} µs/span x ${CONTRACT_SPANS_PER_SESSION} = ${fmt(floorTotal)} µs; breakdown below the table`,
+      report: lines.join('\n'),
+      details: {
+        off,
+        full,
+        rows,
+        budget_us: budget,
+        sdk_floor_us_per_span: floor,
+        contract_spans: CONTRACT_SPANS_PER_SESSION,
+      },
+    };
+  } finally {
+    await Promise.all(Object.values(stacks).map((s) => s.stop().catch(() => undefined)));
+    await receiver.stop().catch(() => undefined);
+    if (process.env.BENCH_KEEP_PROFILES) progress(`figure 9: profiles kept in ${work.dir}`);
+    else work.remove();
+  }
+}

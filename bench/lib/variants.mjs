@@ -1,0 +1,97 @@
+// The stacks the end-to-end figures compare, all on the same app and the same roster. Each is a
+// real gateway + chatd started with the services' production start command; the stock variants
+// only swap the `--import` module (bench/lib/variants/*.mjs) for the service's instrument.js.
+import path from 'node:path';
+import { REPO_ROOT, progress } from './common.mjs';
+import { socketsTo, startStack } from './services.mjs';
+
+const VARIANTS_DIR = path.join(REPO_ROOT, 'bench/lib/variants');
+
+/** Printed with every end-to-end figure: both sides of each ratio use the same connections. */
+export const KEEP_ALIVE_NOTE =
+  'keep-alive on every side (client→gateway autocannon, gateway→chatd and →/v1/validate Node agent keepAlive)';
+
+function definition(name, { receiverUrl, sessionLogPath }) {
+  const langfuse = {
+    LANGFUSE_PUBLIC_KEY: 'pk-lf-bench',
+    LANGFUSE_SECRET_KEY: 'sk-lf-bench',
+    LANGFUSE_BASE_URL: receiverUrl,
+  };
+  switch (name) {
+    case 'off':
+      return { env: { OTEL_SDK_DISABLED: 'true' } };
+    case 'off+als':
+      return {
+        env: { OTEL_SDK_DISABLED: 'true' },
+        importFile: path.join(VARIANTS_DIR, 'als-tax.mjs'),
+      };
+    case 'full':
+      return { env: langfuse, gatewayEnv: { SESSION_LOG_PATH: sessionLogPath } };
+    case 'full-nocapture':
+      return {
+        env: { ...langfuse, CONTENT_CAPTURE: 'false' },
+        gatewayEnv: { SESSION_LOG_PATH: sessionLogPath },
+      };
+    case 'stock-sdk':
+      return {
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl },
+        importFile: path.join(VARIANTS_DIR, 'stock-sdk.mjs'),
+      };
+    case 'stock-auto':
+      return {
+        // The cloud detectors would probe metadata endpoints at start-up; nothing per request.
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
+          OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process',
+        },
+        importFile: path.join(VARIANTS_DIR, 'stock-auto.mjs'),
+      };
+    case 'langfuse-otel':
+      return {
+        // Langfuse takes traces only; its docs' NodeSDK setup has no metrics or logs exporter.
+        env: { ...langfuse, OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' },
+        importFile: path.join(VARIANTS_DIR, 'langfuse-otel.mjs'),
+      };
+    default:
+      throw new Error(`unknown variant ${name}`);
+  }
+}
+
+/** Starts one stack per variant name; `chatdEnv` is added to every chatd (e.g. SIM_LATENCY_MS). */
+export async function startVariants(
+  names,
+  { rosterPath, receiverUrl, sessionLogPath, label, chatdEnv = {} },
+) {
+  const stacks = {};
+  try {
+    for (const name of names) {
+      progress(`${label}: starting "${name}"`);
+      const d = definition(name, {
+        receiverUrl,
+        sessionLogPath: sessionLogPath.replace(/\.jsonl$/, `-${name}.jsonl`),
+      });
+      stacks[name] = await startStack({
+        rosterPath,
+        env: d.env,
+        gatewayEnv: d.gatewayEnv ?? {},
+        chatdEnv,
+        importFile: d.importFile,
+      });
+    }
+  } catch (error) {
+    await stopAll(stacks);
+    throw error;
+  }
+  return stacks;
+}
+
+export async function stopAll(stacks) {
+  await Promise.all(Object.values(stacks).map((s) => s.stop().catch(() => undefined)));
+}
+
+/** Sockets (open or in TIME_WAIT) to each stack's chatd: a handful = connections were reused. */
+export function keepAliveEvidence(stacks) {
+  return Object.fromEntries(
+    Object.entries(stacks).map(([name, s]) => [name, socketsTo(s.chatd.port)]),
+  );
+}

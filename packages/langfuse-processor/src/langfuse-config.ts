@@ -1,0 +1,139 @@
+import type { Meter } from '@opentelemetry/api';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+/** Minimal logger the processor reports drops and mask failures to (defaults to OTel's diag). */
+export interface LangfuseProcessorLogger {
+  warn(message: string, meta?: Record<string, unknown>): void;
+}
+
+/**
+ * Options of {@link LangfuseTranslatingSpanProcessor}; each resolves option → environment
+ * variable → default (see README).
+ */
+export interface LangfuseProcessorOptions {
+  /** Langfuse public key (`LANGFUSE_PUBLIC_KEY`). */
+  publicKey?: string;
+  /** Langfuse secret key (`LANGFUSE_SECRET_KEY`). */
+  secretKey?: string;
+  /** Langfuse base URL (`LANGFUSE_BASE_URL`, else `LANGFUSE_HOST`; default https://cloud.langfuse.com). */
+  baseUrl?: string;
+  /** `langfuse.environment` on every observation (`LANGFUSE_TRACING_ENVIRONMENT`). */
+  environment?: string;
+  /** `langfuse.release` on every observation (`LANGFUSE_RELEASE`). */
+  release?: string;
+  /** Overrides the destination (e.g. an InMemorySpanExporter in tests). */
+  exporter?: SpanExporter;
+  /** OTLP/JSON lines file used when no Langfuse keys are set (`LANGFUSE_TRACE_FILE`). */
+  traceFile?: string;
+  /**
+   * Full OTLP/HTTP traces URL to send the translated spans to instead of Langfuse itself, e.g. a
+   * Collector that holds the Langfuse keys (`LANGFUSE_OTLP_ENDPOINT`). Keys, when also set, are sent.
+   */
+  otlpEndpoint?: string;
+  /** Applied to every exported string attribute, event attribute and status message; replaces `defaultMask`. */
+  mask?: (value: string) => string;
+  /** false removes prompt/response text (default true; services pass their `CONTENT_CAPTURE`). */
+  contentCapture?: boolean;
+  /** Queue bound; spans past it are dropped and counted (default 2048). */
+  maxQueueSize?: number;
+  /** Spans per export (default 512). */
+  maxExportBatchSize?: number;
+  /** Delay before a partial batch is exported (default 1000 ms). */
+  scheduledDelayMillis?: number;
+  /** Bound of one export, of forceFlush and of shutdown's flush (default 5000 ms). */
+  exportTimeoutMillis?: number;
+  /** Meter for `lakehouse.langfuse.spans_dropped` (default: the global meter provider's). */
+  meter?: Meter;
+  /** Where drops are reported (once per reason). */
+  logger?: LangfuseProcessorLogger;
+  /** Instrumentation scopes treated as noise (default {@link DEFAULT_NOISE_SCOPES}). */
+  noiseScopes?: readonly string[];
+  /** Environment to resolve from (default `process.env`); lets tests avoid global state. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Where a processor sends its spans. */
+export type LangfuseDestination =
+  | { readonly kind: 'langfuse'; readonly url: string }
+  | { readonly kind: 'otlp'; readonly url: string }
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'exporter' };
+
+/** Thrown at construction for an unusable configuration (e.g. a public key without a secret key). */
+export class LangfuseConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LangfuseConfigError';
+  }
+}
+
+// A malformed URL would only surface as failed exports later; refuse it at start-up instead.
+function httpUrl(value: string | undefined, variable: string): string | undefined {
+  if (value === undefined) return undefined;
+  let protocol = '';
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    // reported below
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new LangfuseConfigError(
+      `${variable}: expected an http(s) URL, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function empty(value: string | undefined): value is undefined {
+  return value === undefined || value.trim() === '';
+}
+
+/** The processor's settings after option → environment → default. */
+export interface ResolvedConfig {
+  readonly publicKey: string | undefined;
+  readonly secretKey: string | undefined;
+  readonly baseUrl: string;
+  readonly environment: string | undefined;
+  readonly release: string | undefined;
+  readonly traceFile: string | undefined;
+  readonly otlpEndpoint: string | undefined;
+  readonly contentCapture: boolean;
+}
+
+/** Resolves option → env → default; throws LangfuseConfigError on half-configured keys. */
+export function resolveConfig(options: LangfuseProcessorOptions): ResolvedConfig {
+  const env = options.env ?? process.env;
+  const pick = (option: string | undefined, ...names: string[]): string | undefined => {
+    if (!empty(option)) return option.trim();
+    for (const name of names) {
+      const value = env[name];
+      if (!empty(value)) return value.trim();
+    }
+    return undefined;
+  };
+  const publicKey = pick(options.publicKey, 'LANGFUSE_PUBLIC_KEY');
+  const secretKey = pick(options.secretKey, 'LANGFUSE_SECRET_KEY');
+  if ((publicKey === undefined) !== (secretKey === undefined)) {
+    const missing = publicKey === undefined ? 'LANGFUSE_PUBLIC_KEY' : 'LANGFUSE_SECRET_KEY';
+    throw new LangfuseConfigError(
+      `Langfuse is half-configured: ${missing} is missing. Set both LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY, or neither.`,
+    );
+  }
+  const baseUrl = (
+    httpUrl(pick(options.baseUrl, 'LANGFUSE_BASE_URL', 'LANGFUSE_HOST'), 'LANGFUSE_BASE_URL') ??
+    'https://cloud.langfuse.com'
+  ).replace(/\/+$/, '');
+  return {
+    publicKey,
+    secretKey,
+    baseUrl,
+    environment: pick(options.environment, 'LANGFUSE_TRACING_ENVIRONMENT'),
+    release: pick(options.release, 'LANGFUSE_RELEASE'),
+    traceFile: pick(options.traceFile, 'LANGFUSE_TRACE_FILE'),
+    otlpEndpoint: httpUrl(
+      pick(options.otlpEndpoint, 'LANGFUSE_OTLP_ENDPOINT'),
+      'LANGFUSE_OTLP_ENDPOINT',
+    ),
+    contentCapture: options.contentCapture ?? true,
+  };
+}

@@ -1,0 +1,135 @@
+// Typed readers for the services' environment. Each service parses its whole environment once,
+// at start-up, with these; a bad value throws ConfigError naming the variable.
+
+/** A bad environment variable; `variable` names it and the message says what is wrong. */
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+/** An environment to read (`process.env` or a test's object). */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Winston's levels, accepted by `LOG_LEVEL` (any case). */
+export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
+
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const TRUE_VALUES = ['true', '1', 'on', 'yes'];
+const FALSE_VALUES = ['false', '0', 'off', 'no'];
+
+/** The trimmed value of `name`; unset and blank read as undefined. Never throws. */
+export function readString(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** A decimal integer in [min, max], or `fallback` when unset. */
+export function readInt(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const value = readString(env, name);
+  if (value === undefined) return fallback;
+  if (!/^[0-9]+$/.test(value)) {
+    throw new ConfigError(name, `expected an integer, got ${JSON.stringify(value)}`);
+  }
+  return inRange(name, Number(value), value, min, max);
+}
+
+/** A finite number in [min, max], or `fallback` when unset. */
+export function readNumber(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const value = readString(env, name);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n)) {
+    throw new ConfigError(name, `expected a number, got ${JSON.stringify(value)}`);
+  }
+  return inRange(name, n, value, min, max);
+}
+
+function inRange(name: string, n: number, raw: string, min: number, max: number): number {
+  if (!Number.isSafeInteger(Math.trunc(n)) || n < min || n > max) {
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${raw}`);
+  }
+  return n;
+}
+
+/** An http(s) URL without trailing slashes (paths are appended as `${base}/v1/…`), or undefined. */
+export function readHttpUrl(env: Env, name: string): string | undefined {
+  const value = readString(env, name);
+  if (value === undefined) return undefined;
+  if (!isHttpUrl(value)) {
+    throw new ConfigError(name, `expected an http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/** True for an absolute http: or https: URL. */
+export function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** A switch: true/1/on/yes or false/0/off/no (any case), or `fallback` when unset. */
+export function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = readString(env, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (TRUE_VALUES.includes(value)) return true;
+  if (FALSE_VALUES.includes(value)) return false;
+  throw new ConfigError(
+    name,
+    `expected true or false (also 1/0, on/off, yes/no), got ${JSON.stringify(value)}`,
+  );
+}
+
+/** `LOG_LEVEL`, lower-cased; default `info`. */
+export function readLogLevel(env: Env): LogLevel {
+  const value = readString(env, 'LOG_LEVEL')?.toLowerCase() ?? 'info';
+  const level = LOG_LEVELS.find((l) => l === value);
+  if (level === undefined) {
+    throw new ConfigError(
+      'LOG_LEVEL',
+      `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return level;
+}
+
+/** `CONTENT_CAPTURE`: record prompts and completions on spans; default true. */
+export function readContentCapture(env: Env): boolean {
+  return readBoolean(env, 'CONTENT_CAPTURE', true);
+}
+
+/**
+ * Runs `load` (a service's config parser) and returns its result. On {@link ConfigError} it
+ * writes `<service>: invalid configuration: <VARIABLE>: <why>` to stderr and exits 2; other
+ * errors propagate.
+ */
+export function loadConfigOrExit<T>(service: string, load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${service}: invalid configuration: ${err.message}\n`);
+    process.exit(2);
+  }
+}

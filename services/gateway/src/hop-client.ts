@@ -1,0 +1,149 @@
+import axios from 'axios';
+import type { AxiosResponse } from 'axios';
+import { withObservationParent } from '@lakehouse/langfuse-processor';
+import type { IterateRequest } from './iterate-request.js';
+import type { ValidateHopResult } from './iterate-types.js';
+import { buildMessages } from './prompt.js';
+import type { ValidationIssue } from './validators/types.js';
+
+/** A failed hop (unreachable, timed out, refused, malformed answer); the attempt is an infra_error. */
+export class HopError extends Error {
+  /** chatd's 4xx status when it refused the request as the caller's mistake. */
+  readonly callerStatus: number | undefined;
+  constructor(message: string, callerStatus?: number) {
+    super(message);
+    this.name = 'HopError';
+    this.callerStatus = callerStatus;
+  }
+}
+
+/** Where the two hops go and how long each may take. */
+export interface HopClientOptions {
+  chatdUrl: string;
+  /** The validate hop's base URL (this gateway's own listener). */
+  selfUrl: string;
+  chatTimeoutMs: number;
+  validateTimeoutMs: number;
+}
+
+// A model reply or report past this is not an answer; axios refuses it as ERR_BAD_RESPONSE.
+const MAX_HOP_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The HTTP client of both hops of an attempt (gateway → chatd `/v1/chat`, gateway → its own
+ * `/v1/validate`). Each call nests the callee's spans under the active span. Rejects only with
+ * {@link HopError}.
+ */
+export class HopClient {
+  private readonly _options: HopClientOptions;
+
+  constructor(options: HopClientOptions) {
+    this._options = options;
+  }
+
+  /** Asks chatd for a completion of `prompt`; resolves to its text. */
+  async chat(req: IterateRequest, prompt: string): Promise<string> {
+    const res = await post(
+      `${this._options.chatdUrl}/v1/chat`,
+      {
+        provider: req.provider,
+        model: req.model,
+        messages: buildMessages(req.system, prompt),
+        temperature: req.temperature,
+        max_tokens: req.maxTokens,
+      },
+      this._options.chatTimeoutMs,
+      'chatd',
+    );
+    if (res.status >= 200 && res.status < 300) {
+      const content = (res.data as { content?: unknown } | null)?.content;
+      if (typeof content !== 'string')
+        throw new HopError('chatd answered without a string content');
+      return content;
+    }
+    if (res.status === 404) {
+      throw new HopError(
+        `provider ${JSON.stringify(req.provider)} rejected by chatd (404): ${errorText(res.data)}`,
+        404,
+      );
+    }
+    if (res.status >= 400 && res.status < 500) {
+      throw new HopError(
+        `chatd rejected the request (${res.status}): ${errorText(res.data)}`,
+        res.status,
+      );
+    }
+    throw new HopError(`chatd failed (${res.status}): ${errorText(res.data)}`);
+  }
+
+  /** Validates `artifact` through the gateway's own `/v1/validate`. */
+  async validate(
+    req: IterateRequest,
+    artifact: Record<string, unknown>,
+  ): Promise<ValidateHopResult> {
+    const res = await post(
+      `${this._options.selfUrl}/v1/validate`,
+      { kind: req.kind, artifact, context: req.context },
+      this._options.validateTimeoutMs,
+      'validate hop',
+    );
+    const data = res.data as Record<string, unknown> | null;
+    if (res.status === 200 && data !== null && data['ok'] === true) {
+      const grounded = data['grounded_in_roster'];
+      return {
+        ok: true,
+        report: {
+          ok: true,
+          warnings: Array.isArray(data['warnings']) ? (data['warnings'] as unknown[]) : [],
+          grounded_in_roster: typeof grounded === 'boolean' ? grounded : null,
+        },
+      };
+    }
+    if (res.status === 422 && data !== null && Array.isArray(data['errors'])) {
+      return { ok: false, errors: data['errors'] as ValidationIssue[] };
+    }
+    throw new HopError(`validate hop failed (${res.status}): ${errorText(res.data)}`);
+  }
+}
+
+function errorText(body: unknown): string {
+  if (typeof body === 'object' && body !== null && 'error' in body) {
+    const e = (body as { error: unknown }).error;
+    if (typeof e === 'string') return e;
+  }
+  if (typeof body === 'string' && body.length > 0) return body.slice(0, 200);
+  return 'no error message';
+}
+
+function describeAxiosError(err: unknown, hop: string, timeoutMs: number): string {
+  if (axios.isAxiosError(err)) {
+    if (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' || err.code === 'ERR_CANCELED') {
+      return `${hop} timed out after ${timeoutMs} ms`;
+    }
+    return `${hop} unreachable: ${err.code ?? err.message}`;
+  }
+  return `${hop} failed: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+async function post(
+  url: string,
+  body: unknown,
+  timeoutMs: number,
+  hop: string,
+): Promise<AxiosResponse<unknown>> {
+  try {
+    // withObservationParent puts this attempt's span id in baggage so the callee's spans nest under it.
+    return await withObservationParent(() =>
+      axios.post<unknown>(url, body, {
+        timeout: timeoutMs,
+        // axios's timeout is per socket inactivity; the signal bounds the whole exchange.
+        signal: AbortSignal.timeout(timeoutMs),
+        validateStatus: () => true,
+        headers: { 'content-type': 'application/json' },
+        maxContentLength: MAX_HOP_BODY_BYTES,
+      }),
+    );
+  } catch (err) {
+    throw new HopError(describeAxiosError(err, hop, timeoutMs));
+  }
+}

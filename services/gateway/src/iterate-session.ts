@@ -1,0 +1,233 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import {
+  context,
+  isSpanContextValid,
+  isValidTraceId,
+  metrics,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+} from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter, Span } from '@opentelemetry/api';
+import type { Logger } from 'winston';
+import { LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
+import type { SessionLog } from '@lakehouse/session-log';
+import { runAttempt } from './attempt.js';
+import type { HopClient } from './hop-client.js';
+import { iterate } from './iterate.js';
+import type { IterateRequest } from './iterate-request.js';
+import type { AttemptOutcome, IterateResult } from './iterate-types.js';
+
+/** The gateway's iterate instruments, created once per app. */
+export interface IterateInstruments {
+  sessions: Counter;
+  attempts: Histogram;
+  validationFailures: Counter;
+}
+
+/** Creates the iterate instruments on `meter` (default: the global `gateway` meter). */
+export function createIterateInstruments(
+  meter: Meter = metrics.getMeter('gateway'),
+): IterateInstruments {
+  return {
+    sessions: meter.createCounter('lakehouse.iterate.sessions', {
+      description: 'Iterate sessions by final verdict and kind',
+    }),
+    attempts: meter.createHistogram('lakehouse.iterate.attempts', {
+      description: 'Attempts spent per iterate session',
+      advice: { explicitBucketBoundaries: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
+    }),
+    validationFailures: meter.createCounter('lakehouse.validation.failures', {
+      description: 'Validation errors by category and kind',
+    }),
+  };
+}
+
+/** What one session needs besides the request. */
+export interface IterateSessionDeps {
+  hops: HopClient;
+  logger: Logger;
+  sessionLog: SessionLog;
+  instruments: IterateInstruments;
+  /** Record prompts, raw replies, requests and artifacts on spans. */
+  contentCapture: boolean;
+}
+
+const tracer = trace.getTracer('gateway');
+
+/**
+ * Runs one session ({@link iterate}) with its side effects: the iterate and attempt spans, the
+ * session metrics, exactly one session-log record and one log line, whatever happens. Rejects
+ * with the error of a crashed session after recording it (the caller answers 500).
+ */
+export function runIterateSession(
+  req: IterateRequest,
+  traceId: string,
+  deps: IterateSessionDeps,
+): Promise<IterateResult> {
+  const started = performance.now();
+  const attributes: Attributes = {
+    [LH.SESSION_ROOT]: true,
+    [LH.KIND]: req.kind,
+    [LH.MODEL]: req.model,
+    [LH.PROVIDER]: req.provider,
+    [LH.MAX_ITERATIONS]: req.maxIterations,
+  };
+  if (deps.contentCapture) attributes[LH.REQUEST] = JSON.stringify(requestForTrace(req));
+
+  return tracer.startActiveSpan(
+    `iterate ${req.kind}`,
+    { attributes },
+    sessionParentContext(traceId),
+    async (span) => {
+      const result = await iterate(req, (prompt, iteration) =>
+        tracedAttempt(deps, req, prompt, iteration),
+      );
+      endSessionSpan(span, result, req, deps.contentCapture);
+      record(deps, req, traceId, result, Math.round(performance.now() - started));
+      if (result.crash !== undefined) throw result.crash;
+      return result;
+    },
+  );
+}
+
+/** `grounded_in_roster` of the row and span: fill sessions that were accepted only. */
+function groundedInRoster(req: IterateRequest, result: IterateResult): boolean | null {
+  return req.kind === 'fill' && result.accepted !== undefined
+    ? result.accepted.report.grounded_in_roster
+    : null;
+}
+
+function endSessionSpan(
+  span: Span,
+  result: IterateResult,
+  req: IterateRequest,
+  contentCapture: boolean,
+): void {
+  const grounded = groundedInRoster(req, result);
+  span.setAttribute(LH.FINAL_VERDICT, result.finalVerdict);
+  span.setAttribute(LH.ITERATIONS, result.attempts.length);
+  if (grounded !== null) span.setAttribute(LH.GROUNDED_IN_ROSTER, grounded);
+  if (result.accepted !== undefined && contentCapture) {
+    span.setAttribute(LH.ARTIFACT, JSON.stringify(result.accepted.artifact));
+  }
+  if (result.crash !== undefined) {
+    span.recordException(result.crash instanceof Error ? result.crash : String(result.crash));
+  }
+  if (result.finalVerdict === 'infra_error') {
+    const message = result.crash === undefined ? result.attempts.at(-1)?.error : undefined;
+    span.setStatus({ code: SpanStatusCode.ERROR, message: message ?? 'internal error' });
+  }
+  span.end();
+}
+
+function record(
+  deps: IterateSessionDeps,
+  req: IterateRequest,
+  traceId: string,
+  result: IterateResult,
+  durationMs: number,
+): void {
+  const { finalVerdict, attempts } = result;
+  deps.instruments.sessions.add(1, { final_verdict: finalVerdict, kind: req.kind });
+  deps.instruments.attempts.record(attempts.length, { kind: req.kind });
+  try {
+    deps.sessionLog.emit({
+      sessionId: traceId,
+      kind: req.kind,
+      model: req.model,
+      provider: req.provider,
+      prompt: req.prompt,
+      iterations: attempts.length,
+      maxIterations: req.maxIterations,
+      finalVerdict,
+      attempts: attempts.map((a) => ({
+        iteration: a.iteration,
+        verdictKind: a.verdict,
+        ...(a.error !== undefined ? { error: a.error } : {}),
+        ...(a.spanId !== undefined ? { spanId: a.spanId } : {}),
+      })),
+      ...(result.accepted !== undefined ? { artifact: result.accepted.artifact } : {}),
+      groundedInRoster: groundedInRoster(req, result),
+      durationMs,
+    });
+  } catch (err) {
+    // The session log is best effort (SPEC §5): a failing sink never fails the request.
+    deps.logger.warn('session log emit failed', {
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
+  deps.logger.info('iterate session', {
+    trace_id: traceId,
+    kind: req.kind,
+    provider: req.provider,
+    model: req.model,
+    final_verdict: finalVerdict,
+    iterations: attempts.length,
+    duration_ms: durationMs,
+  });
+}
+
+// With tracing on but no server span (no http instrumentation), give the session a synthetic
+// remote parent carrying the resolved trace id so span, response and JSONL row share one id.
+function sessionParentContext(traceId: string): ReturnType<typeof context.active> {
+  const active = context.active();
+  if (trace.getSpan(active) !== undefined || !isValidTraceId(traceId)) return active;
+  return trace.setSpanContext(active, {
+    traceId,
+    spanId: randomBytes(8).toString('hex'),
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: true,
+  });
+}
+
+function requestForTrace(req: IterateRequest): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    kind: req.kind,
+    prompt: req.prompt,
+    provider: req.provider,
+    model: req.model,
+    context: req.context,
+    max_iterations: req.maxIterations,
+    temperature: req.temperature,
+    max_tokens: req.maxTokens,
+  };
+  if (req.system !== undefined) out['system'] = req.system;
+  return out;
+}
+
+function tracedAttempt(
+  deps: IterateSessionDeps,
+  req: IterateRequest,
+  prompt: string,
+  iteration: number,
+): Promise<{ outcome: AttemptOutcome; spanId: string | undefined }> {
+  return tracer.startActiveSpan(`attempt ${iteration}`, async (span: Span) => {
+    const spanContext = span.spanContext();
+    const spanId = isSpanContextValid(spanContext) ? spanContext.spanId : undefined;
+    span.setAttributes({
+      [LH.ATTEMPT_ITERATION]: iteration,
+      [LH.MODEL]: req.model,
+      [LH.PROVIDER]: req.provider,
+    });
+    if (deps.contentCapture) span.setAttribute(LH.ATTEMPT_PROMPT, prompt);
+    try {
+      const outcome = await runAttempt(deps.hops, req, prompt);
+      span.setAttribute(LH.ATTEMPT_VERDICT, outcome.verdict);
+      if (outcome.verdict !== 'accepted') span.setAttribute(LH.ATTEMPT_ERROR, outcome.error);
+      if (deps.contentCapture && outcome.raw !== null)
+        span.setAttribute(LH.ATTEMPT_RAW, outcome.raw);
+      if (outcome.verdict === 'infra_error') {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
+      }
+      return { outcome, spanId };
+    } catch (err) {
+      span.recordException(err instanceof Error ? err : String(err));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'internal error' });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}

@@ -1,0 +1,5 @@
+import { loadConfigOrExit } from '@lakehouse/telemetry';
+import { loadConfig } from './config.js';
+
+/** The gateway's configuration, parsed once per process; a bad variable exits 2 naming it. */
+export const STARTUP_CONFIG = loadConfigOrExit('gateway', () => loadConfig());
