@@ -4,8 +4,8 @@ import type { JsonNumber } from './serde-number.js';
 import type {
   AttemptVerdict,
   FinalVerdict,
+  EncodableSessionRecord,
   SessionAttemptRecord,
-  SessionRecord,
 } from './session-record.js';
 
 /** Thrown by {@link parseSessionFixture}; the message names the offending field. */
@@ -216,7 +216,7 @@ export function parseSessionFixture(
   text: string,
   timestamp: string,
   daemon: string,
-): SessionRecord {
+): EncodableSessionRecord {
   const cursor = new JsonCursor(text, true);
   let values: Map<string, FieldValue>;
   try {
@@ -227,7 +227,7 @@ export function parseSessionFixture(
       throw new FixtureError(`not valid JSON: ${error.message}`);
     throw error;
   }
-  const record: SessionRecord = {
+  const record: EncodableSessionRecord = {
     sessionId: values.get('session_id') as string,
     timestamp,
     daemon,

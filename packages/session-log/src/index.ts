@@ -14,6 +14,7 @@ export {
   compareCodePoints,
 } from './session-record.js';
 export type {
+  EncodableSessionRecord,
   AttemptVerdict,
   FinalVerdict,
   SessionAttemptRecord,

@@ -65,8 +65,11 @@ export interface SessionRecord {
    */
   artifactJson?: string;
   groundedInRoster: boolean | null;
-  durationMs: number | bigint;
+  durationMs: number;
 }
+
+/** What the encoder takes: a {@link SessionRecord}, or a parity fixture's u64 `duration_ms`. */
+export type EncodableSessionRecord = Omit<SessionRecord, 'durationMs'> & { durationMs: number | bigint };
 
 // Node 20 ships String.prototype.isWellFormed/toWellFormed, but lib es2023 does not type them.
 interface WellFormedString {
@@ -305,7 +308,7 @@ const K_DURATION = ',"duration_ms":';
  * serde_json for the same data (see the README's divergences for Go), every field within the
  * row caps. Pure; never throws (an unencodable artifact becomes a marker).
  */
-export function encodeSessionRecord(record: SessionRecord): string {
+export function encodeSessionRecord(record: EncodableSessionRecord): string {
   return encodeSessionRow(record, record.timestamp, record.daemon);
 }
 
@@ -314,7 +317,7 @@ export function encodeSessionRecord(record: SessionRecord): string {
  * does not copy every record to add them. Internal to the package.
  */
 export function encodeSessionRow(
-  record: Omit<SessionRecord, 'timestamp' | 'daemon'>,
+  record: Omit<EncodableSessionRecord, 'timestamp' | 'daemon'>,
   timestamp: string,
   daemon: string,
 ): string {

@@ -1,4 +1,4 @@
-import { extractJsonObject } from './extract-json.js';
+import { extractJson } from './extract-json.js';
 import { HopError } from './hop-client.js';
 import type { HopClient } from './hop-client.js';
 import type { IterateRequest } from './iterate-request.js';
@@ -17,12 +17,13 @@ export async function runAttempt(
   let raw: string | null = null;
   try {
     raw = await hops.chat(req, prompt);
-    const artifact = extractJsonObject(raw);
-    if (artifact === undefined) {
-      return { verdict: 'no_json', raw, error: 'no JSON object found in the response' };
+    const found = extractJson(raw);
+    if (!found.ok) return { verdict: 'no_json', raw, error: found.reason };
+    const checked = await hops.validate(req, found.object);
+    if (checked.ok) {
+      const { object: artifact, source: artifactJson } = found;
+      return { verdict: 'accepted', raw, artifact, artifactJson, report: checked.report };
     }
-    const checked = await hops.validate(req, artifact);
-    if (checked.ok) return { verdict: 'accepted', raw, artifact, report: checked.report };
     const messages = checked.errors.map((e) =>
       typeof e?.message === 'string' ? e.message : String(e),
     );
