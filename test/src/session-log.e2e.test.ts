@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,8 @@ import {
   readJsonLines,
   freePort,
   fillRequest,
+  sharedRoster,
+  startService,
 } from './harness.js';
 
 type Row = Record<string, unknown> & { attempts: Array<Record<string, unknown>> };
@@ -234,6 +237,20 @@ describe('session log: infra paths and a failing sink', () => {
       for (const attempt of row.attempts) assert.equal('span_id' in attempt, false);
     } finally {
       await stack.stop();
+    }
+  });
+
+  it('refuses a FIFO as SESSION_LOG_PATH at start-up (exit 2 naming it) instead of blocking forever', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-fifo-'));
+    try {
+      const fifo = path.join(dir, 'sessions.fifo');
+      execFileSync('mkfifo', [fifo]);
+      await assert.rejects(
+        startService('gateway', { ROSTER_PATH: await sharedRoster(), SESSION_LOG_PATH: fifo }),
+        /exited with code 2[\s\S]*SESSION_LOG_PATH: .*is a FIFO/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -20,7 +20,11 @@ export type {
   SessionAttemptRecord,
   SessionRecord,
 } from './session-record.js';
-export { SessionLogExporter, warnOncePerCode } from './session-log-exporter.js';
+export {
+  SessionLogExporter,
+  sessionLogPathProblem,
+  warnOncePerCode,
+} from './session-log-exporter.js';
 export type {
   SessionLogExporterOptions,
   SessionLogExporterStats,

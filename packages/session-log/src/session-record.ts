@@ -69,7 +69,9 @@ export interface SessionRecord {
 }
 
 /** What the encoder takes: a {@link SessionRecord}, or a parity fixture's u64 `duration_ms`. */
-export type EncodableSessionRecord = Omit<SessionRecord, 'durationMs'> & { durationMs: number | bigint };
+export type EncodableSessionRecord = Omit<SessionRecord, 'durationMs'> & {
+  durationMs: number | bigint;
+};
 
 // Node 20 ships String.prototype.isWellFormed/toWellFormed, but lib es2023 does not type them.
 interface WellFormedString {
