@@ -49,11 +49,18 @@ export { JsonNumber, formatF64, serdeJsonNumber, NumberOutOfRangeError } from '.
 export {
   runSessionReport,
   runSessionAlarm,
+  checkSessionAlarm,
+  MAX_LINE_BYTES,
   runSessionSql,
   sessionsViewSql,
   SessionLogNotFoundError,
 } from './session-queries.js';
-export type { SessionQueryRow, SessionReport } from './session-queries.js';
+export type {
+  SessionAlarmCheck,
+  SessionLogLines,
+  SessionQueryRow,
+  SessionReport,
+} from './session-queries.js';
 export {
   stripTopLevelKeys,
   checkRowLine,
