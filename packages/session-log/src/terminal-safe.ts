@@ -21,7 +21,6 @@ export function terminalSafe(text: string): string {
 }
 
 // Inside JSON text these characters only occur in strings, where \uXXXX means the same.
-// eslint-disable-next-line no-control-regex
 const UNSAFE_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** JSON text (as JSON.stringify writes it) with C1, DEL and bidi characters \u-escaped: same value. */

@@ -357,9 +357,9 @@ describe('sessions CLI', () => {
       ['sql', 'SELECT model, attempts FROM sessions'],
     ]) {
       const out = await runCli([...args, '--file', hostile]);
-      // eslint-disable-next-line no-control-regex
       assert.doesNotMatch(
         out.stdout,
+        // eslint-disable-next-line no-control-regex
         /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/,
         args.join(' '),
       );
