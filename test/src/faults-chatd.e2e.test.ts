@@ -6,16 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type http from 'node:http';
-import {
-  eventually,
-  postJson,
-  sharedRoster,
-  startService,
-  startStack,
-  fillRequest,
-} from './harness.js';
+import { eventually, postJson, startOtlpReceiver, startStubServer } from '@lakehouse/test-support';
+import { fillRequest, sharedRoster, startService, startStack } from './harness.js';
 import type { ServiceHandle } from './harness.js';
-import { startOtlpReceiver, startStubServer } from '@lakehouse/test-support';
 import type { OtlpReceiver, StubRequest, StubServer } from '@lakehouse/test-support';
 import { randomTraceId } from '@lakehouse/telemetry';
 import { readSessionFile, reportEvidence, rssMiB } from './faults-helpers.js';

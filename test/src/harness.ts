@@ -1,4 +1,5 @@
 // Cross-service test harness: starts the real services with their production start command.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,7 +26,13 @@ export interface ServiceHandle {
 interface ServiceProcessModule {
   startService(
     name: string,
-    options: { root: string; env?: Record<string, string>; quiet?: boolean },
+    options: {
+      root: string;
+      env?: Record<string, string>;
+      quiet?: boolean;
+      /** The node binary a `node …` start script runs with (default: this process's). */
+      node?: string;
+    },
   ): Promise<ServiceHandle>;
   serviceStartArgv(root: string, name: string): string[];
   isolatedServiceEnv(extra: Record<string, string>): Record<string, string>;
@@ -43,12 +50,21 @@ export const serviceStartArgv = (name: string): string[] =>
 export const baseEnv = (extra: Record<string, string> = {}): Record<string, string> =>
   serviceProcess.isolatedServiceEnv(extra);
 
-/** Starts one service quietly with the given env on top of baseEnv(). */
+/**
+ * Starts one service quietly with the given env on top of baseEnv(), from the repository or from
+ * another tree laid out like it (`root`, e.g. an image's), optionally on another `node`.
+ */
 export function startService(
   name: 'gateway' | 'chatd',
   env: Record<string, string>,
+  options: { root?: string; node?: string } = {},
 ): Promise<ServiceHandle> {
-  return serviceProcess.startService(name, { root: REPO_ROOT, env: baseEnv(env), quiet: true });
+  return serviceProcess.startService(name, {
+    root: options.root ?? REPO_ROOT,
+    env: baseEnv(env),
+    quiet: true,
+    ...(options.node === undefined ? {} : { node: options.node }),
+  });
 }
 
 export interface Stack {
@@ -143,5 +159,51 @@ export async function fillRequest(
     model,
     context: { target_count: 2, ...sampleContract(roster, 11) },
     ...extra,
+  };
+}
+
+/** `npm start`'s script running as a new user runs it: free ports, its data under a temp dir. */
+export interface NpmStart {
+  readonly dataDir: string;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+  /** Ctrl-C, then SIGKILL if it is still up after 15 s; removes `dataDir`; its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Spawns `node scripts/start.mjs` with `env` on top of baseEnv(). */
+export function spawnNpmStart(prefix: string, env: Record<string, string> = {}): NpmStart {
+  const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
+  const fullEnv: Record<string, string | undefined> = {
+    ...process.env,
+    ...baseEnv(),
+    ...env,
+    LAKEHOUSE_DATA_DIR: dataDir,
+    CHATD_PORT: '0',
+    GATEWAY_PORT: '0',
+  };
+  // `npm start` picks its own session log and trace file under data/.
+  delete fullEnv['SESSION_LOG_PATH'];
+  delete fullEnv['LANGFUSE_TRACE_FILE'];
+  const child = spawn(process.execPath, ['scripts/start.mjs'], {
+    cwd: REPO_ROOT,
+    env: fullEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return {
+    dataDir,
+    output: () => output,
+    async stop() {
+      child.kill('SIGINT');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(killer);
+      rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
   };
 }

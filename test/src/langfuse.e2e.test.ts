@@ -3,19 +3,13 @@ import { after, before, describe, it } from 'node:test';
 import {
   eventually,
   postJson,
-  sharedRoster,
-  startService,
-  startStack,
-  type Stack,
-  readJsonLines,
-  fillRequest,
-} from './harness.js';
-import { buildTraces } from './langfuse-tree.js';
-import {
   langfuseIngestionCheck,
   startOtlpReceiver,
   type OtlpReceiver,
 } from '@lakehouse/test-support';
+import { fillRequest, readJsonLines, sharedRoster, startService, startStack } from './harness.js';
+import type { Stack } from './harness.js';
+import { buildTraces } from './langfuse-tree.js';
 
 const PUBLIC_KEY = 'pk-lf-e2e-public';
 const SECRET_KEY = 'sk-lf-e2e-secret';

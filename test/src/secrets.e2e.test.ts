@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { postJson, startStack, fillRequest } from './harness.js';
-import { startStubServer } from '@lakehouse/test-support';
+import { startStubServer, startOtlpReceiver } from '@lakehouse/test-support';
 import { readSessionFile, reportEvidence } from './faults-helpers.js';
-import { startOtlpReceiver } from '@lakehouse/test-support';
 
 const PROVIDER_KEY = `sk-test-${randomBytes(18).toString('hex')}`;
 const LANGFUSE_PUBLIC = `pk-lf-${randomBytes(12).toString('hex')}`;

@@ -7,6 +7,7 @@ export {
 export { GEN_AI_OPERATION_DURATION_BUCKETS, GEN_AI_TOKEN_USAGE_BUCKETS } from './gen-ai-metrics.js';
 export type { Telemetry, TelemetryOptions } from './telemetry.js';
 export { registerInstrumentationHooks } from './instrumentation-hooks.js';
+export type { InstrumentationHookApi } from './instrumentation-hooks.js';
 export {
   TRACE_ID_HEADER,
   MAX_TRACE_ID_HEADER_BYTES,

@@ -28,7 +28,7 @@ export type {
   StubServer,
   StubServerOptions,
 } from './stub-server.js';
-export { postJson } from './http-json.js';
-export type { JsonResponse } from './http-json.js';
+export { postJson, postOverAgent } from './http-json.js';
+export type { AgentOutcome, JsonResponse } from './http-json.js';
 export { eventually } from './eventually.js';
 export { closedUrl, freePort } from './ports.js';
