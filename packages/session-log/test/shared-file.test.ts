@@ -41,13 +41,28 @@ type Write = (
   ...args: unknown[]
 ) => Promise<{ bytesWritten: number; buffer: Buffer }>;
 
-// Replaces FileHandle.prototype.write for the duration of a test.
-async function patchWrite(replacement: (original: Write) => Write): Promise<() => void> {
+// Replaces FileHandle.prototype.write until the returned function is called: the first write
+// lands only `landed(length)` bytes, then another producer appends `other`; later writes call
+// `later` (the real write when omitted).
+async function shortFirstWrite(
+  path: string,
+  landed: (length: number) => number,
+  other: string,
+  later?: () => never,
+): Promise<() => void> {
   const probe = await open(process.execPath, 'r');
   const proto = Object.getPrototypeOf(probe) as { write: Write };
   await probe.close();
   const original = proto.write;
-  proto.write = replacement(original);
+  let calls = 0;
+  proto.write = async function (this: unknown, ...args: unknown[]) {
+    calls += 1;
+    if (calls > 1) return later === undefined ? original.apply(this, args) : later();
+    const [buffer, offset] = args as [Buffer, number];
+    const result = await original.call(this, buffer, offset, landed(buffer.length), null);
+    appendLikeAPeer(path, other);
+    return result;
+  };
   return () => {
     proto.write = original;
   };
@@ -83,21 +98,11 @@ describe('the shared session file: no producer costs another its row', () => {
   it('a short write (disk full) is never continued or truncated: another producer keeps its row, ours is rewritten whole', async () => {
     const path = join(dir, 'sessions.jsonl');
     writeFileSync(path, row(1));
-    let calls = 0;
-    restore = await patchWrite(
-      (original) =>
-        async function (this: unknown, ...args: unknown[]) {
-          calls += 1;
-          const [buffer, offset] = args as [Buffer, number];
-          if (calls === 1) {
-            // Half the batch lands, then another process appends its row before we go on.
-            const half = Math.floor(buffer.length / 2);
-            const result = await original.call(this, buffer, offset, half, null);
-            appendLikeAPeer(path, '{"other":"producer"}\n');
-            return result;
-          }
-          return original.apply(this, args);
-        },
+    // Half the batch lands, then another process appends its row before we go on.
+    restore = await shortFirstWrite(
+      path,
+      (length) => Math.floor(length / 2),
+      '{"other":"producer"}\n',
     );
     const exporter = new SessionLogExporter({ path });
     const batch = [row(10, 10), row(11, 200), row(12, 10)];
@@ -121,21 +126,15 @@ describe('the shared session file: no producer costs another its row', () => {
   it('after ENOSPC mid-batch it counts only the rows that did not land, and never cuts the file', async () => {
     const path = join(dir, 'sessions.jsonl');
     writeFileSync(path, row(1));
-    let calls = 0;
-    restore = await patchWrite(
-      (original) =>
-        async function (this: unknown, ...args: unknown[]) {
-          calls += 1;
-          const [buffer, offset] = args as [Buffer, number];
-          if (calls === 1) {
-            const result = await original.call(this, buffer, offset, row(20).length + 5, null);
-            appendLikeAPeer(path, '{"other":"committed"}\n');
-            return result;
-          }
-          throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
-            code: 'ENOSPC',
-          });
-        },
+    restore = await shortFirstWrite(
+      path,
+      () => row(20).length + 5,
+      '{"other":"committed"}\n',
+      () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
+          code: 'ENOSPC',
+        });
+      },
     );
     const failures: SessionLogWriteError[] = [];
     const exporter = new SessionLogExporter({ path, onError: (f) => failures.push(f) });
