@@ -28,7 +28,8 @@ const BASIC_TOKEN = /\b(basic)([ \t]+)([A-Za-z0-9+/]{4,512}={0,2})(?![A-Za-z0-9+
 
 // Passwords in URLs: scheme://user:password@host. The guard and the bounded scheme keep the scan
 // linear on long runs of letters.
-const URL_PASSWORD = /((?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:\/\/[^\s/?#@:"'\\]{0,256}:)([^\s/?#@"'\\]{1,256})@/gi;
+const URL_PASSWORD =
+  /((?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:\/\/[^\s/?#@:"'\\]{0,256}:)([^\s/?#@"'\\]{1,256})@/gi;
 
 // Well-known key shapes, wherever they stand: after a non-name character or a JSON escape
 // (`\n` before a key inside a serialised message).
@@ -100,7 +101,12 @@ function maskCredentialValues(text: string): string {
 function looksLikeBasicCredentials(token: string): boolean {
   const decoded = Buffer.from(token, 'base64').toString('utf8');
   // user:password, printable; random prose decodes to binary noise.
-  return decoded.includes(':') && !/[\u0000-\u001f\u007f\ufffd]/.test(decoded);
+  if (!decoded.includes(':')) return false;
+  for (let i = 0; i < decoded.length; i++) {
+    const c = decoded.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0xfffd) return false;
+  }
+  return true;
 }
 
 /**

@@ -3,8 +3,24 @@ export {
   getTelemetry,
   WINSTON_BRIDGE_SCOPE,
   DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+  METRIC_OVERFLOW_METRIC,
 } from './telemetry.js';
 export { GEN_AI_OPERATION_DURATION_BUCKETS, GEN_AI_TOKEN_USAGE_BUCKETS } from './gen-ai-metrics.js';
+export {
+  createBoundedAttributesProcessor,
+  METRIC_LABEL_MAX_LENGTH,
+  METRIC_MAX_SERIES,
+  METRIC_OVERFLOW_ATTRIBUTES,
+} from './metric-bounds.js';
+export type { MetricBoundsOptions, BoundedAttributesProcessor } from './metric-bounds.js';
+export { boundText, quoteClientValue, TRUNCATION_MARK } from './bounds.js';
+export {
+  createBoundedServer,
+  readServerLimits,
+  DEFAULT_SERVER_LIMITS,
+  CONNECTIONS_DROPPED_METRIC,
+} from './bounded-server.js';
+export type { ServerLimits } from './bounded-server.js';
 export type { Telemetry, TelemetryOptions } from './telemetry.js';
 export { registerInstrumentationHooks } from './instrumentation-hooks.js';
 export type { InstrumentationHookApi } from './instrumentation-hooks.js';
@@ -30,7 +46,12 @@ export {
 } from './trace-id-middleware.js';
 export type { TraceIdRequest, TraceIdResponse } from './trace-id-middleware.js';
 export { metricsHandler } from './metrics-handler.js';
-export { createLogger, traceContextFormat } from './logger.js';
+export {
+  createLogger,
+  traceContextFormat,
+  boundFieldsFormat,
+  LOG_FIELD_MAX_LENGTH,
+} from './logger.js';
 export type { LoggerOptions } from './logger.js';
 export { currentTraceId, currentSpanId } from './context-helpers.js';
 export {

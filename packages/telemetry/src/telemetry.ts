@@ -1,4 +1,4 @@
-import { diag } from '@opentelemetry/api';
+import { diag, metrics } from '@opentelemetry/api';
 import {
   getBooleanFromEnv,
   getNumberFromEnv,
@@ -24,8 +24,10 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { LeanContextManager } from './context-manager.js';
 import { ExcludeScopeLogRecordProcessor } from './exclude-scope-log-processor.js';
-import { GEN_AI_VIEWS } from './gen-ai-metrics.js';
+import { createBoundedAttributesProcessor } from './metric-bounds.js';
+import type { MetricBoundsOptions } from './metric-bounds.js';
 import { createPropagator } from './propagator.js';
+import { TELEMETRY_SCOPE } from './rejection-counter.js';
 
 /** Default cap on a span attribute value (characters) when no OTEL_*ATTRIBUTE_VALUE_LENGTH_LIMIT is set. */
 export const DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT = 256 * 1024;
@@ -47,6 +49,11 @@ export interface TelemetryOptions {
    * bridge's records (scope `@opentelemetry/winston-transport`), only the service's own.
    */
   logRecordProcessors?: LogRecordProcessor[];
+  /**
+   * Bounds on metric label values (length, series per instrument, a mask for secrets) applied
+   * to every instrument through one view; see {@link createBoundedAttributesProcessor}.
+   */
+  metricBounds?: MetricBoundsOptions;
 }
 
 /** Handle on the running SDK. All methods are safe no-ops when telemetry is disabled. */
@@ -62,6 +69,9 @@ export interface Telemetry {
   /** Shuts everything down once; later calls return the same promise. Bounded, never rejects. */
   shutdown(): Promise<void>;
 }
+
+/** Counter of measurements folded into the overflow series by the metric bounds. */
+export const METRIC_OVERFLOW_METRIC = 'lakehouse.metric.overflow';
 
 /** Scope name of the records written by the winston → OTel logs bridge. */
 export const WINSTON_BRIDGE_SCOPE = '@opentelemetry/winston-transport';
@@ -246,6 +256,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const lengthLimitFromEnv =
     process.env['OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT'] ??
     process.env['OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'];
+  const boundedAttributes = createBoundedAttributesProcessor(options.metricBounds);
   const sdk = new NodeSDK({
     ...(lengthLimitFromEnv === undefined
       ? { spanLimits: { attributeValueLengthLimit: DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT } }
@@ -255,7 +266,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     resource: defaultResource().merge(resourceFromAttributes(resourceAttributes)),
     spanProcessors,
     metricReaders,
-    views: GEN_AI_VIEWS,
+    // One view for every instrument: client-derived label values (model, provider, …) are cut
+    // and their series capped per instrument. Bucket boundaries come from each instrument's
+    // advice (the GenAI ones too): a second view per name would duplicate its stream, since
+    // views cannot exclude names from '*'.
+    views: [{ instrumentName: '*', attributesProcessors: [boundedAttributes] }],
     // AsyncLocalStorage like the default, with a cheaper EventEmitter bind (see the class).
     contextManager: new LeanContextManager(),
     // Always given (possibly empty): left undefined, NodeSDK would default to an OTLP exporter.
@@ -264,6 +279,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     instrumentations: createInstrumentations(IGNORED_PATHS),
   });
   sdk.start();
+  metrics
+    .getMeter(TELEMETRY_SCOPE)
+    .createObservableCounter(METRIC_OVERFLOW_METRIC, {
+      description: 'Measurements folded into otel.metric.overflow=true past the series cap',
+    })
+    .addCallback((result) => result.observe(boundedAttributes.overflowCount));
 
   let shutdownPromise: Promise<void> | undefined;
   const telemetry: Telemetry = {

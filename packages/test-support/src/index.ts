@@ -32,3 +32,16 @@ export { postJson, postOverAgent } from './http-json.js';
 export type { AgentOutcome, JsonResponse } from './http-json.js';
 export { eventually } from './eventually.js';
 export { closedUrl, freePort } from './ports.js';
+export {
+  NASTY_CHARACTERS,
+  anySizeText,
+  credentialName,
+  credentialValue,
+  hostileText,
+  hugeText,
+  jsonLayers,
+  nested,
+  quotedCredentialValue,
+  secretShapes,
+} from './hostile.js';
+export type { SecretSample } from './hostile.js';

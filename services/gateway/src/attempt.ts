@@ -1,9 +1,11 @@
+import { boundText } from '@lakehouse/telemetry';
 import { extractJson } from './extract-json.js';
 import { HopError } from './hop-client.js';
 import type { HopClient } from './hop-client.js';
 import type { IterateRequest } from './iterate-request.js';
 import type { AttemptOutcome } from './iterate-types.js';
 import { validationFeedback } from './prompt.js';
+import type { ValidationIssue } from './validators/types.js';
 
 /**
  * One generate → extract → validate attempt with `prompt`. A failed hop is an `infra_error`
@@ -18,7 +20,8 @@ export async function runAttempt(
   try {
     raw = await hops.chat(req, prompt);
     const found = extractJson(raw);
-    if (!found.ok) return { verdict: 'no_json', raw, error: found.reason };
+    // The reason never quotes the reply: it is its own summary (content capture off).
+    if (!found.ok) return { verdict: 'no_json', raw, error: found.reason, summary: found.reason };
     const checked = await hops.validate(req, found.object);
     if (checked.ok) {
       const { object: artifact, source: artifactJson } = found;
@@ -31,12 +34,29 @@ export async function runAttempt(
       verdict: 'validation_failed',
       raw,
       error: messages.join('; '),
+      summary: issueSummary(checked.errors),
       feedback: validationFeedback(messages.map((message) => ({ message }))),
     };
   } catch (err) {
     if (!(err instanceof HopError)) throw err;
-    const outcome: AttemptOutcome = { verdict: 'infra_error', raw, error: err.message };
+    const outcome: AttemptOutcome = {
+      verdict: 'infra_error',
+      raw,
+      error: err.message,
+      summary: err.summary,
+    };
     if (err.callerStatus !== undefined) outcome.callerStatus = err.callerStatus;
     return outcome;
   }
+}
+
+/** `validation failed: 2 consistency, 1 completeness`: the errors' categories, no texts. */
+function issueSummary(errors: readonly ValidationIssue[]): string {
+  const counts = new Map<string, number>();
+  for (const e of errors) {
+    const category = typeof e?.category === 'string' ? e.category : 'unknown';
+    counts.set(category, (counts.get(category) ?? 0) + 1);
+  }
+  const parts = [...counts].map(([category, n]) => `${n} ${boundText(category, 32)}`);
+  return `validation failed: ${parts.join(', ')}`;
 }

@@ -5,9 +5,11 @@ import {
   readHttpUrl,
   readInt,
   readLogLevel,
+  readServerLimits,
   readString,
+  DEFAULT_SERVER_LIMITS,
 } from '@lakehouse/telemetry';
-import type { Env, LogLevel } from '@lakehouse/telemetry';
+import type { Env, LogLevel, ServerLimits } from '@lakehouse/telemetry';
 
 /** Validated gateway settings (docs/architecture.md, Environment). */
 export interface GatewayConfig {
@@ -27,6 +29,8 @@ export interface GatewayConfig {
   contentCapture: boolean;
   /** Timeout of the chatd probe behind `/readyz`. */
   readinessTimeoutMs: number;
+  /** Request/headers timeouts and the connection cap of the listener. */
+  server: ServerLimits;
 }
 
 /** Default settings, used for every variable that is unset or empty. */
@@ -43,6 +47,7 @@ export const DEFAULT_CONFIG: Readonly<GatewayConfig> = {
   logLevel: 'info',
   contentCapture: true,
   readinessTimeoutMs: 2_000,
+  server: DEFAULT_SERVER_LIMITS,
 };
 
 /** Reads and validates the gateway's environment. Throws ConfigError naming the first bad variable. */
@@ -66,6 +71,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     logLevel: readLogLevel(env),
     contentCapture: readContentCapture(env),
     readinessTimeoutMs: DEFAULT_CONFIG.readinessTimeoutMs,
+    server: readServerLimits(env),
   };
 }
 

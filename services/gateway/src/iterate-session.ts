@@ -116,7 +116,9 @@ function endSessionSpan(
     span.recordException(result.crash instanceof Error ? result.crash : String(result.crash));
   }
   if (result.finalVerdict === 'infra_error') {
-    const message = result.crash === undefined ? result.attempts.at(-1)?.error : undefined;
+    const last = result.attempts.at(-1);
+    const message =
+      result.crash === undefined ? (contentCapture ? last?.error : last?.summary) : undefined;
     span.setStatus({ code: SpanStatusCode.ERROR, message: message ?? 'internal error' });
   }
   span.end();
@@ -130,7 +132,10 @@ function record(
   durationMs: number,
 ): void {
   const { finalVerdict, attempts } = result;
-  deps.instruments.sessions.add(1, { final_verdict: finalVerdict, kind: req.kind });
+  // A request chatd or the provider refused as invalid is the caller's error (HTTP 400): the row
+  // keeps infra_error (the schema has three verdicts), the metric does not count it as infra.
+  const verdictLabel = result.callerStatus !== undefined ? 'rejected' : finalVerdict;
+  deps.instruments.sessions.add(1, { final_verdict: verdictLabel, kind: req.kind });
   deps.instruments.attempts.record(attempts.length, { kind: req.kind });
   try {
     deps.sessionLog.emit({
@@ -217,11 +222,19 @@ function tracedAttempt(
     try {
       const outcome = await runAttempt(deps.hops, req, prompt);
       span.setAttribute(LH.ATTEMPT_VERDICT, outcome.verdict);
-      if (outcome.verdict !== 'accepted') span.setAttribute(LH.ATTEMPT_ERROR, outcome.error);
+      // Error texts quote model output (candidate ids) and upstream bodies: capture off keeps
+      // only their content-free summary.
+      const error =
+        outcome.verdict === 'accepted'
+          ? undefined
+          : deps.contentCapture
+            ? outcome.error
+            : outcome.summary;
+      if (error !== undefined) span.setAttribute(LH.ATTEMPT_ERROR, error);
       if (deps.contentCapture && outcome.raw !== null)
         span.setAttribute(LH.ATTEMPT_RAW, outcome.raw);
       if (outcome.verdict === 'infra_error') {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error ?? 'infra error' });
       }
       return { outcome, spanId };
     } catch (err) {

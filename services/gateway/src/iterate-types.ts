@@ -13,7 +13,10 @@ export interface AcceptedReport {
   grounded_in_roster: boolean | null;
 }
 
-/** What one attempt came to, before any bookkeeping. */
+/**
+ * What one attempt came to, before any bookkeeping. `error` may quote model output and contract
+ * values; `summary` says the same without them (what spans carry with content capture off).
+ */
 export type AttemptOutcome =
   | {
       verdict: 'accepted';
@@ -23,12 +26,13 @@ export type AttemptOutcome =
       artifactJson: string;
       report: AcceptedReport;
     }
-  | { verdict: 'validation_failed'; raw: string; error: string; feedback: string }
-  | { verdict: 'no_json'; raw: string; error: string }
+  | { verdict: 'validation_failed'; raw: string; error: string; summary: string; feedback: string }
+  | { verdict: 'no_json'; raw: string; error: string; summary: string }
   | {
       verdict: 'infra_error';
       raw: string | null;
       error: string;
+      summary: string;
       /** chatd's 4xx status when it refused the request as the caller's mistake: answer 400, not 502. */
       callerStatus?: number;
     };
@@ -46,6 +50,8 @@ export interface Attempt {
   verdict: AttemptVerdict;
   raw: string | null;
   error?: string;
+  /** `error` without model output or contract values (see {@link AttemptOutcome}). */
+  summary?: string;
   spanId?: string;
 }
 

@@ -3,7 +3,8 @@ import type { Logger } from 'winston';
 import { callProvider } from '../call-provider.js';
 import type { ChatInstruments } from '../call-provider.js';
 import { parseChatBody } from '../chat-request.js';
-import { HttpError, redact } from '../errors.js';
+import { quoteClientValue } from '@lakehouse/telemetry';
+import { HttpError } from '../errors.js';
 import type { ProviderRegistry } from '../providers/provider-registry.js';
 
 /** What the `POST /v1/chat` handler needs. */
@@ -25,7 +26,7 @@ export function chatRoute(options: ChatRouteOptions): RequestHandler {
     if (provider === undefined) {
       throw new HttpError(
         404,
-        `unknown provider ${JSON.stringify(name)}; configured: ${options.providers.names().join(', ')}`,
+        `unknown provider ${quoteClientValue(name)}; configured: ${options.providers.names().join(', ')}`,
       );
     }
 
@@ -47,6 +48,7 @@ export function chatRoute(options: ChatRouteOptions): RequestHandler {
       instruments: options.instruments,
       captureContent: options.captureContent,
       signal: clientGone.signal,
+      secrets: options.secrets ?? [],
     });
     options.logger.info('chat completed', {
       provider: provider.name,
@@ -58,7 +60,7 @@ export function chatRoute(options: ChatRouteOptions): RequestHandler {
     res.json({
       provider: provider.name,
       model: result.model,
-      content: redact(result.content, options.secrets ?? []),
+      content: result.content,
       finish_reason: result.finishReason,
       usage: { input_tokens: result.usage.inputTokens, output_tokens: result.usage.outputTokens },
     });
