@@ -58,14 +58,8 @@ interface AppendResult {
 // Short writes in a row (each one still landing some bytes) before a batch is given up.
 const MAX_SHORT_WRITES = 3;
 
-const OPEN_FLAGS = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
-
-async function endsInNewline(handle: FileHandle, size: number): Promise<boolean> {
-  if (size === 0) return true;
-  const last = Buffer.alloc(1);
-  const { bytesRead } = await handle.read(last, 0, 1, size - 1);
-  return bytesRead === 0 || last[0] === 0x0a;
-}
+const OPEN_FLAGS =
+  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
 
 function notRegularFile(path: string): Error & { code: string } {
   return Object.assign(new Error(`${path} is not a regular file`), { code: 'ENOTREG' });
@@ -96,7 +90,7 @@ export function sessionLogPathProblem(path: string): string | undefined {
 /**
  * OTel LogRecordExporter that appends `session.iterate.v1` rows (string bodies of records whose
  * eventName is the schema) to one file that other producers may share: O_APPEND descriptor, one
- * write per batch, each write starting on a line boundary, serialised on a promise chain; the
+ * write per batch, each write starting with a newline, serialised on a promise chain; the
  * file is never truncated. Best effort: never throws; failures go to `onError` and the batch is
  * FAILED. Refuses a path that is not a regular file (a FIFO never blocks it).
  */
@@ -173,24 +167,25 @@ export class SessionLogExporter implements LogRecordExporter {
   }
 
   // One write() per batch on the O_APPEND descriptor keeps rows whole across processes, and
-  // every write starts on a line boundary. The shared file is never truncated: a failed or
-  // short write leaves at most a fragment line (readers count it), never a cut into a row
-  // another process committed.
+  // every write starts with "\n": a producer killed inside a write leaves a fragment without
+  // one, and our rows must not be glued onto it. Only a leading newline in the same write is
+  // race-free (checking the file's last byte first is not: another producer may die inside a
+  // write between the check and ours). Readers skip the empty lines this leaves. The shared file
+  // is never truncated: a failed or short write leaves at most a fragment line (readers count
+  // it), never a cut into a row another process committed.
   private async _append(rows: readonly string[]): Promise<AppendResult> {
     let written = 0;
     let shortWrites = 0;
     try {
       while (written < rows.length) {
-        const { handle, endsInNewline } = await this._ensureOpen();
-        const text =
-          (endsInNewline ? '' : '\n') +
-          (written === 0 ? rows.join('') : rows.slice(written).join(''));
+        const handle = await this._ensureOpen();
+        const text = '\n' + (written === 0 ? rows.join('') : rows.slice(written).join(''));
         const buffer = Buffer.from(text, 'utf8');
         const { bytesWritten } = await handle.write(buffer, 0, buffer.length, null);
         if (bytesWritten === buffer.length) return { written: rows.length };
         // A short write (disk full): the rows that landed whole count; the cut one is written
         // again from its start on a fresh line, never continued after whatever came meanwhile.
-        let landed = bytesWritten - (endsInNewline ? 0 : 1);
+        let landed = bytesWritten - 1;
         while (written < rows.length && landed >= Buffer.byteLength(rows[written] as string)) {
           landed -= Buffer.byteLength(rows[written] as string);
           written += 1;
@@ -207,18 +202,13 @@ export class SessionLogExporter implements LogRecordExporter {
     }
   }
 
-  // The open descriptor, and whether the file ends in "\n" now (one stat and a 1-byte read per
-  // batch: a producer killed mid-write may have left a fragment the next row must not join).
-  private async _ensureOpen(): Promise<{ handle: FileHandle; endsInNewline: boolean }> {
+  private async _ensureOpen(): Promise<FileHandle> {
     if (this._handle !== undefined) {
       // A removed or rotated file would swallow rows through the old descriptor; one stat
       // per batch notices and re-opens the path.
       const current = await stat(this._path).catch(() => undefined);
       if (current !== undefined && current.ino === this._ino && current.dev === this._dev) {
-        return {
-          handle: this._handle,
-          endsInNewline: await endsInNewline(this._handle, current.size),
-        };
+        return this._handle;
       }
       await this._close();
     }
@@ -234,7 +224,7 @@ export class SessionLogExporter implements LogRecordExporter {
       this._ino = info.ino;
       this._dev = info.dev;
       this._handle = handle;
-      return { handle, endsInNewline: await endsInNewline(handle, info.size) };
+      return handle;
     } catch (error) {
       this._handle = undefined;
       await handle.close().catch(() => undefined);

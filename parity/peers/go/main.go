@@ -151,25 +151,8 @@ func probe() error {
 	return err
 }
 
-// startsOnLineBoundary returns the row prefixed with "\n" when the file does not end in one, so
-// a fragment another producer left behind (killed mid-write) cannot swallow this row.
-func startsOnLineBoundary(f *os.File, row []byte) ([]byte, error) {
-	info, err := f.Stat()
-	if err != nil || info.Size() == 0 {
-		return row, err
-	}
-	last := make([]byte, 1)
-	if _, err := f.ReadAt(last, info.Size()-1); err != nil {
-		return nil, err
-	}
-	if last[0] == '\n' {
-		return row, nil
-	}
-	return append([]byte{'\n'}, row...), nil
-}
-
 func appendRows(path, daemon string) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return err
 	}
@@ -189,10 +172,9 @@ func appendRows(path, daemon string) error {
 		if err != nil {
 			return err
 		}
-		if row, err = startsOnLineBoundary(f, row); err != nil {
-			return err
-		}
-		// One write per row on the O_APPEND descriptor keeps rows whole across processes.
+		// One write per row on the O_APPEND descriptor keeps rows whole across processes; the
+		// leading newline keeps a fragment another producer left (killed mid-write) off this row.
+		row = append([]byte{'\n'}, row...)
 		n, err := f.Write(row)
 		if err != nil {
 			return err

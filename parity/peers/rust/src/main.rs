@@ -8,9 +8,8 @@
 //! Bad input goes to stderr with exit status 1.
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::{self, BufRead, Read, Write};
-use std::os::unix::fs::FileExt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 // The row caps every producer of the log applies (packages/session-log/README.md, "Row caps").
@@ -161,27 +160,8 @@ fn now_rfc3339() -> String {
     )
 }
 
-/// Prefixes "\n" when the file does not end in one, so a fragment another producer left behind
-/// (killed mid-write) cannot swallow this row.
-fn starts_on_line_boundary(file: &File, row: Vec<u8>) -> io::Result<Vec<u8>> {
-    let size = file.metadata()?.len();
-    if size == 0 {
-        return Ok(row);
-    }
-    let mut last = [0u8; 1];
-    file.read_exact_at(&mut last, size - 1)?;
-    if last[0] == b'\n' {
-        return Ok(row);
-    }
-    let mut prefixed = Vec::with_capacity(row.len() + 1);
-    prefixed.push(b'\n');
-    prefixed.extend_from_slice(&row);
-    Ok(prefixed)
-}
-
 fn append(path: &str, daemon: &str) -> Result<(), String> {
     let file = OpenOptions::new()
-        .read(true)
         .append(true)
         .create(true)
         .open(path)
@@ -191,9 +171,10 @@ fn append(path: &str, daemon: &str) -> Result<(), String> {
         if line.trim().is_empty() {
             continue;
         }
-        let row = encode(&decode(&line, &now_rfc3339(), daemon)?)?;
-        let row = starts_on_line_boundary(&file, row).map_err(|e| e.to_string())?;
-        // One write per row on the O_APPEND descriptor keeps rows whole across processes.
+        // One write per row on the O_APPEND descriptor keeps rows whole across processes; the
+        // leading newline keeps a fragment another producer left (killed mid-write) off this row.
+        let mut row = vec![b'\n'];
+        row.extend(encode(&decode(&line, &now_rfc3339(), daemon)?)?);
         let written = (&file).write(&row).map_err(|e| e.to_string())?;
         if written != row.len() {
             return Err(format!("short write: {written} of {} bytes", row.len()));
