@@ -1,5 +1,5 @@
 import { boundText } from '@lakehouse/telemetry';
-import { extractJsonObject } from './extract-json.js';
+import { extractJson } from './extract-json.js';
 import { HopError } from './hop-client.js';
 import type { HopClient } from './hop-client.js';
 import type { IterateRequest } from './iterate-request.js';
@@ -19,13 +19,14 @@ export async function runAttempt(
   let raw: string | null = null;
   try {
     raw = await hops.chat(req, prompt);
-    const artifact = extractJsonObject(raw);
-    if (artifact === undefined) {
-      const error = 'no JSON object found in the response';
-      return { verdict: 'no_json', raw, error, summary: error };
+    const found = extractJson(raw);
+    // The reason never quotes the reply: it is its own summary (content capture off).
+    if (!found.ok) return { verdict: 'no_json', raw, error: found.reason, summary: found.reason };
+    const checked = await hops.validate(req, found.object);
+    if (checked.ok) {
+      const { object: artifact, source: artifactJson } = found;
+      return { verdict: 'accepted', raw, artifact, artifactJson, report: checked.report };
     }
-    const checked = await hops.validate(req, artifact);
-    if (checked.ok) return { verdict: 'accepted', raw, artifact, report: checked.report };
     const messages = checked.errors.map((e) =>
       typeof e?.message === 'string' ? e.message : String(e),
     );

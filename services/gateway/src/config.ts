@@ -1,4 +1,6 @@
+import { sessionLogPathProblem } from '@lakehouse/session-log';
 import {
+  ConfigError,
   readContentCapture,
   readHttpUrl,
   readInt,
@@ -64,13 +66,21 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       3_600_000,
     ),
     rosterPath: readString(env, 'ROSTER_PATH') ?? DEFAULT_CONFIG.rosterPath,
-    sessionLogPath: readString(env, 'SESSION_LOG_PATH') ?? '',
+    sessionLogPath: readSessionLogPath(env),
     bodyLimitBytes: readInt(env, 'BODY_LIMIT_BYTES', DEFAULT_CONFIG.bodyLimitBytes, 1, 1 << 30),
     logLevel: readLogLevel(env),
     contentCapture: readContentCapture(env),
     readinessTimeoutMs: DEFAULT_CONFIG.readinessTimeoutMs,
     server: readServerLimits(env),
   };
+}
+
+// A FIFO (with no reader it would block the writer), a directory or a device is refused here.
+function readSessionLogPath(env: Env): string {
+  const path = readString(env, 'SESSION_LOG_PATH') ?? '';
+  const problem = path === '' ? undefined : sessionLogPathProblem(path);
+  if (problem !== undefined) throw new ConfigError('SESSION_LOG_PATH', problem);
+  return path;
 }
 
 /** The validate hop's base URL: GATEWAY_SELF_URL, else the loopback address of the bound port. */

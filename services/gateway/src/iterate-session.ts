@@ -153,7 +153,9 @@ function record(
         ...(a.error !== undefined ? { error: a.error } : {}),
         ...(a.spanId !== undefined ? { spanId: a.spanId } : {}),
       })),
-      ...(result.accepted !== undefined ? { artifact: result.accepted.artifact } : {}),
+      ...(result.accepted !== undefined
+        ? { artifact: result.accepted.artifact, artifactJson: result.accepted.artifactJson }
+        : {}),
       groundedInRoster: groundedInRoster(req, result),
       durationMs,
     });

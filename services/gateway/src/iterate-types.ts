@@ -18,7 +18,14 @@ export interface AcceptedReport {
  * values; `summary` says the same without them (what spans carry with content capture off).
  */
 export type AttemptOutcome =
-  | { verdict: 'accepted'; raw: string; artifact: Record<string, unknown>; report: AcceptedReport }
+  | {
+      verdict: 'accepted';
+      raw: string;
+      artifact: Record<string, unknown>;
+      /** The JSON text the artifact was parsed from (the session row keeps its numbers exactly). */
+      artifactJson: string;
+      report: AcceptedReport;
+    }
   | { verdict: 'validation_failed'; raw: string; error: string; summary: string; feedback: string }
   | { verdict: 'no_json'; raw: string; error: string; summary: string }
   | {
@@ -59,7 +66,7 @@ export interface IterateResult {
   finalVerdict: FinalVerdict;
   attempts: Attempt[];
   /** The accepted artifact and its report (final verdict `accepted` only). */
-  accepted?: { artifact: Record<string, unknown>; report: AcceptedReport };
+  accepted?: { artifact: Record<string, unknown>; artifactJson: string; report: AcceptedReport };
   /** chatd refused the request as the caller's mistake (its 4xx status). */
   callerStatus?: number;
   /** Something unexpected threw: the session is an infra_error and the caller answers 500. */

@@ -43,7 +43,11 @@ export async function iterate(
           return {
             finalVerdict: 'accepted',
             attempts,
-            accepted: { artifact: outcome.artifact, report: outcome.report },
+            accepted: {
+              artifact: outcome.artifact,
+              artifactJson: outcome.artifactJson,
+              report: outcome.report,
+            },
           };
         case 'infra_error':
           return outcome.callerStatus === undefined
