@@ -123,7 +123,7 @@ async function main() {
   // Exploration: which stacks the end-to-end figures compare (the first is the baseline).
   if (options.variants !== undefined) {
     for (const group of Object.values(sizes))
-      if ('cycles' in group) group.variants = options.variants;
+      if ('cycles' in group || 'rounds' in group) group.variants = options.variants;
   }
   const selected = FIGURES.filter((f) => options.only === undefined || options.only.includes(f.id));
   const env = environment();

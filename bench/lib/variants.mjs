@@ -11,7 +11,8 @@ const VARIANTS_DIR = path.join(REPO_ROOT, 'bench/lib/variants');
 export const KEEP_ALIVE_NOTE =
   'keep-alive on every side (client→gateway autocannon, gateway→chatd and →/v1/validate Node agent keepAlive)';
 
-function definition(name, { receiverUrl, sessionLogPath }) {
+/** How variant `name` is started: env for both services, gatewayEnv, and the --import module. */
+export function definition(name, { receiverUrl, sessionLogPath }) {
   const langfuse = {
     LANGFUSE_PUBLIC_KEY: 'pk-lf-bench',
     LANGFUSE_SECRET_KEY: 'sk-lf-bench',
@@ -27,6 +28,12 @@ function definition(name, { receiverUrl, sessionLogPath }) {
       };
     case 'full':
       return { env: langfuse, gatewayEnv: { SESSION_LOG_PATH: sessionLogPath } };
+    // Attribution: the SDK and metrics alone (no Langfuse export, no session log) ...
+    case 'sdk-only':
+      return { env: {} };
+    // ... and full without the session log.
+    case 'full-nolog':
+      return { env: langfuse };
     case 'full-nocapture':
       return {
         env: { ...langfuse, CONTENT_CAPTURE: 'false' },

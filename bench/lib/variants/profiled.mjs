@@ -17,7 +17,7 @@ process.on('SIGUSR2', () => {
   if (!running) {
     running = true;
     session.post('Profiler.enable', () =>
-      session.post('Profiler.setSamplingInterval', { interval: 100 }, () =>
+      session.post('Profiler.setSamplingInterval', { interval: 200 }, () =>
         session.post('Profiler.start'),
       ),
     );

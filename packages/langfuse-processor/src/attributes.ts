@@ -61,6 +61,14 @@ export const LAKEHOUSE_ATTRIBUTES = {
   VALIDATE_REPORT: 'lakehouse.validate.report',
   /** chatd's chat span: ISO time of the first completion token. */
   COMPLETION_START_TIME: 'lakehouse.completion_start_time',
+  /** Content: chatd's completion text (the generation's output, beside gen_ai.output.messages). */
+  COMPLETION: 'lakehouse.completion',
+  /**
+   * On a request's first span: where its trace id came from, `minted` (by us) | `traceparent` |
+   * `header` (chosen by the caller). Only a span whose service minted the trace id sets the
+   * trace-level name/input/output: a session joining a caller's trace never overwrites them.
+   */
+  TRACE_ID_SOURCE: 'lakehouse.trace_id.source',
 } as const;
 
 /** Langfuse observation types this package emits. */

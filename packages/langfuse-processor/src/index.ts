@@ -1,9 +1,4 @@
 export {
-  OBSERVATION_PARENT_BAGGAGE_KEY,
-  withObservationParent,
-  getObservationParentId,
-} from './observation-parent.js';
-export {
   LangfuseTranslatingSpanProcessor,
   createLangfuseSpanProcessor,
   SPANS_DROPPED_METRIC,

@@ -28,7 +28,8 @@ const BASIC_TOKEN = /\b(basic)([ \t]+)([A-Za-z0-9+/]{4,512}={0,2})(?![A-Za-z0-9+
 
 // Passwords in URLs: scheme://user:password@host. The guard and the bounded scheme keep the scan
 // linear on long runs of letters.
-const URL_PASSWORD = /((?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:\/\/[^\s/?#@:"'\\]{0,256}:)([^\s/?#@"'\\]{1,256})@/gi;
+const URL_PASSWORD =
+  /((?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:\/\/[^\s/?#@:"'\\]{0,256}:)([^\s/?#@"'\\]{1,256})@/gi;
 
 // Well-known key shapes, wherever they stand: after a non-name character or a JSON escape
 // (`\n` before a key inside a serialised message).
@@ -198,24 +199,43 @@ export function sanitizeAttributes(
   vetted: ReadonlySet<string> = new Set(),
 ): Attributes {
   const out: Attributes = {};
+  // One mask pass per distinct text: a root's input is also its trace's input, and so on.
+  const memo = new Map<string, string>();
   for (const [key, value] of Object.entries(attributes)) {
     if (value === undefined) continue;
     if (!contentCapture && isContentKey(key) && !vetted.has(key)) continue;
+    if (typeof value !== 'string' && !Array.isArray(value)) {
+      out[key] = value;
+      continue;
+    }
     out[key] =
       typeof value === 'string' && isSecretAttributeName(key)
         ? REDACTED
-        : maskValue(value, mask, onMaskError);
+        : maskValue(value, mask, onMaskError, memo);
   }
   return out;
 }
 
-/** Masks one attribute value (strings and string arrays); other types pass through. */
+// Below this, masking again is cheaper than hashing the text for the memo.
+const MEMO_MIN_LENGTH = 256;
+
+/** Masks one attribute value (strings and string arrays); other types pass through. `memo` reuses results for equal texts. */
 export function maskValue(
   value: AttributeValue,
   mask: (value: string) => string,
   onMaskError: (err: unknown) => void,
+  memo?: Map<string, string>,
 ): AttributeValue {
-  if (typeof value === 'string') return safeMask(value, mask, onMaskError);
+  if (typeof value === 'string') {
+    if (memo === undefined || value.length < MEMO_MIN_LENGTH)
+      return safeMask(value, mask, onMaskError);
+    let masked = memo.get(value);
+    if (masked === undefined) {
+      masked = safeMask(value, mask, onMaskError);
+      memo.set(value, masked);
+    }
+    return masked;
+  }
   if (Array.isArray(value)) {
     return (value as Array<unknown>).map((v) =>
       typeof v === 'string' ? safeMask(v, mask, onMaskError) : v,

@@ -31,6 +31,11 @@ const MOVED_SOURCE_KEYS = [
   LH.ATTEMPT_ERROR,
   LH.VALIDATE_REPORT,
   LH.COMPLETION_START_TIME,
+  LH.COMPLETION,
+  LH.TRACE_ID_SOURCE,
+  // The generation's input/output are the same strings (or their text), sent once.
+  'gen_ai.input.messages',
+  'gen_ai.output.messages',
 ];
 
 function parseJson(value: AttributeValue | undefined): unknown {
@@ -95,10 +100,15 @@ export function translateSpan(
   options: TranslateOptions,
 ): ReadableSpan {
   const src = span.attributes;
+  // Only roots carry trace-level attributes, and only when their service minted the trace id: a
+  // root in a trace a caller chose (traceparent, X-Lakehouse-Trace-Id) leaves the trace's
+  // name/input/output alone, so a reused id cannot overwrite another session's.
+  const source = src[LH.TRACE_ID_SOURCE];
+  const ownsTrace = placement.root && (source === undefined || source === 'minted');
   const attrs: Attributes = {};
   for (const [key, value] of Object.entries(src)) {
-    // Only roots carry trace-level attributes; the processor alone decides as_root.
-    if (key.startsWith('langfuse.trace.') && !placement.root) continue;
+    // The processor alone decides as_root.
+    if (key.startsWith('langfuse.trace.') && !ownsTrace) continue;
     if (key === LF.AS_ROOT || key === 'langfuse.internal.is_app_root') continue;
     attrs[key] = value;
   }
@@ -131,8 +141,9 @@ export function translateSpan(
   if (isTrue(src[LH.SESSION_ROOT])) {
     const kind = str(src[LH.KIND]) ?? 'unknown';
     const verdict = str(src[LH.FINAL_VERDICT]);
-    const artifact = parseJson(src[LH.ARTIFACT]);
-    const output = JSON.stringify({ final_verdict: verdict ?? null, artifact: artifact ?? null });
+    // Spliced, not parsed back: the artifact attribute is JSON the gateway wrote.
+    const artifact = str(src[LH.ARTIFACT]);
+    const output = `{"final_verdict":${JSON.stringify(verdict ?? null)},"artifact":${artifact ?? 'null'}}`;
     const request = str(src[LH.REQUEST]);
     setContent(attrs, LF.OBSERVATION_INPUT, request, true);
     setContent(attrs, LF.OBSERVATION_OUTPUT, output, true);
@@ -149,12 +160,15 @@ export function translateSpan(
       (t): t is string => t !== undefined,
     );
     const grounded = src[LH.GROUNDED_IN_ROSTER];
-    trace[LF.TRACE_METADATA] = JSON.stringify({
+    const metadata = JSON.stringify({
       final_verdict: verdict ?? null,
       iterations: num(src[LH.ITERATIONS]) ?? null,
       max_iterations: num(src[LH.MAX_ITERATIONS]) ?? null,
       grounded_in_roster: typeof grounded === 'boolean' ? grounded : null,
     });
+    trace[LF.TRACE_METADATA] = metadata;
+    // Each session's own verdict, also when several sessions share one trace.
+    attrs[LF.OBSERVATION_METADATA] = metadata;
   } else if (src[LH.ATTEMPT_VERDICT] !== undefined || src[LH.ATTEMPT_ITERATION] !== undefined) {
     const verdict = str(src[LH.ATTEMPT_VERDICT]);
     level =
@@ -220,7 +234,8 @@ export function translateSpan(
       attrs[LF.OBSERVATION_USAGE_DETAILS] = JSON.stringify(usage);
     }
     const input = str(src['gen_ai.input.messages']);
-    const output = outputMessagesText(src['gen_ai.output.messages']);
+    // chatd also records the text itself; other producers only the GenAI messages.
+    const output = str(src[LH.COMPLETION]) ?? outputMessagesText(src['gen_ai.output.messages']);
     setContent(attrs, LF.OBSERVATION_INPUT, input, false);
     setContent(attrs, LF.OBSERVATION_OUTPUT, output, false);
     const completionStart = str(src[LH.COMPLETION_START_TIME]);
@@ -241,7 +256,7 @@ export function translateSpan(
   if (options.environment !== undefined) attrs[LF.ENVIRONMENT] = options.environment;
   if (options.release !== undefined) attrs[LF.RELEASE] = options.release;
   if (placement.root) {
-    Object.assign(attrs, trace);
+    if (ownsTrace) Object.assign(attrs, trace);
     attrs[LF.AS_ROOT] = true;
     // Langfuse only takes a parentless span as the trace root (langfuse/langfuse#15927), so a
     // root's upstream parent (a caller's traceparent, or the seed of X-Lakehouse-Trace-Id) is

@@ -11,7 +11,13 @@ import {
   SPANS_DROPPED_METRIC,
 } from '../src/index.js';
 import type { LangfuseProcessorOptions, LangfuseTraceTree, TreeObservation } from '../src/index.js';
-import { chatdHandle, LangfuseReceiver, runSession, Service } from './harness.js';
+import {
+  chatdHandle,
+  isTrustedTestParent,
+  LangfuseReceiver,
+  runSession,
+  Service,
+} from './harness.js';
 
 const PK = 'pk-lf-1234567890abcdef';
 const SK = 'sk-lf-abcdef1234567890';
@@ -46,6 +52,7 @@ function world(baseUrl: string, extra: LangfuseProcessorOptions = {}): World {
     env: {},
     scheduledDelayMillis: 20,
     exportTimeoutMillis: 1000,
+    isTrustedRemoteParent: isTrustedTestParent,
     ...extra,
   };
   const gwProcessor = new LangfuseTranslatingSpanProcessor(opts);

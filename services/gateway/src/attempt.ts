@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { extractJsonObject } from './extract-json.js';
 import { HopError } from './hop-client.js';
 import type { HopClient } from './hop-client.js';
@@ -6,22 +7,23 @@ import type { AttemptOutcome } from './iterate-types.js';
 import { validationFeedback } from './prompt.js';
 
 /**
- * One generate → extract → validate attempt with `prompt`. A failed hop is an `infra_error`
+ * One generate → extract → validate attempt with `prompt`; both hops carry the span in `ctx`. A failed hop is an `infra_error`
  * outcome; anything else that throws (a bug) propagates.
  */
 export async function runAttempt(
   hops: HopClient,
   req: IterateRequest,
   prompt: string,
+  ctx: Context,
 ): Promise<AttemptOutcome> {
   let raw: string | null = null;
   try {
-    raw = await hops.chat(req, prompt);
+    raw = await hops.chat(req, prompt, ctx);
     const artifact = extractJsonObject(raw);
     if (artifact === undefined) {
       return { verdict: 'no_json', raw, error: 'no JSON object found in the response' };
     }
-    const checked = await hops.validate(req, artifact);
+    const checked = await hops.validate(req, artifact, ctx);
     if (checked.ok) return { verdict: 'accepted', raw, artifact, report: checked.report };
     const messages = checked.errors.map((e) =>
       typeof e?.message === 'string' ? e.message : String(e),

@@ -13,6 +13,7 @@ import {
   LANGFUSE_ATTRIBUTES as LF,
   translateSpan,
 } from '@lakehouse/langfuse-processor';
+import { extractRequestTrace, requestTraceIdGenerator } from '@lakehouse/telemetry';
 import type { HopClient } from '../src/hop-client.js';
 import { runIterateSession } from '../src/iterate-session.js';
 import type { IterateSessionDeps } from '../src/iterate-session.js';
@@ -32,6 +33,7 @@ class TestReader extends MetricReader {
 const exporter = new InMemorySpanExporter();
 const tracerProvider = new NodeTracerProvider({
   spanProcessors: [new SimpleSpanProcessor(exporter)],
+  idGenerator: requestTraceIdGenerator(),
 });
 tracerProvider.register();
 const reader = new TestReader();
@@ -259,7 +261,8 @@ void describe('runIterateSession', () => {
       temperature: 0.2,
       maxTokens: 10,
     };
-    await assert.rejects(runIterateSession(request, 'ab'.repeat(16), deps), /boom/);
+    const trace = extractRequestTrace({ 'x-lakehouse-trace-id': 'ab'.repeat(16) });
+    await assert.rejects(runIterateSession(request, trace, deps), /boom/);
     assert.equal(sessionLog.records.length, 1);
     const record = sessionLog.records[0];
     assert.equal(record?.sessionId, 'ab'.repeat(16));
