@@ -2,9 +2,10 @@
 #   docker build --build-arg SERVICE=gateway -t lakehouse/gateway .
 #   docker build --build-arg SERVICE=chatd   -t lakehouse/chatd .
 # Debian (glibc) base on purpose: @duckdb/node-api loads a prebuilt linux glibc addon that
-# Alpine's musl cannot load. Node 22 is the current LTS (the code also runs on Node 20).
-# Classic Dockerfile syntax only (no BuildKit mounts), so docker-compose v1 builds it too.
-ARG NODE_IMAGE=node:22-bookworm-slim
+# Alpine's musl cannot load. Node 24 is the Active LTS line; the exact release is pinned, and
+# test/src/image-start.e2e.test.ts runs this image's start command on that very release
+# (fetched by `node deploy/image-node.mjs`). The code also runs on Node 20 (the tests' Node).
+ARG NODE_IMAGE=node:24.19.0-bookworm-slim
 
 # --- manifests: package.json files + lockfile only --------------------------------------------
 # Its output changes only when a manifest does, so the `npm ci` layers below stay cached
@@ -30,13 +31,15 @@ RUN for d in packages/* services/*; do \
     done \
  && find /out \( -name '*.d.ts' -o -name '*.d.ts.map' -o -name '*.tsbuildinfo' \) -delete
 
-# --- deps: production dependencies only (no typescript, eslint, tsx, bench tools) --------------
-# The whole workspace tree from the same lockfile, so every @lakehouse/* link a service imports
-# resolves; dev tooling lives only in the root devDependencies and is left out.
+# --- deps: what this one service runs, nothing else ---------------------------------------------
+# Production dependencies of services/${SERVICE} and the @lakehouse/* packages it links, from the
+# same lockfile: no dev tooling, no bench-only @langfuse/otel, no other service's dependencies
+# (the gateway image carries no `openai`/`ollama`). The image test runs this same command.
 FROM ${NODE_IMAGE} AS deps
+ARG SERVICE=gateway
 WORKDIR /app
 COPY --from=manifests /app/ ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace=services/${SERVICE} --include-workspace-root=false \
  && npm cache clean --force
 
 # --- runtime: compiled JS + production node_modules + the roster, run as a non-root user -------

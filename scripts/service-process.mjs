@@ -50,12 +50,16 @@ export function serviceStartArgv(root, name, importFile) {
 /**
  * Spawns the service and resolves once it logs its "listening" line.
  * Lines are echoed with a name prefix unless `quiet`; `lines` keeps every line for assertions.
+ * A `node …` script runs on `node` (default: the current binary; the image test passes Node 24).
  */
-export function startService(name, { root, env = {}, quiet = false, onExit, importFile } = {}) {
+export function startService(
+  name,
+  { root, env = {}, quiet = false, onExit, importFile, node = process.execPath } = {},
+) {
   const [command, ...args] = serviceStartArgv(root, name, importFile);
   const cwd = path.join(root, 'services', name);
   const fullEnv = { ...process.env, ...env };
-  const child = spawn(command === 'node' ? process.execPath : command, args, {
+  const child = spawn(command === 'node' ? node : command, args, {
     cwd,
     env: fullEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,8 +9,8 @@ import { eventually, startStack, fillRequest } from './harness.js';
 import type { Stack } from './harness.js';
 import { readSessionFile, reportEvidence } from './faults-helpers.js';
 import { buildTraces } from './langfuse-tree.js';
-import { startOtlpReceiver } from './otlp-receiver.js';
-import type { OtlpReceiver } from './otlp-receiver.js';
+import { startOtlpReceiver } from '@lakehouse/test-support';
+import type { OtlpReceiver } from '@lakehouse/test-support';
 
 const MARKER = 'EVIL-7f3a';
 

@@ -3,13 +3,25 @@
 // needed; `docker-compose config -q` runs only when docker-compose is installed.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import {
+  compose,
+  composeEnv as serviceEnv,
+  composeService as service,
+  composeServices as services,
+  dict,
+  dockerfileStage,
+  dockerfileStages,
+  imageInstallCommand,
+  interpolate,
+  isDict,
+  readRepoFile,
+} from './compose-file.js';
+import { REPO_ROOT } from './harness.js';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const SERVICES = ['gateway', 'chatd'] as const;
 
 /** Exactly the ports meant for the host: the services, Langfuse's UI, the Prometheus exporter. */
@@ -30,24 +42,25 @@ const IMAGE_PORTS: Readonly<Record<string, readonly number[]>> = {
   minio: [9000, 9001],
 };
 
-/** Component types that exist in otelcol-contrib 0.159.0 under these (non-deprecated) names. */
-const KNOWN_COMPONENTS = {
-  receivers: ['otlp', 'prometheus'],
-  processors: ['memory_limiter', 'batch'],
-  exporters: ['otlp_http', 'otlp_grpc', 'prometheus', 'debug'],
-  extensions: ['health_check'],
-} as const;
+/** Images with no shell or probe binary inside, so no compose health check can run in them. */
+const NO_SHELL: Readonly<Record<string, string>> = {
+  'otel-collector': 'the contrib image is distroless (a single static binary)',
+};
 
-type Dict = Record<string, unknown>;
+/** Images whose publisher offers no version tag at all (the only unpinned ones allowed). */
+const LATEST_ONLY: Readonly<Record<string, string>> = {
+  'cgr.dev/chainguard/minio': "Chainguard's free tier publishes `latest` only",
+};
 
-function isDict(value: unknown): value is Dict {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function dict(value: unknown, what: string): Dict {
-  assert.ok(isDict(value), `${what} should be a mapping`);
-  return value;
-}
+/** Stores Langfuse needs; our services must never wait for them (or for Langfuse). */
+const LANGFUSE_SIDE = [
+  'langfuse-web',
+  'langfuse-worker',
+  'postgres',
+  'clickhouse',
+  'redis',
+  'minio',
+];
 
 function strings(value: unknown, what: string): string[] {
   assert.ok(
@@ -57,41 +70,28 @@ function strings(value: unknown, what: string): string[] {
   return value;
 }
 
-function readRepoFile(relative: string): string {
-  return readFileSync(path.join(REPO_ROOT, relative), 'utf8');
-}
-
-// `merge: true` resolves the `<<:` keys the compose file uses to share env blocks.
-const compose = dict(
-  parse(readRepoFile('docker-compose.yml'), { merge: true }),
-  'docker-compose.yml',
-);
 const collector = dict(parse(readRepoFile('otel-collector.yaml')), 'otel-collector.yaml');
-const services = dict(compose.services, 'services');
+const manifest = dict(parse(readRepoFile('deploy/collector/manifest.yaml')), 'manifest.yaml');
 
-/** Compose interpolation with defaults only (`${X:-d}`, `${X-d}`, `${X}`, `$$`): what a clean checkout sees. */
-function interpolate(value: string): string {
-  return value.replace(
-    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g,
-    (match, _name, fallback: string | undefined) => (match === '$$' ? '$' : (fallback ?? '')),
-  );
+/** A Go duration or compose duration (`30s`, `1m30s`) in milliseconds. */
+function durationMs(text: string): number {
+  let total = 0;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let consumed = '';
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    consumed += m[0];
+    total +=
+      Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  }
+  assert.equal(consumed, text, `${text} is a duration`);
+  return total;
 }
 
-function service(name: string): Dict {
-  return dict(services[name], `services.${name}`);
-}
-
-/** A service's environment as resolved strings (map or `KEY=value` list form). */
-function serviceEnv(name: string): Record<string, string> {
-  const raw = service(name).environment ?? {};
-  const entries: [string, unknown][] = Array.isArray(raw)
-    ? raw.map((line: unknown) => {
-        const text = String(line);
-        const eq = text.indexOf('=');
-        return eq < 0 ? [text, ''] : [text.slice(0, eq), text.slice(eq + 1)];
-      })
-    : Object.entries(dict(raw, `services.${name}.environment`));
-  return Object.fromEntries(entries.map(([k, v]) => [k, interpolate(v === null ? '' : String(v))]));
+/** A numeric constant (`NAME = 20_000`) from a source file, so the compose file follows the code. */
+function sourceConstant(file: string, name: string): number {
+  const match = new RegExp(`\\b${name}\\s*=\\s*([\\d_]+)\\b`).exec(readRepoFile(file));
+  assert.ok(match?.[1], `${file} no longer defines ${name}; update this test with the new bound`);
+  return Number(match[1].replace(/_/g, ''));
 }
 
 /** The collector's `${env:X}` / `${X}` references, resolved from its compose environment. */
@@ -130,8 +130,8 @@ const otlpProtocols = dict(
   dict(receivers.otlp, 'receivers.otlp').protocols,
   'receivers.otlp.protocols',
 );
-const OTLP_HTTP_PORT = portOf(String(dict(otlpProtocols.http, 'otlp http').endpoint));
-const OTLP_GRPC_PORT = portOf(String(dict(otlpProtocols.grpc, 'otlp grpc').endpoint));
+const OTLP_HTTP_PORT = portOf(collectorValue(dict(otlpProtocols.http, 'otlp http').endpoint));
+const OTLP_GRPC_PORT = portOf(collectorValue(dict(otlpProtocols.grpc, 'otlp grpc').endpoint));
 
 /** The ports a compose service listens on inside the network. */
 function listeningPorts(name: string): number[] {
@@ -143,11 +143,12 @@ function listeningPorts(name: string): number[] {
   if (name === 'otel-collector') {
     const ports = [OTLP_GRPC_PORT, OTLP_HTTP_PORT];
     for (const [id, config] of Object.entries(exporters)) {
-      if (id.split('/')[0] === 'prometheus') ports.push(portOf(String(dict(config, id).endpoint)));
+      if (id.split('/')[0] === 'prometheus')
+        ports.push(portOf(collectorValue(dict(config, id).endpoint)));
     }
     for (const [id, config] of Object.entries(extensions)) {
       if (id.split('/')[0] === 'health_check')
-        ports.push(portOf(String(dict(config, id).endpoint)));
+        ports.push(portOf(collectorValue(dict(config, id).endpoint)));
     }
     return ports;
   }
@@ -163,32 +164,6 @@ function assertReachable(url: string, what: string): void {
     listeningPorts(host).includes(port),
     `${what} (${url}): ${host} does not listen on ${port}`,
   );
-}
-
-/** Dockerfile instructions (continuations joined, comments dropped) grouped by stage. */
-function dockerfileStages(): { from: string; instructions: { op: string; args: string }[] }[] {
-  const logical: string[] = [];
-  let pending = '';
-  for (const raw of readRepoFile('Dockerfile').split('\n')) {
-    const line = raw.trim();
-    if (pending === '' && (line === '' || line.startsWith('#'))) continue;
-    if (line.startsWith('#')) continue;
-    if (line.endsWith('\\')) {
-      pending += line.slice(0, -1) + ' ';
-      continue;
-    }
-    logical.push(pending + line);
-    pending = '';
-  }
-  const stages: { from: string; instructions: { op: string; args: string }[] }[] = [];
-  for (const text of logical) {
-    const space = text.search(/\s/);
-    const op = (space < 0 ? text : text.slice(0, space)).toUpperCase();
-    const args = space < 0 ? '' : text.slice(space).trim();
-    if (op === 'FROM') stages.push({ from: args, instructions: [] });
-    else stages.at(-1)?.instructions.push({ op, args });
-  }
-  return stages;
 }
 
 void describe('otel-collector.yaml', () => {
@@ -232,22 +207,89 @@ void describe('otel-collector.yaml', () => {
       assert.ok(id in extensions, `service.extensions names undeclared extension ${id}`);
     assert.deepEqual([...enabled].sort(), Object.keys(extensions).sort());
     // Inside a container a localhost-bound health check is unreachable.
-    assert.equal(dict(extensions.health_check, 'health_check').endpoint, '0.0.0.0:13133');
+    assert.equal(
+      collectorValue(dict(extensions.health_check, 'health_check').endpoint),
+      '0.0.0.0:13133',
+    );
   });
 
-  void it('uses component names that exist in the pinned contrib image', () => {
-    const image = String(service('otel-collector').image);
-    assert.match(image, /^otel\/opentelemetry-collector-contrib:0\.159\.0$/);
+  void it('uses only components the manifest builds, at the release the compose image pins', () => {
+    // The binary's exact component list is checked by collector-config.test.ts; this half needs no Go.
+    const dist = dict(manifest.dist, 'manifest dist');
+    const version = String(dist.version);
+    assert.equal(
+      String(service('otel-collector').image),
+      `otel/opentelemetry-collector-contrib:${version}`,
+      "the compose image and the tests' Collector are one release",
+    );
+    const built = new Set<string>();
+    for (const kind of ['receivers', 'processors', 'exporters', 'extensions', 'providers']) {
+      for (const entry of (manifest[kind] as unknown[] | undefined) ?? []) {
+        const [module, moduleVersion] = String(dict(entry, `${kind} entry`).gomod).split(' ');
+        // One release line: v0.<minor>.x for components, v1.x for the stable providers.
+        const onLine =
+          kind === 'providers'
+            ? /^v1\.\d+\.\d+$/.test(moduleVersion ?? '')
+            : moduleVersion === `v${version}`;
+        assert.ok(onLine, `${module} ${moduleVersion} is off the ${version} release line`);
+        if (kind !== 'providers')
+          built.add(
+            `${kind} ${path.posix.basename(module ?? '').replace(/(receiver|processor|exporter|extension)$/, '')}`,
+          );
+      }
+    }
     const sections = { receivers, processors, exporters, extensions };
-    for (const kind of Object.keys(KNOWN_COMPONENTS) as (keyof typeof KNOWN_COMPONENTS)[]) {
-      for (const id of Object.keys(sections[kind])) {
-        const type = id.split('/')[0] ?? id;
+    for (const [kind, section] of Object.entries(sections)) {
+      for (const id of Object.keys(section)) {
+        const type = (id.split('/')[0] ?? id).replace(/_/g, '');
         assert.ok(
-          (KNOWN_COMPONENTS[kind] as readonly string[]).includes(type),
-          `${kind} ${id}: type ${type} is unknown or a deprecated alias in 0.159.0 (e.g. otlphttp -> otlp_http)`,
+          built.has(`${kind} ${type}`),
+          `${kind} ${id} is not in deploy/collector/manifest.yaml`,
         );
       }
     }
+  });
+
+  void it("batches in the exporters' sending_queue, bounded in bytes, with no legacy batch processor", () => {
+    assert.ok(!Object.keys(processors).some((id) => id.split('/')[0] === 'batch'));
+    const langfuse = dict(exporters['otlp_http/langfuse'], 'otlp_http/langfuse');
+    const queue = dict(langfuse.sending_queue, 'otlp_http/langfuse sending_queue');
+    assert.notEqual(queue.enabled, false);
+    assert.equal(queue.sizer, 'bytes');
+    assert.ok(Number(queue.queue_size) > 0);
+    const batch = dict(queue.batch, 'sending_queue.batch');
+    assert.ok(
+      Number(batch.max_size) <= 16 * 1024 * 1024,
+      "batches stay under Langfuse's 16 MB warning",
+    );
+    // Retrying is what carries spans over a Langfuse restart.
+    assert.notEqual(dict(langfuse.retry_on_failure, 'retry_on_failure').enabled, false);
+  });
+
+  void it('sizes memory_limiter to the container memory limit, with GOMEMLIMIT below its hard limit', () => {
+    const limiter = dict(processors.memory_limiter, 'memory_limiter');
+    const hardPct = Number(limiter.limit_percentage);
+    const spikePct = Number(limiter.spike_limit_percentage);
+    assert.ok(hardPct > 0 && hardPct <= 90 && spikePct > 0 && spikePct < hardPct);
+    const limits = dict(
+      dict(dict(service('otel-collector').deploy, 'deploy').resources, 'resources').limits,
+      'limits',
+    );
+    const mib = (text: string): number => {
+      const m = /^(\d+)(M|Mi|MiB|m|G|Gi|GiB|g)$/.exec(text);
+      assert.ok(m?.[1] && m[2], `${text} is a memory size`);
+      return Number(m[1]) * (/^g/i.test(m[2]) ? 1024 : 1);
+    };
+    const container = mib(String(limits.memory));
+    const goMemLimit = mib(serviceEnv('otel-collector').GOMEMLIMIT ?? '');
+    assert.ok(goMemLimit <= (container * hardPct) / 100, 'GOMEMLIMIT sits below the hard limit');
+    const queueMiB =
+      Number(dict(dict(exporters['otlp_http/langfuse'], 'x').sending_queue, 'q').queue_size) /
+      2 ** 20;
+    assert.ok(
+      queueMiB < (container * (hardPct - spikePct)) / 100,
+      'a full queue fits below the soft limit',
+    );
   });
 
   void it('routes traces to Langfuse only, metrics to Prometheus, logs nowhere near Langfuse', () => {
@@ -287,17 +329,32 @@ void describe('otel-collector.yaml', () => {
       'prometheus receiver has scrape_configs',
     );
     const scraped = new Set<string>();
+    const env = serviceEnv('otel-collector');
+    const ownTelemetry = `${env.TELEMETRY_HOST}:${env.TELEMETRY_PORT}`;
     for (const raw of configs) {
       const job = dict(raw, 'scrape_config');
       assert.equal(job.metrics_path ?? '/metrics', '/metrics', `job ${String(job.job_name)}`);
       for (const staticConfig of job.static_configs as unknown[]) {
-        for (const target of strings(dict(staticConfig, 'static_config').targets, 'targets')) {
+        for (const raw of strings(dict(staticConfig, 'static_config').targets, 'targets')) {
+          const target = collectorValue(raw);
+          if (target === ownTelemetry) {
+            scraped.add('otel-collector');
+            continue;
+          }
           assertReachable(`http://${target}`, `scrape target of job ${String(job.job_name)}`);
           scraped.add(new URL(`http://${target}`).hostname);
         }
       }
     }
-    assert.deepEqual([...scraped].sort(), ['chatd', 'gateway']);
+    assert.deepEqual([...scraped].sort(), ['chatd', 'gateway', 'otel-collector']);
+    // The Collector's own telemetry reader is what the otel-collector job scrapes.
+    const readers = dict(dict(serviceSection.telemetry, 'telemetry').metrics, 'metrics').readers;
+    const prom = dict(
+      dict(dict((readers as unknown[])[0], 'reader').pull, 'pull').exporter,
+      'exporter',
+    ).prometheus;
+    const reader = dict(prom, 'prometheus reader');
+    assert.equal(`${collectorValue(reader.host)}:${collectorValue(reader.port)}`, ownTelemetry);
   });
 
   void it('points every exporter endpoint at a compose service and port (or binds 0.0.0.0)', () => {
@@ -349,7 +406,11 @@ void describe('docker-compose.yml', () => {
         `http://otel-collector:${OTLP_HTTP_PORT}/v1/traces`,
         name,
       );
-      assert.match(env.OTEL_EXPORTER_OTLP_PROTOCOL ?? '', /^http\/(protobuf|json)$/, name);
+      // What the services' exporters send is JSON; the variable must not claim otherwise.
+      assert.ok(
+        [undefined, 'http/json'].includes(env.OTEL_EXPORTER_OTLP_PROTOCOL),
+        `${name} OTEL_EXPORTER_OTLP_PROTOCOL=${env.OTEL_EXPORTER_OTLP_PROTOCOL}`,
+      );
       // The ONE route: raw spans stay home, and no service holds Langfuse keys of its own.
       assert.equal(env.OTEL_TRACES_EXPORTER, 'none', name);
       for (const key of ['LANGFUSE_PUBLIC_KEY', 'LANGFUSE_SECRET_KEY', 'LANGFUSE_BASE_URL']) {
@@ -496,6 +557,102 @@ void describe('docker-compose.yml', () => {
     }
   });
 
+  void it('health-checks every service whose image has a shell, and explains the others', () => {
+    for (const [name, raw] of Object.entries(services)) {
+      const healthcheck = dict(raw, name).healthcheck;
+      if (name in NO_SHELL) {
+        assert.equal(
+          healthcheck,
+          undefined,
+          `${name}: ${NO_SHELL[name]}, so its check could never pass`,
+        );
+        continue;
+      }
+      const test = dict(healthcheck, `${name}.healthcheck`).test;
+      assert.ok(Array.isArray(test) && test.length > 1, `${name} has a health check command`);
+    }
+  });
+
+  void it('binds Langfuse web and worker on 0.0.0.0 so their own probes reach them', () => {
+    // Docker sets HOSTNAME to the container id; both bind HOSTNAME (worker/src/index.ts).
+    for (const name of ['langfuse-web', 'langfuse-worker']) {
+      assert.equal(serviceEnv(name).HOSTNAME, '0.0.0.0', name);
+      assert.match(JSON.stringify(service(name).healthcheck), /127\.0\.0\.1:(3000|3030)\//);
+    }
+  });
+
+  void it('runs Langfuse v4 on the ClickHouse its compose pins', () => {
+    assert.equal(String(service('langfuse-web').image), 'langfuse/langfuse:4');
+    assert.equal(String(service('langfuse-worker').image), 'langfuse/langfuse-worker:4');
+    assert.equal(String(service('clickhouse').image), 'clickhouse/clickhouse-server:25.12');
+  });
+
+  void it('pins every image to a version tag', () => {
+    for (const [name, raw] of Object.entries(services)) {
+      const image = String(dict(raw, name).image ?? '');
+      const at = image.lastIndexOf(':');
+      const repo = at > image.lastIndexOf('/') ? image.slice(0, at) : image;
+      const tag = at > image.lastIndexOf('/') ? image.slice(at + 1) : '';
+      if (repo in LATEST_ONLY) continue;
+      assert.ok(tag !== '' && tag !== 'latest', `${name}: ${image} is not pinned to a version`);
+    }
+    const nodeImage = /^ARG NODE_IMAGE=(\S+)$/m.exec(readRepoFile('Dockerfile'))?.[1] ?? '';
+    assert.match(
+      nodeImage,
+      /^node:24\.\d+\.\d+-/,
+      'the base image pins an exact Node 24 (Active LTS) release',
+    );
+  });
+
+  void it('gives gateway and chatd a stop grace period covering their drain and flush', () => {
+    const flush = sourceConstant('packages/telemetry/src/telemetry.ts', 'SHUTDOWN_TIMEOUT_MS');
+    for (const name of SERVICES) {
+      const drain = sourceConstant(`services/${name}/src/server.ts`, 'SHUTDOWN_GRACE_MS');
+      const grace = durationMs(String(service(name).stop_grace_period ?? '10s'));
+      assert.ok(
+        grace >= drain + flush,
+        `${name}: stop_grace_period ${grace} ms < drain ${drain} + flush ${flush} ms`,
+      );
+    }
+  });
+
+  void it('never makes the services wait for Langfuse or its stores', () => {
+    const dependsOn = (name: string): string[] => {
+      const raw = dict(services[name], name).depends_on;
+      if (raw === undefined) return [];
+      return Array.isArray(raw) ? raw.map(String) : Object.keys(dict(raw, `${name}.depends_on`));
+    };
+    for (const start of [...SERVICES, 'otel-collector']) {
+      const seen = new Set<string>();
+      const queue = [start];
+      while (queue.length > 0) {
+        for (const next of dependsOn(queue.shift() ?? '')) {
+          if (seen.has(next)) continue;
+          seen.add(next);
+          queue.push(next);
+        }
+      }
+      const blocking = [...seen].filter((n) => LANGFUSE_SIDE.includes(n));
+      assert.deepEqual(blocking, [], `${start} waits (transitively) for ${blocking.join(', ')}`);
+    }
+  });
+
+  void it('lets chatd reach a provider on the host, as the Ollama example needs', () => {
+    const example = readRepoFile('deploy/.env.example');
+    assert.match(example, /host\.docker\.internal/);
+    assert.match(
+      example,
+      /OLLAMA_HOST=0\.0\.0\.0/,
+      'the example says Ollama must listen beyond 127.0.0.1',
+    );
+    assert.ok(
+      strings(service('chatd').extra_hosts, 'chatd.extra_hosts').includes(
+        'host.docker.internal:host-gateway',
+      ),
+      'host.docker.internal resolves on Linux only through extra_hosts',
+    );
+  });
+
   void it('is accepted by `docker-compose config -q`', (t) => {
     const probe = spawnSync('docker-compose', ['version'], { encoding: 'utf8', timeout: 30_000 });
     if (probe.error || probe.status !== 0) {
@@ -543,6 +700,34 @@ void describe('Dockerfile', () => {
       .flatMap((i) => i.args.split(/\s+/));
     for (const name of SERVICES)
       assert.ok(exposed.includes(serviceEnv(name).PORT ?? ''), `EXPOSE ${name}'s port`);
+  });
+
+  void it("installs only the one service's production dependencies in its image", () => {
+    for (const name of SERVICES) {
+      const command = imageInstallCommand(name).join(' ');
+      assert.match(command, /--omit=dev/);
+      assert.ok(command.includes(`--workspace=services/${name}`), command);
+      assert.match(command, /--include-workspace-root=false/);
+    }
+    assert.ok(
+      dockerfileStage('deps').instructions.some(
+        (i) => i.op === 'ARG' && i.args.startsWith('SERVICE'),
+      ),
+    );
+    // Bench-only and dev-only tools are root devDependencies, never a runtime workspace's.
+    for (const dir of ['packages', 'services']) {
+      for (const workspace of readdirSync(path.join(REPO_ROOT, dir))) {
+        const file = path.join(REPO_ROOT, dir, workspace, 'package.json');
+        if (!existsSync(file)) continue;
+        const deps = Object.keys(
+          (JSON.parse(readFileSync(file, 'utf8')) as { dependencies?: object }).dependencies ?? {},
+        );
+        assert.ok(
+          !deps.includes('@langfuse/otel'),
+          `${dir}/${workspace} depends on the bench-only @langfuse/otel`,
+        );
+      }
+    }
   });
 
   for (const name of SERVICES) {

@@ -6,25 +6,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type http from 'node:http';
-import {
-  eventually,
-  postJson,
-  sharedRoster,
-  startService,
-  startStack,
-  fillRequest,
-} from './harness.js';
+import { eventually, postJson, startOtlpReceiver, startStubServer } from '@lakehouse/test-support';
+import { fillRequest, sharedRoster, startService, startStack } from './harness.js';
 import type { ServiceHandle } from './harness.js';
-import { readSessionFile, reportEvidence, rssMiB, startStub } from './faults-helpers.js';
-import type { StubServer } from './faults-helpers.js';
+import type { OtlpReceiver, StubRequest, StubServer } from '@lakehouse/test-support';
+import { randomTraceId } from '@lakehouse/telemetry';
+import { readSessionFile, reportEvidence, rssMiB } from './faults-helpers.js';
 import { buildTraces } from './langfuse-tree.js';
-import { startOtlpReceiver } from './otlp-receiver.js';
-import type { OtlpReceiver } from './otlp-receiver.js';
 
 const LANGFUSE = { LANGFUSE_PUBLIC_KEY: 'pk-lf-faults', LANGFUSE_SECRET_KEY: 'sk-lf-faults' };
 const TRACE_HEADER = 'x-lakehouse-trace-id';
 
-type Answer = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+type Answer = (req: StubRequest, res: http.ServerResponse) => void;
 
 function chatReply(content: unknown): string {
   return JSON.stringify({
@@ -48,7 +41,7 @@ describe('faults: chatd misbehaving behind a real gateway (stub chatd, Langfuse 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-faults-chatd-'));
     sessionLogPath = path.join(dir, 'sessions.jsonl');
-    stub = await startStub((req, res) => answer(req, res));
+    stub = await startStubServer((req, res) => answer(req, res));
     receiver = await startOtlpReceiver();
     gateway = await startService('gateway', {
       ROSTER_PATH: await sharedRoster(),
@@ -303,44 +296,72 @@ describe('faults: chatd misbehaving behind a real gateway (stub chatd, Langfuse 
   });
 });
 
+/** Trace ids of the `chat request` lines chatd logged (at debug level): the calls it holds. */
+function chatRequestsHeld(chatd: ServiceHandle): Set<string> {
+  const held = new Set<string>();
+  for (const line of chatd.lines) {
+    try {
+      const entry = JSON.parse(line) as { message?: unknown; trace_id?: unknown };
+      if (entry.message === 'chat request' && typeof entry.trace_id === 'string') {
+        held.add(entry.trace_id);
+      }
+    } catch {
+      // not a log line
+    }
+  }
+  return held;
+}
+
 describe('faults: the real chatd SIGKILLed with sessions in flight', () => {
   it('answers every in-flight session 502 infra_error, writes every row, and keeps serving', async (t) => {
     const stack = await startStack({
-      chatdEnv: { SIM_LATENCY_MS: '4000' },
-      gatewayEnv: { CHAT_TIMEOUT_MS: '30000' },
+      // The latency only has to outlast the kill, which comes once chatd holds every call.
+      chatdEnv: { SIM_LATENCY_MS: '120000', LOG_LEVEL: 'debug' },
+      gatewayEnv: { CHAT_TIMEOUT_MS: '240000' },
     });
     try {
-      const inFlight = Array.from({ length: 12 }, async () =>
-        postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean')),
+      const ids = Array.from({ length: 12 }, () => randomTraceId());
+      const inFlight = ids.map(async (id) =>
+        postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean'), {
+          [TRACE_HEADER]: id,
+        }),
       );
-      // SIM_LATENCY_MS holds the calls inside chatd; give them time to get there, then kill it.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // Precondition: chatd has received every session's chat call (its `chat request` line
+      // carries the session's trace id), so each one is in flight when chatd dies.
+      await eventually(
+        () => (ids.every((id) => chatRequestsHeld(stack.chatd).has(id)) ? true : undefined),
+        60_000,
+        'chatd to hold all 12 chat calls',
+      );
       const rssBefore = rssMiB(stack.gateway.child.pid);
       stack.chatd.child.kill('SIGKILL');
       const results = await Promise.all(inFlight);
-      for (const res of results) {
+      results.forEach((res, i) => {
         assert.equal(res.status, 502, JSON.stringify(res.body));
         assert.equal(res.body.final_verdict, 'infra_error');
-        assert.match(String(res.body.error), /chatd unreachable/);
+        assert.equal(res.body.trace_id, ids[i], 'the session we saw arrive at chatd');
+        // Killed mid-call: the socket was reset, not refused (that would be a call never made).
+        assert.match(String(res.body.error), /chatd unreachable: ECONNRESET/);
         assert.equal(res.headers.get(TRACE_HEADER), res.body.trace_id);
-      }
+      });
       const after = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean'));
       assert.equal(after.status, 502, 'a new session after the kill is a clean 502 too');
+      assert.match(String(after.body.error), /chatd unreachable: ECONNREFUSED/);
       assert.equal((await fetch(`${stack.gateway.url}/healthz`)).status, 200);
       assert.equal((await fetch(`${stack.gateway.url}/readyz`)).status, 503);
-      const ids = [...results, after].map((r) => String(r.body.trace_id));
+      const sessionIds = [...ids, String(after.body.trace_id)];
       await stack.gateway.stop();
       const { rows, badLines } = readSessionFile(stack.sessionLogPath);
       assert.deepEqual(badLines, []);
-      for (const id of ids) {
+      for (const id of sessionIds) {
         const row = rows.find((r) => r.session_id === id);
         assert.ok(row, `row for ${id}`);
         assert.equal(row.final_verdict, 'infra_error');
       }
       reportEvidence(t, {
-        fault: 'chatd SIGKILLed with 12 sessions in flight',
-        expectation: '502 infra_error each, every row, gateway up',
-        evidence: `12/12 answered 502, ${rows.length}/${ids.length} rows, gateway RSS ${rssBefore?.toFixed(0)} MiB`,
+        fault: 'chatd SIGKILLed with 12 sessions in flight (all 12 held by chatd first)',
+        expectation: '502 infra_error (ECONNRESET) each, every row, gateway up',
+        evidence: `12/12 held by chatd, then 12/12 answered 502, ${rows.length}/${sessionIds.length} rows, gateway RSS ${rssBefore?.toFixed(0)} MiB`,
       });
     } finally {
       await stack.stop();

@@ -1,8 +1,5 @@
 // Shared helpers of the fault, load, bad-input and secrets suites (`npm run faults`).
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 
 /** Prefix of the diagnostic lines `scripts/faults.mjs` collects into its summary table. */
@@ -76,57 +73,6 @@ export async function metricSum(baseUrl: string, name: string): Promise<number> 
     if (match && match[1] === name) sum += Number(match[3]);
   }
   return sum;
-}
-
-/** A port nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A local HTTP stand-in; `handle` answers every request after its body has been read. */
-export interface StubServer {
-  readonly url: string;
-  readonly requests: Array<{
-    method: string;
-    path: string;
-    headers: http.IncomingHttpHeaders;
-    body: string;
-  }>;
-  close(): Promise<void>;
-}
-
-/** Starts a stub on 127.0.0.1:0. `GET /healthz` answers 200 unless `handle` is given it too. */
-export async function startStub(
-  handle: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void,
-): Promise<StubServer> {
-  const requests: StubServer['requests'] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
-      if (req.method === 'GET' && req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-        return;
-      }
-      handle(req, res, body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */

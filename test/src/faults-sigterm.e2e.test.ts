@@ -7,56 +7,13 @@ import { describe, it } from 'node:test';
 import { startStack, fillRequest } from './harness.js';
 import { readSessionFile, reportEvidence, rssMiB } from './faults-helpers.js';
 import { buildTraces } from './langfuse-tree.js';
-import { startOtlpReceiver } from './otlp-receiver.js';
+import { postOverAgent, startOtlpReceiver } from '@lakehouse/test-support';
+import type { AgentOutcome } from '@lakehouse/test-support';
 
-type Outcome =
-  | { kind: 'answered'; status: number; traceId: string; error: string }
-  | { kind: 'refused' }
-  | { kind: 'cut'; code: string; reused: boolean };
+type Outcome = AgentOutcome;
 
-function post(agent: http.Agent, url: string, body: string): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          let traceId = '';
-          let error = '';
-          try {
-            const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-              trace_id?: unknown;
-              error?: unknown;
-            };
-            traceId = String(parsed.trace_id ?? '');
-            error = String(parsed.error ?? '');
-          } catch {
-            // Counted below: an answer without a JSON body is not a correct answer.
-          }
-          resolve({ kind: 'answered', status: res.statusCode ?? 0, traceId, error });
-        });
-        res.on('error', (err: NodeJS.ErrnoException) =>
-          resolve({ kind: 'cut', code: err.code ?? err.message, reused: req.reusedSocket }),
-        );
-      },
-    );
-    req.on('error', (err: NodeJS.ErrnoException) =>
-      resolve(
-        err.code === 'ECONNREFUSED'
-          ? { kind: 'refused' }
-          : { kind: 'cut', code: err.code ?? err.message, reused: req.reusedSocket },
-      ),
-    );
-    req.setTimeout(30_000, () => req.destroy(new Error('client timeout')));
-    req.end(body);
-  });
-}
+const post = (agent: http.Agent, url: string, body: string): Promise<Outcome> =>
+  postOverAgent(agent, url, body, 30_000);
 
 describe('faults: SIGTERM under load', () => {
   it('answers or cleanly refuses every request, writes a row per session, flushes every tree, exits 0', async (t) => {

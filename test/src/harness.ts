@@ -1,10 +1,13 @@
 // Cross-service test harness: starts the real services with their production start command.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
+
+// One copy of these lives in @lakehouse/test-support; the e2e suites keep importing them from here.
+export { eventually, freePort, postJson } from '@lakehouse/test-support';
 
 /** The repository root (this file runs from test/dist/src). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -23,7 +26,13 @@ export interface ServiceHandle {
 interface ServiceProcessModule {
   startService(
     name: string,
-    options: { root: string; env?: Record<string, string>; quiet?: boolean },
+    options: {
+      root: string;
+      env?: Record<string, string>;
+      quiet?: boolean;
+      /** The node binary a `node …` start script runs with (default: this process's). */
+      node?: string;
+    },
   ): Promise<ServiceHandle>;
   serviceStartArgv(root: string, name: string): string[];
   isolatedServiceEnv(extra: Record<string, string>): Record<string, string>;
@@ -41,12 +50,21 @@ export const serviceStartArgv = (name: string): string[] =>
 export const baseEnv = (extra: Record<string, string> = {}): Record<string, string> =>
   serviceProcess.isolatedServiceEnv(extra);
 
-/** Starts one service quietly with the given env on top of baseEnv(). */
+/**
+ * Starts one service quietly with the given env on top of baseEnv(), from the repository or from
+ * another tree laid out like it (`root`, e.g. an image's), optionally on another `node`.
+ */
 export function startService(
   name: 'gateway' | 'chatd',
   env: Record<string, string>,
+  options: { root?: string; node?: string } = {},
 ): Promise<ServiceHandle> {
-  return serviceProcess.startService(name, { root: REPO_ROOT, env: baseEnv(env), quiet: true });
+  return serviceProcess.startService(name, {
+    root: options.root ?? REPO_ROOT,
+    env: baseEnv(env),
+    quiet: true,
+    ...(options.node === undefined ? {} : { node: options.node }),
+  });
 }
 
 export interface Stack {
@@ -113,43 +131,6 @@ export async function startStack(
   };
 }
 
-/** POST JSON and return status, headers and the parsed body. */
-export async function postJson(
-  url: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    parsed = { raw: text };
-  }
-  return { status: response.status, headers: response.headers, body: parsed };
-}
-
-/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** Parses a JSONL file into objects; a missing file reads as no rows. */
 export function readJsonLines<T = Record<string, unknown>>(file: string): T[] {
   let text: string;
@@ -162,15 +143,6 @@ export function readJsonLines<T = Record<string, unknown>>(file: string): T[] {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as T);
-}
-
-/** A loopback port that was free a moment ago (nothing listens on it when this resolves). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** A fill request the sim provider can answer, with a contract drawn from the shared roster. */
@@ -187,5 +159,51 @@ export async function fillRequest(
     model,
     context: { target_count: 2, ...sampleContract(roster, 11) },
     ...extra,
+  };
+}
+
+/** `npm start`'s script running as a new user runs it: free ports, its data under a temp dir. */
+export interface NpmStart {
+  readonly dataDir: string;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+  /** Ctrl-C, then SIGKILL if it is still up after 15 s; removes `dataDir`; its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Spawns `node scripts/start.mjs` with `env` on top of baseEnv(). */
+export function spawnNpmStart(prefix: string, env: Record<string, string> = {}): NpmStart {
+  const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
+  const fullEnv: Record<string, string | undefined> = {
+    ...process.env,
+    ...baseEnv(),
+    ...env,
+    LAKEHOUSE_DATA_DIR: dataDir,
+    CHATD_PORT: '0',
+    GATEWAY_PORT: '0',
+  };
+  // `npm start` picks its own session log and trace file under data/.
+  delete fullEnv['SESSION_LOG_PATH'];
+  delete fullEnv['LANGFUSE_TRACE_FILE'];
+  const child = spawn(process.execPath, ['scripts/start.mjs'], {
+    cwd: REPO_ROOT,
+    env: fullEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return {
+    dataDir,
+    output: () => output,
+    async stop() {
+      child.kill('SIGINT');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(killer);
+      rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
   };
 }

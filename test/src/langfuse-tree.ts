@@ -1,7 +1,7 @@
 // Rebuilds Langfuse trees from received spans with Langfuse's server rules, independently of the
 // processor under test: a root has no parent or carries langfuse.internal.as_root; nesting follows
 // parent span ids; type and level come from the langfuse.* attributes.
-import type { ReceivedSpan } from './otlp-receiver.js';
+import type { ReceivedSpan } from '@lakehouse/test-support';
 
 export interface ObservationNode {
   readonly span: ReceivedSpan;

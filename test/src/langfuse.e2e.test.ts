@@ -3,28 +3,18 @@ import { after, before, describe, it } from 'node:test';
 import {
   eventually,
   postJson,
-  sharedRoster,
-  startService,
-  startStack,
-  type Stack,
-  readJsonLines,
-  fillRequest,
-} from './harness.js';
+  langfuseIngestionCheck,
+  startOtlpReceiver,
+  type OtlpReceiver,
+} from '@lakehouse/test-support';
+import { fillRequest, readJsonLines, sharedRoster, startService, startStack } from './harness.js';
+import type { Stack } from './harness.js';
 import { buildTraces } from './langfuse-tree.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedRequest } from './otlp-receiver.js';
 
 const PUBLIC_KEY = 'pk-lf-e2e-public';
 const SECRET_KEY = 'sk-lf-e2e-secret';
-const OTLP_PATH = '/api/public/otel/v1/traces';
 
-function checkLangfuseRequest(request: ReceivedRequest): string | undefined {
-  if (request.path !== OTLP_PATH) return `unexpected path ${request.path}`;
-  const expected = `Basic ${Buffer.from(`${PUBLIC_KEY}:${SECRET_KEY}`).toString('base64')}`;
-  if (request.headers.authorization !== expected) return 'bad Basic auth';
-  if (request.headers['x-langfuse-ingestion-version'] !== '4')
-    return 'missing x-langfuse-ingestion-version: 4';
-  return undefined;
-}
+const checkLangfuseRequest = langfuseIngestionCheck(PUBLIC_KEY, SECRET_KEY);
 
 function langfuseEnv(
   receiver: OtlpReceiver,
@@ -72,6 +62,7 @@ describe('Langfuse: one tree per iterate session (local stand-in for the OTLP en
   it('sends OTLP to /api/public/otel/v1/traces with Basic auth and the ingestion-version header', () => {
     assert.ok(receiver.requests.length > 0);
     for (const request of receiver.requests) assert.equal(checkLangfuseRequest(request), undefined);
+    assert.deepEqual(receiver.rejections, []);
   });
 
   it('shows a retried session as ONE tree: attempt 0 WARNING, attempt 1 DEFAULT, each with a generation and a guardrail', () => {

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { startStack, fillRequest } from './harness.js';
 import { metricSum, readSessionFile, reportEvidence, rssMiB } from './faults-helpers.js';
 import { buildTraces } from './langfuse-tree.js';
-import { startOtlpReceiver } from './otlp-receiver.js';
+import { postOverAgent, startOtlpReceiver } from '@lakehouse/test-support';
 
 const CONCURRENCY = 200;
 // FAULTS_LOAD_SECONDS shortens the run while iterating locally; the suite's figure is 30 s.
@@ -18,41 +18,14 @@ interface Result {
   error?: string;
 }
 
-function post(agent: http.Agent, url: string, body: string): Promise<Result> {
-  return new Promise((resolve) => {
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          let traceId = '';
-          try {
-            traceId = String(
-              (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { trace_id?: unknown })
-                .trace_id ?? '',
-            );
-          } catch {
-            // An unparsable body leaves traceId empty, which the assertions report.
-          }
-          resolve({ status: res.statusCode ?? 0, traceId });
-        });
-        res.on('error', (err: NodeJS.ErrnoException) =>
-          resolve({ status: 0, traceId: '', error: err.code ?? err.message }),
-        );
-      },
-    );
-    req.on('error', (err: NodeJS.ErrnoException) =>
-      resolve({ status: 0, traceId: '', error: err.code ?? err.message }),
-    );
-    req.setTimeout(60_000, () => req.destroy(new Error('client timeout')));
-    req.end(body);
-  });
+async function post(agent: http.Agent, url: string, body: string): Promise<Result> {
+  const outcome = await postOverAgent(agent, url, body, 60_000);
+  if (outcome.kind === 'answered') return { status: outcome.status, traceId: outcome.traceId };
+  return {
+    status: 0,
+    traceId: '',
+    error: outcome.kind === 'refused' ? 'ECONNREFUSED' : outcome.code,
+  };
 }
 
 describe('load: 200 concurrent /v1/iterate sessions (sim provider)', () => {

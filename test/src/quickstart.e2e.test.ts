@@ -1,44 +1,25 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
-import { REPO_ROOT, baseEnv, eventually } from './harness.js';
+import { eventually, spawnNpmStart } from './harness.js';
 
 const run = promisify(execFile);
 
 describe('quick start as a new user runs it', () => {
   it('`npm start` prints a curl that answers 200, and Ctrl-C stops both services', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'lakehouse-quickstart-'));
-    const env = {
-      ...process.env,
-      ...baseEnv(),
-      LOG_LEVEL: 'info',
-      LAKEHOUSE_DATA_DIR: dataDir,
-      CHATD_PORT: '0',
-      GATEWAY_PORT: '0',
-    };
-    delete (env as Record<string, string | undefined>).SESSION_LOG_PATH;
-    delete (env as Record<string, string | undefined>).LANGFUSE_TRACE_FILE;
-    const child = spawn(process.execPath, ['scripts/start.mjs'], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const started = spawnNpmStart('lakehouse-quickstart-', { LOG_LEVEL: 'info' });
+    const { dataDir } = started;
     try {
       const curl = await eventually(
         () => {
-          const match = /^\s*(curl -s -X POST .*\\\n\s*-d '.*')$/m.exec(output);
+          const match = /^\s*(curl -s -X POST .*\\\n\s*-d '.*')$/m.exec(started.output());
           return match?.[1];
         },
         60_000,
-        `the curl line in:\n${output}`,
+        'the curl line in the output of npm start',
       );
       const { stdout } = await run('bash', [
         '-c',
@@ -61,13 +42,8 @@ describe('quick start as a new user runs it', () => {
       );
       assert.ok(row);
     } finally {
-      child.kill('SIGINT');
-      const code = await Promise.race([
-        exited,
-        new Promise((resolve) => setTimeout(() => resolve('timeout'), 15_000)),
-      ]);
-      if (code === 'timeout') child.kill('SIGKILL');
-      rmSync(dataDir, { recursive: true, force: true });
+      const output = started.output();
+      const code = await started.stop();
       assert.equal(code, 0, `npm start exits cleanly on Ctrl-C:\n${output.slice(-2000)}`);
     }
   });

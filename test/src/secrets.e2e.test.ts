@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { postJson, startStack, fillRequest } from './harness.js';
-import { readSessionFile, reportEvidence, startStub } from './faults-helpers.js';
-import { startOtlpReceiver } from './otlp-receiver.js';
+import { startStubServer, startOtlpReceiver } from '@lakehouse/test-support';
+import { readSessionFile, reportEvidence } from './faults-helpers.js';
 
 const PROVIDER_KEY = `sk-test-${randomBytes(18).toString('hex')}`;
 const LANGFUSE_PUBLIC = `pk-lf-${randomBytes(12).toString('hex')}`;
@@ -38,7 +38,7 @@ describe('secrets never leave the processes', () => {
     // The upstream provider misbehaves in every way that could carry the key back: it echoes the
     // Authorization header in 401/500 error bodies, in a header, and in a completion's text.
     let mode: 'unauthorized' | 'error' | 'echo' = 'unauthorized';
-    const upstream = await startStub((req, res) => {
+    const upstream = await startStubServer((req, res) => {
       const auth = String(req.headers.authorization ?? '');
       if (mode === 'unauthorized') {
         res.writeHead(401, { 'content-type': 'application/json', 'x-echo': auth });

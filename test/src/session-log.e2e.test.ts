@@ -4,15 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import {
-  eventually,
-  postJson,
-  startStack,
-  type Stack,
-  readJsonLines,
-  freePort,
-  fillRequest,
-} from './harness.js';
+import { eventually, freePort, postJson } from '@lakehouse/test-support';
+import { fillRequest, readJsonLines, startStack } from './harness.js';
+import type { Stack } from './harness.js';
 
 type Row = Record<string, unknown> & { attempts: Array<Record<string, unknown>> };
 

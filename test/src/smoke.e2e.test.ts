@@ -15,8 +15,12 @@ import { parse as parseYaml } from 'yaml';
 import { sampleContract, WorkerLookup } from '@lakehouse/roster';
 import { buildLangfuseTrees } from '@lakehouse/langfuse-processor';
 import type { LangfuseTraceTree, TreeObservation } from '@lakehouse/langfuse-processor';
-import { REPO_ROOT, baseEnv, eventually, startStack, type Stack } from './harness.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedRequest } from './otlp-receiver.js';
+import { REPO_ROOT, eventually, spawnNpmStart, startStack, type Stack } from './harness.js';
+import {
+  langfuseIngestionCheck,
+  startOtlpReceiver,
+  type OtlpReceiver,
+} from '@lakehouse/test-support';
 
 const SMOKE = path.join(REPO_ROOT, 'scripts/smoke.mjs');
 const SPEC_PATH = path.resolve(REPO_ROOT, '../shared/spec/langfuse-openapi.yml');
@@ -165,13 +169,7 @@ interface LangfuseStandIn {
   close(): Promise<void>;
 }
 
-function checkIngestion(request: ReceivedRequest): string | undefined {
-  if (request.path !== '/api/public/otel/v1/traces') return `unexpected path ${request.path}`;
-  if (request.headers['authorization'] !== BASIC) return 'bad Basic auth';
-  if (request.headers['x-langfuse-ingestion-version'] !== '4')
-    return 'missing x-langfuse-ingestion-version: 4';
-  return undefined;
-}
+const checkIngestion = langfuseIngestionCheck(PUBLIC_KEY, SECRET_KEY);
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -451,47 +449,22 @@ interface NpmStartStack {
 }
 
 async function startNpmStart(): Promise<NpmStartStack> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'lakehouse-smoke-start-'));
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    ...baseEnv(),
-    LAKEHOUSE_DATA_DIR: dataDir,
-    CHATD_PORT: '0',
-    GATEWAY_PORT: '0',
-  };
-  delete env['SESSION_LOG_PATH'];
-  delete env['LANGFUSE_TRACE_FILE'];
-  const child = spawn(process.execPath, ['scripts/start.mjs'], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const stop = async (): Promise<number | null> => {
-    child.kill('SIGINT');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const code = await exited;
-    clearTimeout(killer);
-    rmSync(dataDir, { recursive: true, force: true });
-    return code;
-  };
+  const started = spawnNpmStart('lakehouse-smoke-start-');
   try {
     const urls = await eventually(
       () => {
+        const output = started.output();
         const gateway = /^\s+gateway\s+(http:\/\/\S+)/m.exec(output)?.[1];
         const chatd = /^\s+chatd\s+(http:\/\/\S+)/m.exec(output)?.[1];
         return gateway && chatd ? { gateway, chatd } : undefined;
       },
       60_000,
-      `the gateway and chatd URLs in the output of npm start:\n${output}`,
+      'the gateway and chatd URLs in the output of npm start',
     );
-    return { ...urls, dataDir, stop };
+    return { ...urls, dataDir: started.dataDir, stop: () => started.stop() };
   } catch (error) {
-    await stop();
-    throw error;
+    await started.stop();
+    throw new Error(`${String(error)}\n${started.output()}`);
   }
 }
 

@@ -4,17 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkerLookup } from '@lakehouse/roster';
-import {
-  eventually,
-  postJson,
-  sharedRoster,
-  startService,
-  startStack,
-  type Stack,
-  readJsonLines,
-  freePort,
-  fillRequest,
-} from './harness.js';
+import { eventually, freePort, postJson } from '@lakehouse/test-support';
+import { fillRequest, readJsonLines, sharedRoster, startService, startStack } from './harness.js';
+import type { Stack } from './harness.js';
 
 type FillArtifact = { fills: Array<{ candidate_id: string; name: string }> };
 type History = Array<{ iteration: number; raw: string; status: string; error?: string }>;

@@ -7,14 +7,12 @@ import { sampleContract, WorkerLookup } from '@lakehouse/roster';
 import {
   eventually,
   postJson,
-  sharedRoster,
-  startService,
-  startStack,
-  type ServiceHandle,
-  type Stack,
-  fillRequest,
-} from './harness.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type ReceivedSpan,
+} from '@lakehouse/test-support';
+import { fillRequest, sharedRoster, startService, startStack } from './harness.js';
+import type { ServiceHandle, Stack } from './harness.js';
 
 const SPAN_KIND_SERVER = 2;
 const SPAN_KIND_CLIENT = 3;

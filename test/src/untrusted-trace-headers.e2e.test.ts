@@ -6,18 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { sampleContract, WorkerLookup } from '@lakehouse/roster';
-import {
-  eventually,
-  fillRequest,
-  postJson,
-  readJsonLines,
-  sharedRoster,
-  startService,
-  startStack,
-  type Stack,
-} from './harness.js';
+import { eventually, postJson, startOtlpReceiver } from '@lakehouse/test-support';
+import type { OtlpReceiver } from '@lakehouse/test-support';
+import { fillRequest, readJsonLines, sharedRoster, startService, startStack } from './harness.js';
+import type { Stack } from './harness.js';
 import { buildTraces } from './langfuse-tree.js';
-import { startOtlpReceiver, type OtlpReceiver } from './otlp-receiver.js';
 
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';

@@ -18,9 +18,20 @@ export { OtlpJsonFileSpanExporter } from './otlp-json-file-span-exporter.js';
 export { MaskingSpanExporter } from './masking-span-exporter.js';
 export type { MaskingSpanExporterOptions } from './masking-span-exporter.js';
 export { defaultMask, REDACTED, isContentKey } from './mask.js';
-export { translateSpan, copySpan, outputMessagesText } from './translate-span.js';
+export { translateSpan, outputMessagesText } from './translate-span.js';
+export { copySpan } from './copy-span.js';
 export type { SpanPlacement, TranslateOptions } from './translate-span.js';
 export { LANGFUSE_ATTRIBUTES, LAKEHOUSE_ATTRIBUTES, DEFAULT_NOISE_SCOPES } from './attributes.js';
 export type { ObservationType, ObservationLevel } from './attributes.js';
 export { buildLangfuseTrees, renderTraceTree } from './trace-tree.js';
 export type { LangfuseTraceTree, TreeObservation } from './trace-tree.js';
+export {
+  fetchLangfuseObservations,
+  langfuseTreeFromObservations,
+  langfuseAuthorization,
+} from './langfuse-public-api.js';
+export type {
+  LangfuseApi,
+  LangfuseApiObservation,
+  LangfuseObservationsResult,
+} from './langfuse-public-api.js';

@@ -1,8 +1,8 @@
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { defaultMask, sanitizeAttributes } from './mask.js';
-import { copySpan } from './translate-span.js';
-import type { TranslateOptions } from './translate-span.js';
+import { copySpan } from './copy-span.js';
+import type { CopyOptions } from './copy-span.js';
 
 /** Options of {@link MaskingSpanExporter}. */
 export interface MaskingSpanExporterOptions {
@@ -18,7 +18,7 @@ export interface MaskingSpanExporterOptions {
  */
 export class MaskingSpanExporter implements SpanExporter {
   private readonly _inner: SpanExporter;
-  private readonly _options: TranslateOptions;
+  private readonly _options: CopyOptions;
 
   constructor(inner: SpanExporter, options: MaskingSpanExporterOptions = {}) {
     this._inner = inner;

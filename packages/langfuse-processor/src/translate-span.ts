@@ -1,9 +1,11 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { AttributeValue, Attributes, SpanContext } from '@opentelemetry/api';
-import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { LAKEHOUSE_ATTRIBUTES as LH, LANGFUSE_ATTRIBUTES as LF } from './attributes.js';
 import type { ObservationLevel, ObservationType } from './attributes.js';
-import { maskValue, redactContentValue, sanitizeAttributes } from './mask.js';
+import { copySpan } from './copy-span.js';
+import type { CopyOptions } from './copy-span.js';
+import { redactContentValue, sanitizeAttributes } from './mask.js';
 
 /** Where a translated span sits in the Langfuse tree. */
 export interface SpanPlacement {
@@ -14,12 +16,9 @@ export interface SpanPlacement {
 }
 
 /** Settings of {@link translateSpan}. */
-export interface TranslateOptions {
-  readonly mask: (value: string) => string;
-  readonly contentCapture: boolean;
+export interface TranslateOptions extends CopyOptions {
   readonly environment?: string | undefined;
   readonly release?: string | undefined;
-  readonly onMaskError?: (err: unknown) => void;
 }
 
 // Source attributes moved into langfuse.* ones: dropped so content is not shipped twice.
@@ -273,63 +272,4 @@ export function translateSpan(
     vetted,
   );
   return copySpan(span, attributes, placement.root ? undefined : placement.parent, options);
-}
-
-/**
- * A frozen copy of an ended span with the given attributes and parent; event attributes and the
- * status message pass through the mask and content capture too. Never mutates `span`.
- */
-export function copySpan(
-  span: ReadableSpan,
-  attributes: Attributes,
-  parent: SpanContext | undefined,
-  options: TranslateOptions,
-): ReadableSpan {
-  const onMaskError = options.onMaskError ?? (() => undefined);
-  const events: TimedEvent[] = span.events.map((event) => ({
-    time: event.time,
-    name: event.name,
-    ...(event.attributes !== undefined
-      ? {
-          attributes: sanitizeAttributes(
-            event.attributes,
-            options.mask,
-            options.contentCapture,
-            onMaskError,
-          ),
-        }
-      : {}),
-    ...(event.droppedAttributesCount !== undefined
-      ? { droppedAttributesCount: event.droppedAttributesCount }
-      : {}),
-  }));
-  const status =
-    span.status.message !== undefined
-      ? {
-          code: span.status.code,
-          message: maskValue(span.status.message, options.mask, onMaskError) as string,
-        }
-      : { code: span.status.code };
-
-  const spanContext = span.spanContext();
-  const copy: ReadableSpan = {
-    name: span.name,
-    kind: span.kind,
-    spanContext: () => spanContext,
-    parentSpanContext: parent,
-    startTime: span.startTime,
-    endTime: span.endTime,
-    status,
-    attributes,
-    links: span.links.slice(),
-    events,
-    duration: span.duration,
-    ended: true,
-    resource: span.resource,
-    instrumentationScope: span.instrumentationScope,
-    droppedAttributesCount: span.droppedAttributesCount,
-    droppedEventsCount: span.droppedEventsCount,
-    droppedLinksCount: span.droppedLinksCount,
-  };
-  return Object.freeze(copy);
 }

@@ -1,7 +1,4 @@
-// Shared test harness: two in-process "services" and a local stand-in for Langfuse's OTLP endpoint.
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// Shared test harness: two in-process "services" (the Langfuse stand-in is @lakehouse/test-support's).
 import {
   context,
   createContextKey,
@@ -235,70 +232,4 @@ export function runSession(gateway: Service, chatd: Service, plan: SessionPlan):
       },
     );
   });
-}
-
-export type ReceiverMode = 'ok' | '500' | '429' | 'hang';
-
-/** A local stand-in for Langfuse's OTLP/HTTP endpoint, checking path, auth and headers. */
-export class LangfuseReceiver {
-  readonly requests: unknown[] = [];
-  readonly rawBodies: string[] = [];
-  readonly rejections: string[] = [];
-  mode: ReceiverMode = 'ok';
-  private readonly _server: Server;
-  private readonly _auth: string;
-
-  constructor(publicKey: string, secretKey: string) {
-    this._auth = `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString('base64')}`;
-    this._server = createServer((req, res) => this._handle(req, res));
-  }
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this._server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this._server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    this._server.closeAllConnections();
-    await new Promise<void>((resolve) => this._server.close(() => resolve()));
-  }
-
-  private _handle(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (this.mode === 'hang') return; // never answer
-      if (req.method !== 'POST' || req.url !== '/api/public/otel/v1/traces') {
-        this.rejections.push(`path ${req.method} ${req.url}`);
-        res.writeHead(404).end();
-        return;
-      }
-      if (req.headers['authorization'] !== this._auth) {
-        this.rejections.push('auth');
-        res.writeHead(401).end();
-        return;
-      }
-      if (req.headers['x-langfuse-ingestion-version'] !== '4') {
-        this.rejections.push('ingestion-version');
-        res.writeHead(400).end();
-        return;
-      }
-      if (this.mode === '500') {
-        res.writeHead(500).end('boom');
-        return;
-      }
-      if (this.mode === '429') {
-        res.writeHead(429, { 'retry-after': '60' }).end();
-        return;
-      }
-      const body = Buffer.concat(chunks).toString('utf8');
-      this.rawBodies.push(body);
-      try {
-        this.requests.push(JSON.parse(body) as unknown);
-      } catch {
-        this.rejections.push('not json');
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  }
 }

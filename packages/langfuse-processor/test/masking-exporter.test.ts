@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { SpanStatusCode } from '@opentelemetry/api';
 import {
@@ -8,7 +6,12 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { LangfuseTranslatingSpanProcessor, MaskingSpanExporter } from '../src/index.js';
+import { startOtlpReceiver } from '@lakehouse/test-support';
+import {
+  LAKEHOUSE_ATTRIBUTES as LH,
+  LangfuseTranslatingSpanProcessor,
+  MaskingSpanExporter,
+} from '../src/index.js';
 import './harness.js'; // registers the context manager
 
 const SECRET = 'sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123';
@@ -55,20 +58,8 @@ describe('MaskingSpanExporter (the raw OTLP path)', () => {
 
 describe('LANGFUSE_OTLP_ENDPOINT', () => {
   it('sends translated spans to that URL without keys (the Collector holds them)', async () => {
-    const seen: Array<{ url?: string; auth?: string; version?: string }> = [];
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        seen.push({
-          url: req.url,
-          auth: req.headers.authorization,
-          version: req.headers['x-langfuse-ingestion-version'] as string,
-        });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+    const receiver = await startOtlpReceiver();
+    const url = `${receiver.url}/v1/traces`;
     const processor = new LangfuseTranslatingSpanProcessor({
       env: { LANGFUSE_OTLP_ENDPOINT: url },
     });
@@ -77,16 +68,21 @@ describe('LANGFUSE_OTLP_ENDPOINT', () => {
       const provider = new BasicTracerProvider({ spanProcessors: [processor] });
       provider
         .getTracer('gateway')
-        .startSpan('iterate fill', { attributes: { 'lakehouse.session.root': true } })
+        .startSpan('iterate fill', { attributes: { [LH.SESSION_ROOT]: true } })
         .end();
       await processor.forceFlush();
-      assert.equal(seen.length, 1);
-      assert.equal(seen[0]?.url, '/v1/traces');
-      assert.equal(seen[0]?.auth, undefined);
-      assert.equal(seen[0]?.version, '4');
+      assert.equal(receiver.requests.length, 1);
+      const [request] = receiver.requests;
+      assert.equal(request?.path, '/v1/traces');
+      assert.equal(request?.headers.authorization, undefined);
+      assert.equal(request?.headers['x-langfuse-ingestion-version'], '4');
+      assert.deepEqual(
+        receiver.spans.map((span) => span.name),
+        ['iterate fill'],
+      );
     } finally {
       await processor.shutdown();
-      server.close();
+      await receiver.close();
     }
   });
 });

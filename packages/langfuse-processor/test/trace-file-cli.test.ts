@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from '@lakehouse/test-support';
 import { buildLangfuseTrees, createLangfuseSpanProcessor } from '../src/index.js';
 import { chatdHandle, isTrustedTestParent, runSession, Service } from './harness.js';
 
@@ -46,7 +47,13 @@ void describe('offline trace file and the trace CLI', () => {
     sessionId = runSession(gateway, chatd, {
       attempts: [{ verdict: 'validation_failed' }, { verdict: 'accepted' }],
     });
-    await new Promise((r) => setTimeout(r, 20));
+    // --last picks the trace that started most recently: the direct chat call must start after
+    // the session. Its spans reaching the file (a batch later) is the event that guarantees it.
+    await eventually(
+      () => (existsSync(file) && readFileSync(file, 'utf8').includes(sessionId) ? true : undefined),
+      10_000,
+      'the session in the trace file',
+    );
     chatdHandle(chatd, {}, 'clean', 'hello');
     await Promise.all([gateway.provider.shutdown(), chatd.provider.shutdown()]);
     const trees = buildLangfuseTrees(

@@ -29,42 +29,48 @@ export function readString(env: Env, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-/** A decimal integer in [min, max], or `fallback` when unset. */
-export function readInt(
-  env: Env,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const value = readString(env, name);
-  if (value === undefined) return fallback;
-  if (!/^[0-9]+$/.test(value)) {
-    throw new ConfigError(name, `expected an integer, got ${JSON.stringify(value)}`);
-  }
-  return inRange(name, Number(value), value, min, max);
+/** Bounds of a numeric variable, and its value when unset. */
+interface NumberRange {
+  fallback: number;
+  min: number;
+  max: number;
 }
 
-/** A finite number in [min, max], or `fallback` when unset. */
-export function readNumber(
-  env: Env,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const value = readString(env, name);
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n)) {
-    throw new ConfigError(name, `expected a number, got ${JSON.stringify(value)}`);
-  }
-  return inRange(name, n, value, min, max);
+interface NumericKind {
+  /** How the error names the wanted kind of value. */
+  expected: string;
+  parse(value: string): number | undefined;
 }
 
-function inRange(name: string, n: number, raw: string, min: number, max: number): number {
-  if (!Number.isSafeInteger(Math.trunc(n)) || n < min || n > max) {
-    throw new ConfigError(name, `must be between ${min} and ${max}, got ${raw}`);
+const INTEGER: NumericKind = {
+  expected: 'an integer',
+  parse: (v) => (/^[0-9]+$/.test(v) ? Number(v) : undefined),
+};
+
+const NUMBER: NumericKind = {
+  expected: 'a number',
+  parse: (v) => (Number.isFinite(Number(v)) ? Number(v) : undefined),
+};
+
+/** A decimal integer in [min, max], or `unset` when the variable is unset. */
+export function readInt(env: Env, name: string, unset: number, min: number, max: number): number {
+  return readNumeric(env, name, { fallback: unset, min, max }, INTEGER);
+}
+
+/** A finite number in [min, max], or `unset` when the variable is unset. */
+export function readNumber(env: Env, name: string, unset: number, min: number, max: number) {
+  return readNumeric(env, name, { fallback: unset, min, max }, NUMBER);
+}
+
+function readNumeric(env: Env, name: string, range: NumberRange, kind: NumericKind): number {
+  const value = readString(env, name);
+  if (value === undefined) return range.fallback;
+  const n = kind.parse(value);
+  if (n === undefined) {
+    throw new ConfigError(name, `expected ${kind.expected}, got ${JSON.stringify(value)}`);
+  }
+  if (!Number.isSafeInteger(Math.trunc(n)) || n < range.min || n > range.max) {
+    throw new ConfigError(name, `must be between ${range.min} and ${range.max}, got ${value}`);
   }
   return n;
 }

@@ -3,9 +3,8 @@ export {
   getTelemetry,
   WINSTON_BRIDGE_SCOPE,
   DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
-  GEN_AI_OPERATION_DURATION_BUCKETS,
-  GEN_AI_TOKEN_USAGE_BUCKETS,
 } from './telemetry.js';
+export { GEN_AI_OPERATION_DURATION_BUCKETS, GEN_AI_TOKEN_USAGE_BUCKETS } from './gen-ai-metrics.js';
 export type { Telemetry, TelemetryOptions } from './telemetry.js';
 export {
   TRACE_ID_HEADER,

@@ -1,22 +1,19 @@
 import { diag } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
-import type { SeverityNumber } from '@opentelemetry/api-logs';
 import {
   getBooleanFromEnv,
   getNumberFromEnv,
   getStringFromEnv,
   getStringListFromEnv,
 } from '@opentelemetry/core';
-import type { InstrumentationScope } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
-import { AggregationType, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import type { IMetricReader, ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
   AlwaysOnSampler,
@@ -26,15 +23,17 @@ import {
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { setCaptureLimit } from './capture.js';
 import { SyncContextManager } from './context-manager.js';
+import { ExcludeScopeLogRecordProcessor } from './exclude-scope-log-processor.js';
+import { GEN_AI_VIEWS } from './gen-ai-metrics.js';
 import type { HopSigner } from './hop-signature.js';
+import { DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT } from './limits.js';
 import { createPropagator } from './propagator.js';
 import { configureRequestTracing, requestTraceIdGenerator } from './request-trace.js';
 
-import { DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT } from './limits.js';
-import { setCaptureLimit } from './capture.js';
-
 export { DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT };
+
 
 /** Options of {@link startTelemetry}; everything except `serviceName` is optional. */
 export interface TelemetryOptions {
@@ -78,35 +77,6 @@ export const WINSTON_BRIDGE_SCOPE = '@opentelemetry/winston-transport';
 const SHUTDOWN_TIMEOUT_MS = 5000;
 
 type Signal = 'TRACES' | 'METRICS' | 'LOGS';
-
-/** GenAI semconv bucket boundaries of `gen_ai.client.token.usage` (tokens). */
-export const GEN_AI_TOKEN_USAGE_BUCKETS: readonly number[] = [
-  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
-];
-
-/** GenAI semconv bucket boundaries of `gen_ai.client.operation.duration` (seconds). */
-export const GEN_AI_OPERATION_DURATION_BUCKETS: readonly number[] = [
-  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-];
-
-// The SDK default buckets (0..10000) suit neither seconds nor tokens; the views apply the GenAI
-// boundaries whatever advice an instrument gives.
-const GEN_AI_VIEWS: ViewOptions[] = [
-  {
-    instrumentName: 'gen_ai.client.operation.duration',
-    aggregation: {
-      type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
-      options: { boundaries: [...GEN_AI_OPERATION_DURATION_BUCKETS] },
-    },
-  },
-  {
-    instrumentName: 'gen_ai.client.token.usage',
-    aggregation: {
-      type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
-      options: { boundaries: [...GEN_AI_TOKEN_USAGE_BUCKETS] },
-    },
-  },
-];
 
 let current: Telemetry | undefined;
 let prometheus: PrometheusExporter | undefined;
@@ -164,40 +134,6 @@ function withTimeout(work: () => Promise<unknown>, ms: number, what: string): Pr
       done();
     });
   });
-}
-
-// Keeps the winston bridge's records away from processors the service owns (session log).
-class ExcludeScopeLogRecordProcessor implements LogRecordProcessor {
-  private readonly _inner: LogRecordProcessor;
-  private readonly _scope: string;
-
-  constructor(inner: LogRecordProcessor, scope: string) {
-    this._inner = inner;
-    this._scope = scope;
-  }
-
-  onEmit(logRecord: ReadWriteLogRecord, context?: Context): void {
-    if (logRecord.instrumentationScope.name === this._scope) return;
-    this._inner.onEmit(logRecord, context);
-  }
-
-  enabled(options: {
-    context: Context;
-    instrumentationScope: InstrumentationScope;
-    severityNumber?: SeverityNumber;
-    eventName?: string;
-  }): boolean {
-    if (options.instrumentationScope.name === this._scope) return false;
-    return this._inner.enabled?.(options) ?? true;
-  }
-
-  forceFlush(): Promise<void> {
-    return this._inner.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return this._inner.shutdown();
-  }
 }
 
 function disabledTelemetry(serviceName: string): Telemetry {

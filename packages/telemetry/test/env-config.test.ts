@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  ConfigError,
-  readBoolean,
-  readContentCapture,
-  readHttpUrl,
-  readInt,
-  readLogLevel,
-  readNumber,
-  readString,
-} from '../src/index.js';
+import * as env from '../src/index.js';
 
 function fails(fn: () => unknown, variable: string, message: RegExp): void {
   assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof ConfigError, String(err));
+    assert.ok(err instanceof env.ConfigError, String(err));
     assert.equal(err.variable, variable);
     assert.ok(err.message.startsWith(`${variable}: `), err.message);
     assert.match(err.message, message);
@@ -23,40 +14,44 @@ function fails(fn: () => unknown, variable: string, message: RegExp): void {
 
 void describe('environment readers', () => {
   void it('read unset and blank as the fallback, and trim', () => {
-    assert.equal(readString({ A: '  x ' }, 'A'), 'x');
-    assert.equal(readString({ A: '   ' }, 'A'), undefined);
-    assert.equal(readInt({}, 'N', 7, 0, 10), 7);
-    assert.equal(readInt({ N: ' 3 ' }, 'N', 7, 0, 10), 3);
-    assert.equal(readNumber({ R: '0.25' }, 'R', 1, 0, 1), 0.25);
-    assert.equal(readHttpUrl({ U: 'http://h:1//' }, 'U'), 'http://h:1');
-    assert.equal(readLogLevel({ LOG_LEVEL: 'WARN' }), 'warn');
-    assert.equal(readLogLevel({}), 'info');
+    assert.equal(env.readString({ A: '  x ' }, 'A'), 'x');
+    assert.equal(env.readString({ A: '   ' }, 'A'), undefined);
+    assert.equal(env.readInt({}, 'N', 7, 0, 10), 7);
+    assert.equal(env.readInt({ N: ' 3 ' }, 'N', 7, 0, 10), 3);
+    assert.equal(env.readNumber({ R: '0.25' }, 'R', 1, 0, 1), 0.25);
+    assert.equal(env.readHttpUrl({ U: 'http://h:1//' }, 'U'), 'http://h:1');
+    assert.equal(env.readLogLevel({ LOG_LEVEL: 'WARN' }), 'warn');
+    assert.equal(env.readLogLevel({}), 'info');
   });
 
   void it('CONTENT_CAPTURE is on by default, takes the usual spellings, and refuses anything else', () => {
-    assert.equal(readContentCapture({}), true);
+    assert.equal(env.readContentCapture({}), true);
     for (const on of ['true', 'TRUE', '1', 'on', 'yes']) {
-      assert.equal(readContentCapture({ CONTENT_CAPTURE: on }), true, on);
+      assert.equal(env.readContentCapture({ CONTENT_CAPTURE: on }), true, on);
     }
     for (const off of ['false', '0', 'off', 'OFF', ' False ', 'no']) {
-      assert.equal(readContentCapture({ CONTENT_CAPTURE: off }), false, off);
+      assert.equal(env.readContentCapture({ CONTENT_CAPTURE: off }), false, off);
     }
     for (const typo of ['maybe', 'flase', 'disabled', '2']) {
       fails(
-        () => readContentCapture({ CONTENT_CAPTURE: typo }),
+        () => env.readContentCapture({ CONTENT_CAPTURE: typo }),
         'CONTENT_CAPTURE',
         /true or false/,
       );
     }
-    fails(() => readBoolean({ X: 'y' }, 'X', false), 'X', /got "y"/);
+    fails(() => env.readBoolean({ X: 'y' }, 'X', false), 'X', /got "y"/);
   });
 
   void it('name the variable of every malformed value', () => {
-    fails(() => readInt({ N: '1.5' }, 'N', 0, 0, 9), 'N', /expected an integer, got "1.5"/);
-    fails(() => readInt({ N: '10' }, 'N', 0, 0, 9), 'N', /must be between 0 and 9, got 10/);
-    fails(() => readInt({ N: '99999999999999999999' }, 'N', 0, 0, 2 ** 53), 'N', /between/);
-    fails(() => readNumber({ R: 'lots' }, 'R', 0, 0, 1), 'R', /expected a number/);
-    fails(() => readHttpUrl({ U: 'ftp://x' }, 'U'), 'U', /http\(s\) URL/);
-    fails(() => readLogLevel({ LOG_LEVEL: 'loud' }), 'LOG_LEVEL', /expected one of error, warn/);
+    fails(() => env.readInt({ N: '1.5' }, 'N', 0, 0, 9), 'N', /expected an integer, got "1.5"/);
+    fails(() => env.readInt({ N: '10' }, 'N', 0, 0, 9), 'N', /must be between 0 and 9, got 10/);
+    fails(() => env.readInt({ N: '99999999999999999999' }, 'N', 0, 0, 2 ** 53), 'N', /between/);
+    fails(() => env.readNumber({ R: 'lots' }, 'R', 0, 0, 1), 'R', /expected a number/);
+    fails(() => env.readHttpUrl({ U: 'ftp://x' }, 'U'), 'U', /http\(s\) URL/);
+    fails(
+      () => env.readLogLevel({ LOG_LEVEL: 'loud' }),
+      'LOG_LEVEL',
+      /expected one of error, warn/,
+    );
   });
 });

@@ -1,9 +1,9 @@
-// Shared test helpers: an OTLP/HTTP JSON receiver, a fixture-app runner, a raw HTTP client.
+// Shared test helpers: a fixture-app runner and a raw HTTP client (the OTLP stand-in and
+// `eventually` are @lakehouse/test-support's).
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createServer, request } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -14,140 +14,6 @@ export const FIXTURES_DIR = fileURLToPath(
     import.meta.url,
   ),
 );
-
-export interface OtlpReceiver {
-  readonly url: string;
-  readonly bodies: Map<string, unknown[]>;
-  close(): Promise<void>;
-}
-
-/** A local OTLP/HTTP receiver accepting JSON on /v1/{traces,metrics,logs}. */
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
-  const bodies = new Map<string, unknown[]>();
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const path = req.url ?? '';
-      try {
-        const list = bodies.get(path) ?? [];
-        list.push(JSON.parse(text));
-        bodies.set(path, list);
-      } catch {
-        bodies.set(`${path}#unparsed`, [...(bodies.get(`${path}#unparsed`) ?? []), text]);
-      }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    bodies,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-export interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  attributes: Record<string, unknown>;
-  resource: Record<string, unknown>;
-}
-
-type KeyValue = { key: string; value: Record<string, unknown> };
-
-function attrs(list: KeyValue[] | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const kv of list ?? []) out[kv.key] = Object.values(kv.value)[0];
-  return out;
-}
-
-function hexId(id: unknown): string {
-  if (typeof id !== 'string') return '';
-  return /^[0-9a-f]+$/i.test(id) ? id.toLowerCase() : Buffer.from(id, 'base64').toString('hex');
-}
-
-/** Flattens every span the receiver got. */
-export function receivedSpans(receiver: OtlpReceiver): OtlpSpan[] {
-  const spans: OtlpSpan[] = [];
-  for (const body of receiver.bodies.get('/v1/traces') ?? []) {
-    const b = body as {
-      resourceSpans?: {
-        resource?: { attributes?: KeyValue[] };
-        scopeSpans?: { spans?: Record<string, unknown>[] }[];
-      }[];
-    };
-    for (const rs of b.resourceSpans ?? []) {
-      const resource = attrs(rs.resource?.attributes);
-      for (const ss of rs.scopeSpans ?? []) {
-        for (const s of ss.spans ?? []) {
-          spans.push({
-            traceId: hexId(s['traceId']),
-            spanId: hexId(s['spanId']),
-            parentSpanId: s['parentSpanId'] ? hexId(s['parentSpanId']) : undefined,
-            name: String(s['name']),
-            kind: Number(s['kind']),
-            attributes: attrs(s['attributes'] as KeyValue[] | undefined),
-            resource,
-          });
-        }
-      }
-    }
-  }
-  return spans;
-}
-
-export interface OtlpLog {
-  body: unknown;
-  traceId: string;
-  scope: string;
-}
-
-/** Flattens every log record the receiver got. */
-export function receivedLogs(receiver: OtlpReceiver): OtlpLog[] {
-  const logs: OtlpLog[] = [];
-  for (const body of receiver.bodies.get('/v1/logs') ?? []) {
-    const b = body as {
-      resourceLogs?: {
-        scopeLogs?: { scope?: { name?: string }; logRecords?: Record<string, unknown>[] }[];
-      }[];
-    };
-    for (const rl of b.resourceLogs ?? []) {
-      for (const sl of rl.scopeLogs ?? []) {
-        for (const r of sl.logRecords ?? []) {
-          const bodyValue = r['body'] as Record<string, unknown> | undefined;
-          logs.push({
-            body: bodyValue === undefined ? undefined : Object.values(bodyValue)[0],
-            traceId: hexId(r['traceId']),
-            scope: sl.scope?.name ?? '',
-          });
-        }
-      }
-    }
-  }
-  return logs;
-}
-
-/** Polls until `check` returns a value or the deadline passes. */
-export async function waitFor<T>(check: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('waitFor: timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 export interface FixtureApp {
   readonly url: string;

@@ -4,8 +4,8 @@ import { logs } from '@opentelemetry/api-logs';
 import { InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { createLogger, startTelemetry, WINSTON_BRIDGE_SCOPE } from '../src/index.js';
 import type { Telemetry } from '../src/index.js';
-import { receivedLogs, startOtlpReceiver, waitFor } from './helpers.js';
-import type { OtlpReceiver } from './helpers.js';
+import { eventually, startOtlpReceiver } from '@lakehouse/test-support';
+import type { OtlpReceiver } from '@lakehouse/test-support';
 
 // OTLP logs on: winston lines go to OTLP; the service's own processors see only their records.
 describe('log routing with OTLP logs configured', () => {
@@ -40,8 +40,8 @@ describe('log routing with OTLP logs configured', () => {
       .getLogger('@lakehouse/session-log')
       .emit({ body: 'session row', eventName: 'session.iterate.v1' });
     await telemetry.forceFlush();
-    const bridged = await waitFor(() => {
-      const r = receivedLogs(receiver).filter((l) => l.body === 'bridged line');
+    const bridged = await eventually(() => {
+      const r = receiver.logs.filter((l) => l.body === 'bridged line');
       return r.length > 0 ? r : undefined;
     });
     assert.equal(bridged.length, 1);

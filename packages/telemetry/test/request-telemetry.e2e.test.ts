@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  httpGet,
-  rawRequest,
-  receivedLogs,
-  receivedSpans,
-  rejectedCounts,
-  startFixtureApp,
-  startOtlpReceiver,
-  waitFor,
-} from './helpers.js';
-import type { FixtureApp, OtlpReceiver, SimpleResponse } from './helpers.js';
+import { eventually, startOtlpReceiver } from '@lakehouse/test-support';
+import type { OtlpReceiver } from '@lakehouse/test-support';
+import { httpGet, rawRequest, rejectedCounts, startFixtureApp } from './helpers.js';
+import type { FixtureApp, SimpleResponse } from './helpers.js';
 import { DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT, HopSigner } from '../src/index.js';
 
 const HEX32 = /^[0-9a-f]{32}$/;
@@ -95,8 +88,8 @@ describe('requestTelemetry + explicit context in an ESM express app (real server
     const fresh = idOf(await httpGet(`${app.url}/id`));
     await httpGet(`${app.url}/flush`);
     for (const traceId of [seeded, fresh]) {
-      const span = await waitFor(() =>
-        receivedSpans(receiver).find((s) => s.traceId === traceId && s.name === 'id'),
+      const span = await eventually(() =>
+        receiver.spans.find((s) => s.traceId === traceId && s.name === 'id'),
       );
       assert.equal(span.parentSpanId, undefined, `${traceId}: exported without a parent`);
     }
@@ -181,8 +174,8 @@ describe('requestTelemetry + explicit context in an ESM express app (real server
     const body = described(res);
     assert.equal(body.recording, true);
     await httpGet(`${app.url}/flush`);
-    const span = await waitFor(() =>
-      receivedSpans(receiver).find((s) => s.spanId === body.span_id),
+    const span = await eventually(() =>
+      receiver.spans.find((s) => s.spanId === body.span_id),
     );
     assert.equal(span.parentSpanId, CALLER_SPAN, 'the W3C parent is still the caller');
   });
@@ -207,8 +200,8 @@ describe('requestTelemetry + explicit context in an ESM express app (real server
     assert.equal(downstream['tracestate'], null, 'client tracestate is not forwarded');
 
     await httpGet(`${app.url}/flush`);
-    const spans = await waitFor(() => {
-      const s = receivedSpans(receiver).filter((x) => x.traceId === OTHER);
+    const spans = await eventually(() => {
+      const s = receiver.spans.filter((x) => x.traceId === OTHER);
       return s.some((x) => x.name === 'echo') && s.some((x) => x.name === 'hop') ? s : undefined;
     });
     const echo = spans.find((s) => s.spanId === downstream.span_id);
@@ -262,8 +255,8 @@ describe('requestTelemetry + explicit context in an ESM express app (real server
 
   it('caps span attribute values at the default length limit', async () => {
     const traceId = idOf(await httpGet(`${app.url}/big`));
-    const big = await waitFor(() =>
-      receivedSpans(receiver).find((s) => s.traceId === traceId && s.name === 'big'),
+    const big = await eventually(() =>
+      receiver.spans.find((s) => s.traceId === traceId && s.name === 'big'),
     );
     assert.equal(String(big.attributes['big.value']).length, DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT);
   });
@@ -272,7 +265,7 @@ describe('requestTelemetry + explicit context in an ESM express app (real server
     const id = 'feedc0de'.repeat(4);
     const res = await httpGet(`${app.url}/echo`, { 'x-lakehouse-trace-id': id });
     assert.equal(idOf(res), id);
-    const line = await waitFor(() =>
+    const line = await eventually(() =>
       app.stdoutLines
         .map((l) => JSON.parse(l) as Record<string, unknown>)
         .find((l) => l['message'] === 'echo' && l['trace_id'] === id),
@@ -280,8 +273,8 @@ describe('requestTelemetry + explicit context in an ESM express app (real server
     assert.equal(line['service'], 'fixture-app');
     assert.equal(line['span_id'], described(res).span_id);
     assert.equal(line['source'], 'header');
-    const records = await waitFor(() => {
-      const r = receivedLogs(receiver).filter((l) => l.body === 'echo' && l.traceId === id);
+    const records = await eventually(() => {
+      const r = receiver.logs.filter((l) => l.body === 'echo' && l.traceId === id);
       return r.length > 0 ? r : undefined;
     });
     assert.equal(records.length, 1, 'no double emission');

@@ -5,14 +5,8 @@ import type { ChatProvider } from '../src/providers/chat-provider.js';
 import { ProviderRegistry } from '../src/providers/provider-registry.js';
 import { SimProvider } from '../src/providers/sim-provider.js';
 import type { RunningApp } from './helpers.js';
-import {
-  fencedJson,
-  postJson,
-  protocolPrompt,
-  startApp,
-  testConfig,
-  testRoster,
-} from './helpers.js';
+import { postJson } from '@lakehouse/test-support';
+import { chat, fencedJson, protocolPrompt, startApp, testConfig, testRoster } from './helpers.js';
 
 const CONTRACT = {
   target_count: 2,
@@ -77,11 +71,7 @@ void describe('chatd HTTP API', () => {
   });
 
   void it('unknown provider is a 404 listing the configured names', async () => {
-    const { status, body } = await postJson(`${app.url}/v1/chat`, {
-      provider: 'nope',
-      model: 'm',
-      messages: [{ role: 'user', content: 'hi' }],
-    });
+    const { status, body } = await chat(app.url, 'nope', 'm', 'hi');
     assert.equal(status, 404);
     assert.equal(body['error'], 'unknown provider "nope"; configured: sim, router, local');
   });
@@ -275,21 +265,13 @@ void describe('chatd deadlines and failures', () => {
     });
     try {
       const started = Date.now();
-      const res = await postJson(`${app.url}/v1/chat`, {
-        provider: 'hang',
-        model: 'm',
-        messages: [{ role: 'user', content: 'x' }],
-      });
+      const res = await chat(app.url, 'hang', 'm');
       const elapsed = Date.now() - started;
       assert.equal(res.status, 504);
       assert.equal(res.body['error'], 'provider "hang" timed out after 150 ms');
       assert.ok(elapsed >= 140 && elapsed < 2_000, `took ${elapsed} ms`);
 
-      const crash = await postJson(`${app.url}/v1/chat`, {
-        provider: 'crash',
-        model: 'm',
-        messages: [{ role: 'user', content: 'x' }],
-      });
+      const crash = await chat(app.url, 'crash', 'm');
       assert.equal(crash.status, 502);
       assert.equal(crash.body['error'], 'provider "crash" failed: socket exploded');
     } finally {
@@ -305,11 +287,7 @@ void describe('chatd deadlines and failures', () => {
     }
     const app = await startApp({ providers: new BrokenRegistry([]) });
     try {
-      const res = await postJson(`${app.url}/v1/chat`, {
-        provider: 'sim',
-        model: 'm',
-        messages: [{ role: 'user', content: 'x' }],
-      });
+      const res = await chat(app.url, 'sim', 'm');
       assert.equal(res.status, 500);
       assert.deepEqual(res.body, { error: 'internal server error' });
     } finally {
@@ -322,11 +300,7 @@ void describe('chatd deadlines and failures', () => {
       config: testConfig({ PROVIDER_TIMEOUT_MS: '100', SIM_LATENCY_MS: '10000' }),
     });
     try {
-      const res = await postJson(`${app.url}/v1/chat`, {
-        provider: 'sim',
-        model: 'clean',
-        messages: [{ role: 'user', content: 'x' }],
-      });
+      const res = await chat(app.url, 'sim', 'clean');
       assert.equal(res.status, 504);
       assert.equal(res.body['error'], 'provider "sim" timed out after 100 ms');
     } finally {

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { WorkerLookup } from '@lakehouse/roster';
 import type { Worker } from '@lakehouse/roster';
 import winston from 'winston';
+import { postJson } from '@lakehouse/test-support';
+import type { StubRequest, StubServer } from '@lakehouse/test-support';
 import { createApp } from '../src/app.js';
 import type { ChatdDeps } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -93,21 +95,21 @@ export function wrap(server: Server): RunningApp {
   };
 }
 
-/** POSTs JSON and returns status and parsed body. */
-export async function postJson(
+/** `POST {url}/v1/chat` with one user message. */
+export function chat(
   url: string,
-  body: unknown,
-): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return {
-    status: res.status,
-    body: (await res.json()) as Record<string, unknown>,
-    headers: res.headers,
-  };
+  provider: string,
+  model: string,
+  content = 'x',
+): ReturnType<typeof postJson> {
+  return postJson(`${url}/v1/chat`, { provider, model, messages: [{ role: 'user', content }] });
+}
+
+/** The last request `stub` received; fails the test when there was none. */
+export function lastRequest(stub: StubServer): StubRequest {
+  const req = stub.requests.at(-1);
+  if (req === undefined) throw new Error('the stub received no request');
+  return req;
 }
 
 const HINTS: Record<string, string> = {

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningApp } from './helpers.js';
-import { postJson, startApp, testConfig } from './helpers.js';
-import { sendJson, startStub } from './stub-server.js';
+import { postJson, requestJson, sendJson, startStubServer } from '@lakehouse/test-support';
+import { chat, lastRequest, startApp, testConfig } from './helpers.js';
 
 void describe('Ollama native provider (official ollama client) against a local /api/chat stub', () => {
-  let stub: Awaited<ReturnType<typeof startStub>>;
+  let stub: Awaited<ReturnType<typeof startStubServer>>;
   let app: RunningApp;
 
   before(async () => {
-    stub = await startStub((req, res) => {
-      const model = String(req.body['model']);
+    stub = await startStubServer((req, res) => {
+      const model = String(requestJson(req)['model']);
       if (model === 'missing') {
         sendJson(res, 404, { error: `model "${model}" not found, try pulling it first` });
       } else if (model === 'broken') {
@@ -67,42 +67,29 @@ void describe('Ollama native provider (official ollama client) against a local /
       finish_reason: 'stop',
       usage: { input_tokens: 26, output_tokens: 5 },
     });
-    const req = stub.requests.at(-1);
-    assert.ok(req !== undefined);
-    assert.equal(req.url, '/api/chat');
-    assert.equal(req.body['model'], 'llama3.2');
-    assert.equal(req.body['stream'], false);
-    assert.deepEqual(req.body['messages'], messages);
-    assert.deepEqual(req.body['options'], { temperature: 0.1, num_predict: 32 });
+    const req = lastRequest(stub);
+    assert.equal(req.path, '/api/chat');
+    assert.equal(requestJson(req)['model'], 'llama3.2');
+    assert.equal(requestJson(req)['stream'], false);
+    assert.deepEqual(requestJson(req)['messages'], messages);
+    assert.deepEqual(requestJson(req)['options'], { temperature: 0.1, num_predict: 32 });
     assert.equal(req.headers['authorization'], undefined);
   });
 
   void it('sends a bearer key when api_key_env is configured', async () => {
-    const res = await postJson(`${app.url}/v1/chat`, {
-      provider: 'cloud',
-      model: 'm',
-      messages: [{ role: 'user', content: 'x' }],
-    });
+    const res = await chat(app.url, 'cloud', 'm');
     assert.equal(res.status, 200);
     assert.equal(stub.requests.at(-1)?.headers['authorization'], 'Bearer ollama-key-0123456789');
   });
 
   void it('upstream 4xx and 5xx are 502 naming the provider and status', async () => {
-    const missing = await postJson(`${app.url}/v1/chat`, {
-      provider: 'ollama',
-      model: 'missing',
-      messages: [{ role: 'user', content: 'x' }],
-    });
+    const missing = await chat(app.url, 'ollama', 'missing');
     assert.equal(missing.status, 502);
     assert.equal(
       missing.body['error'],
       'provider "ollama" returned HTTP 404: model "missing" not found, try pulling it first',
     );
-    const broken = await postJson(`${app.url}/v1/chat`, {
-      provider: 'ollama',
-      model: 'broken',
-      messages: [{ role: 'user', content: 'x' }],
-    });
+    const broken = await chat(app.url, 'ollama', 'broken');
     assert.equal(broken.status, 502);
     assert.equal(
       broken.body['error'],
@@ -112,22 +99,14 @@ void describe('Ollama native provider (official ollama client) against a local /
 
   void it('an upstream that hangs is a 504 within PROVIDER_TIMEOUT_MS', async () => {
     const started = Date.now();
-    const res = await postJson(`${app.url}/v1/chat`, {
-      provider: 'ollama',
-      model: 'hang',
-      messages: [{ role: 'user', content: 'x' }],
-    });
+    const res = await chat(app.url, 'ollama', 'hang');
     assert.equal(res.status, 504);
     assert.equal(res.body['error'], 'provider "ollama" timed out after 300 ms');
     assert.ok(Date.now() - started < 2_000);
   });
 
   void it('an unreachable upstream is a 502 saying so', async () => {
-    const res = await postJson(`${app.url}/v1/chat`, {
-      provider: 'down',
-      model: 'm',
-      messages: [{ role: 'user', content: 'x' }],
-    });
+    const res = await chat(app.url, 'down', 'm');
     assert.equal(res.status, 502);
     assert.match(
       String(res.body['error']),

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningApp } from './helpers.js';
-import { postJson, startApp, testConfig } from './helpers.js';
-import { sendJson, startStub } from './stub-server.js';
+import { postJson, requestJson, sendJson, startStubServer } from '@lakehouse/test-support';
+import { chat, lastRequest, startApp, testConfig } from './helpers.js';
 
 const KEY = 'sk-or-v1-abcdef0123456789SECRET';
 
 void describe('OpenAI-compatible provider (official openai client) against a local stub', () => {
-  let stub: Awaited<ReturnType<typeof startStub>>;
+  let stub: Awaited<ReturnType<typeof startStubServer>>;
   let app: RunningApp;
 
   before(async () => {
-    stub = await startStub((req, res) => {
-      const model = String(req.body['model']);
+    stub = await startStubServer((req, res) => {
+      const model = String(requestJson(req)['model']);
       if (model === 'unauthorized') {
         // Real upstreams echo (part of) the key; chatd must not pass it on.
         sendJson(res, 401, {
@@ -89,38 +89,28 @@ void describe('OpenAI-compatible provider (official openai client) against a loc
       finish_reason: 'length',
       usage: { input_tokens: 42, output_tokens: 7 },
     });
-    const req = stub.requests.at(-1);
-    assert.ok(req !== undefined);
+    const req = lastRequest(stub);
     assert.equal(req.method, 'POST');
-    assert.equal(req.url, '/v1/chat/completions');
+    assert.equal(req.path, '/v1/chat/completions');
     assert.equal(req.headers['authorization'], `Bearer ${KEY}`);
-    assert.equal(req.body['model'], 'gpt-x');
-    assert.deepEqual(req.body['messages'], messages);
-    assert.equal(req.body['temperature'], 0.7);
-    assert.equal(req.body['max_tokens'], 64);
-    assert.equal(req.body['stream'], undefined);
+    assert.equal(requestJson(req)['model'], 'gpt-x');
+    assert.deepEqual(requestJson(req)['messages'], messages);
+    assert.equal(requestJson(req)['temperature'], 0.7);
+    assert.equal(requestJson(req)['max_tokens'], 64);
+    assert.equal(requestJson(req)['stream'], undefined);
   });
 
   void it('omits temperature and max_tokens when the caller does', async () => {
-    const res = await postJson(`${app.url}/v1/chat`, {
-      provider: 'keyless',
-      model: 'm',
-      messages: [{ role: 'user', content: 'x' }],
-    });
+    const res = await chat(app.url, 'keyless', 'm');
     assert.equal(res.status, 200);
-    const req = stub.requests.at(-1);
-    assert.ok(req !== undefined);
-    assert.equal('temperature' in req.body, false);
-    assert.equal('max_tokens' in req.body, false);
+    const req = lastRequest(stub);
+    assert.equal('temperature' in requestJson(req), false);
+    assert.equal('max_tokens' in requestJson(req), false);
     assert.equal(req.headers['authorization'], 'Bearer no-key');
   });
 
   void it('an upstream 4xx is a 502 naming the provider and status, without the key', async () => {
-    const res = await postJson(`${app.url}/v1/chat`, {
-      provider: 'stub',
-      model: 'unauthorized',
-      messages: [{ role: 'user', content: 'x' }],
-    });
+    const res = await chat(app.url, 'stub', 'unauthorized');
     assert.equal(res.status, 502);
     const error = String(res.body['error']);
     assert.match(error, /^provider "stub" returned HTTP 401: /);
@@ -129,29 +119,17 @@ void describe('OpenAI-compatible provider (official openai client) against a loc
   });
 
   void it('an upstream 5xx is a 502 naming the provider and status', async () => {
-    const res = await postJson(`${app.url}/v1/chat`, {
-      provider: 'stub',
-      model: 'broken',
-      messages: [{ role: 'user', content: 'x' }],
-    });
+    const res = await chat(app.url, 'stub', 'broken');
     assert.equal(res.status, 502);
     assert.equal(res.body['error'], 'provider "stub" returned HTTP 500: upstream exploded');
-    const plain = await postJson(`${app.url}/v1/chat`, {
-      provider: 'stub',
-      model: 'unavailable',
-      messages: [{ role: 'user', content: 'x' }],
-    });
+    const plain = await chat(app.url, 'stub', 'unavailable');
     assert.equal(plain.status, 502);
     assert.match(String(plain.body['error']), /^provider "stub" returned HTTP 503/);
   });
 
   void it('an upstream that hangs is a 504 within PROVIDER_TIMEOUT_MS', async () => {
     const started = Date.now();
-    const res = await postJson(`${app.url}/v1/chat`, {
-      provider: 'stub',
-      model: 'hang',
-      messages: [{ role: 'user', content: 'x' }],
-    });
+    const res = await chat(app.url, 'stub', 'hang');
     const elapsed = Date.now() - started;
     assert.equal(res.status, 504);
     assert.equal(res.body['error'], 'provider "stub" timed out after 300 ms');
@@ -159,11 +137,7 @@ void describe('OpenAI-compatible provider (official openai client) against a loc
   });
 
   void it('an unreachable upstream is a 502 saying so', async () => {
-    const res = await postJson(`${app.url}/v1/chat`, {
-      provider: 'down',
-      model: 'm',
-      messages: [{ role: 'user', content: 'x' }],
-    });
+    const res = await chat(app.url, 'down', 'm');
     assert.equal(res.status, 502);
     assert.match(
       String(res.body['error']),

@@ -20,8 +20,8 @@ import {
 } from '@lakehouse/langfuse-processor';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { RunningApp } from './helpers.js';
-import { postJson, startApp, testConfig } from './helpers.js';
-import { sendJson, startStub } from './stub-server.js';
+import { postJson, sendJson, startStubServer } from '@lakehouse/test-support';
+import { chat, startApp, testConfig } from './helpers.js';
 
 // Providers must be global before createApp() creates its instruments.
 const spans = new InMemorySpanExporter();
@@ -56,10 +56,10 @@ function langfuseView(span: ReadableSpan): Record<string, unknown> {
 
 void describe('chatd GenAI telemetry', () => {
   let app: RunningApp;
-  let stub: Awaited<ReturnType<typeof startStub>>;
+  let stub: Awaited<ReturnType<typeof startStubServer>>;
 
   before(async () => {
-    stub = await startStub((_req, res) => sendJson(res, 500, { error: { message: 'boom' } }));
+    stub = await startStubServer((_req, res) => sendJson(res, 500, { error: { message: 'boom' } }));
     app = await startApp({
       config: testConfig({
         PROVIDERS: JSON.stringify([
@@ -129,11 +129,7 @@ void describe('chatd GenAI telemetry', () => {
   });
 
   void it('marks failed calls ERROR with error.type', async () => {
-    const res = await postJson(`${app.url}/v1/chat`, {
-      provider: 'bad',
-      model: 'm1',
-      messages: [{ role: 'user', content: 'x' }],
-    });
+    const res = await chat(app.url, 'bad', 'm1');
     assert.equal(res.status, 502);
     const [span] = spans.getFinishedSpans().filter((s) => s.name === 'chat m1');
     assert.ok(span !== undefined);
@@ -147,11 +143,7 @@ void describe('chatd GenAI telemetry', () => {
   void it('leaves prompts and answers off the span when CONTENT_CAPTURE=false', async () => {
     const quiet = await startApp({ config: testConfig({ CONTENT_CAPTURE: 'false' }) });
     try {
-      const res = await postJson(`${quiet.url}/v1/chat`, {
-        provider: 'sim',
-        model: 'quiet',
-        messages: [{ role: 'user', content: 'private words' }],
-      });
+      const res = await chat(quiet.url, 'sim', 'quiet', 'private words');
       assert.equal(res.status, 200);
       const [span] = spans.getFinishedSpans().filter((s) => s.name === 'chat quiet');
       assert.ok(span !== undefined);
@@ -164,11 +156,7 @@ void describe('chatd GenAI telemetry', () => {
   });
 
   void it('records gen_ai.client.token.usage and gen_ai.client.operation.duration histograms', async () => {
-    await postJson(`${app.url}/v1/chat`, {
-      provider: 'sim',
-      model: 'metrics-model',
-      messages: [{ role: 'user', content: 'hello there' }],
-    });
+    await chat(app.url, 'sim', 'metrics-model', 'hello there');
     const h = await histograms();
     const usage = h.get('gen_ai.client.token.usage');
     const duration = h.get('gen_ai.client.operation.duration');

@@ -85,6 +85,21 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : String(value);
 }
 
+// A numeric field, defaulted when absent or null; `valid` decides, `wanted` words the error.
+function numberField(
+  body: Record<string, unknown>,
+  key: string,
+  fallback: number,
+  valid: (n: number) => boolean,
+  wanted: string,
+): Parsed<number> {
+  const value = body[key] ?? fallback;
+  if (typeof value !== 'number' || !valid(value)) {
+    return fail(key, `${key} must be ${wanted}, got ${describe(value)}`);
+  }
+  return { ok: true, value };
+}
+
 /** Validates and defaults an iterate request body. Never throws. */
 export function parseIterateRequest(body: unknown): Parsed<IterateRequest> {
   if (!isPlainObject(body)) return fail('body', 'request body must be a JSON object');
@@ -108,34 +123,30 @@ export function parseIterateRequest(body: unknown): Parsed<IterateRequest> {
   const context = parseContext(body, kind.value);
   if (!context.ok) return context;
 
-  const maxIterations = body['max_iterations'] ?? ITERATE_DEFAULTS.maxIterations;
-  if (
-    typeof maxIterations !== 'number' ||
-    !Number.isInteger(maxIterations) ||
-    maxIterations < 1 ||
-    maxIterations > 10
-  ) {
-    return fail(
-      'max_iterations',
-      `max_iterations must be an integer from 1 to 10, got ${describe(maxIterations)}`,
-    );
-  }
-  const temperature = body['temperature'] ?? ITERATE_DEFAULTS.temperature;
-  if (
-    typeof temperature !== 'number' ||
-    !Number.isFinite(temperature) ||
-    temperature < 0 ||
-    temperature > 2
-  ) {
-    return fail(
-      'temperature',
-      `temperature must be a number from 0 to 2, got ${describe(temperature)}`,
-    );
-  }
-  const maxTokens = body['max_tokens'] ?? ITERATE_DEFAULTS.maxTokens;
-  if (typeof maxTokens !== 'number' || !Number.isSafeInteger(maxTokens) || maxTokens < 1) {
-    return fail('max_tokens', `max_tokens must be a positive integer, got ${describe(maxTokens)}`);
-  }
+  const maxIterations = numberField(
+    body,
+    'max_iterations',
+    ITERATE_DEFAULTS.maxIterations,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 10,
+    'an integer from 1 to 10',
+  );
+  if (!maxIterations.ok) return maxIterations;
+  const temperature = numberField(
+    body,
+    'temperature',
+    ITERATE_DEFAULTS.temperature,
+    (n) => Number.isFinite(n) && n >= 0 && n <= 2,
+    'a number from 0 to 2',
+  );
+  if (!temperature.ok) return temperature;
+  const maxTokens = numberField(
+    body,
+    'max_tokens',
+    ITERATE_DEFAULTS.maxTokens,
+    (n) => Number.isSafeInteger(n) && n >= 1,
+    'a positive integer',
+  );
+  if (!maxTokens.ok) return maxTokens;
   return {
     ok: true,
     value: {
@@ -145,9 +156,9 @@ export function parseIterateRequest(body: unknown): Parsed<IterateRequest> {
       provider,
       model,
       context: context.value,
-      maxIterations,
-      temperature,
-      maxTokens,
+      maxIterations: maxIterations.value,
+      temperature: temperature.value,
+      maxTokens: maxTokens.value,
     },
   };
 }

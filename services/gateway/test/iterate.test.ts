@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CONTRACT } from './fixtures.js';
-import { closedUrl, post, startGateway, startStubChatd, userPrompt } from './helpers.js';
-import type { StubChatd, StubReply, TestGateway, ChatCall } from './helpers.js';
+import { closedUrl, postJson, startStubChatd, userPrompt } from '@lakehouse/test-support';
+import { startGateway } from './helpers.js';
+import type { ChatCall, StubChatd, StubReply } from '@lakehouse/test-support';
+import type { TestGateway } from './helpers.js';
 
 const GOOD_FILL =
   '```json\n{"fills":[{"candidate_id":"W-1","name":"Maria Garcia"},{"candidate_id":"W-2","name":"James Smith"}]}\n```';
@@ -60,7 +62,7 @@ void describe('POST /v1/iterate', () => {
   async function iterate(body: Record<string, unknown>, headers: Record<string, string> = {}) {
     const before = gw.sessionLog.records.length;
     const callsBefore = chatd.calls.length;
-    const res = await post(`${gw.url}/v1/iterate`, body, headers);
+    const res = await postJson(`${gw.url}/v1/iterate`, body, headers);
     const emitted = gw.sessionLog.records.slice(before);
     return { ...res, emitted, calls: chatd.calls.slice(callsBefore) };
   }
@@ -335,7 +337,7 @@ void describe('POST /v1/iterate infrastructure failures', () => {
   void it('answers 502 infra_error when chatd is down', async () => {
     const gw = await startGateway({ CHATD_URL: await closedUrl() });
     try {
-      const res = await post(`${gw.url}/v1/iterate`, FILL_REQUEST);
+      const res = await postJson(`${gw.url}/v1/iterate`, FILL_REQUEST);
       assert.equal(res.status, 502);
       assert.equal(res.body['final_verdict'], 'infra_error');
       assert.match(String(res.body['error']), /^chatd unreachable: ECONNREFUSED$/);
@@ -352,7 +354,7 @@ void describe('POST /v1/iterate infrastructure failures', () => {
     const chatd = await startStubChatd(() => GOOD_FILL);
     const gw = await startGateway({ CHATD_URL: chatd.url, GATEWAY_SELF_URL: await closedUrl() });
     try {
-      const res = await post(`${gw.url}/v1/iterate`, FILL_REQUEST);
+      const res = await postJson(`${gw.url}/v1/iterate`, FILL_REQUEST);
       assert.equal(res.status, 502);
       assert.equal(res.body['final_verdict'], 'infra_error');
       assert.match(String(res.body['error']), /^validate hop unreachable: ECONNREFUSED$/);

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkerLookup } from '@lakehouse/roster';
 import { CONTRACT } from './fixtures.js';
-import { closedUrl, post, startGateway, startStubChatd } from './helpers.js';
-import type { StubChatd, TestGateway } from './helpers.js';
+import { closedUrl, postJson, startStubChatd } from '@lakehouse/test-support';
+import { startGateway } from './helpers.js';
+import type { StubChatd } from '@lakehouse/test-support';
+import type { TestGateway } from './helpers.js';
 
 void describe('POST /v1/validate', () => {
   let gw: TestGateway;
@@ -13,7 +15,7 @@ void describe('POST /v1/validate', () => {
   after(() => gw.close());
 
   void it('answers 200 with warnings and grounded_in_roster for a valid fill', async () => {
-    const res = await post(`${gw.url}/v1/validate`, {
+    const res = await postJson(`${gw.url}/v1/validate`, {
       kind: 'fill',
       artifact: { fills: [{ candidate_id: 'W-1', name: 'Mary' }, { candidate_id: 'W-2' }] },
       context: CONTRACT,
@@ -34,7 +36,7 @@ void describe('POST /v1/validate', () => {
   });
 
   void it('answers 422 with errors for a phantom', async () => {
-    const res = await post(`${gw.url}/v1/validate`, {
+    const res = await postJson(`${gw.url}/v1/validate`, {
       kind: 'fill',
       artifact: { fills: [{ candidate_id: 'W-1' }, { candidate_id: 'W-404' }] },
       context: CONTRACT,
@@ -54,12 +56,12 @@ void describe('POST /v1/validate', () => {
   });
 
   void it('validates email and playbook structure with grounded_in_roster null', async () => {
-    const email = await post(`${gw.url}/v1/validate`, {
+    const email = await postJson(`${gw.url}/v1/validate`, {
       kind: 'email',
       artifact: { to: 'a@b.c', subject: 's', body: 'b' },
     });
     assert.deepEqual(email.body, { ok: true, warnings: [], grounded_in_roster: null });
-    const playbook = await post(`${gw.url}/v1/validate`, {
+    const playbook = await postJson(`${gw.url}/v1/validate`, {
       kind: 'playbook',
       artifact: { title: 'T', steps: [] },
     });
@@ -76,7 +78,7 @@ void describe('POST /v1/validate', () => {
       ['not json', 'body'],
     ];
     for (const [body, field] of cases) {
-      const res = await post(`${gw.url}/v1/validate`, body);
+      const res = await postJson(`${gw.url}/v1/validate`, body);
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.equal(res.body['field'], field);
       assert.equal(typeof res.body['error'], 'string');
@@ -84,7 +86,7 @@ void describe('POST /v1/validate', () => {
   });
 
   void it('answers 404 with a JSON body for unknown routes', async () => {
-    const res = await post(`${gw.url}/v2/iterate`, {});
+    const res = await postJson(`${gw.url}/v2/iterate`, {});
     assert.equal(res.status, 404);
     assert.match(String(res.body['error']), /no route POST \/v2\/iterate/);
   });
@@ -100,7 +102,7 @@ void describe('error boundary', () => {
     };
     const gw = await startGateway({}, { roster: broken });
     try {
-      const res = await post(`${gw.url}/v1/validate`, {
+      const res = await postJson(`${gw.url}/v1/validate`, {
         kind: 'fill',
         artifact: { fills: [{ candidate_id: 'W-1' }] },
       });

@@ -18,8 +18,10 @@ import type { HopClient } from '../src/hop-client.js';
 import { runIterateSession } from '../src/iterate-session.js';
 import type { IterateSessionDeps } from '../src/iterate-session.js';
 import { CONTRACT } from './fixtures.js';
-import { FakeSessionLog, post, startGateway, startStubChatd, userPrompt } from './helpers.js';
-import type { StubChatd, TestGateway } from './helpers.js';
+import { postJson, startStubChatd, userPrompt } from '@lakehouse/test-support';
+import { FakeSessionLog, startGateway } from './helpers.js';
+import type { StubChatd } from '@lakehouse/test-support';
+import type { TestGateway } from './helpers.js';
 
 class TestReader extends MetricReader {
   protected override onForceFlush(): Promise<void> {
@@ -88,7 +90,7 @@ void describe('tracing and metrics of an iterate session', () => {
 
   void it('builds iterate → attempt spans with the Langfuse attributes and stamps span ids on the row', async () => {
     exporter.reset();
-    const res = await post(`${gw.url}/v1/iterate`, {
+    const res = await postJson(`${gw.url}/v1/iterate`, {
       kind: 'fill',
       prompt: 'Staff it',
       provider: 'stub',
@@ -197,7 +199,7 @@ void describe('tracing and metrics of an iterate session', () => {
 
   void it('marks the attempt ERROR on infra_error and leaves grounded_in_roster unset', async () => {
     exporter.reset();
-    const res = await post(`${gw.url}/v1/iterate`, {
+    const res = await postJson(`${gw.url}/v1/iterate`, {
       kind: 'fill',
       prompt: 'p',
       provider: 'stub',

@@ -1,0 +1,34 @@
+export {
+  attributeMap,
+  decodeLogsExport,
+  decodeTraceExport,
+  langfuseIngestionCheck,
+  startOtlpReceiver,
+} from './otlp-receiver.js';
+export type {
+  OtlpReceiver,
+  OtlpReceiverOptions,
+  ReceivedLog,
+  ReceivedRequest,
+  ReceivedSpan,
+  Rejection,
+} from './otlp-receiver.js';
+export {
+  requestJson,
+  sendJson,
+  startStubChatd,
+  startStubServer,
+  userPrompt,
+} from './stub-server.js';
+export type {
+  ChatCall,
+  StubChatd,
+  StubReply,
+  StubRequest,
+  StubServer,
+  StubServerOptions,
+} from './stub-server.js';
+export { postJson, postOverAgent } from './http-json.js';
+export type { AgentOutcome, JsonResponse } from './http-json.js';
+export { eventually } from './eventually.js';
+export { closedUrl, freePort } from './ports.js';

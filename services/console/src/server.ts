@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// The console's entry point: `npm run console`, and the third service of `npm start`.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { langfuseAuthorization } from '@lakehouse/langfuse-processor';
+import { createConsoleApp } from './app.js';
+import { CONSOLE_USAGE, ConsoleConfigError, checkBindAddress, loopbackHosts, parseConsoleConfig } from './config.js';
+import { SessionStore } from './session-store.js';
+import { LangfuseApiSource, TraceFileSource } from './trace-source.js';
+import type { TraceSource } from './trace-source.js';
+
+const log = (level: string, message: string, extra: Record<string, unknown> = {}): void => {
+  process.stdout.write(`${JSON.stringify({ level, message, service: 'console', ...extra })}\n`);
+};
+const logger = { warn: (m: string) => log('warn', m), error: (m: string) => log('error', m) };
+
+async function main(): Promise<void> {
+  const config = parseConsoleConfig(process.argv.slice(2), process.env);
+  if (config === 'help') {
+    process.stdout.write(`${CONSOLE_USAGE}\n`);
+    return;
+  }
+  await checkBindAddress(config.host, config.allowRemote);
+  const store = await SessionStore.create({ path: config.sessionsPath, logger });
+  const traces: TraceSource = config.langfuse
+    ? new LangfuseApiSource({
+        baseUrl: config.langfuse.baseUrl,
+        authorization: langfuseAuthorization(config.langfuse.publicKey, config.langfuse.secretKey),
+      })
+    : new TraceFileSource(config.tracesPath);
+  let allowedHosts: Set<string> | undefined;
+  const app = createConsoleApp({
+    store,
+    traces,
+    get allowedHosts() {
+      return allowedHosts;
+    },
+    logger,
+  });
+  const server = http.createServer(app);
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host.replace(/^\[|\]$/g, ''), resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  if (!config.allowRemote) allowedHosts = loopbackHosts(config.host, port);
+  const shown = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
+  log('info', 'listening', {
+    port,
+    url: `http://${shown}:${port}`,
+    sessions: config.sessionsPath,
+    traces: traces.description,
+  });
+  void store.refresh();
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    server.closeAllConnections();
+    server.close(() => {
+      void Promise.all([store.close(), traces.close()]).finally(() => process.exit(0));
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`console: ${message}\n${error instanceof ConsoleConfigError ? `${CONSOLE_USAGE}\n` : ''}`);
+  process.exit(2);
+});

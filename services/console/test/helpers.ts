@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { encodeSessionRecord, formatSessionTimestamp } from '@lakehouse/session-log';
+import type { SessionRecord } from '@lakehouse/session-log';
+import { SessionStore } from '../src/session-store.js';
+import type { SessionStoreOptions } from '../src/session-store.js';
+
+export const START_MS = Date.parse('2026-11-20T00:00:00Z');
+
+/** A session record with overrides; timestamps one minute apart by `i`. */
+export function record(i: number, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  const accepted = (overrides.finalVerdict ?? 'accepted') === 'accepted';
+  return {
+    sessionId: i.toString(16).padStart(32, '0'),
+    timestamp: formatSessionTimestamp(START_MS + i * 60_000),
+    daemon: 'gateway',
+    kind: 'fill',
+    model: 'clean',
+    provider: 'sim',
+    prompt: `Staff 3 loaders, session ${i}.`,
+    iterations: 1,
+    maxIterations: 3,
+    finalVerdict: 'accepted',
+    attempts: [{ iteration: 0, verdictKind: 'accepted', spanId: i.toString(16).padStart(16, '0') }],
+    ...(accepted ? { artifact: { fills: [{ candidate_id: 'W-1', name: 'Ana Ruiz' }] } } : {}),
+    groundedInRoster: true,
+    durationMs: 10 + i,
+    ...overrides,
+  };
+}
+
+export const line = (r: SessionRecord): string => encodeSessionRecord(r);
+
+/** A fresh temp dir removed by the returned cleanup. */
+export function tempDir(): { dir: string; file: string; cleanup(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-console-'));
+  return { dir, file: path.join(dir, 'sessions.jsonl'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A store over `file`, refreshed and settled; the caller closes it. */
+export async function loadedStore(
+  file: string,
+  options: Partial<SessionStoreOptions> = {},
+): Promise<SessionStore> {
+  const store = await SessionStore.create({ path: file, ...options });
+  await store.refresh();
+  await store.settled();
+  return store;
+}
+
+/** Every row of the sessions table in seq order, as plain values. */
+export async function tableRows(store: SessionStore): Promise<Array<Record<string, unknown>>> {
+  const c = await store.connect();
+  try {
+    const reader = await c.runAndReadAll('SELECT * FROM sessions ORDER BY seq');
+    return reader.getRowObjectsJS().map((row) =>
+      Object.fromEntries(
+        Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v instanceof Date ? v.toISOString() : v]),
+      ),
+    );
+  } finally {
+    c.closeSync();
+  }
+}

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { SessionStore } from '../src/session-store.js';
+import { line, loadedStore, record, tableRows, tempDir } from './helpers.js';
+
+// Lines another producer, a crash or an attacker could leave in a shared log.
+const NASTY_LINES = [
+  '',
+  ' ',
+  '\t \r',
+  '\u000b\u000c',
+  'not json',
+  '[1,2]',
+  'null',
+  '{"schema":"session.iterate.v1"',
+  '{"schema":"other.v1","session_id":"x"}',
+  '{"schema":"session.iterate.v1","iterations":"many","session_id":"typed-wrong"}',
+  '{"schema":"session.iterate.v1","session_id":"a\u0000b"}',
+  '{"schema":"session.iterate.v1","session_id":"two"}{"schema":"session.iterate.v1"}',
+  '\u00a0',
+  '\ufeff{"schema":"session.iterate.v1","session_id":"bom"}',
+];
+
+describe('SessionStore follows the session log by offset', () => {
+  it('reads only appended lines, and a torn last line waits for its newline', async () => {
+    const t = tempDir();
+    try {
+      writeFileSync(t.file, line(record(1)) + line(record(2)));
+      const store = await loadedStore(t.file);
+      try {
+        assert.deepEqual((await tableRows(store)).map((r) => r['session_id']), [record(1).sessionId, record(2).sessionId]);
+        const third = line(record(3));
+        appendFileSync(t.file, third.slice(0, 40));
+        await store.refresh();
+        assert.equal((await tableRows(store)).length, 2, 'half a row is not a row');
+        assert.equal(store.status().indexedBytes, Buffer.byteLength(line(record(1)) + line(record(2))));
+        appendFileSync(t.file, third.slice(40));
+        await store.refresh();
+        const rows = await tableRows(store);
+        assert.deepEqual(rows.map((r) => r['session_id']), [1, 2, 3].map((i) => record(i).sessionId));
+        assert.deepEqual(await store.readRow(2), JSON.parse(third));
+      } finally {
+        await store.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('reads the log again from the start when it is replaced or truncated', async () => {
+    const t = tempDir();
+    try {
+      writeFileSync(t.file, line(record(1)) + line(record(2)));
+      const store = await loadedStore(t.file);
+      try {
+        truncateSync(t.file, 0);
+        appendFileSync(t.file, line(record(7)));
+        await store.refresh();
+        assert.deepEqual((await tableRows(store)).map((r) => r['session_id']), [record(7).sessionId]);
+        const other = path.join(t.dir, 'rotated.jsonl');
+        writeFileSync(other, line(record(8)) + line(record(9)) + line(record(10)));
+        renameSync(other, t.file);
+        await store.refresh();
+        assert.deepEqual((await tableRows(store)).map((r) => r['session_id']), [8, 9, 10].map((i) => record(i).sessionId));
+        assert.equal(store.status().resets, 2);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('counts blank-free bad lines, skips over-long lines, and keeps every row where it is in the file', async () => {
+    const t = tempDir();
+    try {
+      const big = line(record(5, { prompt: 'x'.repeat(5000) }));
+      writeFileSync(t.file, [line(record(1)), ...NASTY_LINES.map((l) => `${l}\n`), big, line(record(6))].join(''));
+      const store = await loadedStore(t.file, { maxLineBytes: 4096 });
+      try {
+        const rows = await tableRows(store);
+        const ids = rows.map((r) => r['session_id']);
+        assert.ok(ids.includes(record(1).sessionId) && ids.includes(record(6).sessionId), String(ids));
+        assert.ok(!ids.includes(record(5).sessionId), 'the over-long line is skipped');
+        assert.equal(store.status().oversizeLines, 1);
+        for (const row of rows) {
+          const raw = (await store.readRow(row['seq'] as number)) as Record<string, unknown> | undefined;
+          if (raw !== undefined) assert.equal(raw['session_id'], row['session_id']);
+        }
+        // Blank and whitespace-only lines are not lines; the rest is a row or a bad line.
+        const blank = NASTY_LINES.filter((l) => /^[ \t\r\u000b\u000c]*$/.test(l)).length;
+        assert.equal(store.status().lines, NASTY_LINES.length - blank + 3);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('DuckDB’s parallel reader (cold start) and the line-by-line reader build the same table', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: 0, max: 500 }).map((i) => line(record(i, i % 3 === 0 ? { finalVerdict: 'max_iter_exhausted', iterations: 3, groundedInRoster: null, attempts: [{ iteration: 0, verdictKind: 'validation_failed', error: `candidate_id W-${i} not in roster` }] } : {})).slice(0, -1)),
+            fc.constantFrom(...NASTY_LINES),
+            fc.string({ unit: 'binary', maxLength: 40 }),
+          ),
+          { maxLength: 40 },
+        ),
+        fc.boolean(),
+        async (lines, trailingNewline) => {
+          const t = tempDir();
+          try {
+            writeFileSync(t.file, lines.join('\n') + (trailingNewline ? '\n' : ''));
+            const exact = await loadedStore(t.file, { bulkMinBytes: Number.MAX_SAFE_INTEGER });
+            const warnings: string[] = [];
+            const logger = { warn: (m: string) => warnings.push(m) };
+            const bulk = await loadedStore(t.file, { bulkMinBytes: 0, tailBytes: 64, logger });
+            try {
+              assert.deepEqual(await tableRows(bulk), await tableRows(exact));
+              // Falling back when DuckDB's reader gives up is fine; rows landing elsewhere is not.
+              assert.deepEqual(warnings.filter((w) => /did not land/.test(w)), []);
+              if (!lines.some((l) => /[^\x20-\x7e\t\u00a0\ufeff\u000b\u000c\r]/.test(l)) && !lines.includes('{"schema":"session.iterate.v1"'))
+                assert.deepEqual(warnings, [], 'text lines go through the parallel reader');
+              assert.deepEqual(bulk.status().lines, exact.status().lines);
+            } finally {
+              await exact.close();
+              await bulk.close();
+            }
+          } finally {
+            t.cleanup();
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('waits for a log that does not exist yet, then reads it', async () => {
+    const t = tempDir();
+    try {
+      const store = await loadedStore(t.file);
+      try {
+        assert.equal(store.status().state, 'missing');
+        writeFileSync(t.file, line(record(4)));
+        await store.refresh();
+        assert.equal(store.status().state, 'ready');
+        assert.equal((await tableRows(store)).length, 1);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('refuses a FIFO without reading from it (that would take rows from its real reader)', async () => {
+    const t = tempDir();
+    try {
+      const fifo = path.join(t.dir, 'sessions.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const store = await SessionStore.create({ path: fifo });
+      try {
+        await store.refresh();
+        assert.equal(store.status().state, 'error');
+        assert.match(store.status().error ?? '', /not a regular file/);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+});

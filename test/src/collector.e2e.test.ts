@@ -1,0 +1,323 @@
+// The compose path for real: the services, the OpenTelemetry Collector (built from
+// deploy/collector/manifest.yaml, the release the compose image pins) running the project's
+// otel-collector.yaml, a real Prometheus, and a Langfuse-shaped endpoint with Langfuse's route
+// rules. Only addresses differ from compose, through the same ${env:…} variables compose sets.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { collectorSkip, startCollector, type CollectorHandle } from './collector.js';
+import { composeEnv } from './compose-file.js';
+import { eventually, fillRequest, freePort, postJson, startStack, type Stack } from './harness.js';
+import { startLangfuseOtlpEndpoint, type LangfuseOtlpEndpoint } from './langfuse-otlp-endpoint.js';
+
+const hasPrometheus = spawnSync('prometheus', ['--version']).status === 0;
+const skip =
+  collectorSkip ||
+  (!hasPrometheus && !process.env.CI
+    ? 'prometheus is not installed (apt-get install prometheus)'
+    : false);
+
+/** Collector variables that hold addresses: the only ones the test changes. */
+const COLLECTOR_ADDRESS_VARS = [
+  'OTLP_GRPC_ENDPOINT',
+  'OTLP_HTTP_ENDPOINT',
+  'HEALTH_CHECK_ENDPOINT',
+  'PROMETHEUS_EXPORTER_ENDPOINT',
+  'TELEMETRY_HOST',
+  'TELEMETRY_PORT',
+  'GATEWAY_METRICS_TARGET',
+  'CHATD_METRICS_TARGET',
+  'LANGFUSE_OTEL_ENDPOINT',
+] as const;
+
+/** Service variables that hold addresses or paths (the harness sets its own). */
+const SERVICE_ADDRESS_VARS = [
+  'HOST',
+  'PORT',
+  'ROSTER_PATH',
+  'CHATD_URL',
+  'GATEWAY_SELF_URL',
+  'SESSION_LOG_PATH',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'LANGFUSE_OTLP_ENDPOINT',
+] as const;
+
+interface VectorSample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+function withoutKeys(env: Record<string, string>, keys: readonly string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !keys.includes(k)));
+}
+
+/** Value of the first Prometheus-text sample named `name` whose labels include `labels`. */
+function sampleValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+void describe('the compose path through a real Collector', { skip }, () => {
+  let endpoint: LangfuseOtlpEndpoint;
+  let stack: Stack;
+  let collector: CollectorHandle;
+  let prometheus: ChildProcess;
+  let promUrl: string;
+  let telemetryUrl: string;
+  let exporterUrl: string;
+  let dir: string;
+  const collectorEnv: Record<string, string> = {};
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-collector-'));
+    // The keys compose seeds Langfuse with; the Collector's LANGFUSE_AUTH is compose's own.
+    const web = composeEnv('langfuse-web');
+    endpoint = await startLangfuseOtlpEndpoint({
+      publicKey: web.LANGFUSE_INIT_PROJECT_PUBLIC_KEY ?? '',
+      secretKey: web.LANGFUSE_INIT_PROJECT_SECRET_KEY ?? '',
+    });
+    const [grpc, http, health, exporter, telemetry, prom] = await Promise.all(
+      Array.from({ length: 6 }, () => freePort()),
+    );
+    const collectorHttp = `http://127.0.0.1:${http}`;
+    const serviceEnv = (name: 'gateway' | 'chatd') => ({
+      ...withoutKeys(composeEnv(name), SERVICE_ADDRESS_VARS),
+      OTEL_EXPORTER_OTLP_ENDPOINT: collectorHttp,
+      LANGFUSE_OTLP_ENDPOINT: `${collectorHttp}/v1/traces`,
+      GATEWAY_SELF_URL: '',
+    });
+    stack = await startStack({ chatdEnv: serviceEnv('chatd'), gatewayEnv: serviceEnv('gateway') });
+
+    const compose = composeEnv('otel-collector');
+    for (const name of COLLECTOR_ADDRESS_VARS)
+      assert.ok(name in compose, `docker-compose.yml sets ${name} for the collector`);
+    const addresses: Record<(typeof COLLECTOR_ADDRESS_VARS)[number], string> = {
+      OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`,
+      OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`,
+      HEALTH_CHECK_ENDPOINT: `127.0.0.1:${health}`,
+      PROMETHEUS_EXPORTER_ENDPOINT: `127.0.0.1:${exporter}`,
+      TELEMETRY_HOST: '127.0.0.1',
+      TELEMETRY_PORT: String(telemetry),
+      GATEWAY_METRICS_TARGET: new URL(stack.gateway.url).host,
+      CHATD_METRICS_TARGET: new URL(stack.chatd.url).host,
+      LANGFUSE_OTEL_ENDPOINT: endpoint.otlpEndpoint,
+    };
+    Object.assign(collectorEnv, compose, addresses);
+    telemetryUrl = `http://127.0.0.1:${telemetry}/metrics`;
+    exporterUrl = `http://127.0.0.1:${exporter}/metrics`;
+    collector = await startCollector(collectorEnv, `http://127.0.0.1:${health}/`);
+
+    // Prometheus scrapes only the Collector's exporter. honor_labels keeps the job/instance the
+    // Collector carries over from its own scrape (job="gateway"), as a Grafana user expects.
+    promUrl = `http://127.0.0.1:${prom}`;
+    writeFileSync(
+      path.join(dir, 'prometheus.yml'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        'scrape_configs:',
+        '  - job_name: otel-collector-exporter',
+        '    honor_labels: true',
+        `    static_configs: [{ targets: ['127.0.0.1:${exporter}'] }]`,
+        '',
+      ].join('\n'),
+    );
+    prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
+        `--web.listen-address=127.0.0.1:${prom}`,
+      ],
+      { stdio: 'ignore' },
+    );
+  });
+
+  after(async () => {
+    prometheus?.kill('SIGTERM');
+    await collector?.stop();
+    await stack?.stop();
+    await endpoint?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function query(expr: string): Promise<VectorSample[]> {
+    const response = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    const body = (await response.json()) as { status: string; data: { result: VectorSample[] } };
+    assert.equal(body.status, 'success');
+    return body.data.result;
+  }
+
+  async function iterate(model: string, maxIterations = 2): Promise<string> {
+    const response = await postJson(
+      `${stack.gateway.url}/v1/iterate`,
+      await fillRequest(model, { max_iterations: maxIterations }),
+    );
+    assert.ok([200, 422].includes(response.status), JSON.stringify(response.body));
+    return String(response.body.trace_id);
+  }
+
+  /** Waits for one complete Langfuse tree per session: one root, `attempts` attempts, no dangling parent. */
+  async function treesArrive(sessions: Map<string, number>, timeoutMs: number): Promise<void> {
+    await eventually(
+      () => {
+        const traces = endpoint.traces();
+        for (const [traceId, attempts] of sessions) {
+          const tree = traces.get(traceId);
+          if (!tree || tree.roots.length !== 1 || tree.dangling.length > 0) return undefined;
+          const attemptNodes = tree.roots[0]?.children.filter((c) =>
+            c.span.name.startsWith('attempt'),
+          );
+          if (attemptNodes?.length !== attempts) return undefined;
+          // Every attempt holds its chat generation (from chatd) and its validate guardrail.
+          if (!attemptNodes.every((a) => a.children.some((c) => c.type === 'generation')))
+            return undefined;
+        }
+        return true;
+      },
+      timeoutMs,
+      `one complete tree for each of ${sessions.size} sessions at the Langfuse-shaped endpoint`,
+    );
+  }
+
+  void it('runs with the compose environment, sending to Langfuse the way Langfuse takes it', async () => {
+    const sessions = new Map<string, number>([
+      [await iterate('clean'), 1],
+      [await iterate('phantom-once'), 2],
+    ]);
+    await treesArrive(sessions, 30_000);
+    const traces = endpoint.traces();
+    for (const traceId of sessions.keys()) {
+      const root = traces.get(traceId)?.roots[0];
+      assert.equal(root?.span.service, 'gateway');
+      assert.equal(root?.span.attributes['langfuse.trace.name'], 'iterate:fill');
+    }
+    const accepted = endpoint.requests.filter((r) => r.status === 200 && r.spans > 0);
+    assert.ok(accepted.length > 0);
+    for (const request of accepted) {
+      // The Collector's otlp_http defaults (protobuf, gzip) plus the header otel-collector.yaml adds.
+      assert.equal(request.contentType, 'application/x-protobuf');
+      assert.equal(request.contentEncoding, 'gzip');
+      assert.equal(request.ingestionVersion, '4');
+    }
+    assert.equal(
+      endpoint.requests.filter((r) => r.status !== 200).length,
+      0,
+      JSON.stringify(endpoint.requests.filter((r) => r.status !== 200)),
+    );
+  });
+
+  void it("serves both services' metrics through the Collector to Prometheus under the README's names", async () => {
+    for (const model of ['clean', 'phantom-once', 'phantom-always']) await iterate(model);
+    const gatewayUp = await eventually(
+      async () => {
+        const up = await query('up{job=~"gateway|chatd"}');
+        return up.length === 2 && up.every((s) => s.value[1] === '1') ? up : undefined;
+      },
+      60_000,
+      "the Collector's scrape of both services, seen through Prometheus",
+    );
+    assert.equal(gatewayUp.length, 2);
+
+    // Counters keep their _total; histograms keep _bucket/_sum/_count; job is the service.
+    const sessions = await eventually(
+      async () => {
+        const result = await query(
+          'sum by (final_verdict) (lakehouse_iterate_sessions_total{job="gateway", kind="fill"})',
+        );
+        const total = result.reduce((n, s) => n + Number(s.value[1]), 0);
+        return total >= 5 ? result : undefined;
+      },
+      60_000,
+      'lakehouse_iterate_sessions_total through the Collector',
+    );
+    const byVerdict = Object.fromEntries(
+      sessions.map((s) => [s.metric.final_verdict, Number(s.value[1])]),
+    );
+    assert.ok((byVerdict.accepted ?? 0) >= 4, JSON.stringify(byVerdict));
+    assert.ok((byVerdict.max_iter_exhausted ?? 0) >= 1, JSON.stringify(byVerdict));
+
+    const tokens = await query(
+      'sum by (gen_ai_token_type) (gen_ai_client_token_usage_count{job="chatd"})',
+    );
+    assert.deepEqual(tokens.map((s) => s.metric.gen_ai_token_type).sort(), ['input', 'output']);
+    for (const name of [
+      'gen_ai_client_operation_duration_bucket{job="chatd"}',
+      'lakehouse_iterate_attempts_count{job="gateway"}',
+      'lakehouse_validation_failures_total{job="gateway", category="consistency"}',
+      'http_server_request_duration_count{job="gateway"}',
+      'http_server_request_duration_count{job="chatd"}',
+    ]) {
+      const result = await query(name);
+      assert.ok(result.length > 0, `${name} through the Collector`);
+    }
+    // The Collector's own health is there too: what to watch for a Langfuse outage. Its job
+    // label is the Collector's service name (the binary's), so select by exporter.
+    const queue = await eventually(
+      async () => {
+        const result = await query('otelcol_exporter_queue_size{exporter="otlp_http/langfuse"}');
+        return result.length > 0 ? result : undefined;
+      },
+      60_000,
+      "the Collector's own metrics through its exporter",
+    );
+    assert.equal(queue[0]?.metric.data_type, 'traces');
+    const exported = await (await fetch(exporterUrl)).text();
+    assert.match(exported, /^lakehouse_iterate_sessions_total\{/m);
+  });
+
+  void it('rides out a Langfuse outage: the Collector queues the spans and delivers them when it is back', async () => {
+    const droppedBefore = sampleValue(
+      await (await fetch(`${stack.gateway.url}/metrics`)).text(),
+      'lakehouse_langfuse_spans_dropped_total',
+    );
+    const logLinesBefore = collector.lines.length;
+    await endpoint.stop();
+    const during = new Map<string, number>();
+    for (const model of ['phantom-once', 'clean', 'phantom-once']) {
+      // Answered as usual: nothing in the services waits for Langfuse.
+      during.set(await iterate(model), model === 'clean' ? 1 : 2);
+    }
+    // The precondition: the Collector tried to deliver these spans while Langfuse was down.
+    await eventually(
+      () =>
+        collector.lines
+          .slice(logLinesBefore)
+          .some((l) => l.includes('Exporting failed. Will retry the request after interval.'))
+          ? true
+          : undefined,
+      30_000,
+      'the Collector to fail an export and keep it for a retry',
+    );
+    for (const traceId of during.keys())
+      assert.equal(
+        endpoint.traces().has(traceId),
+        false,
+        'nothing arrived while Langfuse was down',
+      );
+    const telemetry = await (await fetch(telemetryUrl)).text();
+    assert.ok(
+      sampleValue(telemetry, 'otelcol_exporter_send_failed_spans', {
+        exporter: 'otlp_http/langfuse',
+      }) === 0,
+      'no span was given up on',
+    );
+
+    await endpoint.restart();
+    // Retries back off up to 30 s (retry_on_failure defaults), so allow for a couple of rounds.
+    await treesArrive(during, 90_000);
+    const droppedAfter = sampleValue(
+      await (await fetch(`${stack.gateway.url}/metrics`)).text(),
+      'lakehouse_langfuse_spans_dropped_total',
+    );
+    assert.equal(droppedAfter, droppedBefore, 'the services dropped no span during the outage');
+  });
+});

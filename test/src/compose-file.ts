@@ -1,0 +1,110 @@
+// docker-compose.yml as a clean checkout sees it: services and their environment with the
+// defaults of `${X:-d}` interpolation applied. Shared by the static compose checks and the tests
+// that run the compose stack's pieces (the Collector e2e) with the compose file's own settings.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { REPO_ROOT } from './harness.js';
+
+export type Dict = Record<string, unknown>;
+
+export function isDict(value: unknown): value is Dict {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function dict(value: unknown, what: string): Dict {
+  assert.ok(isDict(value), `${what} should be a mapping`);
+  return value;
+}
+
+export function readRepoFile(relative: string): string {
+  return readFileSync(path.join(REPO_ROOT, relative), 'utf8');
+}
+
+/** docker-compose.yml parsed, with `<<:` merge keys resolved. */
+export const compose = dict(
+  parse(readRepoFile('docker-compose.yml'), { merge: true }),
+  'docker-compose.yml',
+);
+
+/** The compose services by name. */
+export const composeServices = dict(compose.services, 'services');
+
+/** Compose interpolation with defaults only (`${X:-d}`, `${X-d}`, `${X}`, `$$`): what a clean checkout sees. */
+export function interpolate(value: string): string {
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g,
+    (match, _name, fallback: string | undefined) => (match === '$$' ? '$' : (fallback ?? '')),
+  );
+}
+
+export function composeService(name: string): Dict {
+  return dict(composeServices[name], `services.${name}`);
+}
+
+/** A service's environment as resolved strings (map or `KEY=value` list form). */
+export function composeEnv(name: string): Record<string, string> {
+  const raw = composeService(name).environment ?? {};
+  const entries: [string, unknown][] = Array.isArray(raw)
+    ? raw.map((line: unknown) => {
+        const text = String(line);
+        const eq = text.indexOf('=');
+        return eq < 0 ? [text, ''] : [text.slice(0, eq), text.slice(eq + 1)];
+      })
+    : Object.entries(dict(raw, `services.${name}.environment`));
+  return Object.fromEntries(entries.map(([k, v]) => [k, interpolate(v === null ? '' : String(v))]));
+}
+
+/** One Dockerfile stage: its FROM line and its instructions (continuations joined, comments dropped). */
+export interface DockerfileStage {
+  readonly from: string;
+  readonly instructions: { op: string; args: string }[];
+}
+
+/** The Dockerfile's stages in order. */
+export function dockerfileStages(): DockerfileStage[] {
+  const logical: string[] = [];
+  let pending = '';
+  for (const raw of readRepoFile('Dockerfile').split('\n')) {
+    const line = raw.trim();
+    if (pending === '' && (line === '' || line.startsWith('#'))) continue;
+    if (line.startsWith('#')) continue;
+    if (line.endsWith('\\')) {
+      pending += line.slice(0, -1) + ' ';
+      continue;
+    }
+    logical.push(pending + line);
+    pending = '';
+  }
+  const stages: DockerfileStage[] = [];
+  for (const text of logical) {
+    const space = text.search(/\s/);
+    const op = (space < 0 ? text : text.slice(0, space)).toUpperCase();
+    const args = space < 0 ? '' : text.slice(space).trim();
+    if (op === 'FROM') stages.push({ from: args, instructions: [] });
+    else stages.at(-1)?.instructions.push({ op, args });
+  }
+  return stages;
+}
+
+/** The Dockerfile stage named `name` (`FROM … AS name`). */
+export function dockerfileStage(name: string): DockerfileStage {
+  const stage = dockerfileStages().find((s) => new RegExp(`\\sAS\\s+${name}$`, 'i').test(s.from));
+  assert.ok(stage, `the Dockerfile has a stage named ${name}`);
+  return stage;
+}
+
+/** The exact `npm ci …` the deps stage runs for `service` (without the cache clean after it). */
+export function imageInstallCommand(service: string): string[] {
+  const run = dockerfileStage('deps').instructions.find(
+    (i) => i.op === 'RUN' && i.args.includes('npm ci'),
+  );
+  assert.ok(run, 'the deps stage runs npm ci');
+  const command = run.args
+    .split('&&')
+    .map((part) => part.trim())
+    .find((part) => part.startsWith('npm ci'));
+  assert.ok(command);
+  return command.replace(/\$\{SERVICE\}|\$SERVICE\b/g, service).split(/\s+/);
+}
