@@ -19,6 +19,8 @@ const FULL = {
   roster: { rows: 500_000, loads: 3, lookupMs: 1000 },
   duckdb: { rows: 1_000_000, runs: 3 },
   memory: { sessions: 100_000, warmup: 5_000, chunk: 10_000, connections: 10, budgetSeconds: 240 },
+  scale: { cycles: 8, sliceSeconds: 2, warmupSeconds: 2, connections: 10 },
+  latency: { cycles: 6, sliceSeconds: 3, warmupSeconds: 2, latencyMs: 200, promptBytes: 1024 },
   breakdown: {
     rounds: 3,
     seconds: 3,
@@ -36,6 +38,8 @@ const QUICK = {
   roster: { rows: 2_000, loads: 1, lookupMs: 20 },
   duckdb: { rows: 2_000, runs: 1 },
   memory: { sessions: 200, warmup: 50, chunk: 75, connections: 2, budgetSeconds: 30 },
+  scale: { cycles: 1, sliceSeconds: 0.5, warmupSeconds: 0.5, connections: 2 },
+  latency: { cycles: 1, sliceSeconds: 1, warmupSeconds: 0.5, latencyMs: 20, promptBytes: 1024 },
   breakdown: {
     rounds: 1,
     seconds: 0.5,
@@ -57,6 +61,8 @@ const FIGURES = [
   { id: 4, sizes: 'roster', load: async () => (await import('./lib/fig4-roster.mjs')).figure4 },
   { id: 5, sizes: 'duckdb', load: async () => (await import('./lib/fig5-duckdb.mjs')).figure5 },
   { id: 6, sizes: 'memory', load: async () => (await import('./lib/fig6-memory.mjs')).figure6 },
+  { id: 7, sizes: 'scale', load: async () => (await import('./lib/fig7-scale.mjs')).figure7 },
+  { id: 8, sizes: 'latency', load: async () => (await import('./lib/fig8-latency.mjs')).figure8 },
   {
     id: 9,
     sizes: 'breakdown',
