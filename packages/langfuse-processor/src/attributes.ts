@@ -38,8 +38,16 @@ export const LAKEHOUSE_ATTRIBUTES = {
   MODEL: 'lakehouse.model',
   /** Iterate and attempt spans, and chatd's chat span: the configured provider name. */
   PROVIDER: 'lakehouse.provider',
-  /** Content: the iterate request as JSON. */
+  /** Content: the iterate request as JSON (other producers; the gateway sends its parts below). */
   REQUEST: 'lakehouse.request',
+  /** Content: the iterate request's prompt, as the client sent it (cut to the attribute limit). */
+  PROMPT: 'lakehouse.prompt',
+  /** Content: the iterate request's system prompt. */
+  SYSTEM: 'lakehouse.system',
+  /** Content: the iterate request's context (the contract) as JSON. */
+  CONTEXT: 'lakehouse.context',
+  TEMPERATURE: 'lakehouse.temperature',
+  MAX_TOKENS: 'lakehouse.max_tokens',
   FINAL_VERDICT: 'lakehouse.final_verdict',
   ITERATIONS: 'lakehouse.iterations',
   MAX_ITERATIONS: 'lakehouse.max_iterations',

@@ -189,7 +189,9 @@ export function redactContentValue(value: AttributeValue): AttributeValue | unde
 /**
  * Returns a new attribute map with content capture and masking applied to every string value
  * (string arrays included): with capture off, content-keyed attributes are dropped unless listed
- * in `vetted` (already reduced by the caller). Never mutates `attributes`; mask errors redact fully.
+ * in `vetted` (already reduced by the caller). Keys in `premasked` were built from masked texts
+ * and pass as they are; `memo` masks each distinct long text once. Never mutates `attributes`;
+ * mask errors redact fully.
  */
 export function sanitizeAttributes(
   attributes: Attributes,
@@ -197,14 +199,14 @@ export function sanitizeAttributes(
   contentCapture: boolean,
   onMaskError: (err: unknown) => void,
   vetted: ReadonlySet<string> = new Set(),
+  premasked: ReadonlySet<string> = new Set(),
+  memo: Map<string, string> = new Map(),
 ): Attributes {
   const out: Attributes = {};
-  // One mask pass per distinct text: a root's input is also its trace's input, and so on.
-  const memo = new Map<string, string>();
   for (const [key, value] of Object.entries(attributes)) {
     if (value === undefined) continue;
     if (!contentCapture && isContentKey(key) && !vetted.has(key)) continue;
-    if (typeof value !== 'string' && !Array.isArray(value)) {
+    if ((typeof value !== 'string' && !Array.isArray(value)) || premasked.has(key)) {
       out[key] = value;
       continue;
     }

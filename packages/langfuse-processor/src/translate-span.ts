@@ -5,7 +5,7 @@ import { LAKEHOUSE_ATTRIBUTES as LH, LANGFUSE_ATTRIBUTES as LF } from './attribu
 import type { ObservationLevel, ObservationType } from './attributes.js';
 import { copySpan } from './copy-span.js';
 import type { CopyOptions } from './copy-span.js';
-import { redactContentValue, sanitizeAttributes } from './mask.js';
+import { maskValue, redactContentValue, sanitizeAttributes } from './mask.js';
 
 /** Where a translated span sits in the Langfuse tree. */
 export interface SpanPlacement {
@@ -24,6 +24,11 @@ export interface TranslateOptions extends CopyOptions {
 // Source attributes moved into langfuse.* ones: dropped so content is not shipped twice.
 const MOVED_SOURCE_KEYS = [
   LH.REQUEST,
+  LH.PROMPT,
+  LH.SYSTEM,
+  LH.CONTEXT,
+  LH.TEMPERATURE,
+  LH.MAX_TOKENS,
   LH.ARTIFACT,
   LH.ATTEMPT_PROMPT,
   LH.ATTEMPT_RAW,
@@ -120,6 +125,17 @@ export function translateSpan(
   const trace: Attributes = {};
   // With capture off, structured wrappers keep their non-text fields; free text is dropped.
   const vetted = new Set<string>();
+  // Values built here from masked texts and our own numbers and names: not masked again. Texts
+  // are masked once each, before they are encoded into the JSON wrappers (a wrapper key such as
+  // max_tokens would otherwise send the whole request through every pattern).
+  const premasked = new Set<string>();
+  const memo = new Map<string, string>();
+  const onMaskError = options.onMaskError ?? (() => undefined);
+  const m = (text: string): string => maskValue(text, options.mask, onMaskError, memo) as string;
+  const put = (target: Attributes, key: string, value: string): void => {
+    target[key] = value;
+    premasked.add(key);
+  };
   const setContent = (
     target: Attributes,
     key: string,
@@ -142,10 +158,24 @@ export function translateSpan(
     const verdict = str(src[LH.FINAL_VERDICT]);
     // Spliced, not parsed back: the artifact attribute is JSON the gateway wrote.
     const artifact = str(src[LH.ARTIFACT]);
-    const output = `{"final_verdict":${JSON.stringify(verdict ?? null)},"artifact":${artifact ?? 'null'}}`;
-    const request = str(src[LH.REQUEST]);
-    setContent(attrs, LF.OBSERVATION_INPUT, request, true);
-    setContent(attrs, LF.OBSERVATION_OUTPUT, output, true);
+    const output = `{"final_verdict":${JSON.stringify(verdict ?? null)},"artifact":${artifact !== undefined ? m(artifact) : 'null'}}`;
+    const request = sessionRequest(src, m);
+    if (request !== undefined) {
+      if (request.masked) {
+        put(attrs, LF.OBSERVATION_INPUT, request.json);
+        put(trace, LF.TRACE_INPUT, request.json);
+      } else {
+        setContent(attrs, LF.OBSERVATION_INPUT, request.json, true);
+        setContent(trace, LF.TRACE_INPUT, request.json, true);
+      }
+    }
+    if (options.contentCapture) {
+      put(attrs, LF.OBSERVATION_OUTPUT, output);
+      put(trace, LF.TRACE_OUTPUT, output);
+    } else {
+      setContent(attrs, LF.OBSERVATION_OUTPUT, output, true);
+      setContent(trace, LF.TRACE_OUTPUT, output, true);
+    }
     level =
       verdict === 'infra_error'
         ? 'ERROR'
@@ -153,8 +183,6 @@ export function translateSpan(
           ? 'WARNING'
           : 'DEFAULT';
     trace[LF.TRACE_NAME] = `iterate:${kind}`;
-    setContent(trace, LF.TRACE_INPUT, request, true);
-    setContent(trace, LF.TRACE_OUTPUT, output, true);
     trace[LF.TRACE_TAGS] = [kind, str(src[LH.PROVIDER]), str(src[LH.MODEL]), verdict].filter(
       (t): t is string => t !== undefined,
     );
@@ -165,9 +193,9 @@ export function translateSpan(
       max_iterations: num(src[LH.MAX_ITERATIONS]) ?? null,
       grounded_in_roster: typeof grounded === 'boolean' ? grounded : null,
     });
-    trace[LF.TRACE_METADATA] = metadata;
+    put(trace, LF.TRACE_METADATA, metadata);
     // Each session's own verdict, also when several sessions share one trace.
-    attrs[LF.OBSERVATION_METADATA] = metadata;
+    put(attrs, LF.OBSERVATION_METADATA, metadata);
   } else if (src[LH.ATTEMPT_VERDICT] !== undefined || src[LH.ATTEMPT_ITERATION] !== undefined) {
     const verdict = str(src[LH.ATTEMPT_VERDICT]);
     level =
@@ -179,27 +207,30 @@ export function translateSpan(
     const iteration = num(src[LH.ATTEMPT_ITERATION]) ?? null;
     const error = str(src[LH.ATTEMPT_ERROR]);
     // Built from discrete attributes; content fields only while capture is on.
+    const model = str(src[LH.MODEL]);
+    const provider = str(src[LH.PROVIDER]);
     const input: Record<string, unknown> = {
       iteration,
-      model: str(src[LH.MODEL]) ?? null,
-      provider: str(src[LH.PROVIDER]) ?? null,
+      model: model !== undefined ? m(model) : null,
+      provider: provider !== undefined ? m(provider) : null,
     };
     const prompt = src[LH.ATTEMPT_PROMPT];
-    if (options.contentCapture && typeof prompt === 'string') input['prompt'] = prompt;
-    attrs[LF.OBSERVATION_INPUT] = JSON.stringify(input);
+    if (options.contentCapture && typeof prompt === 'string') input['prompt'] = m(prompt);
+    put(attrs, LF.OBSERVATION_INPUT, JSON.stringify(input));
     vetted.add(LF.OBSERVATION_INPUT);
+    const maskedError = error !== undefined ? m(error) : undefined;
     if (verdict !== undefined) {
       const output: Record<string, unknown> = { verdict };
       if (options.contentCapture) {
         const raw = src[LH.ATTEMPT_RAW];
-        output['raw'] = typeof raw === 'string' ? raw : null;
+        output['raw'] = typeof raw === 'string' ? m(raw) : null;
       }
-      output['error'] = error ?? null;
-      attrs[LF.OBSERVATION_OUTPUT] = JSON.stringify(output);
+      output['error'] = maskedError ?? null;
+      put(attrs, LF.OBSERVATION_OUTPUT, JSON.stringify(output));
       vetted.add(LF.OBSERVATION_OUTPUT);
     }
-    if (error !== undefined) statusMessage = error;
-    attrs[LF.OBSERVATION_METADATA] = JSON.stringify({ iteration, verdict: verdict ?? null });
+    if (maskedError !== undefined) statusMessage = maskedError;
+    put(attrs, LF.OBSERVATION_METADATA, JSON.stringify({ iteration, verdict: verdict ?? null }));
   } else if (src[LH.VALIDATE_KIND] !== undefined || src[LH.VALIDATE_OK] !== undefined) {
     type = 'guardrail';
     const ok = src[LH.VALIDATE_OK];
@@ -222,7 +253,7 @@ export function translateSpan(
     const maxTokens = num(src['gen_ai.request.max_tokens']);
     if (temperature !== undefined) params['temperature'] = temperature;
     if (maxTokens !== undefined) params['max_tokens'] = maxTokens;
-    attrs[LF.OBSERVATION_MODEL_PARAMETERS] = JSON.stringify(params);
+    put(attrs, LF.OBSERVATION_MODEL_PARAMETERS, JSON.stringify(params));
     const inTokens = num(src['gen_ai.usage.input_tokens']);
     const outTokens = num(src['gen_ai.usage.output_tokens']);
     if (inTokens !== undefined || outTokens !== undefined) {
@@ -230,7 +261,7 @@ export function translateSpan(
       if (inTokens !== undefined) usage['input'] = inTokens;
       if (outTokens !== undefined) usage['output'] = outTokens;
       usage['total'] = (inTokens ?? 0) + (outTokens ?? 0);
-      attrs[LF.OBSERVATION_USAGE_DETAILS] = JSON.stringify(usage);
+      put(attrs, LF.OBSERVATION_USAGE_DETAILS, JSON.stringify(usage));
     }
     const input = str(src['gen_ai.input.messages']);
     // chatd also records the text itself; other producers only the GenAI messages.
@@ -263,13 +294,43 @@ export function translateSpan(
     if (placement.parent !== undefined) attrs[LH.UPSTREAM_PARENT_SPAN_ID] = placement.parent.spanId;
   }
 
-  const onMaskError = options.onMaskError ?? (() => undefined);
   const attributes = sanitizeAttributes(
     attrs,
     options.mask,
     options.contentCapture,
     onMaskError,
     vetted,
+    premasked,
+    memo,
   );
-  return copySpan(span, attributes, placement.root ? undefined : placement.parent, options);
+  return copySpan(span, attributes, placement.root ? undefined : placement.parent, options, memo);
+}
+
+/**
+ * The session root's input: the request as JSON. From the gateway's parts (prompt, system,
+ * context, parameters) with every text masked before it is encoded; from a producer that sent
+ * the whole request as JSON, that JSON as is (masked later as one value).
+ */
+function sessionRequest(
+  src: Attributes,
+  m: (text: string) => string,
+): { json: string; masked: boolean } | undefined {
+  const prompt = str(src[LH.PROMPT]);
+  if (prompt === undefined) {
+    const request = str(src[LH.REQUEST]);
+    return request === undefined ? undefined : { json: request, masked: false };
+  }
+  const text = (key: string): string => {
+    const value = str(src[key]);
+    return value === undefined ? 'null' : JSON.stringify(m(value));
+  };
+  const number = (key: string): string => String(num(src[key]) ?? null);
+  const context = str(src[LH.CONTEXT]);
+  let json =
+    `{"kind":${text(LH.KIND)},"prompt":${JSON.stringify(m(prompt))},"provider":${text(LH.PROVIDER)},` +
+    `"model":${text(LH.MODEL)},"context":${context !== undefined ? m(context) : '{}'},` +
+    `"max_iterations":${number(LH.MAX_ITERATIONS)},"temperature":${number(LH.TEMPERATURE)},` +
+    `"max_tokens":${number(LH.MAX_TOKENS)}`;
+  if (str(src[LH.SYSTEM]) !== undefined) json += `,"system":${text(LH.SYSTEM)}`;
+  return { json: `${json}}`, masked: true };
 }

@@ -23,3 +23,8 @@ export function captureText(text: string): string {
   // A high surrogate at the cut would be left unpaired.
   return text.slice(0, code >= 0xd800 && code <= 0xdbff ? end - 1 : end);
 }
+
+/** The attribute value length limit {@link captureText} cuts to (characters). */
+export function captureLimit(): number {
+  return limit;
+}

@@ -48,7 +48,7 @@ export {
   MIN_HOP_KEY_LENGTH,
 } from './hop-signature.js';
 export { SyncContextManager } from './context-manager.js';
-export { captureText } from './capture.js';
+export { captureLimit, captureText } from './capture.js';
 export { metricsHandler } from './metrics-handler.js';
 export { createLogger, requestLogger } from './logger.js';
 export type { LoggerOptions } from './logger.js';

@@ -3,7 +3,7 @@ import { metrics, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Counter, Histogram, Meter, Span } from '@opentelemetry/api';
 import type { Logger } from 'winston';
 import { LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
-import { captureText, startSpan, withSpan } from '@lakehouse/telemetry';
+import { captureLimit, captureText, startSpan, withSpan } from '@lakehouse/telemetry';
 import type { RequestTrace } from '@lakehouse/telemetry';
 import type { SessionLog } from '@lakehouse/session-log';
 import { runAttempt } from './attempt.js';
@@ -68,7 +68,7 @@ export async function runIterateSession(
     [LH.PROVIDER]: req.provider,
     [LH.MAX_ITERATIONS]: req.maxIterations,
   };
-  if (deps.contentCapture) attributes[LH.REQUEST] = JSON.stringify(requestForTrace(req));
+  if (deps.contentCapture) Object.assign(attributes, requestForTrace(req));
 
   // Explicit context: the request's (a caller's parent or the seeded trace id), then the span's.
   const span = startSpan(tracer, `iterate ${req.kind}`, { attributes }, request.context);
@@ -161,19 +161,22 @@ function record(
     });
 }
 
-// Content is cut to what the attribute keeps before it is encoded, not after.
-function requestForTrace(req: IterateRequest): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    kind: req.kind,
-    prompt: captureText(req.prompt),
-    provider: req.provider,
-    model: req.model,
-    context: req.context,
-    max_iterations: req.maxIterations,
-    temperature: req.temperature,
-    max_tokens: req.maxTokens,
+// The request's content as it is, cut to what an attribute keeps: the translator masks each text
+// once and encodes the request JSON itself (nothing is encoded here only to be parsed back).
+function requestForTrace(req: IterateRequest): Attributes {
+  const context = JSON.stringify(req.context);
+  const out: Attributes = {
+    [LH.PROMPT]: captureText(req.prompt),
+    // Spliced into the request JSON by the translator, so it must stay whole JSON: a contract
+    // past the limit goes as a JSON string of its beginning instead.
+    [LH.CONTEXT]:
+      context.length <= captureLimit()
+        ? context
+        : JSON.stringify(context.slice(0, Math.floor(captureLimit() / 6))),
+    [LH.TEMPERATURE]: req.temperature,
+    [LH.MAX_TOKENS]: req.maxTokens,
   };
-  if (req.system !== undefined) out['system'] = captureText(req.system);
+  if (req.system !== undefined) out[LH.SYSTEM] = captureText(req.system);
   return out;
 }
 

@@ -112,7 +112,8 @@ void describe('tracing and metrics of an iterate session', () => {
     assert.equal(attr(root, LH.ITERATIONS), 2);
     assert.equal(attr(root, LH.FINAL_VERDICT), 'accepted');
     assert.equal(attr(root, LH.GROUNDED_IN_ROSTER), true);
-    assert.deepEqual((json(attr(root, LH.REQUEST)) as { prompt: string }).prompt, 'Staff it');
+    assert.equal(attr(root, LH.PROMPT), 'Staff it', 'the prompt as sent, not encoded here');
+    assert.equal(attr(root, LH.TRACE_ID_SOURCE), 'minted');
     assert.deepEqual(json(attr(root, LH.ARTIFACT)), JSON.parse(GOOD));
 
     const attempts = spans.filter((s) => s.name.startsWith('attempt '));
@@ -148,7 +149,20 @@ void describe('tracing and metrics of an iterate session', () => {
       final_verdict: 'accepted',
       artifact: JSON.parse(GOOD),
     });
-    assert.equal((json(lfRoot[LF.TRACE_INPUT]) as { prompt: string }).prompt, 'Staff it');
+    const request = json(lfRoot[LF.TRACE_INPUT]) as Record<string, unknown>;
+    assert.equal(request['prompt'], 'Staff it');
+    assert.deepEqual(Object.keys(request), [
+      'kind',
+      'prompt',
+      'provider',
+      'model',
+      'context',
+      'max_iterations',
+      'temperature',
+      'max_tokens',
+    ]);
+    assert.deepEqual(request['context'], CONTRACT);
+    assert.equal(lfRoot[LF.OBSERVATION_INPUT], lfRoot[LF.TRACE_INPUT]);
     assert.deepEqual(lfRoot[LF.TRACE_TAGS], ['fill', 'stub', 'phantom-once', 'accepted']);
     assert.deepEqual(json(lfRoot[LF.TRACE_METADATA]), {
       final_verdict: 'accepted',
