@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 
 const FULL = {
   iterate: { cycles: 12, sliceSeconds: 2, warmupSeconds: 3, connections: 10, promptBytes: 1024 },
-  spans: { sessionsPerBatch: 50, batchesPerRound: 30, rounds: 10 },
+  spans: { sessionsPerBatch: 50, batchesPerRound: 10, rounds: 24 },
   sessionLog: { rowsPerBatch: 2000, batchesPerRound: 20, rounds: 10 },
   roster: { rows: 500_000, loads: 3, lookupMs: 1000 },
   duckdb: { rows: 1_000_000, runs: 3 },

@@ -26,6 +26,16 @@ export function definition(name, { receiverUrl, sessionLogPath }) {
         env: { OTEL_SDK_DISABLED: 'true' },
         importFile: path.join(VARIANTS_DIR, 'als-tax.mjs'),
       };
+    case 'off+burn50':
+      return {
+        env: { OTEL_SDK_DISABLED: 'true', BENCH_BURN_US: '50' },
+        importFile: path.join(VARIANTS_DIR, 'burn.mjs'),
+      };
+    case 'off+alloc':
+      return {
+        env: { OTEL_SDK_DISABLED: 'true', BENCH_ALLOC_OBJECTS: '2000' },
+        importFile: path.join(VARIANTS_DIR, 'burn.mjs'),
+      };
     case 'full':
       return { env: langfuse, gatewayEnv: { SESSION_LOG_PATH: sessionLogPath } };
     // Attribution: the SDK and metrics alone (no Langfuse export, no session log) ...

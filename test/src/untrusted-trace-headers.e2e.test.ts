@@ -10,6 +10,7 @@ import { eventually, postJson, startOtlpReceiver } from '@lakehouse/test-support
 import type { OtlpReceiver } from '@lakehouse/test-support';
 import { fillRequest, readJsonLines, sharedRoster, startService, startStack } from './harness.js';
 import type { Stack } from './harness.js';
+import { joinedParentSpanId } from '@lakehouse/langfuse-processor';
 import { buildTraces } from './langfuse-tree.js';
 
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -124,17 +125,24 @@ describe('untrusted trace headers at the gateway and chatd', () => {
     }
   });
 
-  it('a direct chatd call with a forged parent, baggage and signature: its generation is a root, never dangling', () => {
+  it("a direct chatd call with a forged parent, baggage and signature joins the caller's trace at its top, never under the named span", () => {
     const tree = buildTraces(receiver.spans).get(direct);
     assert.ok(tree, 'the generation arrived in the caller-chosen trace');
     assert.equal(tree.roots.length, 1);
     assert.deepEqual(tree.dangling, []);
-    const root = tree.roots[0]!;
-    assert.equal(root.type, 'generation');
-    assert.equal(root.span.parentSpanId, undefined, 'exported parentless');
-    assert.equal(root.span.attributes['lakehouse.upstream_parent_span_id'], CALLER_SPAN);
+    const top = tree.roots[0]!;
+    assert.equal(top.type, 'generation');
+    assert.equal(top.span.parentSpanId, joinedParentSpanId(CALLER_TRACE));
+    assert.notEqual(top.span.parentSpanId, CALLER_SPAN);
+    assert.notEqual(top.span.parentSpanId, FORGED_PARENT);
     assert.equal(
-      root.span.attributes['langfuse.trace.name'],
+      top.span.attributes['langfuse.internal.as_root'],
+      undefined,
+      'not a Langfuse root',
+    );
+    assert.equal(top.span.attributes['lakehouse.upstream_parent_span_id'], CALLER_SPAN);
+    assert.equal(
+      top.span.attributes['langfuse.trace.name'],
       undefined,
       "the caller's trace keeps its own name",
     );
@@ -152,6 +160,8 @@ describe('untrusted trace headers at the gateway and chatd', () => {
       ['iterate fill', 'iterate fill'],
     );
     for (const root of tree.roots) {
+      assert.equal(root.span.parentSpanId, joinedParentSpanId(id), 'both at the top, side by side');
+      assert.equal(root.span.attributes['langfuse.internal.as_root'], undefined);
       assert.ok(
         !Object.keys(root.span.attributes).some((k) => k.startsWith('langfuse.trace.')),
         'no trace-level name/input/output from either session',

@@ -3,6 +3,7 @@ export {
   createLangfuseSpanProcessor,
   SPANS_DROPPED_METRIC,
   LANGFUSE_OTLP_TRACES_PATH,
+  joinedParentSpanId,
 } from './langfuse-translating-span-processor.js';
 export type { DroppedSpanCounts } from './langfuse-translating-span-processor.js';
 export { LangfuseConfigError } from './langfuse-config.js';

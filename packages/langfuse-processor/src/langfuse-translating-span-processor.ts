@@ -178,6 +178,7 @@ export class LangfuseTranslatingSpanProcessor implements SpanProcessor {
       if ((sessionRoot === true || sessionRoot === 'true') && !placement.root) {
         placement = { parent: placement.parent, root: true };
       }
+      if (placement.root) placement = joinCallerTrace(span, placement);
       // Translation and masking run at export time, off the request path.
       this._queue.add({ span, placement });
     } catch {
@@ -273,6 +274,38 @@ export class LangfuseTranslatingSpanProcessor implements SpanProcessor {
       // A broken logger must not break export.
     }
   }
+}
+
+/**
+ * A root in a trace whose id the caller chose (its traceparent, or its X-Lakehouse-Trace-Id)
+ * joins that trace instead of becoming its Langfuse root. Langfuse makes every parentless or
+ * as_root span its trace's root and takes the trace's name and input/output from it, so a second
+ * session under a reused id would overwrite the first's; and a caller-named parent span would
+ * let a client hang its observations under anyone's. So it is exported under one parent id
+ * derived from the trace id (the same for every session under that id: Langfuse shows them side
+ * by side at the top of the trace), sets no trace-level field, and keeps the caller's span id as
+ * `lakehouse.upstream_parent_span_id`. Raw OTLP export keeps the real W3C parent.
+ */
+function joinCallerTrace(span: ReadableSpan, placement: SpanPlacement): SpanPlacement {
+  const source = span.attributes[LAKEHOUSE_ATTRIBUTES.TRACE_ID_SOURCE];
+  if (source !== 'traceparent' && source !== 'header') return placement;
+  const { traceId } = span.spanContext();
+  return {
+    parent: {
+      traceId,
+      spanId: joinedParentSpanId(traceId),
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+    },
+    root: false,
+    upstream: placement.parent,
+  };
+}
+
+/** The parent id every session joining the caller-chosen trace `traceId` is exported under. */
+export function joinedParentSpanId(traceId: string): string {
+  const tail = traceId.slice(16);
+  return /^0+$/.test(tail) ? traceId.slice(0, 16) : tail;
 }
 
 /**

@@ -13,6 +13,8 @@ export interface SpanPlacement {
   readonly parent: SpanContext | undefined;
   /** True for a Langfuse trace root (`langfuse.internal.as_root`). */
   readonly root: boolean;
+  /** A caller's span this observation is not exported under (kept as an attribute). */
+  readonly upstream?: SpanContext | undefined;
 }
 
 /** Settings of {@link translateSpan}. */
@@ -36,11 +38,11 @@ const MOVED_SOURCE_KEYS = [
   LH.VALIDATE_REPORT,
   LH.COMPLETION_START_TIME,
   LH.COMPLETION,
-  LH.TRACE_ID_SOURCE,
   // The generation's input/output are the same strings (or their text), sent once.
   'gen_ai.input.messages',
   'gen_ai.output.messages',
 ];
+const MOVED: ReadonlySet<string> = new Set(MOVED_SOURCE_KEYS);
 
 function parseJson(value: AttributeValue | undefined): unknown {
   if (typeof value !== 'string') return undefined;
@@ -104,19 +106,18 @@ export function translateSpan(
   options: TranslateOptions,
 ): ReadableSpan {
   const src = span.attributes;
-  // Only roots carry trace-level attributes, and only when their service minted the trace id: a
-  // root in a trace a caller chose (traceparent, X-Lakehouse-Trace-Id) leaves the trace's
-  // name/input/output alone, so a reused id cannot overwrite another session's.
-  const source = src[LH.TRACE_ID_SOURCE];
-  const ownsTrace = placement.root && (source === undefined || source === 'minted');
+  // Only roots carry trace-level attributes (the processor exports a session joining a caller's
+  // trace as a child of the caller's span, never as a root).
+  const ownsTrace = placement.root;
   const attrs: Attributes = {};
-  for (const [key, value] of Object.entries(src)) {
+  for (const key in src) {
+    // Skipped rather than deleted afterwards: delete would turn the object into a slow dictionary.
+    if (MOVED.has(key)) continue;
     // The processor alone decides as_root.
     if (key.startsWith('langfuse.trace.') && !ownsTrace) continue;
     if (key === LF.AS_ROOT || key === 'langfuse.internal.is_app_root') continue;
-    attrs[key] = value;
+    attrs[key] = src[key];
   }
-  for (const key of MOVED_SOURCE_KEYS) delete attrs[key];
 
   const statusError = span.status.code === SpanStatusCode.ERROR;
   let type: ObservationType = 'span';
@@ -160,22 +161,15 @@ export function translateSpan(
     const artifact = str(src[LH.ARTIFACT]);
     const output = `{"final_verdict":${JSON.stringify(verdict ?? null)},"artifact":${artifact !== undefined ? m(artifact) : 'null'}}`;
     const request = sessionRequest(src, m);
+    // The trace's input/output are the root's: Langfuse takes a root observation's input and
+    // output for its trace when langfuse.trace.input/output are absent (OtelIngestionProcessor),
+    // so they are sent once.
     if (request !== undefined) {
-      if (request.masked) {
-        put(attrs, LF.OBSERVATION_INPUT, request.json);
-        put(trace, LF.TRACE_INPUT, request.json);
-      } else {
-        setContent(attrs, LF.OBSERVATION_INPUT, request.json, true);
-        setContent(trace, LF.TRACE_INPUT, request.json, true);
-      }
+      if (request.masked) put(attrs, LF.OBSERVATION_INPUT, request.json);
+      else setContent(attrs, LF.OBSERVATION_INPUT, request.json, true);
     }
-    if (options.contentCapture) {
-      put(attrs, LF.OBSERVATION_OUTPUT, output);
-      put(trace, LF.TRACE_OUTPUT, output);
-    } else {
-      setContent(attrs, LF.OBSERVATION_OUTPUT, output, true);
-      setContent(trace, LF.TRACE_OUTPUT, output, true);
-    }
+    if (options.contentCapture) put(attrs, LF.OBSERVATION_OUTPUT, output);
+    else setContent(attrs, LF.OBSERVATION_OUTPUT, output, true);
     level =
       verdict === 'infra_error'
         ? 'ERROR'
@@ -193,8 +187,8 @@ export function translateSpan(
       max_iterations: num(src[LH.MAX_ITERATIONS]) ?? null,
       grounded_in_roster: typeof grounded === 'boolean' ? grounded : null,
     });
-    put(trace, LF.TRACE_METADATA, metadata);
-    // Each session's own verdict, also when several sessions share one trace.
+    // On the observation: Langfuse merges a root's observation metadata into its trace's, and a
+    // session joining a caller's trace keeps its own verdict.
     put(attrs, LF.OBSERVATION_METADATA, metadata);
   } else if (src[LH.ATTEMPT_VERDICT] !== undefined || src[LH.ATTEMPT_ITERATION] !== undefined) {
     const verdict = str(src[LH.ATTEMPT_VERDICT]);
@@ -272,8 +266,6 @@ export function translateSpan(
     if (isIsoDate(completionStart)) attrs[LF.OBSERVATION_COMPLETION_START_TIME] = completionStart;
     if (placement.root) {
       trace[LF.TRACE_NAME] = `chat:${str(src['gen_ai.request.model']) ?? model ?? 'unknown'}`;
-      setContent(trace, LF.TRACE_INPUT, input, false);
-      setContent(trace, LF.TRACE_OUTPUT, output, false);
     }
   } else if (placement.root && src[LF.TRACE_NAME] === undefined) {
     trace[LF.TRACE_NAME] = span.name;
@@ -289,10 +281,11 @@ export function translateSpan(
     if (ownsTrace) Object.assign(attrs, trace);
     attrs[LF.AS_ROOT] = true;
     // Langfuse only takes a parentless span as the trace root (langfuse/langfuse#15927), so a
-    // root's upstream parent (a caller's traceparent, or the seed of X-Lakehouse-Trace-Id) is
-    // kept for forensics but not exported as the parent.
+    // root's upstream parent is kept for forensics but not exported as the parent.
     if (placement.parent !== undefined) attrs[LH.UPSTREAM_PARENT_SPAN_ID] = placement.parent.spanId;
   }
+  if (placement.upstream !== undefined)
+    attrs[LH.UPSTREAM_PARENT_SPAN_ID] = placement.upstream.spanId;
 
   const attributes = sanitizeAttributes(
     attrs,

@@ -9,13 +9,18 @@ import {
   TraceFlags,
 } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  RandomIdGenerator,
+} from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import {
   defaultMask,
   isContentKey,
   LAKEHOUSE_ATTRIBUTES as LH,
   LangfuseTranslatingSpanProcessor,
+  joinedParentSpanId,
   outputMessagesText,
 } from '../src/index.js';
 import './harness.js'; // registers the context manager
@@ -104,6 +109,7 @@ const CALLER = {
 
 async function exported(
   run: (tracer: ReturnType<BasicTracerProvider['getTracer']>) => void,
+  traceId?: string,
 ): Promise<ReadableSpan[]> {
   const exporter = new InMemorySpanExporter();
   const processor = new LangfuseTranslatingSpanProcessor({
@@ -111,7 +117,14 @@ async function exported(
     env: {},
     isTrustedRemoteParent: (ctx: Context) => ctx.getValue(TRUSTED) === true,
   });
-  const provider = new BasicTracerProvider({ spanProcessors: [processor] });
+  const ids = new RandomIdGenerator();
+  const provider = new BasicTracerProvider({
+    spanProcessors: [processor],
+    idGenerator: {
+      generateTraceId: () => traceId ?? ids.generateTraceId(),
+      generateSpanId: () => ids.generateSpanId(),
+    },
+  });
   run(provider.getTracer('chatd'));
   await provider.forceFlush();
   const spans = exporter.getFinishedSpans();
@@ -149,31 +162,36 @@ void describe('placement under remote parents (issue 12, invariant 6)', () => {
     assert.equal(trusted?.attributes['langfuse.internal.as_root'], undefined);
   });
 
-  void it('a direct chatd call with a foreign parent is a well-formed root that leaves the trace-level fields alone', async () => {
+  void it("a direct chatd call with a foreign parent joins the caller's trace at its top, never under the caller-named span", async () => {
     const remote = trace.setSpanContext(ROOT_CONTEXT, CALLER);
     const [span] = await exported((t) => generation(t, remote, 'traceparent'));
-    assert.equal(span?.parentSpanContext, undefined, 'exported parentless: never dangling');
-    assert.equal(span?.attributes['langfuse.internal.as_root'], true);
-    assert.equal(span?.attributes[LH.UPSTREAM_PARENT_SPAN_ID], CALLER.spanId);
+    assert.equal(span?.parentSpanContext?.spanId, joinedParentSpanId(CALLER.traceId));
+    assert.equal(span?.attributes[LH.UPSTREAM_PARENT_SPAN_ID], CALLER.spanId, 'kept for forensics');
+    assert.equal(span?.attributes['langfuse.internal.as_root'], undefined, 'not a Langfuse root');
     assert.equal(span?.attributes['langfuse.trace.name'], undefined);
-    assert.equal(span?.attributes['langfuse.trace.input'], undefined);
     assert.equal(
       span?.attributes['langfuse.observation.input'],
       '[{"role":"user","content":"hi"}]',
     );
   });
 
-  void it('forged placement baggage is ignored: the span stays a root', async () => {
+  void it('a direct chatd call without any parent is its own trace: a root that names it', async () => {
+    const [span] = await exported((t) => generation(t, ROOT_CONTEXT, 'minted'));
+    assert.equal(span?.parentSpanContext, undefined);
+    assert.equal(span?.attributes['langfuse.internal.as_root'], true);
+    assert.equal(span?.attributes['langfuse.trace.name'], 'chat:m');
+  });
+
+  void it('forged placement baggage is ignored: the parent stays the W3C one', async () => {
     const bag = propagation.createBaggage({
       'langfuse.observation.parent_id': { value: '1234567890abcdef' },
     });
     const ctx = propagation.setBaggage(trace.setSpanContext(ROOT_CONTEXT, CALLER), bag);
     const [span] = await exported((t) => generation(t, ctx, 'traceparent'));
-    assert.equal(span?.parentSpanContext, undefined);
-    assert.equal(span?.attributes['langfuse.internal.as_root'], true);
+    assert.equal(span?.parentSpanContext?.spanId, joinedParentSpanId(CALLER.traceId));
   });
 
-  void it('two sessions under one caller-chosen trace id: two roots, neither sets trace-level name/input/output', async () => {
+  void it('two sessions under one caller-chosen trace id: both join it under one parent, neither sets trace-level fields', async () => {
     const spans = await exported((t) => {
       for (const prompt of ['first', 'second']) {
         t.startSpan(
@@ -182,18 +200,24 @@ void describe('placement under remote parents (issue 12, invariant 6)', () => {
             attributes: {
               [LH.SESSION_ROOT]: true,
               [LH.KIND]: 'fill',
-              [LH.REQUEST]: JSON.stringify({ prompt }),
+              [LH.PROMPT]: prompt,
               [LH.FINAL_VERDICT]: 'accepted',
               [LH.TRACE_ID_SOURCE]: 'header',
             },
           },
-          trace.setSpanContext(ROOT_CONTEXT, CALLER),
+          // X-Lakehouse-Trace-Id only: the session starts as a root in the caller's trace id.
+          ROOT_CONTEXT,
         ).end();
       }
-    });
+    }, 'c3'.repeat(16));
     assert.equal(spans.length, 2);
+    assert.deepEqual(
+      spans.map((s) => s.parentSpanContext?.spanId),
+      [joinedParentSpanId('c3'.repeat(16)), joinedParentSpanId('c3'.repeat(16))],
+      'one parent id, derived from the trace id',
+    );
     for (const span of spans) {
-      assert.equal(span.attributes['langfuse.internal.as_root'], true);
+      assert.equal(span.attributes['langfuse.internal.as_root'], undefined);
       assert.ok(!Object.keys(span.attributes).some((k) => k.startsWith('langfuse.trace.')));
       assert.match(String(span.attributes['langfuse.observation.input']), /first|second/);
       assert.match(
@@ -216,5 +240,7 @@ void describe('placement under remote parents (issue 12, invariant 6)', () => {
         .end(),
     );
     assert.equal(span?.attributes['langfuse.trace.name'], 'iterate:fill');
+    assert.equal(span?.parentSpanContext, undefined);
+    assert.equal(span?.attributes['langfuse.internal.as_root'], true);
   });
 });

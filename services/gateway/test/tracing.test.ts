@@ -149,7 +149,9 @@ void describe('tracing and metrics of an iterate session', () => {
       final_verdict: 'accepted',
       artifact: JSON.parse(GOOD),
     });
-    const request = json(lfRoot[LF.TRACE_INPUT]) as Record<string, unknown>;
+    // The trace's input is its root's: Langfuse takes it from the root observation.
+    assert.equal(lfRoot[LF.TRACE_INPUT], undefined);
+    const request = json(lfRoot[LF.OBSERVATION_INPUT]) as Record<string, unknown>;
     assert.equal(request['prompt'], 'Staff it');
     assert.deepEqual(Object.keys(request), [
       'kind',
@@ -162,9 +164,8 @@ void describe('tracing and metrics of an iterate session', () => {
       'max_tokens',
     ]);
     assert.deepEqual(request['context'], CONTRACT);
-    assert.equal(lfRoot[LF.OBSERVATION_INPUT], lfRoot[LF.TRACE_INPUT]);
     assert.deepEqual(lfRoot[LF.TRACE_TAGS], ['fill', 'stub', 'phantom-once', 'accepted']);
-    assert.deepEqual(json(lfRoot[LF.TRACE_METADATA]), {
+    assert.deepEqual(json(lfRoot[LF.OBSERVATION_METADATA]), {
       final_verdict: 'accepted',
       iterations: 2,
       max_iterations: 3,
