@@ -29,6 +29,7 @@ const FULL = {
     promptBytes: 1024,
     floorSpans: 50_000,
   },
+  console: { rows: 1_000_000, runs: 5 },
 };
 
 const QUICK = {
@@ -48,6 +49,7 @@ const QUICK = {
     promptBytes: 1024,
     floorSpans: 500,
   },
+  console: { rows: 2_000, runs: 1 },
 };
 
 const FIGURES = [
@@ -68,6 +70,7 @@ const FIGURES = [
     sizes: 'breakdown',
     load: async () => (await import('./lib/fig9-breakdown.mjs')).figure9,
   },
+  { id: 10, sizes: 'console', load: async () => (await import('./lib/fig10-console.mjs')).figure10 },
 ];
 
 function usage(sizes) {

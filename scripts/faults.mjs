@@ -96,7 +96,7 @@ for (const file of properties) {
   const mine = [...results].filter(([k]) => k.startsWith(`${file}\0`));
   const passed = mine.filter(([, r]) => r.ok).length;
   rows.push([
-    `property: ${path.basename(file, '.test.js')} (${path.relative(ROOT, file).split('/').slice(0, 2).join('/')})`,
+    `property: ${path.basename(file, '.test.js')} (${path.relative(ROOT, file).split('/').slice(0, path.relative(ROOT, file).startsWith('test/') ? 1 : 2).join('/')})`,
     'every generated case holds (fast-check)',
     passed === mine.length && mine.length > 0 ? 'PASS' : 'FAIL',
     `${passed}/${mine.length} properties`,

@@ -7,7 +7,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, URLSearchParams } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -417,104 +417,6 @@ async function treeFromFile(options, offset, session, trees) {
   }
 }
 
-function isoMs(value) {
-  const ms = Date.parse(value ?? '');
-  return Number.isFinite(ms) ? ms : 0;
-}
-
-/** Turns API observations (v2 or v1) into the tree renderTraceTree prints. */
-function treeFromApi(traceId, list, traceName) {
-  const nodes = list.map((o) => {
-    const startTimeMs = isoMs(o.startTime);
-    const endTimeMs = o.endTime ? isoMs(o.endTime) : startTimeMs;
-    return {
-      id: o.id,
-      traceId,
-      parentId: o.parentId,
-      name: o.name,
-      type: o.type.toLowerCase(),
-      level: o.level,
-      isRoot: o.isRoot,
-      startTimeMs,
-      endTimeMs,
-      durationMs: Math.max(0, endTimeMs - startTimeMs),
-      model: o.model ?? undefined,
-      usage: o.usage ?? undefined,
-      statusMessage: o.statusMessage ?? undefined,
-      attributes: {},
-      children: [],
-    };
-  });
-  nodes.sort((a, b) => a.startTimeMs - b.startTimeMs);
-  const byId = new Map(nodes.map((n) => [n.id, n]));
-  const roots = [];
-  const dangling = [];
-  for (const node of nodes) {
-    if (node.isRoot) roots.push(node);
-    else if (byId.has(node.parentId)) byId.get(node.parentId).children.push(node);
-    else dangling.push(node);
-  }
-  return {
-    traceId,
-    name: traceName ?? roots[0]?.name ?? '(no root)',
-    roots,
-    dangling,
-    observations: nodes,
-    metadata: {},
-    tags: [],
-    startTimeMs: Math.min(...nodes.map((n) => n.startTimeMs)),
-    endTimeMs: Math.max(...nodes.map((n) => n.endTimeMs)),
-  };
-}
-
-function normaliseApiObservation(o, hasRootFlag) {
-  const parentId = o.parentObservationId ?? undefined;
-  return {
-    id: o.id,
-    parentId,
-    // v2 says whether an observation is a logical root; v1 (ObservationsView) has no such field.
-    isRoot: hasRootFlag && typeof o.isRootObservation === 'boolean' ? o.isRootObservation : parentId === undefined,
-    name: o.name ?? '',
-    type: upper(o.type),
-    level: o.level ?? 'DEFAULT',
-    model: o.providedModelName ?? o.model ?? undefined,
-    usage: o.usageDetails ?? undefined,
-    statusMessage: o.statusMessage ?? undefined,
-    startTime: o.startTime,
-    endTime: o.endTime,
-  };
-}
-
-async function fetchV2(langfuse, traceId) {
-  const data = [];
-  let cursor;
-  let pages = 0;
-  do {
-    const query = new URLSearchParams({ traceId, fields: 'core,basic,model,usage', limit: '100' });
-    if (cursor) query.set('cursor', cursor);
-    const url = `${langfuse.baseUrl}/api/public/v2/observations?${query}`;
-    const res = await request(url, { headers: { authorization: langfuse.auth } });
-    if (res.error || res.status !== 200) return { url, res };
-    if (!Array.isArray(res.json?.data)) return { url, res, malformed: 'no data array' };
-    data.push(...res.json.data);
-    cursor = res.json.meta?.cursor || undefined;
-    pages++;
-  } while (cursor && pages < 50);
-  return { observations: data.map((o) => normaliseApiObservation(o, true)), endpoint: 'GET /api/public/v2/observations' };
-}
-
-async function fetchV1(langfuse, traceId) {
-  const url = `${langfuse.baseUrl}/api/public/traces/${encodeURIComponent(traceId)}`;
-  const res = await request(url, { headers: { authorization: langfuse.auth } });
-  if (res.error || res.status !== 200) return { url, res };
-  if (!Array.isArray(res.json?.observations)) return { url, res, malformed: 'no observations array' };
-  return {
-    observations: res.json.observations.map((o) => normaliseApiObservation(o, false)),
-    name: typeof res.json.name === 'string' ? res.json.name : undefined,
-    endpoint: 'GET /api/public/traces/{traceId}',
-  };
-}
-
 async function treeFromLangfuse(options, session, trees) {
   const { langfuse } = options;
   const link = `trace ${session.traceId}`;
@@ -522,28 +424,29 @@ async function treeFromLangfuse(options, session, trees) {
   let useV1 = false;
   let last = 'no answer yet';
   for (;;) {
-    const got = useV1 ? await fetchV1(langfuse, session.traceId) : await fetchV2(langfuse, session.traceId);
+    const api = { baseUrl: langfuse.baseUrl, authorization: langfuse.auth, timeoutMs: HTTP_TIMEOUT_MS };
+    const got = await trees.fetchLangfuseObservations(api, session.traceId, useV1 ? 'v1' : 'v2');
     if (got.observations) {
       const final = Date.now() > deadline;
       const problem = treeProblems(got.observations, session, final);
-      if (!problem) return { tree: treeFromApi(session.traceId, got.observations, got.name), source: `Langfuse ${langfuse.baseUrl} (${got.endpoint})`, endpoint: got.endpoint };
+      if (!problem) return { tree: trees.langfuseTreeFromObservations(session.traceId, got.observations, got.name), source: `Langfuse ${langfuse.baseUrl} (${got.endpoint})`, endpoint: got.endpoint };
       last = `${got.endpoint} returned ${got.observations.length} observation(s): ${problem.why}`;
-      if (!problem.pending) fail(link, `${problem.why} (${got.endpoint} at ${langfuse.baseUrl})\n${indent(trees.renderTraceTree(treeFromApi(session.traceId, got.observations, got.name)))}`);
-    } else if (got.res.error) {
-      if (got.res.error === 'ECONNREFUSED') fail('langfuse', `${got.url} unreachable (ECONNREFUSED); is LANGFUSE_BASE_URL=${langfuse.baseUrl} right?`);
-      last = `${got.url} failed (${got.res.error})`;
+      if (!problem.pending) fail(link, `${problem.why} (${got.endpoint} at ${langfuse.baseUrl})\n${indent(trees.renderTraceTree(trees.langfuseTreeFromObservations(session.traceId, got.observations, got.name)))}`);
+    } else if (got.error) {
+      if (got.error === 'ECONNREFUSED') fail('langfuse', `${got.url} unreachable (ECONNREFUSED); is LANGFUSE_BASE_URL=${langfuse.baseUrl} right?`);
+      last = `${got.url} failed (${got.error})`;
     } else if (got.malformed) {
-      fail('langfuse', `${got.url} answered 200 without ${got.malformed}: ${got.res.text.slice(0, 200)}`);
-    } else if (got.res.status === 401 || got.res.status === 403) {
-      fail('langfuse', `${got.url} answered ${got.res.status}: check LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY for ${langfuse.baseUrl}`);
-    } else if (got.res.status === 404 && !useV1) {
+      fail('langfuse', `${got.url} answered 200 without ${got.malformed}: ${got.body.slice(0, 200)}`);
+    } else if (got.status === 401 || got.status === 403) {
+      fail('langfuse', `${got.url} answered ${got.status}: check LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY for ${langfuse.baseUrl}`);
+    } else if (got.status === 404 && !useV1) {
       // Older servers have no v2 observations API; the v1 trace endpoint still answers there.
       note(`langfuse: ${got.url} answered 404; falling back to GET /api/public/traces/{traceId}`);
       useV1 = true;
       continue;
     } else {
       // v1 answers 404 until ingestion catches up; 429/5xx are worth another try too.
-      last = `${got.url} answered ${got.res.status} ${got.res.text.slice(0, 120)}`;
+      last = `${got.url} answered ${got.status} ${got.body.slice(0, 120)}`;
     }
     if (Date.now() > deadline) fail(link, `session tree not in Langfuse after ${Math.round(options.timeoutMs / 1000)} s (last: ${last})`);
     await sleep(LANGFUSE_POLL_MS);

@@ -1,4 +1,4 @@
-// `npm start`: both services on localhost with embedded defaults (sim provider, sample roster,
+// `npm start`: both services and the console on localhost with embedded defaults (sim provider, sample roster,
 // session log and offline trace file under data/). Run after `tsc -b` (the npm script does that).
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -39,6 +39,7 @@ const shared = {
 };
 const chatdPort = process.env.CHATD_PORT ?? '4120';
 const gatewayPort = process.env.GATEWAY_PORT ?? '4110';
+const consolePort = process.env.CONSOLE_PORT ?? '4130';
 
 const children = [];
 let stopping = false;
@@ -78,6 +79,17 @@ try {
     onExit: onUnexpectedExit('gateway'),
   });
   children.push(gateway);
+  // The read-only console over the same session log and trace file (or Langfuse, when keyed).
+  const consoleService = await startService('console', {
+    root,
+    env: {
+      PORT: consolePort,
+      SESSION_LOG_PATH: gateway.env.SESSION_LOG_PATH,
+      LANGFUSE_TRACE_FILE: shared.LANGFUSE_TRACE_FILE ?? '',
+    },
+    onExit: onUnexpectedExit('console'),
+  });
+  children.push(consoleService);
 
   const roster = await WorkerLookup.load(rosterPath);
   const contract = { target_count: 3, ...sampleContract(roster, 1), client_id: 'C-007' };
@@ -92,6 +104,7 @@ try {
 lakehouse-observability is running (sim provider: an offline simulator, not a model)
   gateway  ${gateway.url}   (POST /v1/iterate, POST /v1/validate, /metrics)
   chatd    ${chatd.url}   (POST /v1/chat, GET /v1/providers, /metrics)
+  console  ${consoleService.url}   (sessions, trees and the alarm in a browser; read-only)
   roster   ${rosterPath} (${roster.size} workers)
   sessions ${gateway.env.SESSION_LOG_PATH}
   traces   ${shared.LANGFUSE_TRACE_FILE ?? `Langfuse at ${process.env.LANGFUSE_BASE_URL ?? 'https://cloud.langfuse.com'}`}
@@ -100,7 +113,7 @@ Try a fill session (the phantom-once model invents a worker first, then corrects
   curl -s -X POST ${gateway.url}/v1/iterate -H 'content-type: application/json' \\
     -d '${body}'
 
-Then: npm run trace -- --last    npm run sessions -- report    Ctrl-C stops both services.
+Then open ${consoleService.url} (or: npm run trace -- --last, npm run sessions -- report). Ctrl-C stops all three.
 `);
 } catch (error) {
   console.error(`start: ${error instanceof Error ? error.message : String(error)}`);

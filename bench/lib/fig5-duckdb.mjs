@@ -176,7 +176,8 @@ export function syntheticSession(i, startMillis) {
   };
 }
 
-async function writeLog(file, rows) {
+/** Writes `rows` rows of the synthetic log to `file` (figure 7 reads the same log). */
+export async function writeLog(file, rows) {
   const stream = createWriteStream(file);
   const start = Date.parse('2026-11-01T00:00:00Z');
   let chunk = '';

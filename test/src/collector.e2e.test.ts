@@ -3,22 +3,14 @@
 // otel-collector.yaml, a real Prometheus, and a Langfuse-shaped endpoint with Langfuse's route
 // rules. Only addresses differ from compose, through the same ${env:…} variables compose sets.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { collectorSkip, startCollector, type CollectorHandle } from './collector.js';
 import { composeEnv } from './compose-file.js';
 import { eventually, fillRequest, freePort, postJson, startStack, type Stack } from './harness.js';
 import { startLangfuseOtlpEndpoint, type LangfuseOtlpEndpoint } from './langfuse-otlp-endpoint.js';
+import { prometheusSkip, startPrometheus, type Prometheus } from './prometheus.js';
 
-const hasPrometheus = spawnSync('prometheus', ['--version']).status === 0;
-const skip =
-  collectorSkip ||
-  (!hasPrometheus && !process.env.CI
-    ? 'prometheus is not installed (apt-get install prometheus)'
-    : false);
+const skip = collectorSkip || prometheusSkip;
 
 /** Collector variables that hold addresses: the only ones the test changes. */
 const COLLECTOR_ADDRESS_VARS = [
@@ -45,11 +37,6 @@ const SERVICE_ADDRESS_VARS = [
   'LANGFUSE_OTLP_ENDPOINT',
 ] as const;
 
-interface VectorSample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
 function withoutKeys(env: Record<string, string>, keys: readonly string[]): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter(([k]) => !keys.includes(k)));
 }
@@ -69,23 +56,20 @@ void describe('the compose path through a real Collector', { skip }, () => {
   let endpoint: LangfuseOtlpEndpoint;
   let stack: Stack;
   let collector: CollectorHandle;
-  let prometheus: ChildProcess;
-  let promUrl: string;
+  let prometheus: Prometheus;
   let telemetryUrl: string;
   let exporterUrl: string;
-  let dir: string;
   const collectorEnv: Record<string, string> = {};
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-collector-'));
     // The keys compose seeds Langfuse with; the Collector's LANGFUSE_AUTH is compose's own.
     const web = composeEnv('langfuse-web');
     endpoint = await startLangfuseOtlpEndpoint({
       publicKey: web.LANGFUSE_INIT_PROJECT_PUBLIC_KEY ?? '',
       secretKey: web.LANGFUSE_INIT_PROJECT_SECRET_KEY ?? '',
     });
-    const [grpc, http, health, exporter, telemetry, prom] = await Promise.all(
-      Array.from({ length: 6 }, () => freePort()),
+    const [grpc, http, health, exporter, telemetry] = await Promise.all(
+      Array.from({ length: 5 }, () => freePort()),
     );
     const collectorHttp = `http://127.0.0.1:${http}`;
     const serviceEnv = (name: 'gateway' | 'chatd') => ({
@@ -117,44 +101,19 @@ void describe('the compose path through a real Collector', { skip }, () => {
 
     // Prometheus scrapes only the Collector's exporter. honor_labels keeps the job/instance the
     // Collector carries over from its own scrape (job="gateway"), as a Grafana user expects.
-    promUrl = `http://127.0.0.1:${prom}`;
-    writeFileSync(
-      path.join(dir, 'prometheus.yml'),
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        'scrape_configs:',
-        '  - job_name: otel-collector-exporter',
-        '    honor_labels: true',
-        `    static_configs: [{ targets: ['127.0.0.1:${exporter}'] }]`,
-        '',
-      ].join('\n'),
-    );
-    prometheus = spawn(
-      'prometheus',
-      [
-        `--config.file=${path.join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
-        `--web.listen-address=127.0.0.1:${prom}`,
-      ],
-      { stdio: 'ignore' },
-    );
+    prometheus = await startPrometheus([
+      { name: 'otel-collector-exporter', target: `127.0.0.1:${exporter}`, honorLabels: true },
+    ]);
   });
 
   after(async () => {
-    prometheus?.kill('SIGTERM');
+    await prometheus?.stop();
     await collector?.stop();
     await stack?.stop();
     await endpoint?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function query(expr: string): Promise<VectorSample[]> {
-    const response = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = (await response.json()) as { status: string; data: { result: VectorSample[] } };
-    assert.equal(body.status, 'success');
-    return body.data.result;
-  }
+  const query = (expr: string) => prometheus.query(expr);
 
   async function iterate(model: string, maxIterations = 2): Promise<string> {
     const response = await postJson(

@@ -173,10 +173,21 @@ describe('faults: chatd misbehaving behind a real gateway (stub chatd, Langfuse 
         res
           .writeHead(200, { 'content-type': 'application/json' })
           .end(chatReply(`{"fills":${'['.repeat(20_000)}${']'.repeat(20_000)}}`)),
-      // The artifact cannot be re-serialised for the validate hop: an infra failure, not a crash.
-      status: 502,
-      verdict: 'infra_error',
-      error: /validate hop failed/,
+      // Refused up front (past serde_json's 127 levels): never reaches the validator or the row encoder.
+      status: 422,
+      verdict: 'max_iter_exhausted',
+      error: /nests deeper than 127 levels/,
+    },
+    {
+      // Regression: this used to answer 200 and leave no session row (the encoder threw).
+      name: 'chatd answers a fill carrying a 600-level extra key',
+      answer: (_req, res) =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(chatReply(`{"fills":[],"x":${'['.repeat(600)}${']'.repeat(600)}}`)),
+      status: 422,
+      verdict: 'max_iter_exhausted',
+      error: /nests deeper than 127 levels/,
     },
     {
       name: 'chatd answers with a body over the 64 MiB hop limit',

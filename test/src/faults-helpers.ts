@@ -39,6 +39,8 @@ export function readSessionFile(file: string): SessionFile {
   const last = lines.pop();
   if (last !== undefined && last !== '') badLines.push(last);
   for (const line of lines) {
+    // A writer starts a row on a fresh line when the file may not end in one: skip empty lines.
+    if (line === '') continue;
     try {
       const value = JSON.parse(line) as unknown;
       if (typeof value === 'object' && value !== null && !Array.isArray(value))

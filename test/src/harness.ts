@@ -55,7 +55,7 @@ export const baseEnv = (extra: Record<string, string> = {}): Record<string, stri
  * another tree laid out like it (`root`, e.g. an image's), optionally on another `node`.
  */
 export function startService(
-  name: 'gateway' | 'chatd',
+  name: 'gateway' | 'chatd' | 'console',
   env: Record<string, string>,
   options: { root?: string; node?: string } = {},
 ): Promise<ServiceHandle> {
@@ -181,6 +181,7 @@ export function spawnNpmStart(prefix: string, env: Record<string, string> = {}):
     LAKEHOUSE_DATA_DIR: dataDir,
     CHATD_PORT: '0',
     GATEWAY_PORT: '0',
+    CONSOLE_PORT: '0',
   };
   // `npm start` picks its own session log and trace file under data/.
   delete fullEnv['SESSION_LOG_PATH'];

@@ -12,7 +12,7 @@ import {
   jsonLayers,
   quotedCredentialValue,
   secretShapes,
-} from './hostile.js';
+} from '@lakehouse/test-support';
 
 function unwrap(text: string, n: number): string {
   let out = text;
@@ -28,16 +28,25 @@ function unwrap(text: string, n: number): string {
 
 const layers = fc.integer({ min: 0, max: 2 });
 // Text around a secret; the separators keep it a token of its own.
-const around = fc.tuple(hostileText(40), fc.constantFrom(' ', '\n', '\t', '(', '"', "'", ', ', ': ', '='));
+const around = fc.tuple(
+  hostileText(40),
+  fc.constantFrom(' ', '\n', '\t', '(', '"', "'", ', ', ': ', '='),
+);
 
 void describe('property: defaultMask', () => {
   void it('removes every key shape wherever it stands, through 0-2 layers of JSON encoding', () => {
     fc.assert(
-      fc.property(secretShapes, around, around, layers, ({ shape, secret }, [pre, l], [post, r], n) => {
-        const text = jsonLayers(`${pre}${l}${secret}${r}${post}`, n);
-        const masked = defaultMask(text);
-        assert.ok(!masked.includes(secret), `${shape} survived in ${JSON.stringify(masked)}`);
-      }),
+      fc.property(
+        secretShapes,
+        around,
+        around,
+        layers,
+        ({ shape, secret }, [pre, l], [post, r], n) => {
+          const text = jsonLayers(`${pre}${l}${secret}${r}${post}`, n);
+          const masked = defaultMask(text);
+          assert.ok(!masked.includes(secret), `${shape} survived in ${JSON.stringify(masked)}`);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -66,8 +75,12 @@ void describe('property: defaultMask', () => {
           const masked = defaultMask(jsonLayers(`${pre}${sep}${written}`, n));
           // Undo the outer layers, then look for the value as the form wrote it.
           const decoded = unwrap(masked, n);
-          const needle = form === 6 ? encodeURIComponent(v) : form >= 4 ? JSON.stringify(v).slice(1, -1) : v;
-          assert.ok(!decoded.includes(needle), `${JSON.stringify(written)} -> ${JSON.stringify(masked)}`);
+          const needle =
+            form === 6 ? encodeURIComponent(v) : form >= 4 ? JSON.stringify(v).slice(1, -1) : v;
+          assert.ok(
+            !decoded.includes(needle),
+            `${JSON.stringify(written)} -> ${JSON.stringify(masked)}`,
+          );
         },
       ),
       { numRuns: 2000 },
@@ -77,37 +90,51 @@ void describe('property: defaultMask', () => {
   void it('removes Bearer tokens, Basic credentials and URL passwords', () => {
     const user = fc.stringMatching(/^[a-z][a-z0-9._-]{0,12}$/);
     fc.assert(
-      fc.property(user, credentialValue, secretShapes, around, layers, (u, password, { secret }, [pre, sep], n) => {
-        const basic = Buffer.from(`${u}:${password}`).toString('base64');
-        const texts = [
-          `curl -H "X-Custom: Basic ${basic}"`,
-          `Authorization: Bearer ${password}`,
-          JSON.stringify({ headers: { authorization: `Basic ${basic}` } }),
-          `postgres://${u}:${password.replace(/[@/?#]/g, '')}@db.internal:5432/app`,
-          `Bearer ${secret}`,
-        ];
-        for (const text of texts) {
-          const masked = defaultMask(jsonLayers(`${pre}${sep}${text}`, n));
-          for (const needle of [basic, password.replace(/[@/?#]/g, ''), secret]) {
-            if (text.includes(needle))
-              assert.ok(!masked.includes(needle), `${JSON.stringify(text)} -> ${JSON.stringify(masked)}`);
+      fc.property(
+        user,
+        credentialValue,
+        secretShapes,
+        around,
+        layers,
+        (u, password, { secret }, [pre, sep], n) => {
+          const basic = Buffer.from(`${u}:${password}`).toString('base64');
+          const texts = [
+            `curl -H "X-Custom: Basic ${basic}"`,
+            `Authorization: Bearer ${password}`,
+            JSON.stringify({ headers: { authorization: `Basic ${basic}` } }),
+            `postgres://${u}:${password.replace(/[@/?#]/g, '')}@db.internal:5432/app`,
+            `Bearer ${secret}`,
+          ];
+          for (const text of texts) {
+            const masked = defaultMask(jsonLayers(`${pre}${sep}${text}`, n));
+            for (const needle of [basic, password.replace(/[@/?#]/g, ''), secret]) {
+              if (text.includes(needle))
+                assert.ok(
+                  !masked.includes(needle),
+                  `${JSON.stringify(text)} -> ${JSON.stringify(masked)}`,
+                );
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 1000 },
     );
   });
 
-  void it('is idempotent and never throws, whatever the input and its size', { timeout: 120_000 }, () => {
-    fc.assert(
-      fc.property(anySizeText(200_000), fc.option(secretShapes), (text, sample) => {
-        const input = sample === null ? text : `${text} ${sample.secret} ${text}`;
-        const once = defaultMask(input);
-        assert.equal(defaultMask(once), once);
-      }),
-      { numRuns: 300 },
-    );
-  });
+  void it(
+    'is idempotent and never throws, whatever the input and its size',
+    { timeout: 120_000 },
+    () => {
+      fc.assert(
+        fc.property(anySizeText(200_000), fc.option(secretShapes), (text, sample) => {
+          const input = sample === null ? text : `${text} ${sample.secret} ${text}`;
+          const once = defaultMask(input);
+          assert.equal(defaultMask(once), once);
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 
   void it('leaves text without credentials unchanged', () => {
     const words = fc.constantFrom(

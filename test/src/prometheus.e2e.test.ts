@@ -1,72 +1,28 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sampleContract, WorkerLookup } from '@lakehouse/roster';
-import { eventually, postJson, sharedRoster, startStack, type Stack, freePort } from './harness.js';
-
-const hasPrometheus = spawnSync('prometheus', ['--version']).status === 0;
-// CI installs Prometheus (.ci/run); a developer machine without it skips loudly instead of passing silently.
-const skip =
-  !hasPrometheus && !process.env.CI
-    ? 'prometheus is not installed (apt-get install prometheus)'
-    : false;
-
-interface VectorSample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
+import { eventually, postJson, sharedRoster, startStack, type Stack } from './harness.js';
+import { prometheusSkip as skip, startPrometheus, type Prometheus } from './prometheus.js';
 
 describe('a real Prometheus scrapes both services', { skip }, () => {
   let stack: Stack;
-  let prometheus: ChildProcess;
-  let promUrl: string;
-  let dir: string;
+  let prometheus: Prometheus;
 
   before(async () => {
     stack = await startStack();
-    dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-prom-'));
-    const port = await freePort();
-    promUrl = `http://127.0.0.1:${port}`;
     const target = (url: string) => new URL(url).host;
-    writeFileSync(
-      path.join(dir, 'prometheus.yml'),
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        'scrape_configs:',
-        '  - job_name: gateway',
-        `    static_configs: [{ targets: ['${target(stack.gateway.url)}'] }]`,
-        '  - job_name: chatd',
-        `    static_configs: [{ targets: ['${target(stack.chatd.url)}'] }]`,
-        '',
-      ].join('\n'),
-    );
-    prometheus = spawn(
-      'prometheus',
-      [
-        `--config.file=${path.join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { stdio: 'ignore' },
-    );
+    prometheus = await startPrometheus([
+      { name: 'gateway', target: target(stack.gateway.url) },
+      { name: 'chatd', target: target(stack.chatd.url) },
+    ]);
   });
 
   after(async () => {
-    prometheus?.kill('SIGTERM');
+    await prometheus?.stop();
     await stack?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function query(expr: string): Promise<VectorSample[]> {
-    const response = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = (await response.json()) as { status: string; data: { result: VectorSample[] } };
-    assert.equal(body.status, 'success');
-    return body.data.result;
-  }
+  const query = (expr: string) => prometheus.query(expr);
 
   it('reads the GenAI and session metrics back through the query API', async () => {
     const roster = await WorkerLookup.load(await sharedRoster());

@@ -9,7 +9,7 @@ import { eventually, spawnNpmStart } from './harness.js';
 const run = promisify(execFile);
 
 describe('quick start as a new user runs it', () => {
-  it('`npm start` prints a curl that answers 200, and Ctrl-C stops both services', async () => {
+  it('`npm start` prints a curl that answers 200, the printed console URL shows that session, and Ctrl-C stops all three', async () => {
     const started = spawnNpmStart('lakehouse-quickstart-', { LOG_LEVEL: 'info' });
     const { dataDir } = started;
     try {
@@ -41,6 +41,23 @@ describe('quick start as a new user runs it', () => {
         'the session row under data/',
       );
       assert.ok(row);
+
+      // The console URL from the banner: its landing page lists the session, its page shows the tree.
+      const consoleUrl = /^\s+console\s+(http:\/\/\S+)/m.exec(started.output())?.[1];
+      assert.ok(consoleUrl, `a console line in the banner:\n${started.output()}`);
+      const landing = await fetch(consoleUrl);
+      assert.equal(landing.status, 200);
+      const overview = await landing.text();
+      assert.ok(overview.includes(`href="/sessions/${parsed.trace_id}"`), overview);
+      const sessionPage = await eventually(
+        async () => {
+          const page = await (await fetch(`${consoleUrl}/sessions/${parsed.trace_id}`)).text();
+          return page.includes('id="tree"') && page.includes('>attempt 1<') ? page : undefined;
+        },
+        20_000,
+        `the session's tree on ${consoleUrl}/sessions/${parsed.trace_id}`,
+      );
+      assert.match(sessionPage, /validator-error">candidate_id W-\d+ not in roster</);
     } finally {
       const output = started.output();
       const code = await started.stop();

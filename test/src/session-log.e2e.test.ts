@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { eventually, freePort, postJson } from '@lakehouse/test-support';
-import { fillRequest, readJsonLines, startStack } from './harness.js';
+import { fillRequest, readJsonLines, sharedRoster, startService, startStack } from './harness.js';
 import type { Stack } from './harness.js';
 
 type Row = Record<string, unknown> & { attempts: Array<Record<string, unknown>> };
@@ -228,6 +229,20 @@ describe('session log: infra paths and a failing sink', () => {
       for (const attempt of row.attempts) assert.equal('span_id' in attempt, false);
     } finally {
       await stack.stop();
+    }
+  });
+
+  it('refuses a FIFO as SESSION_LOG_PATH at start-up (exit 2 naming it) instead of blocking forever', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-fifo-'));
+    try {
+      const fifo = path.join(dir, 'sessions.fifo');
+      execFileSync('mkfifo', [fifo]);
+      await assert.rejects(
+        startService('gateway', { ROSTER_PATH: await sharedRoster(), SESSION_LOG_PATH: fifo }),
+        /exited with code 2[\s\S]*SESSION_LOG_PATH: .*is a FIFO/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,6 +1,6 @@
 // `npm run smoke` (scripts/smoke.mjs) against running stacks: the `npm start` one (offline trace
 // file), and one exporting to a local stand-in for Langfuse that serves Langfuse's public read API
-// from the spans it received, with responses checked against ../shared/spec/langfuse-openapi.yml.
+// from the spans it received, with responses checked against test/fixtures/langfuse-openapi.yml.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,8 @@ import {
 } from '@lakehouse/test-support';
 
 const SMOKE = path.join(REPO_ROOT, 'scripts/smoke.mjs');
-const SPEC_PATH = path.resolve(REPO_ROOT, '../shared/spec/langfuse-openapi.yml');
+// Vendored (its source is named in its header): the tests read nothing beside the clone.
+const SPEC_PATH = path.join(REPO_ROOT, 'test/fixtures/langfuse-openapi.yml');
 const PUBLIC_KEY = 'pk-lf-smoke-public';
 const SECRET_KEY = 'sk-lf-smoke-secret';
 const BASIC = `Basic ${Buffer.from(`${PUBLIC_KEY}:${SECRET_KEY}`).toString('base64')}`;
@@ -64,7 +65,7 @@ function runSmoke(args: string[], env: Record<string, string> = {}): Promise<Smo
 const show = (run: SmokeRun): string =>
   `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
 
-// ---- Langfuse's public API schemas, from the shared OpenAPI document --------------------------
+// ---- Langfuse's public API schemas, from the vendored OpenAPI document --------------------------
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -151,15 +151,12 @@ describe('spine: infrastructure failures', () => {
       gatewayEnv: { CHAT_TIMEOUT_MS: '300' },
     });
     try {
-      const started = Date.now();
       const res = await postJson(`${stack.gateway.url}/v1/iterate`, await fillRequest('clean'));
       assert.equal(res.status, 502);
       assert.equal(res.body.final_verdict, 'infra_error');
       assert.match(String(res.body.error), /time/i);
-      assert.ok(
-        Date.now() - started < 4000,
-        'the gateway gave up at its timeout, not chatd latency',
-      );
+      // The gateway gave up at its own timeout (300 ms), not after chatd's 5 s latency.
+      assert.match(String(res.body.error), /^chatd timed out after 300 ms$/);
     } finally {
       await stack.stop();
     }

@@ -55,7 +55,9 @@ function normalise(o: Json, hasRootFlag: boolean): LangfuseApiObservation {
   const parentId = str(o['parentObservationId']);
   const usage = isObj(o['usageDetails'])
     ? Object.fromEntries(
-        Object.entries(o['usageDetails']).filter((e): e is [string, number] => typeof e[1] === 'number'),
+        Object.entries(o['usageDetails']).filter(
+          (e): e is [string, number] => typeof e[1] === 'number',
+        ),
       )
     : undefined;
   return {
@@ -80,7 +82,8 @@ function normalise(o: Json, hasRootFlag: boolean): LangfuseApiObservation {
 // undici hides the useful part ("ECONNREFUSED") in `cause`.
 function networkCause(error: unknown): string {
   if (error instanceof Error && error.name === 'TimeoutError') return 'no answer in time';
-  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown }) : undefined;
+  const cause =
+    error instanceof Error ? (error.cause as { code?: unknown; message?: unknown }) : undefined;
   if (cause && typeof cause.code === 'string') return cause.code;
   if (cause && typeof cause.message === 'string') return cause.message;
   return error instanceof Error ? error.message : String(error);

@@ -101,7 +101,12 @@ function maskCredentialValues(text: string): string {
 function looksLikeBasicCredentials(token: string): boolean {
   const decoded = Buffer.from(token, 'base64').toString('utf8');
   // user:password, printable; random prose decodes to binary noise.
-  return decoded.includes(':') && !/[\u0000-\u001f\u007f\ufffd]/.test(decoded);
+  if (!decoded.includes(':')) return false;
+  for (let i = 0; i < decoded.length; i++) {
+    const c = decoded.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0xfffd) return false;
+  }
+  return true;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Context } from '@opentelemetry/api';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createLangfuseSpanProcessor } from './langfuse-translating-span-processor.js';
+import { defaultMask } from './mask.js';
 import { MaskingSpanExporter } from './masking-span-exporter.js';
 
 /** What a service hands to telemetry's start-up (`TelemetryOptions` fields of the same names). */
@@ -8,6 +9,8 @@ export interface ServiceSpanExport {
   spanProcessors: SpanProcessor[];
   /** Raw OTLP spans leave the process only through the same mask and content switch. */
   wrapOtlpSpanExporter: (exporter: SpanExporter) => SpanExporter;
+  /** Metric label values (model names a client or an upstream chose) pass the same mask. */
+  metricBounds: { maskLabel: (value: string) => string };
 }
 
 /**
@@ -29,5 +32,6 @@ export function langfuseSpanExport(options: {
     spanProcessors: processor === undefined ? [] : [processor],
     wrapOtlpSpanExporter: (exporter) =>
       new MaskingSpanExporter(exporter, { contentCapture: options.contentCapture }),
+    metricBounds: { maskLabel: defaultMask },
   };
 }

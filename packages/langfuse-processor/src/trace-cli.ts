@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 // Offline tree view of the OTLP/JSON trace file: `npm run trace -- <trace_id> | --last | --list [--file f]`.
-import { createReadStream, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { buildLangfuseTrees, renderTraceTree } from './trace-tree.js';
-import type { LangfuseTraceTree } from './trace-tree.js';
+import { terminalSafe } from './terminal-safe.js';
+import {
+  MAX_TRACE_LINE_BYTES,
+  lastTraceId,
+  readTrace,
+  summariseTraces,
+  traceFileProblem,
+} from './trace-file.js';
+import type { TraceFileScan } from './trace-file.js';
+import { renderTraceTree } from './trace-tree.js';
 
 const USAGE = 'usage: trace <trace_id> | --last | --list  [--file data/traces.jsonl]';
 
@@ -38,23 +44,21 @@ function parseArgs(argv: string[]): Args | string {
   return args;
 }
 
-async function readRequests(file: string): Promise<{ requests: unknown[]; bad: number }> {
-  const requests: unknown[] = [];
-  let bad = 0;
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    try {
-      requests.push(JSON.parse(line) as unknown);
-    } catch {
-      bad++;
-    }
-  }
-  return { requests, bad };
-}
-
 function normaliseId(id: string): string {
   return id.replace(/-/g, '').toLowerCase();
+}
+
+// Lines the tree could not use, said once on stderr (never skipped silently).
+function warnSkipped(file: string, scan: TraceFileScan): void {
+  const parts: string[] = [];
+  if (scan.malformed > 0) parts.push(`${scan.malformed} malformed`);
+  if (scan.oversized > 0)
+    parts.push(`${scan.oversized} over ${MAX_TRACE_LINE_BYTES / (1024 * 1024)} MiB`);
+  if (parts.length > 0) {
+    process.stderr.write(
+      `warning: skipped ${parts.join(' and ')} line(s) in ${terminalSafe(file)}\n`,
+    );
+  }
 }
 
 async function main(): Promise<number> {
@@ -63,58 +67,61 @@ async function main(): Promise<number> {
     process.stderr.write(`${parsed}\n${parsed === USAGE ? '' : `${USAGE}\n`}`);
     return parsed === USAGE ? 0 : 1;
   }
-  if (!existsSync(parsed.file)) {
-    process.stderr.write(
-      `trace file ${parsed.file} not found (set LANGFUSE_TRACE_FILE or pass --file)\n`,
-    );
+  const problem = traceFileProblem(parsed.file);
+  if (problem !== undefined) {
+    process.stderr.write(`${terminalSafe(problem)}\n`);
     return 1;
   }
-  const { requests, bad } = await readRequests(parsed.file);
-  if (bad > 0)
-    process.stderr.write(`warning: skipped ${bad} malformed line(s) in ${parsed.file}\n`);
-  const trees = buildLangfuseTrees(requests);
   if (parsed.list) {
-    for (const t of trees) {
-      const verdict =
-        typeof t.metadata['final_verdict'] === 'string' ? t.metadata['final_verdict'] : '';
+    const { traces, scan } = await summariseTraces(parsed.file);
+    warnSkipped(parsed.file, scan);
+    for (const t of traces) {
       const when = new Date(t.startTimeMs).toISOString();
       process.stdout.write(
-        `${t.traceId}  ${when}  ${t.name}  ${verdict}  ${t.observations.length} obs\n`,
+        terminalSafe(`${t.traceId}  ${when}  ${t.name}  ${t.verdict}  ${t.observations} obs`) +
+          '\n',
       );
     }
     return 0;
   }
-  let tree: LangfuseTraceTree | undefined;
-  if (parsed.traceId !== undefined) {
-    const want = normaliseId(parsed.traceId);
-    tree = trees.find((t) => t.traceId === want);
-    if (tree === undefined) {
-      process.stderr.write(
-        `trace ${parsed.traceId} not found in ${parsed.file} (${trees.length} traces; try --list)\n`,
-      );
+  let traceId = parsed.traceId !== undefined ? normaliseId(parsed.traceId) : undefined;
+  if (traceId === undefined) {
+    // --last: the trace whose root started most recently (a first pass keeps one candidate).
+    const last = await lastTraceId(parsed.file);
+    traceId = last.traceId;
+    if (traceId === undefined) {
+      warnSkipped(parsed.file, last.scan);
+      process.stderr.write(`no traces in ${terminalSafe(parsed.file)}\n`);
       return 1;
     }
-  } else {
-    // --last: the trace that started most recently.
-    tree = trees.reduce<LangfuseTraceTree | undefined>(
-      (a, t) => (a === undefined || t.startTimeMs >= a.startTimeMs ? t : a),
-      undefined,
+  }
+  const { tree, scan } = await readTrace(parsed.file, traceId);
+  warnSkipped(parsed.file, scan);
+  if (tree === undefined) {
+    process.stderr.write(
+      terminalSafe(`trace ${parsed.traceId ?? traceId} not found in ${parsed.file} (try --list)`) +
+        '\n',
     );
-    if (tree === undefined) {
-      process.stderr.write(`no traces in ${parsed.file}\n`);
-      return 1;
-    }
+    return 1;
   }
   process.stdout.write(`${renderTraceTree(tree)}\n`);
   return 0;
 }
+
+// `trace --list | head` closes stdout early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 
 main().then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`trace: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `trace: ${terminalSafe(err instanceof Error ? err.message : String(err))}\n`,
+    );
     process.exitCode = 1;
   },
 );

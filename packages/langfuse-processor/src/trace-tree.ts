@@ -1,4 +1,5 @@
 import { LAKEHOUSE_ATTRIBUTES as LH, LANGFUSE_ATTRIBUTES as LF } from './attributes.js';
+import { terminalSafe } from './terminal-safe.js';
 
 /** One observation as Langfuse would store it, rebuilt from OTLP/JSON. */
 export interface TreeObservation {
@@ -53,8 +54,8 @@ function asArray(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
-// OTLP/JSON ids are hex; tolerate base64 (the protobuf JSON mapping) too.
-function parseId(v: unknown): string | undefined {
+/** An OTLP/JSON span or trace id as lower-case hex (base64, the protobuf JSON mapping, too). */
+export function parseId(v: unknown): string | undefined {
   if (typeof v !== 'string' || v === '') return undefined;
   if (/^[0-9a-fA-F]+$/.test(v) && (v.length === 16 || v.length === 32)) return v.toLowerCase();
   const hex = Buffer.from(v, 'base64').toString('hex');
@@ -252,7 +253,8 @@ function formatDuration(ms: number): string {
 
 function detail(o: TreeObservation): string {
   const parts: string[] = [];
-  if (o.type === 'generation' && o.model !== undefined) parts.push(`model=${o.model}`);
+  if (o.type === 'generation' && o.model !== undefined)
+    parts.push(`model=${terminalSafe(o.model)}`);
   if (
     o.usage !== undefined &&
     (o.usage['input'] !== undefined || o.usage['output'] !== undefined)
@@ -262,21 +264,22 @@ function detail(o: TreeObservation): string {
   if (o.level !== 'DEFAULT' && o.statusMessage !== undefined) {
     const msg =
       o.statusMessage.length > 80 ? `${o.statusMessage.slice(0, 77)}...` : o.statusMessage;
-    parts.push(`"${msg}"`);
+    parts.push(`"${terminalSafe(msg)}"`);
   }
   return parts.join(' ');
 }
 
 /**
  * Renders one trace as a terminal tree (name, type, level, duration, model/tokens), followed by
- * a warning listing dangling parents when there are any. Pure.
+ * a warning listing dangling parents when there are any. Strings from spans are printed
+ * terminal-safe (control, C1 and bidi characters as visible escapes). Pure.
  */
 export function renderTraceTree(tree: LangfuseTraceTree): string {
   const rows: Array<{ label: string; o: TreeObservation }> = [];
   const walk = (nodes: TreeObservation[], prefix: string): void => {
     nodes.forEach((o, i) => {
       const last = i === nodes.length - 1;
-      rows.push({ label: `${prefix}${last ? '└─ ' : '├─ '}${o.name}`, o });
+      rows.push({ label: `${prefix}${last ? '└─ ' : '├─ '}${terminalSafe(o.name)}`, o });
       walk(o.children, `${prefix}${last ? '   ' : '│  '}`);
     });
   };
@@ -289,22 +292,24 @@ export function renderTraceTree(tree: LangfuseTraceTree): string {
   const duration = root !== undefined ? root.durationMs : tree.endTimeMs - tree.startTimeMs;
   // A root that is not a plain span (e.g. a direct chatd call) shows its own type and details.
   const rootExtra =
-    root !== undefined && root.type !== 'span' ? `  ${root.type}  ${detail(root)}`.trimEnd() : '';
+    root !== undefined && root.type !== 'span'
+      ? `  ${terminalSafe(root.type)}  ${detail(root)}`.trimEnd()
+      : '';
   const lines = [
-    `trace ${tree.traceId}  ${tree.name}  ${verdict}  ${formatDuration(duration)}${rootExtra}`,
+    `trace ${tree.traceId}  ${terminalSafe(tree.name)}  ${terminalSafe(verdict)}  ${formatDuration(duration)}${rootExtra}`,
   ];
   for (const { label, o } of rows) {
     const pad = ' '.repeat(width - [...label].length);
     const extra = detail(o);
     lines.push(
-      `${label}${pad}  ${o.type.padEnd(10)}  ${o.level.padEnd(7)}  ${formatDuration(o.durationMs).padStart(8)}${extra !== '' ? `  ${extra}` : ''}`,
+      `${label}${pad}  ${terminalSafe(o.type).padEnd(10)}  ${terminalSafe(o.level).padEnd(7)}  ${formatDuration(o.durationMs).padStart(8)}${extra !== '' ? `  ${extra}` : ''}`,
     );
   }
   if (tree.roots.length !== 1)
     lines.push(`! ${tree.roots.length} roots in this trace (expected exactly one)`);
   if (tree.dangling.length > 0) {
     lines.push(
-      `! dangling parents: ${tree.dangling.map((o) => `${o.name} (${o.id}) -> ${o.parentId ?? '-'}`).join(', ')}`,
+      `! dangling parents: ${tree.dangling.map((o) => `${terminalSafe(o.name)} (${o.id}) -> ${o.parentId ?? '-'}`).join(', ')}`,
     );
   }
   return lines.join('\n');

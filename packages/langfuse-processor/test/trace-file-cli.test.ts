@@ -127,7 +127,7 @@ void describe('offline trace file and the trace CLI', () => {
     assert.equal(unknown.code, 1);
     assert.match(
       unknown.stderr,
-      /trace 0123456789abcdef0123456789abcdef not found in .*traces\.jsonl \(2 traces; try --list\)/,
+      /trace 0123456789abcdef0123456789abcdef not found in .*traces\.jsonl \(try --list\)/,
     );
     const missing = cli('--last', '--file', join(dir, 'nope.jsonl'));
     assert.equal(missing.code, 1);

@@ -60,8 +60,13 @@ export class WorkerLookup {
   readonly activeCount: number;
   /** Where the workers came from: the file path, or the label given to `fromWorkers`. */
   readonly source: string;
-  /** Why the lookup is not ready; undefined when it is. */
+  /** Why the lookup is not ready (with the path and the reader's error); undefined when ready. */
   readonly error: string | undefined;
+  /**
+   * Why the lookup is not ready, fit for anonymous clients (readiness probes): the kind of
+   * problem only, never a path or a reader's message. Undefined when ready.
+   */
+  readonly publicError: string | undefined;
   /** Wall time of the load, in milliseconds. */
   readonly loadMs: number;
 
@@ -83,6 +88,7 @@ export class WorkerLookup {
     this.source = source;
     this.error = error ?? (workers.length === 0 ? `roster ${source} has no workers` : undefined);
     this.ready = this.error === undefined;
+    this.publicError = this.error === undefined ? undefined : publicProblem(this.error);
 
     let maxId = 0;
     let active = 0;
@@ -236,6 +242,19 @@ export class WorkerLookup {
     }
     return out;
   }
+}
+
+// The kinds of problem load() words (see its messages), without their paths and causes.
+const PUBLIC_PROBLEMS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^roster file not found/, 'roster file not found'],
+  [/^roster path is not a file/, 'roster path is not a file'],
+  [/could not be read/, 'roster file could not be read'],
+  [/has no workers$/, 'roster has no workers'],
+];
+
+function publicProblem(error: string): string {
+  for (const [pattern, problem] of PUBLIC_PROBLEMS) if (pattern.test(error)) return problem;
+  return 'roster not loaded';
 }
 
 const EMPTY_WORKERS: readonly Worker[] = Object.freeze([]);

@@ -27,12 +27,12 @@ void describe('generateRoster + WorkerLookup.load at 500,000 rows (Parquet)', ()
   });
   after(() => cleanup());
 
-  void it('loads every row, ready, fast', (t) => {
+  // Load speed is figure 4 of `npm run bench`, not a test assertion.
+  void it('loads every row, ready', (t) => {
     t.diagnostic(`generate ${generateMs} ms, load ${lookup.loadMs} ms`);
     assert.equal(lookup.ready, true);
     assert.equal(lookup.error, undefined);
     assert.equal(lookup.size, 500_000);
-    assert.ok(lookup.loadMs < 5000, `load took ${lookup.loadMs} ms`);
     assert.ok(progress.some((m) => m.startsWith('generating 500000 workers')));
     assert.ok(progress.some((m) => m.startsWith('wrote 500000 workers')));
   });

@@ -1,18 +1,30 @@
 export {
   SESSION_RECORD_SCHEMA,
   MAX_PROMPT_CODE_POINTS,
+  MAX_ERROR_CODE_POINTS,
+  MAX_LABEL_CODE_POINTS,
+  MAX_ATTEMPTS,
+  MAX_ARTIFACT_BYTES,
+  MAX_ARTIFACT_DEPTH,
+  ARTIFACT_DEPTH_MARKER,
+  artifactSizeMarker,
   encodeSessionRecord,
   formatSessionTimestamp,
   truncateCodePoints,
   compareCodePoints,
 } from './session-record.js';
 export type {
+  EncodableSessionRecord,
   AttemptVerdict,
   FinalVerdict,
   SessionAttemptRecord,
   SessionRecord,
 } from './session-record.js';
-export { SessionLogExporter, warnOncePerCode } from './session-log-exporter.js';
+export {
+  SessionLogExporter,
+  sessionLogPathProblem,
+  warnOncePerCode,
+} from './session-log-exporter.js';
 export type {
   SessionLogExporterOptions,
   SessionLogExporterStats,
@@ -27,18 +39,36 @@ export type {
 } from './session-log.js';
 export { FixtureError, parseSessionFixture } from './fixture.js';
 export {
+  JsonCursor,
+  JsonSyntaxError,
+  readLosslessJson,
+  SERDE_JSON_RECURSION_LIMIT,
+} from './json-cursor.js';
+export type { LosslessJson } from './json-cursor.js';
+export { JsonNumber, formatF64, serdeJsonNumber, NumberOutOfRangeError } from './serde-number.js';
+export {
   runSessionReport,
   runSessionAlarm,
+  checkSessionAlarm,
+  MAX_LINE_BYTES,
   runSessionSql,
   sessionsViewSql,
   SessionLogNotFoundError,
 } from './session-queries.js';
-export type { SessionQueryRow, SessionReport } from './session-queries.js';
+export type {
+  SessionAlarmCheck,
+  SessionLogLines,
+  SessionQueryRow,
+  SessionReport,
+} from './session-queries.js';
 export {
   stripTopLevelKeys,
   checkRowLine,
   compareRuns,
+  classifyMatrix,
+  disagreementReason,
   runProbe,
   STRIPPED_KEYS,
 } from './parity-check.js';
-export type { ParityResult, ProbeRun } from './parity-check.js';
+export type { MatrixResult, MatrixRuns, ParityResult, ProbeRun } from './parity-check.js';
+export { buildReferencePeers, REFERENCE_PEERS_DIR } from './reference-peers.js';

@@ -20,7 +20,7 @@ const PROBE_TIMEOUT_MS = 30_000;
  */
 export function runProbe(
   command: readonly string[] | string,
-  input: string,
+  input: string | Buffer,
   cwd?: string,
 ): Promise<ProbeRun> {
   return new Promise((resolve) => {
@@ -125,7 +125,7 @@ export function stripTopLevelKeys(line: string, keys: readonly string[]): string
 }
 
 /** Describes the first byte where `a` and `b` differ, with a little context from each side. */
-export function describeDifference(a: string, b: string): string {
+export function describeDifference(a: string, b: string, names = ['ours', 'theirs']): string {
   const x = Buffer.from(a, 'utf8');
   const y = Buffer.from(b, 'utf8');
   let i = 0;
@@ -133,7 +133,7 @@ export function describeDifference(a: string, b: string): string {
   const from = Math.max(0, i - 20);
   const show = (buffer: Buffer): string =>
     JSON.stringify(buffer.subarray(from, i + 30).toString('utf8'));
-  return `first difference at byte ${i}: ours ${show(x)} vs theirs ${show(y)}`;
+  return `first difference at byte ${i}: ${names[0]} ${show(x)} vs ${names[1]} ${show(y)}`;
 }
 
 /** Classifies one fixture: rows equal after stripping timestamp/daemon, or why not. */
@@ -161,4 +161,132 @@ export function describeRun(run: ProbeRun): string {
   if (run.exitCode === null) return 'did not run';
   if (run.exitCode !== 0) return `exit ${run.exitCode}`;
   return run.invalid === undefined ? 'ok' : `invalid (${run.invalid})`;
+}
+
+/** How one fixture came out across our probe and the two reference producers. */
+export type MatrixResult =
+  | 'equal'
+  | 'all reject'
+  | 'peers disagree (ours = rust)'
+  | 'PEERS DISAGREE, OURS != RUST'
+  | 'OURS DIFFERS';
+
+/** The three runs of one fixture. */
+export interface MatrixRuns {
+  ours: ProbeRun;
+  go: ProbeRun;
+  rust: ProbeRun;
+}
+
+function accepted(run: ProbeRun): boolean {
+  return run.exitCode === 0 && run.invalid === undefined;
+}
+
+function sameRow(a: ProbeRun, b: ProbeRun): boolean {
+  return stripTopLevelKeys(a.stdout, STRIPPED_KEYS) === stripTopLevelKeys(b.stdout, STRIPPED_KEYS);
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
+/**
+ * Classifies one fixture. Go and Rust agreeing (same row, or both refusing) is the rule our
+ * probe must meet; where they disagree, ours must do what serde_json does. Two refusals are
+ * never "equal": they are "all reject", which only a fixture meant to be refused may be.
+ */
+export function classifyMatrix(runs: MatrixRuns): { result: MatrixResult; detail?: string } {
+  const { ours, go, rust } = runs;
+  const oursOk = accepted(ours);
+  const rustOk = accepted(rust);
+  const goOk = accepted(go);
+  const oursAsRust = oursOk === rustOk && (!oursOk || sameRow(ours, rust));
+  const oursVsRust = (): string =>
+    oursOk && rustOk
+      ? describeDifference(
+          stripTopLevelKeys(ours.stdout, STRIPPED_KEYS),
+          stripTopLevelKeys(rust.stdout, STRIPPED_KEYS),
+          ['ours', 'rust'],
+        )
+      : oursOk
+        ? `ours accepts, rust rejects: ${firstLine(rust.stderr)}`
+        : `ours rejects (${firstLine(ours.stderr)}), rust accepts`;
+  if (goOk && rustOk && sameRow(go, rust)) {
+    return oursAsRust ? { result: 'equal' } : { result: 'OURS DIFFERS', detail: oursVsRust() };
+  }
+  if (!goOk && !rustOk) {
+    return oursAsRust
+      ? { result: 'all reject' }
+      : { result: 'OURS DIFFERS', detail: `ours accepts what both peers reject` };
+  }
+  const reason = disagreementReason(go, rust);
+  return oursAsRust
+    ? { result: 'peers disagree (ours = rust)', detail: reason }
+    : { result: 'PEERS DISAGREE, OURS != RUST', detail: `${reason}; ${oursVsRust()}` };
+}
+
+// Where the member or value around byte `at` of a row starts: after the previous delimiter.
+function tokenStart(row: Buffer, at: number): number {
+  let from = at;
+  while (from > 0 && !',:{['.includes(String.fromCharCode(row[from - 1] ?? 0))) from--;
+  return from;
+}
+
+// The token starting at byte `from`: up to the next delimiter.
+function tokenAt(row: Buffer, from: number): string {
+  let to = from;
+  while (to < row.length && !',}]'.includes(String.fromCharCode(row[to] ?? 0))) to++;
+  return row.subarray(from, Math.min(to, from + 40)).toString('utf8');
+}
+
+// The member key nearest before byte `at` (the row's top-level key, or one inside artifact).
+function keyBefore(row: Buffer, at: number): string {
+  const head = row.subarray(0, at).toString('utf8');
+  const keys = [...head.matchAll(/"((?:[^"\\]|\\.)*)":/g)];
+  return keys.length > 0 ? `"${keys[keys.length - 1]?.[1] ?? ''}"` : 'row';
+}
+
+function shape(token: string): string {
+  if (/^-?[0-9]/.test(token)) return token.replace(/[0-9]+/g, 'N');
+  if (token.startsWith('"')) return token.endsWith('":') ? token : 'a string';
+  return token;
+}
+
+function normaliseError(stderr: string): string {
+  return firstLine(stderr)
+    .replace(/^session-log-peer \((go|rust)\): /, '')
+    .replace(/ at line \d+ column \d+$/, '')
+    .replace(/`[^`]*`/g, '`…`')
+    .replace(/number \S+ into/, 'number into')
+    .replace(/\d+/g, 'N');
+}
+
+/** A short, groupable reason why Go and Rust disagree on one fixture. */
+export function disagreementReason(go: ProbeRun, rust: ProbeRun): string {
+  if (!accepted(go)) return `go rejects: ${normaliseError(go.stderr)}`;
+  if (!accepted(rust)) return `rust rejects: ${normaliseError(rust.stderr)}`;
+  const a = stripTopLevelKeys(go.stdout, STRIPPED_KEYS);
+  const b = stripTopLevelKeys(rust.stdout, STRIPPED_KEYS);
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  let i = 0;
+  while (i < x.length && i < y.length && x[i] === y[i]) i++;
+  const from = Math.min(tokenStart(x, i), tokenStart(y, i));
+  const goToken = tokenAt(x, from);
+  const rustToken = tokenAt(y, from);
+  if (/\\u202[89]/.test(goToken)) return 'go escapes U+2028/U+2029, serde_json writes them raw';
+  const member = /^,?"((?:[^"\\]|\\.)*)":/;
+  const rustRest = y.subarray(i, i + 80).toString('utf8');
+  const goRest = x.subarray(i, i + 80).toString('utf8');
+  const omitted = member.exec(rustRest)?.[1];
+  if (omitted !== undefined && member.exec(goRest)?.[1] !== omitted) return `go omits "${omitted}"`;
+  const rustKey = member.exec(rustToken)?.[1];
+  if (rustKey !== undefined && member.exec(goToken)?.[1] !== rustKey)
+    return `go omits "${rustKey}"`;
+  const where = keyBefore(x, i);
+  if (goToken.startsWith('"') && rustToken.startsWith('"')) return `${where}: the strings differ`;
+  if (/^-?[0-9]/.test(goToken) && shape(goToken) === shape(rustToken)) {
+    return `${where}: go and rust write different digits (${shape(rustToken)})`;
+  }
+  return `${where}: go writes ${shape(goToken)} where rust writes ${shape(rustToken)}`;
 }

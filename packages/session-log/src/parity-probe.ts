@@ -7,25 +7,23 @@ import { encodeSessionRecord } from './session-record.js';
 /** Timestamp every probe prints, so rows from different runtimes line up. */
 const PINNED_TIMESTAMP = '2026-01-01T00:00:00+00:00';
 
-async function readStdin(): Promise<string> {
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 async function main(): Promise<number> {
-  const text = await readStdin();
-  let input: unknown;
+  let text: string;
   try {
-    input = JSON.parse(text);
-  } catch (error) {
-    process.stderr.write(
-      `session-log-parity: stdin is not valid JSON: ${(error as Error).message}\n`,
-    );
+    // Invalid UTF-8 is refused, as Rust's read_to_string does; a BOM is kept (and refused).
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(await readStdin());
+  } catch {
+    process.stderr.write('session-log-parity: stdin is not valid UTF-8\n');
     return 1;
   }
   try {
-    const record = parseSessionFixture(input, PINNED_TIMESTAMP, 'gateway');
+    const record = parseSessionFixture(text, PINNED_TIMESTAMP, 'gateway');
     process.stdout.write(encodeSessionRecord(record));
     return 0;
   } catch (error) {

@@ -1,3 +1,4 @@
+import { constants, statSync } from 'node:fs';
 import { mkdir, open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -49,10 +50,49 @@ function asError(value: unknown): Error & { code?: string } {
   return value instanceof Error ? value : new Error(String(value));
 }
 
+interface AppendResult {
+  written: number;
+  error?: Error & { code?: string };
+}
+
+// Short writes in a row (each one still landing some bytes) before a batch is given up.
+const MAX_SHORT_WRITES = 3;
+
+const OPEN_FLAGS =
+  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
+
+function notRegularFile(path: string): Error & { code: string } {
+  return Object.assign(new Error(`${path} is not a regular file`), { code: 'ENOTREG' });
+}
+
+/**
+ * Why `path` cannot be a session log, or undefined when it can: it exists and is not a regular
+ * file (a directory, a FIFO, a device). A missing file is fine (it is created). For start-up
+ * checks; synchronous, never throws.
+ */
+export function sessionLogPathProblem(path: string): string | undefined {
+  try {
+    const info = statSync(path);
+    if (info.isFile()) return undefined;
+    const what = info.isDirectory()
+      ? 'a directory'
+      : info.isFIFO()
+        ? 'a FIFO'
+        : info.isSocket()
+          ? 'a socket'
+          : 'not a regular file';
+    return `${path} is ${what}; the session log must be a regular file (or a path that does not exist yet)`;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * OTel LogRecordExporter that appends `session.iterate.v1` rows (string bodies of records whose
- * eventName is the schema) to one file: O_APPEND descriptor, one write per batch, serialised on
- * a promise chain. Best effort: never throws; failures go to `onError` and the batch is FAILED.
+ * eventName is the schema) to one file that other producers may share: O_APPEND descriptor, one
+ * write per batch, each write starting with a newline, serialised on a promise chain; the
+ * file is never truncated. Best effort: never throws; failures go to `onError` and the batch is
+ * FAILED. Refuses a path that is not a regular file (a FIFO never blocks it).
  */
 export class SessionLogExporter implements LogRecordExporter {
   private readonly _path: string;
@@ -65,7 +105,6 @@ export class SessionLogExporter implements LogRecordExporter {
   private _shutdown: Promise<void> | undefined;
   private _written = 0;
   private _failed = 0;
-  private _torn = false;
 
   constructor(options: SessionLogExporterOptions) {
     this._path = options.path;
@@ -80,30 +119,29 @@ export class SessionLogExporter implements LogRecordExporter {
       });
       return;
     }
-    let text = '';
-    let rows = 0;
+    const rows: string[] = [];
     for (const log of logs) {
       const body = log.body;
       if (log.eventName !== SESSION_RECORD_SCHEMA || typeof body !== 'string' || body === '')
         continue;
-      text += body.endsWith('\n') ? body : body + '\n';
-      rows += 1;
+      rows.push(body.endsWith('\n') ? body : body + '\n');
     }
-    if (rows === 0) {
+    if (rows.length === 0) {
       resultCallback({ code: ExportResultCode.SUCCESS });
       return;
     }
     this._chain = this._chain
       .then(async () => {
-        const error = await this._append(text);
+        const { written, error } = await this._append(rows);
+        this._written += written;
         if (error === undefined) {
-          this._written += rows;
           resultCallback({ code: ExportResultCode.SUCCESS });
           return;
         }
-        this._failed += rows;
+        const lost = rows.length - written;
+        this._failed += lost;
         try {
-          this._onError({ error, rows, path: this._path });
+          this._onError({ error, rows: lost, path: this._path });
         } catch {
           // The hook is best effort too; a throwing hook must not break the chain.
         }
@@ -128,42 +166,39 @@ export class SessionLogExporter implements LogRecordExporter {
     return this._shutdown;
   }
 
-  // One write() per batch on the O_APPEND descriptor keeps rows whole across processes.
-  private async _append(text: string): Promise<(Error & { code?: string }) | undefined> {
-    let handle: FileHandle | undefined;
-    let offset = 0;
+  // One write() per batch on the O_APPEND descriptor keeps rows whole across processes, and
+  // every write starts with "\n": a producer killed inside a write leaves a fragment without
+  // one, and our rows must not be glued onto it. Only a leading newline in the same write is
+  // race-free (checking the file's last byte first is not: another producer may die inside a
+  // write between the check and ours). Readers skip the empty lines this leaves. The shared file
+  // is never truncated: a failed or short write leaves at most a fragment line (readers count
+  // it), never a cut into a row another process committed.
+  private async _append(rows: readonly string[]): Promise<AppendResult> {
+    let written = 0;
+    let shortWrites = 0;
     try {
-      handle = await this._ensureOpen();
-      // A fragment left by an earlier failed write must not swallow this batch's first row.
-      const buffer = Buffer.from(this._torn ? '\n' + text : text, 'utf8');
-      while (offset < buffer.length) {
-        // A short write only happens when the disk is full; finishing the row beats leaving
-        // a torn line that the next producer's row would be glued to.
-        const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
-        if (bytesWritten <= 0) throw new Error('write returned 0 bytes');
-        offset += bytesWritten;
+      while (written < rows.length) {
+        const handle = await this._ensureOpen();
+        const text = '\n' + (written === 0 ? rows.join('') : rows.slice(written).join(''));
+        const buffer = Buffer.from(text, 'utf8');
+        const { bytesWritten } = await handle.write(buffer, 0, buffer.length, null);
+        if (bytesWritten === buffer.length) return { written: rows.length };
+        // A short write (disk full): the rows that landed whole count; the cut one is written
+        // again from its start on a fresh line, never continued after whatever came meanwhile.
+        let landed = bytesWritten - 1;
+        while (written < rows.length && landed >= Buffer.byteLength(rows[written] as string)) {
+          landed -= Buffer.byteLength(rows[written] as string);
+          written += 1;
+        }
+        if (bytesWritten <= 0 || ++shortWrites >= MAX_SHORT_WRITES) {
+          throw Object.assign(new Error('short write: the disk is full'), { code: 'ENOSPC' });
+        }
       }
-      this._torn = false;
-      return undefined;
+      return { written };
     } catch (error) {
-      // The batch is counted as failed, so take back the part of it that did land (a disk
-      // that filled up mid-write): otherwise the file ends in a torn row.
-      if (handle !== undefined && offset > 0) await this._untear(handle, offset);
       // Re-open on the next batch: the directory may come back, or the disk may have space.
       await this._close();
-      return asError(error);
-    }
-  }
-
-  // Truncates the `bytes` this exporter just appended; if that fails, the next write starts
-  // with a newline so the fragment stays a line of its own instead of corrupting a row.
-  private async _untear(handle: FileHandle, bytes: number): Promise<void> {
-    try {
-      const { size } = await handle.stat();
-      if (size < bytes) throw new Error('file shrank');
-      await handle.truncate(size - bytes);
-    } catch {
-      this._torn = true;
+      return { written, error: asError(error) };
     }
   }
 
@@ -181,17 +216,20 @@ export class SessionLogExporter implements LogRecordExporter {
       this._opened = true;
       await mkdir(dirname(this._path), { recursive: true }).catch(() => undefined);
     }
-    const handle = await open(this._path, 'a');
+    // O_NONBLOCK: a FIFO without a reader must not hang the open (it is refused just below).
+    const handle = await open(this._path, OPEN_FLAGS, 0o644);
     try {
       const info = await handle.stat();
+      if (!info.isFile()) throw notRegularFile(this._path);
       this._ino = info.ino;
       this._dev = info.dev;
+      this._handle = handle;
+      return handle;
     } catch (error) {
+      this._handle = undefined;
       await handle.close().catch(() => undefined);
       throw error;
     }
-    this._handle = handle;
-    return handle;
   }
 
   private async _close(): Promise<void> {

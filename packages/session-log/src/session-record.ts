@@ -1,8 +1,34 @@
 /** Value of the `schema` key and the log record's event name. */
 export const SESSION_RECORD_SCHEMA = 'session.iterate.v1';
 
+import { readLosslessJson } from './json-cursor.js';
+import { JsonNumber, formatF64 } from './serde-number.js';
+
 /** Prompts are cut to this many Unicode code points before they are written (SPEC §5). */
 export const MAX_PROMPT_CODE_POINTS = 4000;
+
+/** Each attempt's `error` is cut to this many code points. */
+export const MAX_ERROR_CODE_POINTS = 4000;
+
+/** `session_id`, `kind`, `model`, `provider` and attempts' `span_id` are cut to this many code points. */
+export const MAX_LABEL_CODE_POINTS = 256;
+
+/** Only the first this many attempts are written. */
+export const MAX_ATTEMPTS = 100;
+
+/** An artifact whose encoding is longer than this many UTF-8 bytes is replaced by a marker. */
+export const MAX_ARTIFACT_BYTES = 262_144;
+
+/** An artifact nested deeper than this many containers is replaced by a marker. */
+export const MAX_ARTIFACT_DEPTH = 128;
+
+/** Marker written instead of an artifact nested deeper than {@link MAX_ARTIFACT_DEPTH}. */
+export const ARTIFACT_DEPTH_MARKER = `{"$truncated":{"cap":${MAX_ARTIFACT_DEPTH},"reason":"depth"}}`;
+
+/** Marker written instead of an artifact encoded in more than {@link MAX_ARTIFACT_BYTES} bytes. */
+export function artifactSizeMarker(bytes: number): string {
+  return `{"$truncated":{"bytes":${bytes},"cap":${MAX_ARTIFACT_BYTES},"reason":"size"}}`;
+}
 
 /** Outcome of one generate → validate attempt. */
 export type AttemptVerdict = 'accepted' | 'validation_failed' | 'no_json' | 'infra_error';
@@ -31,10 +57,21 @@ export interface SessionRecord {
   maxIterations: number;
   finalVerdict: FinalVerdict;
   attempts: readonly SessionAttemptRecord[];
-  artifact?: Record<string, unknown>;
+  /** A JSON value (the gateway's accepted object); omitted from the row when undefined or null. */
+  artifact?: unknown;
+  /**
+   * The JSON text `artifact` was parsed from, when known: its numbers are then written exactly
+   * as serde_json writes them (12345678901234567891, -0.0, 1.0) instead of as JS doubles.
+   */
+  artifactJson?: string;
   groundedInRoster: boolean | null;
   durationMs: number;
 }
+
+/** What the encoder takes: a {@link SessionRecord}, or a parity fixture's u64 `duration_ms`. */
+export type EncodableSessionRecord = Omit<SessionRecord, 'durationMs'> & {
+  durationMs: number | bigint;
+};
 
 // Node 20 ships String.prototype.isWellFormed/toWellFormed, but lib es2023 does not type them.
 interface WellFormedString {
@@ -64,7 +101,8 @@ function str(value: unknown): string {
 }
 
 /** Integers without decimals: rounds, and writes 0 for non-finite input (never `null`). */
-function int(value: number): string {
+function int(value: number | bigint): string {
+  if (typeof value === 'bigint') return value.toString();
   return Number.isFinite(value) ? String(Math.round(value) || 0) : '0';
 }
 
@@ -113,21 +151,25 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
-const MAX_DEPTH = 512;
-
 interface HasToJSON {
   toJSON(key: string): unknown;
 }
 
+// Thrown inside the artifact encoder only; encodeArtifact turns it into the depth marker.
+class TooDeep extends Error {}
+
 // Encodes an arbitrary JSON-like value with object keys in code point order at every depth.
 // Returns undefined for values JSON.stringify would skip (undefined, functions, symbols).
+// `depth` counts containers from the artifact (1); past MAX_ARTIFACT_DEPTH it throws TooDeep,
+// which also ends cycles.
 function encodeValue(value: unknown, depth: number): string | undefined {
   switch (typeof value) {
     case 'string':
       return str(value);
     case 'number':
-      // NaN/Infinity are not JSON; Go refuses them and serde_json's Value cannot hold them.
-      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+      // A JS number is written as serde_json writes the Value it would be: a safe integer as
+      // an integer, anything else as an f64 (NaN/Infinity: null, as serde_json does).
+      return Number.isSafeInteger(value) ? String(value) : formatF64(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
@@ -138,7 +180,8 @@ function encodeValue(value: unknown, depth: number): string | undefined {
       return undefined;
   }
   if (value === null) return 'null';
-  if (depth > MAX_DEPTH) throw new TypeError('artifact nests too deep (cycle?)');
+  if (value instanceof JsonNumber) return value.text;
+  if (depth > MAX_ARTIFACT_DEPTH) throw new TooDeep();
   if (typeof (value as Partial<HasToJSON>).toJSON === 'function') {
     return encodeValue((value as HasToJSON).toJSON(''), depth + 1);
   }
@@ -152,6 +195,41 @@ function encodeValue(value: unknown, depth: number): string | undefined {
   }
   return encodeObject(value as Record<string, unknown>, depth);
 }
+
+// A number token that a JS double may not keep exactly: a fraction or exponent, `-0`, or 16+
+// digits. Strings that merely look like one only cost the slower exact path.
+const INEXACT_NUMBER = /[:,[]\s*(?:-0|-?\d+[.eE]|-?\d{16})/;
+
+/**
+ * The artifact as the row holds it: exact numbers from `source` when it has numbers a double
+ * cannot keep, the depth and size markers past the caps. Never throws.
+ */
+function encodeArtifact(artifact: unknown, source: string | undefined): string {
+  let encoded: string | undefined;
+  try {
+    if (source !== undefined && INEXACT_NUMBER.test(source)) {
+      try {
+        encoded = encodeValue(readLosslessJson(source), 1);
+      } catch (error) {
+        if (error instanceof TooDeep) throw error;
+        encoded = undefined; // not the text JSON.parse read; fall back to the object
+      }
+    }
+    encoded ??= encodeValue(artifact, 1) ?? 'null';
+  } catch (error) {
+    if (error instanceof TooDeep || error instanceof RangeError) return ARTIFACT_DEPTH_MARKER;
+    return UNENCODABLE_MARKER;
+  }
+  // UTF-8 needs at most 3 bytes per UTF-16 unit: most artifacts skip the byte count.
+  if (encoded.length * 3 > MAX_ARTIFACT_BYTES) {
+    const bytes = Buffer.byteLength(encoded, 'utf8');
+    if (bytes > MAX_ARTIFACT_BYTES) return artifactSizeMarker(bytes);
+  }
+  return encoded;
+}
+
+// An artifact whose toJSON or getter throws: the row still gets written.
+const UNENCODABLE_MARKER = '{"$truncated":{"reason":"unencodable"}}';
 
 function encodeObject(object: Record<string, unknown>, depth: number): string {
   const keys = Object.keys(object);
@@ -197,9 +275,17 @@ function compareKeys(a: string, b: string): number {
 function encodeAttempt(attempt: SessionAttemptRecord): string {
   let out =
     '{"iteration":' + int(attempt.iteration) + ',"verdict_kind":' + str(attempt.verdictKind);
-  if (attempt.error != null) out += ',"error":' + str(attempt.error);
-  if (attempt.spanId != null) out += ',"span_id":' + str(attempt.spanId);
+  if (attempt.error != null) {
+    out += ',"error":' + str(truncateCodePoints(attempt.error, MAX_ERROR_CODE_POINTS));
+  }
+  if (attempt.spanId != null) {
+    out += ',"span_id":' + str(truncateCodePoints(attempt.spanId, MAX_LABEL_CODE_POINTS));
+  }
   return out + '}';
+}
+
+function label(text: string): string {
+  return str(truncateCodePoints(text, MAX_LABEL_CODE_POINTS));
 }
 
 // Constant key fragments, precomputed once (pino habit): the row is built by concatenation.
@@ -221,10 +307,10 @@ const K_DURATION = ',"duration_ms":';
 
 /**
  * Encodes one row: exactly one line ending in "\n", keys in SPEC §5 order, byte-identical to
- * Go (SetEscapeHTML(false)) and serde_json for the same data. Pure; throws only on a cyclic
- * or absurdly deep artifact.
+ * serde_json for the same data (see the README's divergences for Go), every field within the
+ * row caps. Pure; never throws (an unencodable artifact becomes a marker).
  */
-export function encodeSessionRecord(record: SessionRecord): string {
+export function encodeSessionRecord(record: EncodableSessionRecord): string {
   return encodeSessionRow(record, record.timestamp, record.daemon);
 }
 
@@ -233,23 +319,23 @@ export function encodeSessionRecord(record: SessionRecord): string {
  * does not copy every record to add them. Internal to the package.
  */
 export function encodeSessionRow(
-  record: Omit<SessionRecord, 'timestamp' | 'daemon'>,
+  record: Omit<EncodableSessionRecord, 'timestamp' | 'daemon'>,
   timestamp: string,
   daemon: string,
 ): string {
   let out =
     K_HEAD +
-    str(record.sessionId) +
+    label(record.sessionId) +
     K_TIMESTAMP +
     str(timestamp) +
     K_DAEMON +
     str(daemon) +
     K_KIND +
-    str(record.kind) +
+    label(record.kind) +
     K_MODEL +
-    str(record.model) +
+    label(record.model) +
     K_PROVIDER +
-    str(record.provider) +
+    label(record.provider) +
     K_PROMPT +
     str(truncateCodePoints(record.prompt, MAX_PROMPT_CODE_POINTS)) +
     K_ITERATIONS +
@@ -260,12 +346,13 @@ export function encodeSessionRow(
     str(record.finalVerdict) +
     K_ATTEMPTS;
   const attempts = record.attempts;
-  for (let i = 0; i < attempts.length; i++) {
+  const count = Math.min(attempts.length, MAX_ATTEMPTS);
+  for (let i = 0; i < count; i++) {
     if (i > 0) out += ',';
     out += encodeAttempt(attempts[i] as SessionAttemptRecord);
   }
   if (record.artifact != null) {
-    out += K_ARTIFACT + encodeObject(record.artifact, 0) + K_GROUNDED;
+    out += K_ARTIFACT + encodeArtifact(record.artifact, record.artifactJson) + K_GROUNDED;
   } else {
     out += K_GROUNDED_NO_ARTIFACT;
   }

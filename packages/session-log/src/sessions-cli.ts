@@ -2,33 +2,45 @@
 // Forensic queries over session.iterate.v1 logs with DuckDB.
 // Usage: npm run sessions -- <report|alarm|sql "SELECT ... FROM sessions"> [--file GLOB] [--json]
 import {
+  MAX_LINE_BYTES,
   SessionLogNotFoundError,
-  runSessionAlarm,
+  checkSessionAlarm,
   runSessionReport,
   runSessionSql,
 } from './session-queries.js';
-import type { SessionQueryRow } from './session-queries.js';
+import type { SessionLogLines, SessionQueryRow } from './session-queries.js';
+import { terminalSafe, terminalSafeJson } from './terminal-safe.js';
 import { formatTextTable } from './text-table.js';
 
 const USAGE =
   'usage: sessions <report|alarm|sql "<query over the view sessions>"> [--file GLOB] [--json]\n' +
-  '  default file: $SESSION_LOG_PATH or data/sessions.jsonl\n';
+  '                [--max-unreadable N]\n' +
+  '  default file: $SESSION_LOG_PATH or data/sessions.jsonl\n' +
+  '  alarm exits 0 (none), 1 (found), 2 (could not check: more than N unreadable lines, default 0)\n';
 
 interface Args {
   command: string;
   sql: string | undefined;
   file: string;
   json: boolean;
+  maxUnreadable: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
   let file = process.env['SESSION_LOG_PATH'] || 'data/sessions.jsonl';
   let json = false;
+  let maxUnreadable = 0;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--json') json = true;
-    else if (arg === '--file') {
+    else if (arg === '--max-unreadable') {
+      const value = Number(argv[++i]);
+      if (!Number.isSafeInteger(value) || value < 0) {
+        throw new UsageError('--max-unreadable needs a whole number');
+      }
+      maxUnreadable = value;
+    } else if (arg === '--file') {
       const value = argv[++i];
       if (value === undefined || value === '') throw new UsageError('--file needs a path or glob');
       file = value;
@@ -47,7 +59,7 @@ function parseArgs(argv: readonly string[]): Args {
     throw new UsageError('sql needs a query');
   if ((command !== 'sql' && sql !== undefined) || extra !== undefined)
     throw new UsageError('too many arguments');
-  return { command, sql, file, json };
+  return { command, sql, file, json, maxUnreadable };
 }
 
 class UsageError extends Error {}
@@ -69,19 +81,39 @@ function table(rows: readonly SessionQueryRow[], maxCell = 100): string {
   );
 }
 
+// Lines the query could not read, said out loud (never skipped silently).
+function notRead(lines: SessionLogLines): string | undefined {
+  const parts: string[] = [];
+  if (lines.unreadable > 0) {
+    parts.push(`${lines.unreadable} unreadable (torn write, not JSON, or not a session row)`);
+  }
+  if (lines.oversized > 0) {
+    parts.push(`${lines.oversized} over ${MAX_LINE_BYTES / (1024 * 1024)} MiB (not read)`);
+  }
+  return parts.length === 0
+    ? undefined
+    : `${lines.unreadable + lines.oversized} line(s) not read: ${parts.join(', ')}`;
+}
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const out = (text: string): void => void process.stdout.write(text);
+  const json = (value: unknown): void => out(terminalSafeJson(JSON.stringify(value)) + '\n');
   if (args.command === 'report') {
     const report = await runSessionReport(args.file);
     if (args.json) {
-      out(JSON.stringify(report) + '\n');
+      json(report);
       return 0;
     }
     const t = report.totals;
-    out(`session log: ${args.file}\n`);
+    const l = report.lines;
+    out(`session log: ${terminalSafe(args.file)}\n`);
     out(`sessions: ${String(t['sessions'])} (accepted ${String(t['accepted'])}), `);
-    out(`from ${String(t['first_timestamp'] ?? '-')} to ${String(t['last_timestamp'] ?? '-')}\n\n`);
+    out(`from ${String(t['first_timestamp'] ?? '-')} to ${String(t['last_timestamp'] ?? '-')}\n`);
+    const problem = notRead(l);
+    if (problem !== undefined) out(`WARNING: ${problem}\n`);
+    if (l.otherSchema > 0) out(`note: ${l.otherSchema} row(s) of another schema, not counted\n`);
+    out('\nproducers (daemon)\n' + table(report.daemons) + '\n');
     out('verdict mix by kind / model / provider\n' + table(report.verdictMix) + '\n');
     out('attempts per session\n' + table(report.attempts) + '\n');
     out('duration_ms\n' + table(report.durations) + '\n');
@@ -89,19 +121,37 @@ async function main(): Promise<number> {
     return 0;
   }
   if (args.command === 'alarm') {
-    const rows = await runSessionAlarm(args.file);
-    if (args.json) out(JSON.stringify({ ok: rows.length === 0, rows }) + '\n');
-    else if (rows.length === 0) out('OK: no ungrounded accepted fills\n');
-    else {
+    const { rows, lines } = await checkSessionAlarm(args.file);
+    const problem = notRead(lines);
+    const unchecked = lines.unreadable + lines.oversized > args.maxUnreadable;
+    const code = rows.length > 0 ? 1 : unchecked ? 2 : 0;
+    if (args.json) {
+      json({ ok: code === 0, code, rows, lines });
+    } else if (rows.length > 0) {
       out(`ALARM: ${rows.length} accepted fill row(s) with grounded_in_roster = false\n`);
       out(table(rows));
+      if (problem !== undefined) out(`WARNING: ${problem}\n`);
+    } else if (unchecked) {
+      out(
+        `UNCHECKED: ${problem ?? ''}; none of the ${lines.rows} rows read is an ungrounded accepted fill\n`,
+      );
+    } else {
+      out(`OK: no ungrounded accepted fills in ${lines.rows} rows\n`);
+      if (problem !== undefined) out(`WARNING: ${problem} (tolerated by --max-unreadable)\n`);
     }
-    return rows.length === 0 ? 0 : 1;
+    return code;
   }
   const rows = await runSessionSql(args.file, args.sql ?? '');
-  out(args.json ? JSON.stringify(rows) + '\n' : table(rows, 200));
+  if (args.json) json(rows);
+  else out(table(rows, 200));
   return 0;
 }
+
+// `sessions report | head` closes stdout early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 
 main().then(
   (code) => {
@@ -112,11 +162,14 @@ main().then(
       process.stderr.write(`sessions: ${error.message}\n${USAGE}`);
     } else if (error instanceof SessionLogNotFoundError) {
       process.stderr.write(
-        `sessions: ${error.message} (set SESSION_LOG_PATH or pass --file PATH_OR_GLOB)\n`,
+        `sessions: ${terminalSafe(error.message)} (set SESSION_LOG_PATH or pass --file PATH_OR_GLOB)\n`,
       );
     } else {
-      process.stderr.write(`sessions: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        `sessions: ${terminalSafe(error instanceof Error ? error.message : String(error))}\n`,
+      );
     }
-    process.exitCode = 1;
+    // 2 = could not run or check (alarm: 0 none, 1 found).
+    process.exitCode = 2;
   },
 );

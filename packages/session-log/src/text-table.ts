@@ -1,13 +1,19 @@
-/** Renders rows as an aligned text table with a header rule; numbers are right-aligned. */
+import { terminalSafe } from './terminal-safe.js';
+
+/**
+ * Renders rows as an aligned text table with a header rule; numbers are right-aligned. Cells
+ * are printed terminal-safe (control, C1 and bidi characters as visible escapes).
+ */
 export function formatTextTable(
   headers: readonly string[],
   rows: readonly (readonly unknown[])[],
 ): string {
   const cells = rows.map((row) => headers.map((_, i) => cellText(row[i])));
+  const head = headers.map((header) => terminalSafe(header));
   const numeric = headers.map(
     (_, i) => rows.length > 0 && rows.every((row) => typeof row[i] === 'number' || row[i] == null),
   );
-  const widths = headers.map((header, i) =>
+  const widths = head.map((header, i) =>
     Math.max(width(header), ...cells.map((row) => width(row[i] ?? ''))),
   );
   const line = (row: readonly string[]): string =>
@@ -19,14 +25,14 @@ export function formatTextTable(
       .join('  ')
       .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [line(headers), rule, ...cells.map(line)].join('\n') + '\n';
+  return [line(head), rule, ...cells.map(line)].join('\n') + '\n';
 }
 
 function cellText(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value.replace(/[\r\n\t]/g, ' ');
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  if (typeof value === 'string') return terminalSafe(value.replace(/[\r\n\t]/g, ' '));
+  if (typeof value === 'object') return terminalSafe(JSON.stringify(value));
+  return terminalSafe(String(value));
 }
 
 // Code points, a fair approximation of terminal columns for the names we print.

@@ -1,14 +1,28 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { encodeSessionRecord } from '../src/index.js';
+import { ARTIFACT_DEPTH_MARKER, MAX_ARTIFACT_DEPTH, encodeSessionRecord } from '../src/index.js';
 import type { SessionRecord } from '../src/index.js';
 
 // Complements the round-trip property in encoder.test.ts with what a hostile client or model can
 // put in a row: prototype-named keys, keys of any script, control characters, deep nesting.
 
 const trickyKey = fc.oneof(
-  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', '\u0000', 'é', 'e\u0301', '😀', '\uffff', '\ud800'),
+  fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'prototype',
+    'toString',
+    'hasOwnProperty',
+    '',
+    ' ',
+    '\u0000',
+    'é',
+    'e\u0301',
+    '😀',
+    '\uffff',
+    '\ud800',
+  ),
   fc.string({ unit: 'binary', maxLength: 6 }),
 );
 
@@ -31,7 +45,10 @@ const artifact = fc
 
 // Builds JSON text from entries (JSON.stringify of an object would drop a `__proto__` entry).
 function toJsonText(value: unknown): string {
-  if (Array.isArray(value) && value.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string')) {
+  if (
+    Array.isArray(value) &&
+    value.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string')
+  ) {
     return `{${(value as Array<[string, unknown]>).map(([k, v]) => `${JSON.stringify(k)}:${toJsonText(v)}`).join(',')}}`;
   }
   if (Array.isArray(value)) return `[${value.map(toJsonText).join(',')}]`;
@@ -61,13 +78,15 @@ function record(art: Record<string, unknown>, prompt = 'p'): SessionRecord {
 function keyOrders(line: string): string[][] {
   const orders: string[][] = [];
   JSON.parse(line, function (this: Record<string, unknown>, _key, value: unknown) {
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) orders.push(Object.keys(value));
+    if (typeof value === 'object' && value !== null && !Array.isArray(value))
+      orders.push(Object.keys(value));
     return value;
   });
   return orders;
 }
 
-const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+const utf8Order = (a: string, b: string) =>
+  Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 describe('property: hostile artifacts and prompts still encode to one valid row', () => {
   it('keeps prototype-named keys as data, sorted by UTF-8 bytes at every depth', () => {
@@ -86,7 +105,11 @@ describe('property: hostile artifacts and prompts still encode to one valid row'
           const sorted = [...keys].sort(utf8Order);
           assert.deepEqual(keys, sorted);
         }
-        assert.equal(Object.getPrototypeOf(row.artifact), Object.prototype, 'no prototype was replaced');
+        assert.equal(
+          Object.getPrototypeOf(row.artifact),
+          Object.prototype,
+          'no prototype was replaced',
+        );
       }),
       { numRuns: 500 },
     );
@@ -94,30 +117,49 @@ describe('property: hostile artifacts and prompts still encode to one valid row'
 
   it('escapes every control character in prompts, so no row spans two lines', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('\n', '\r', '\u2028', '\u2029', '\u0000', '\u001f', '\u0085', 'a', '"', '\\'), maxLength: 60 }), (prompt) => {
-        const line = encodeSessionRecord(record({}, prompt));
-        assert.equal(line.split('\n').length, 2);
-        // eslint-disable-next-line no-control-regex
-        assert.ok(!/[\u0000-\u001f]/.test(line.slice(0, -1)), 'no raw control character');
-        assert.equal((JSON.parse(line) as { prompt: string }).prompt, prompt);
-      }),
+      fc.property(
+        fc.string({
+          unit: fc.constantFrom(
+            '\n',
+            '\r',
+            '\u2028',
+            '\u2029',
+            '\u0000',
+            '\u001f',
+            '\u0085',
+            'a',
+            '"',
+            '\\',
+          ),
+          maxLength: 60,
+        }),
+        (prompt) => {
+          const line = encodeSessionRecord(record({}, prompt));
+          assert.equal(line.split('\n').length, 2);
+          // eslint-disable-next-line no-control-regex
+          assert.ok(!/[\u0000-\u001f]/.test(line.slice(0, -1)), 'no raw control character');
+          assert.equal((JSON.parse(line) as { prompt: string }).prompt, prompt);
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
-  it('encodes artifacts nested up to 500 levels, and refuses deeper ones by throwing (never a bad line)', () => {
+  it('encodes artifacts nested up to 128 levels, writes the depth marker past that, never throws', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 600 }), fc.boolean(), (depth, useArrays) => {
-        const inner = useArrays ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
-        const art = JSON.parse(`{"x":${inner}}`) as Record<string, unknown>;
-        let line: string | undefined;
-        try {
-          line = encodeSessionRecord(record(art));
-        } catch (error) {
-          assert.ok(depth > 500, `depth ${depth} threw ${String(error)}`);
-          return;
+      fc.property(fc.integer({ min: 1, max: 20_000 }), fc.boolean(), (depth, useArrays) => {
+        const inner = useArrays
+          ? '['.repeat(depth) + ']'.repeat(depth)
+          : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+        const source = `{"x":${inner}}`;
+        const art = JSON.parse(source) as Record<string, unknown>;
+        for (const artifactJson of [undefined, source]) {
+          const line = encodeSessionRecord({ ...record(art), artifactJson });
+          const written = (JSON.parse(line) as { artifact: unknown }).artifact;
+          // The artifact itself is one level: {"x": ...} around `depth` more.
+          if (depth + 1 <= MAX_ARTIFACT_DEPTH) assert.deepEqual(written, art);
+          else assert.deepEqual(written, JSON.parse(ARTIFACT_DEPTH_MARKER));
         }
-        assert.deepEqual((JSON.parse(line) as { artifact: unknown }).artifact, art);
       }),
       { numRuns: 100 },
     );

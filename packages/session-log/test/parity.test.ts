@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { checkRowLine, compareRuns, runProbe, stripTopLevelKeys } from '../src/index.js';
+import {
+  buildReferencePeers,
+  checkRowLine,
+  classifyMatrix,
+  compareRuns,
+  runProbe,
+  stripTopLevelKeys,
+} from '../src/index.js';
 import type { ProbeRun } from '../src/index.js';
 import { DIST_SRC, EXPECTED_DIR, FIXTURES_DIR, REPO_DIR } from './helpers.js';
 
@@ -36,9 +43,23 @@ describe('parity probe', () => {
     assert.ok(out.stdout.includes('"timestamp":"2026-01-01T00:00:00+00:00","daemon":"gateway"'));
   });
 
-  const malformed: [string, string, RegExp][] = [
+  it('accepts what serde accepts: unknown fields ignored, missing artifact/grounded_in_roster are None', async () => {
+    const input = okFixture
+      .replace('"kind": "fill"', '"kind": "fill", "knd": [1e400, "\\ud800"]')
+      .replace(/,\s*"artifact": \{.*\},\n/, ',\n')
+      .replace(/\s*"grounded_in_roster": true,/, '');
+    assert.ok(!input.includes('"artifact"') && !input.includes('grounded_in_roster'), input);
+    const out = await runProbe([process.execPath, PROBE], input);
+    assert.equal(out.exitCode, 0, out.stderr);
+    assert.ok(
+      out.stdout.includes('"attempts":[') && out.stdout.includes('"grounded_in_roster":null,'),
+    );
+    assert.ok(!out.stdout.includes('"artifact"') && !out.stdout.includes('knd'));
+  });
+
+  const malformed: [string, string | Buffer, RegExp][] = [
     ['bad JSON', '{"session_id": ', /not valid JSON/],
-    ['not an object', '[1,2]', /must be a JSON object, got array/],
+    ['not an object', '"x"', /must be a JSON object/],
     [
       'missing field',
       okFixture.replace('"session_id": "4bf92f3577b34da6a3ce929d0e0e4736",', ''),
@@ -47,8 +68,9 @@ describe('parity probe', () => {
     [
       'wrong type',
       okFixture.replace('"iterations": 2', '"iterations": "2"'),
-      /field "iterations": expected an integer, got string/,
+      /field "iterations": expected an integer/,
     ],
+    ['negative integer', okFixture.replace('"iterations": 2', '"iterations": -2'), /iterations/],
     [
       'bad attempt',
       okFixture.replace('"verdict_kind": "accepted"', '"verdict_kind": 7'),
@@ -60,21 +82,33 @@ describe('parity probe', () => {
       /final_verdict/,
     ],
     [
-      'unknown field',
-      okFixture.replace('"kind": "fill"', '"kind": "fill", "knd": 1'),
-      /unknown field "knd"/,
+      'duplicate field',
+      okFixture.replace('"kind": "fill"', '"kind": "fill", "kind": "email"'),
+      /duplicate field "kind"/,
     ],
     [
       'grounded wrong type',
       okFixture.replace('"grounded_in_roster": true', '"grounded_in_roster": "yes"'),
       /grounded_in_roster/,
     ],
+    ['lone surrogate', okFixture.replace('"sim"', '"\\udc00"'), /surrogate/],
+    ['number beyond f64', okFixture.replace('"W-17"', '1e400'), /out of range/],
+    [
+      'invalid UTF-8',
+      Buffer.concat([
+        Buffer.from(okFixture.slice(0, 60)),
+        Buffer.from([0xc3]),
+        Buffer.from(okFixture.slice(60)),
+      ]),
+      /not valid UTF-8/,
+    ],
+    ['byte order mark', '\ufeff' + okFixture, /not valid JSON/],
     ['empty input', '', /not valid JSON/],
   ];
   for (const [name, input, message] of malformed) {
     it(`malformed input (${name}) → exit 1 with a message on stderr`, async () => {
       const out = await runProbe([process.execPath, PROBE], input);
-      assert.equal(out.exitCode, 1);
+      assert.equal(out.exitCode, 1, out.stdout);
       assert.equal(out.stdout, '');
       assert.match(out.stderr, message);
     });
@@ -100,79 +134,105 @@ describe('parity helpers', () => {
     assert.equal(checkRowLine(''), 'empty output');
   });
 
+  const failed: ProbeRun = { exitCode: 1, stdout: '', stderr: 'boom', invalid: undefined };
+  const row = (text: string): ProbeRun => ({
+    exitCode: 0,
+    stdout: text + '\n',
+    stderr: '',
+    invalid: undefined,
+  });
+
   it('never calls two failures equal, even with identical output', () => {
-    const failed: ProbeRun = { exitCode: 1, stdout: '', stderr: 'boom', invalid: undefined };
     assert.equal(compareRuns(failed, failed).result, 'both failed');
     const invalid: ProbeRun = { exitCode: 0, stdout: 'x\n', stderr: '', invalid: 'not valid JSON' };
     assert.equal(compareRuns(invalid, invalid).result, 'both failed');
-    const ok: ProbeRun = {
-      exitCode: 0,
-      stdout: '{"a":1,"timestamp":"x"}\n',
-      stderr: '',
-      invalid: undefined,
-    };
-    assert.equal(compareRuns(ok, { ...ok, stdout: '{"a":1,"timestamp":"y"}\n' }).result, 'equal');
-    assert.equal(
-      compareRuns(ok, { ...ok, stdout: '{"a":2,"timestamp":"x"}\n' }).result,
-      'different',
-    );
+    const ok = row('{"a":1,"timestamp":"x"}');
+    assert.equal(compareRuns(ok, row('{"a":1,"timestamp":"y"}')).result, 'equal');
+    assert.equal(compareRuns(ok, row('{"a":2,"timestamp":"x"}')).result, 'different');
     assert.equal(compareRuns(ok, failed).result, 'peer failed');
+  });
+
+  it('classifies the three-runtime matrix: three refusals are "all reject", never "equal"', () => {
+    const a = row('{"a":1}');
+    const b = row('{"a":1.0}');
+    assert.equal(classifyMatrix({ ours: a, go: a, rust: a }).result, 'equal');
+    assert.equal(classifyMatrix({ ours: failed, go: failed, rust: failed }).result, 'all reject');
+    assert.equal(classifyMatrix({ ours: a, go: failed, rust: failed }).result, 'OURS DIFFERS');
+    assert.equal(classifyMatrix({ ours: b, go: a, rust: a }).result, 'OURS DIFFERS');
+    assert.equal(
+      classifyMatrix({ ours: b, go: a, rust: b }).result,
+      'peers disagree (ours = rust)',
+    );
+    assert.equal(
+      classifyMatrix({ ours: a, go: a, rust: b }).result,
+      'PEERS DISAGREE, OURS != RUST',
+    );
+    assert.equal(
+      classifyMatrix({ ours: failed, go: a, rust: failed }).result,
+      'peers disagree (ours = rust)',
+    );
+    assert.equal(
+      classifyMatrix({ ours: a, go: a, rust: failed }).result,
+      'PEERS DISAGREE, OURS != RUST',
+    );
   });
 });
 
-describe('parity script', () => {
+describe('parity script (our probe, the Go and the Rust reference producers)', () => {
   let dir: string;
-  before(() => {
+  before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'session-log-parity-'));
+    await buildReferencePeers(REPO_DIR);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('matches every committed expected row without --peer', async () => {
+  it('every committed fixture comes out as its directory promises', async () => {
     const out = await run([PARITY]);
     assert.equal(out.code, 0, out.stdout + out.stderr);
-    assert.match(out.stdout, /fixture\s+ours\s+expected\s+result/);
-    assert.match(out.stdout, /(\d+)\/\1 fixtures byte-equal/);
+    assert.match(out.stdout, /fixture\s+ours\s+go\s+rust\s+result/);
+    assert.match(out.stdout, /accepted_grounded\s+ok\s+ok\s+ok\s+equal/);
+    assert.match(
+      out.stdout,
+      /divergent\/u2028_u2029\s+ok\s+ok\s+ok\s+peers disagree \(ours = rust\)/,
+    );
+    assert.match(out.stdout, /rejected\/not_json\s+exit 1\s+exit 1\s+exit 1\s+all reject/);
+    assert.match(out.stdout, / 0 wrong\n$/);
   });
 
-  it('passes against a peer that is our own probe (timestamp/daemon differences ignored)', async () => {
-    // The peer rewrites daemon and timestamp: those two fields must not count.
-    const peer = `${q(process.execPath)} ${q(PROBE)} | ${q(process.execPath)} -e ${q(
-      "let s='';process.stdin.on('data',c=>s+=c).on('end',()=>process.stdout.write(s.replace('\"daemon\":\"gateway\"','\"daemon\":\"peer\"').replace('2026-01-01T00:00:00+00:00','2026-01-01T00:00:00.000000Z')))",
-    )}`;
-    const out = await run([PARITY, '--peer', peer]);
-    assert.equal(out.code, 0, out.stdout + out.stderr);
+  // A private tree: parity/fixtures/<name>.json under --root.
+  function tree(name: string, files: Record<string, string>): string {
+    const root = join(dir, name);
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(join(root, 'parity', path, '..'), { recursive: true });
+      writeFileSync(join(root, 'parity', path), text);
+    }
+    symlinkSync(join(REPO_DIR, 'parity', 'peers'), join(root, 'parity', 'peers'));
+    return root;
+  }
+
+  it('refuses to call three failing runtimes equal', async () => {
+    const root = tree('broken', { 'fixtures/broken.json': '"not a fixture"' });
+    const out = await run([PARITY, '--root', root]);
+    assert.equal(out.code, 1, out.stdout + out.stderr);
+    assert.match(out.stdout, /broken\s+exit 1\s+exit 1\s+exit 1\s+all reject \(expected equal\)/);
+    assert.match(out.stdout, / 1 wrong\n$/);
   });
 
-  it('exits non-zero when the peer differs', async () => {
-    const peer = `${q(process.execPath)} ${q(PROBE)} | ${q(process.execPath)} -e ${q(
+  it('holds an extra --peer to byte equality with ours', async () => {
+    const differing = `${q(process.execPath)} ${q(PROBE)} | ${q(process.execPath)} -e ${q(
       "let s='';process.stdin.on('data',c=>s+=c).on('end',()=>process.stdout.write(s.replace('\"provider\":\"sim\"','\"provider\":\"SIM\"')))",
     )}`;
-    const out = await run([PARITY, '--peer', peer]);
-    assert.equal(out.code, 1);
-    assert.match(out.stdout, /accepted_grounded\s+ok\s+ok\s+DIFFERENT/);
-    assert.match(out.stdout, /first difference at byte/);
-  });
-
-  it('flags a peer that prints two lines or no newline as failed', async () => {
-    const peer = `${q(process.execPath)} -e ${q("process.stdout.write('{}\\n{}\\n')")}`;
-    const out = await run([PARITY, '--peer', peer]);
-    assert.equal(out.code, 1);
-    assert.match(out.stdout, /invalid \(more than one line\)\s+PEER FAILED/);
-  });
-
-  it('refuses to call two failing sides equal', async () => {
-    const fixtures = join(dir, 'fixtures');
-    await import('node:fs/promises').then((fs) => fs.mkdir(fixtures));
-    writeFileSync(join(fixtures, 'broken.json'), '{"not":"a fixture"}');
-    const out = await run([
+    const root = tree('peer', { 'fixtures/accepted_grounded.json': okFixture });
+    const out = await run([PARITY, '--root', root, '--peer', differing]);
+    assert.equal(out.code, 1, out.stdout + out.stderr);
+    assert.match(out.stdout, /accepted_grounded\s+ok\s+ok\s+ok\s+ok different\s+equal/);
+    const same = await run([
       PARITY,
-      '--fixtures',
-      fixtures,
+      '--root',
+      root,
       '--peer',
-      `${q(process.execPath)} -e "process.exit(1)"`,
+      `${q(process.execPath)} ${q(PROBE)}`,
     ]);
-    assert.equal(out.code, 1);
-    assert.match(out.stdout, /broken\s+exit 1\s+exit 1\s+BOTH FAILED \(not equal\)/);
-    assert.match(out.stdout, /0\/1 fixtures byte-equal/);
+    assert.equal(same.code, 0, same.stdout + same.stderr);
   });
 });

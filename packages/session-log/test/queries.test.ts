@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
+  MAX_LINE_BYTES,
   SessionLogNotFoundError,
+  checkSessionAlarm,
   encodeSessionRecord,
   runSessionAlarm,
   runSessionReport,
@@ -75,14 +78,26 @@ function runCli(
 
 let dir: string;
 let clean: string;
+let garbage: string;
 let bad: string;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'session-log-duck-'));
   clean = join(dir, 'clean.jsonl');
+  garbage = join(dir, 'garbage.jsonl');
   bad = join(dir, 'bad.jsonl');
   let text = '';
   for (let i = 0; i < 400; i++) text += row(i);
-  writeFileSync(clean, text + 'not json at all\n');
+  writeFileSync(clean, text);
+  // A torn write, garbage, an empty line (a writer starting on a fresh line), another schema.
+  writeFileSync(
+    garbage,
+    row(1) +
+      row(2).slice(0, 50) +
+      '\n' +
+      'not json at all\n\n' +
+      '{"schema":"other.v1"}\n' +
+      row(3),
+  );
   writeFileSync(
     bad,
     row(1000) + row(1001, { groundedInRoster: false }) + row(1005, { groundedInRoster: false }),
@@ -115,6 +130,22 @@ describe('DuckDB queries', () => {
     assert.equal(report.topValidationErrors[1]?.['error'], 'fills: expected 2, got 1');
   });
 
+  it('report counts every line it could not read and reads the rest', async () => {
+    const report = await runSessionReport(garbage);
+    assert.deepEqual(report.lines, { rows: 2, unreadable: 2, otherSchema: 1, oversized: 0 });
+    assert.equal(report.totals['sessions'], 2);
+    assert.deepEqual(
+      report.daemons.map((d) => [d['daemon'], d['sessions']]),
+      [['gateway', 2]],
+    );
+    assert.deepEqual((await runSessionReport(clean)).lines, {
+      rows: 400,
+      unreadable: 0,
+      otherSchema: 0,
+      oversized: 0,
+    });
+  });
+
   it('alarm: empty on a clean log, the offending rows otherwise (email rows never count)', async () => {
     assert.deepEqual(await runSessionAlarm(clean), []);
     const rows = await runSessionAlarm(bad);
@@ -140,8 +171,8 @@ describe('DuckDB queries', () => {
       join(dir, '*.jsonl'),
       'SELECT count(*) AS n, count(artifact) AS with_artifact FROM sessions',
     );
-    assert.equal(count?.['n'], 400 + 3 + 21_001);
-    assert.equal(count?.['with_artifact'], 300 + 3 + 1);
+    assert.equal(count?.['n'], 400 + 3 + 2 + 21_001);
+    assert.equal(count?.['with_artifact'], 300 + 3 + 1 + 1);
     rmSync(late);
   });
 
@@ -149,6 +180,81 @@ describe('DuckDB queries', () => {
     await assert.rejects(runSessionReport(join(dir, 'nope.jsonl')), SessionLogNotFoundError);
     await assert.rejects(runSessionAlarm(join(dir, 'nope-*.jsonl')), SessionLogNotFoundError);
   });
+});
+
+describe('reports over generated hostile logs', () => {
+  // One line of a log: a valid row with hostile strings, a torn row, garbage (invalid UTF-8,
+  // controls, JSON scalars), an empty line, or a row of another schema.
+  const hostileText = fc.string({ unit: 'binary', maxLength: 30 });
+  const logLine = fc.oneof(
+    fc
+      .tuple(fc.nat(5000), hostileText, hostileText, fc.boolean())
+      .map(([i, model, error, grounded]) => ({
+        kind: 'row' as const,
+        bytes: Buffer.from(
+          row(i, {
+            model,
+            groundedInRoster: grounded,
+            attempts: [{ iteration: 0, verdictKind: 'validation_failed', error }],
+          }),
+        ),
+        ungrounded: i % 4 !== 3 && i % 5 !== 0 && !grounded,
+      })),
+    fc.tuple(fc.nat(5000), fc.integer({ min: 1, max: 200 })).map(([i, cut]) => {
+      const full = row(i);
+      return {
+        kind: 'unreadable' as const,
+        bytes: Buffer.from(full.slice(0, Math.min(cut, full.length - 2)) + '\n'),
+      };
+    }),
+    fc
+      .oneof(
+        fc
+          .uint8Array({ maxLength: 40 })
+          .map((b) =>
+            Buffer.concat([
+              Buffer.from('x'),
+              Buffer.from(b.filter((c) => c !== 0x0a)),
+              Buffer.from('\n'),
+            ]),
+          ),
+        fc
+          .constantFrom('1', '[1]', '"s"', 'null', '{}', '{"session_id":5}')
+          .map((t) => Buffer.from(t + '\n')),
+      )
+      .map((bytes) => ({ kind: 'unreadable' as const, bytes })),
+    fc.constant({ kind: 'empty' as const, bytes: Buffer.from('\n') }),
+    fc.constant({ kind: 'other' as const, bytes: Buffer.from('{"schema":"other.v1","x":1}\n') }),
+  );
+
+  it(
+    'count every line, never skip one silently, and never fail the whole file',
+    { timeout: 120_000 },
+    async () => {
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(logLine, { maxLength: 30 }), async (lines) => {
+          const file = join(dir, `generated-${n++}.jsonl`);
+          writeFileSync(file, Buffer.concat(lines.map((l) => l.bytes)));
+          const count = (kind: string): number => lines.filter((l) => l.kind === kind).length;
+          const report = await runSessionReport(file);
+          assert.deepEqual(report.lines, {
+            rows: count('row'),
+            unreadable: count('unreadable'),
+            otherSchema: count('other'),
+            oversized: 0,
+          });
+          const alarm = await checkSessionAlarm(file);
+          assert.equal(
+            alarm.rows.length,
+            lines.filter((l) => l.kind === 'row' && l.ungrounded).length,
+          );
+          rmSync(file);
+        }),
+        { numRuns: 25 },
+      );
+    },
+  );
 });
 
 describe('sessions CLI', () => {
@@ -167,7 +273,7 @@ describe('sessions CLI', () => {
   it('alarm exits 0 with OK on a clean log and 1 with the rows otherwise', async () => {
     const ok = await runCli(['alarm'], { SESSION_LOG_PATH: clean });
     assert.equal(ok.code, 0);
-    assert.equal(ok.stdout, 'OK: no ungrounded accepted fills\n');
+    assert.equal(ok.stdout, 'OK: no ungrounded accepted fills in 400 rows\n');
     const alarm = await runCli(['alarm', '--file', bad]);
     assert.equal(alarm.code, 1);
     assert.match(alarm.stdout, /ALARM: 1 accepted fill row/);
@@ -192,12 +298,90 @@ describe('sessions CLI', () => {
     ]);
   });
 
-  it('a missing file or bad usage is a clear message and exit 1', async () => {
+  it('alarm exits 2 "could not check" past unreadable lines, unless --max-unreadable tolerates them', async () => {
+    const unchecked = await runCli(['alarm', '--file', garbage]);
+    assert.equal(unchecked.code, 2, unchecked.stdout + unchecked.stderr);
+    assert.match(
+      unchecked.stdout,
+      /^UNCHECKED: 2 line\(s\) not read: 2 unreadable .*none of the 2 rows read/,
+    );
+    const tolerated = await runCli(['alarm', '--file', garbage, '--max-unreadable', '2']);
+    assert.equal(tolerated.code, 0);
+    assert.match(tolerated.stdout, /^OK: .*\nWARNING: 2 line\(s\) not read/);
+    const report = await runCli(['report', '--file', garbage]);
+    assert.equal(report.code, 0);
+    assert.match(
+      report.stdout,
+      /WARNING: 2 line\(s\) not read: 2 unreadable \(torn write, not JSON, or not a session row\)/,
+    );
+    assert.match(report.stdout, /note: 1 row\(s\) of another schema/);
+  });
+
+  it(
+    'a line too long to read is counted as oversized; the rest still reads',
+    { timeout: 60_000 },
+    async () => {
+      const huge = join(dir, 'huge.jsonl');
+      // Past DuckDB's limit (about twice MAX_LINE_BYTES); built by hand, the encoder caps prompts.
+      const longRow = row(2).replace(
+        '"prompt":"prompt 2"',
+        `"prompt":"${'y'.repeat(MAX_LINE_BYTES * 2 + 10)}"`,
+      );
+      writeFileSync(huge, row(1) + longRow + row(1001, { groundedInRoster: false }));
+      const check = await checkSessionAlarm(huge);
+      assert.deepEqual(check.lines, { rows: 2, unreadable: 0, otherSchema: 0, oversized: 1 });
+      assert.equal(check.rows.length, 1);
+      const cli = await runCli(['alarm', '--file', huge]);
+      assert.equal(cli.code, 1);
+      assert.match(cli.stdout, /WARNING: 1 line\(s\) not read: 1 over 32 MiB/);
+      rmSync(huge);
+    },
+  );
+
+  it('prints client strings with terminal escapes neutralised (CSI, OSC 52, C1, bidi)', async () => {
+    const hostile = join(dir, 'hostile.jsonl');
+    const evil = '\u001b[2J\u001b]52;c;ZXZpbA==\u0007\u009b31m\u202egnp.exe';
+    writeFileSync(
+      hostile,
+      row(1001, {
+        model: evil,
+        groundedInRoster: false,
+        attempts: [{ iteration: 0, verdictKind: 'validation_failed', error: evil }],
+      }),
+    );
+    for (const args of [
+      ['report'],
+      ['alarm'],
+      ['alarm', '--json'],
+      ['report', '--json'],
+      ['sql', 'SELECT model, attempts FROM sessions'],
+    ]) {
+      const out = await runCli([...args, '--file', hostile]);
+      assert.doesNotMatch(
+        out.stdout,
+        // eslint-disable-next-line no-control-regex
+        /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/,
+        args.join(' '),
+      );
+      assert.match(out.stdout, /\\(x1b|u001b)\[2J/, args.join(' '));
+    }
+  });
+
+  it('a missing file, a directory, a FIFO or bad usage is one clear message and exit 2', async () => {
     const missing = await runCli(['report', '--file', join(dir, 'missing.jsonl')]);
-    assert.equal(missing.code, 1);
+    assert.equal(missing.code, 2);
     assert.match(missing.stderr, /session log not found: .*missing\.jsonl/);
+    const directory = await runCli(['alarm', '--file', dir]);
+    assert.equal(directory.code, 2);
+    assert.match(directory.stderr, /is a directory, not a session log/);
+    const fifo = join(dir, 'sessions.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const fromFifo = await runCli(['report', '--file', fifo]);
+    assert.equal(fromFifo.code, 2);
+    assert.match(fromFifo.stderr, /is a FIFO, not a session log/);
+    rmSync(fifo);
     const usage = await runCli(['frobnicate']);
-    assert.equal(usage.code, 1);
+    assert.equal(usage.code, 2);
     assert.match(usage.stderr, /unknown command/);
   });
 });

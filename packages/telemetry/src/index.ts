@@ -3,8 +3,24 @@ export {
   getTelemetry,
   WINSTON_BRIDGE_SCOPE,
   DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+  METRIC_OVERFLOW_METRIC,
 } from './telemetry.js';
 export { GEN_AI_OPERATION_DURATION_BUCKETS, GEN_AI_TOKEN_USAGE_BUCKETS } from './gen-ai-metrics.js';
+export {
+  createBoundedAttributesProcessor,
+  METRIC_LABEL_MAX_LENGTH,
+  METRIC_MAX_SERIES,
+  METRIC_OVERFLOW_ATTRIBUTES,
+} from './metric-bounds.js';
+export type { MetricBoundsOptions, BoundedAttributesProcessor } from './metric-bounds.js';
+export { boundText, quoteClientValue, TRUNCATION_MARK } from './bounds.js';
+export {
+  createBoundedServer,
+  readServerLimits,
+  DEFAULT_SERVER_LIMITS,
+  CONNECTIONS_DROPPED_METRIC,
+} from './bounded-server.js';
+export type { ServerLimits } from './bounded-server.js';
 export type { Telemetry, TelemetryOptions } from './telemetry.js';
 export {
   TRACE_ID_HEADER,
@@ -50,7 +66,12 @@ export {
 export { SyncContextManager } from './context-manager.js';
 export { captureLimit, captureText } from './capture.js';
 export { metricsHandler } from './metrics-handler.js';
-export { createLogger, requestLogger } from './logger.js';
+export {
+  createLogger,
+  requestLogger,
+  boundFieldsFormat,
+  LOG_FIELD_MAX_LENGTH,
+} from './logger.js';
 export type { LoggerOptions } from './logger.js';
 export {
   ConfigError,

@@ -2,6 +2,7 @@ import { OpenTelemetryTransportV3 } from '@opentelemetry/winston-transport';
 import winston from 'winston';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
+import { boundText } from './bounds.js';
 import { getTelemetry } from './telemetry.js';
 
 /** Options of {@link createLogger}. */
@@ -15,6 +16,42 @@ export interface LoggerOptions {
 // The key @opentelemetry/winston-transport reads a record's Context from.
 const WINSTON_BRIDGE_CONTEXT = Symbol.for('opentelemetry.js.contrib.winston.context');
 
+/** Longest string a log field keeps (characters); longer ones are cut and end in `…`. */
+export const LOG_FIELD_MAX_LENGTH = 8192;
+// Nested meta is walked this deep; deeper values are replaced by a marker.
+const MAX_LOG_DEPTH = 4;
+const MAX_LOG_ARRAY = 100;
+
+function boundField(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return boundText(value, LOG_FIELD_MAX_LENGTH);
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return boundText(value.stack ?? value.message, LOG_FIELD_MAX_LENGTH);
+  if (depth >= MAX_LOG_DEPTH) return '[nested too deep]';
+  if (Array.isArray(value)) {
+    const kept = value.slice(0, MAX_LOG_ARRAY).map((v: unknown) => boundField(v, depth + 1));
+    if (value.length > MAX_LOG_ARRAY) kept.push(`[${value.length - MAX_LOG_ARRAY} more]`);
+    return kept;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = boundField(v, depth + 1);
+  return out;
+}
+
+/**
+ * Winston format cutting every string field (message included, nested meta too) to
+ * {@link LOG_FIELD_MAX_LENGTH} characters, so no client value can make a log line huge.
+ */
+export const boundFieldsFormat = winston.format((info) => {
+  const record = info as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const value = record[key];
+    // Cheap for the common case: short strings and numbers pass untouched.
+    if (typeof value === 'string' ? value.length > LOG_FIELD_MAX_LENGTH : typeof value === 'object')
+      record[key] = boundField(value, 0);
+  }
+  return info;
+});
+
 /**
  * A winston logger writing one JSON line per entry to stdout (timestamp, level, message,
  * service, meta). Lines about a request carry its trace_id/span_id through {@link requestLogger}. When OTLP logs are configured the lines
@@ -26,7 +63,11 @@ export function createLogger(options: LoggerOptions): winston.Logger {
   const logger = winston.createLogger({
     level: options.level ?? 'info',
     defaultMeta: { service: options.service },
-    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    format: winston.format.combine(
+      winston.format.timestamp(),
+      boundFieldsFormat(),
+      winston.format.json(),
+    ),
     transports,
   });
   return logger;

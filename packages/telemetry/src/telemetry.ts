@@ -1,4 +1,4 @@
-import { diag } from '@opentelemetry/api';
+import { diag, metrics } from '@opentelemetry/api';
 import {
   getBooleanFromEnv,
   getNumberFromEnv,
@@ -26,10 +26,12 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import { setCaptureLimit } from './capture.js';
 import { SyncContextManager } from './context-manager.js';
 import { ExcludeScopeLogRecordProcessor } from './exclude-scope-log-processor.js';
-import { GEN_AI_VIEWS } from './gen-ai-metrics.js';
 import type { HopSigner } from './hop-signature.js';
 import { DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT } from './limits.js';
+import { createBoundedAttributesProcessor } from './metric-bounds.js';
+import type { MetricBoundsOptions } from './metric-bounds.js';
 import { createPropagator } from './propagator.js';
+import { TELEMETRY_SCOPE } from './rejection-counter.js';
 import { configureRequestTracing, requestTraceIdGenerator } from './request-trace.js';
 
 export { DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT };
@@ -54,6 +56,11 @@ export interface TelemetryOptions {
   logRecordProcessors?: LogRecordProcessor[];
   /** Signs and verifies our hops' W3C parent (hopSignerFromEnv); none = no hop is trusted. */
   hopSigner?: HopSigner;
+  /**
+   * Bounds on metric label values (length, series per instrument, a mask for secrets) applied
+   * to every instrument through one view; see {@link createBoundedAttributesProcessor}.
+   */
+  metricBounds?: MetricBoundsOptions;
 }
 
 /** Handle on the running SDK. All methods are safe no-ops when telemetry is disabled. */
@@ -69,6 +76,9 @@ export interface Telemetry {
   /** Shuts everything down once; later calls return the same promise. Bounded, never rejects. */
   shutdown(): Promise<void>;
 }
+
+/** Counter of measurements folded into the overflow series by the metric bounds. */
+export const METRIC_OVERFLOW_METRIC = 'lakehouse.metric.overflow';
 
 /** Scope name of the records written by the winston → OTel logs bridge. */
 export const WINSTON_BRIDGE_SCOPE = '@opentelemetry/winston-transport';
@@ -229,6 +239,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const lengthLimitFromEnv =
     process.env['OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT'] ??
     process.env['OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'];
+  const boundedAttributes = createBoundedAttributesProcessor(options.metricBounds);
   const sdk = new NodeSDK({
     ...(lengthLimitFromEnv === undefined
       ? { spanLimits: { attributeValueLengthLimit: DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT } }
@@ -238,8 +249,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     resource: defaultResource().merge(resourceFromAttributes(resourceAttributes)),
     spanProcessors,
     metricReaders,
-    views: GEN_AI_VIEWS,
-    // AsyncLocalStorage like the default, with a cheaper EventEmitter bind (see the class).
+    // One view for every instrument: client-derived label values (model, provider, …) are cut
+    // and their series capped per instrument. Bucket boundaries come from each instrument's
+    // advice (the GenAI ones too): a second view per name would duplicate its stream, since
+    // views cannot exclude names from '*'.
+    views: [{ instrumentName: '*', attributesProcessors: [boundedAttributes] }],
     contextManager: new SyncContextManager(),
     // Clients do not steer sampling: an inbound `-00` traceparent still gets a recorded trace
     // (so the row's span ids always point at exported spans).
@@ -257,6 +271,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       : Number(lengthLimitFromEnv),
   );
   configureRequestTracing({ enabled: true, signer: options.hopSigner });
+  metrics
+    .getMeter(TELEMETRY_SCOPE)
+    .createObservableCounter(METRIC_OVERFLOW_METRIC, {
+      description: 'Measurements folded into otel.metric.overflow=true past the series cap',
+    })
+    .addCallback((result) => result.observe(boundedAttributes.overflowCount));
 
   let shutdownPromise: Promise<void> | undefined;
   const telemetry: Telemetry = {

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import winston from 'winston';
-import { createLogger, requestLogger } from '../src/index.js';
+import { createLogger, LOG_FIELD_MAX_LENGTH, requestLogger } from '../src/index.js';
 
 // Replaces the stdout transport with a stream we can read; formats stay the logger's own.
 function capture(logger: winston.Logger): () => Record<string, unknown>[] {
@@ -39,6 +39,20 @@ describe('createLogger', () => {
     assert.equal(line?.['port'], 4110);
     assert.match(String(line?.['timestamp']), /^\d{4}-\d\d-\d\dT/);
     assert.equal(line?.['trace_id'], undefined, 'no trace fields outside a span');
+  });
+
+  it('cuts every string field, nested meta and the message to LOG_FIELD_MAX_LENGTH', () => {
+    const logger = createLogger({ service: 'gateway' });
+    const lines = capture(logger);
+    const huge = 'm'.repeat(600_000);
+    logger.info(huge, { model: huge, nested: { error: huge, list: [huge] }, port: 1 });
+    const [line] = lines();
+    const text = JSON.stringify(line);
+    assert.ok(text.length < 6 * LOG_FIELD_MAX_LENGTH, `line of ${text.length} characters`);
+    assert.equal(String(line?.['model']).length, LOG_FIELD_MAX_LENGTH);
+    assert.equal(String(line?.['message']).length, LOG_FIELD_MAX_LENGTH);
+    assert.ok(String(line?.['model']).endsWith('…'));
+    assert.equal(line?.['port'], 1);
   });
 
   it('requestLogger adds trace_id and span_id of the span in the given context, also to its children', () => {

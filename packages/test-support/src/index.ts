@@ -14,6 +14,7 @@ export type {
   Rejection,
 } from './otlp-receiver.js';
 export {
+  openAiCompletion,
   requestJson,
   sendJson,
   startStubChatd,
@@ -32,3 +33,16 @@ export { postJson, postOverAgent } from './http-json.js';
 export type { AgentOutcome, JsonResponse } from './http-json.js';
 export { eventually } from './eventually.js';
 export { closedUrl, freePort } from './ports.js';
+export {
+  NASTY_CHARACTERS,
+  anySizeText,
+  credentialName,
+  credentialValue,
+  hostileText,
+  hugeText,
+  jsonLayers,
+  nested,
+  quotedCredentialValue,
+  secretShapes,
+} from './hostile.js';
+export type { SecretSample } from './hostile.js';

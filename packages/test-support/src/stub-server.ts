@@ -115,3 +115,15 @@ export async function startStubChatd(
 export function userPrompt(call: ChatCall | undefined): string {
   return call?.messages.find((m) => m.role === 'user')?.content ?? '';
 }
+
+/** An OpenAI chat-completions answer (what an `openai`-type provider's upstream sends). */
+export function openAiCompletion(model: string, content: string): Record<string, unknown> {
+  return {
+    id: 'c1',
+    object: 'chat.completion',
+    created: 1,
+    model,
+    choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
+    usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 },
+  };
+}

@@ -1,14 +1,15 @@
 import { metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Histogram, Meter, Span } from '@opentelemetry/api';
-import { LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
+import { defaultMask, LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
 import {
+  boundText,
   captureText,
   GEN_AI_OPERATION_DURATION_BUCKETS,
   GEN_AI_TOKEN_USAGE_BUCKETS,
   startSpan,
 } from '@lakehouse/telemetry';
 import type { RequestTrace } from '@lakehouse/telemetry';
-import { HttpError, ProviderError } from './errors.js';
+import { HttpError, ProviderError, redact } from './errors.js';
 import type { ChatProvider, ChatRequest, ChatResult } from './providers/chat-provider.js';
 
 /** The GenAI client histograms chatd records per provider call. */
@@ -44,6 +45,19 @@ export interface CallProviderOptions {
   signal?: AbortSignal;
   /** The request's trace (its parent, when the gateway's signed hop sent one); the span's parent. */
   trace: RequestTrace;
+  /** Configured API keys: removed from the result before it reaches spans, metrics or the caller. */
+  secrets?: readonly string[];
+}
+
+/** Longest model name kept from an upstream's answer (it becomes a span attribute and a label). */
+export const MAX_RESPONSE_MODEL_CHARS = 256;
+
+// An upstream's answer is untrusted: it may echo our key (in `model` too) or name a huge model.
+function scrubResult(result: ChatResult, secrets: readonly string[]): ChatResult {
+  const model = boundText(defaultMask(redact(result.model, secrets)), MAX_RESPONSE_MODEL_CHARS);
+  const content = secrets.length === 0 ? result.content : redact(result.content, secrets);
+  const finishReason = boundText(result.finishReason, 64);
+  return { ...result, model, content, finishReason };
 }
 
 const tracer = trace.getTracer('chatd');
@@ -80,14 +94,17 @@ export function callProvider(
 
   const span = startSpan(
     tracer,
-    `chat ${request.model}`,
+    `chat ${boundText(request.model, MAX_RESPONSE_MODEL_CHARS)}`,
     { kind: SpanKind.CLIENT, attributes: spanAttrs },
     options.trace.context,
   );
   return (async () => {
     const started = performance.now();
     try {
-      const result = await withDeadline(provider, request, options);
+      const result = scrubResult(
+        await withDeadline(provider, request, options),
+        options.secrets ?? [],
+      );
       recordSuccess(span, result, options.captureContent);
       const { tokenUsage, operationDuration } = options.instruments;
       const attrs: Attributes = { ...baseAttrs, 'gen_ai.response.model': result.model };
@@ -98,7 +115,9 @@ export function callProvider(
     } catch (err) {
       const errorType = err instanceof ProviderError ? err.errorType : 'cancelled';
       span.setAttribute('error.type', errorType);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      // Upstream error texts can quote the prompt: with capture off only the error type leaves.
+      const message = options.captureContent ? (err as Error).message : errorType;
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
       options.instruments.operationDuration.record((performance.now() - started) / 1000, {
         ...baseAttrs,
         'error.type': errorType,

@@ -2,6 +2,9 @@ import { HttpError } from './errors.js';
 import type { ChatMessage, ChatRequest, ChatRole } from './providers/chat-provider.js';
 import { CHAT_ROLES } from './providers/chat-provider.js';
 
+/** Longest `model` accepted: it names the span and becomes a metric label and attribute. */
+export const MAX_MODEL_CHARS = 256;
+
 /** A validated `POST /v1/chat` body: the provider name and what the provider receives. */
 export interface ParsedChatBody {
   provider: string;
@@ -19,6 +22,9 @@ export function parseChatBody(body: unknown): ParsedChatBody {
   const b = body as Record<string, unknown>;
   const provider = requiredString(b, 'provider');
   const model = requiredString(b, 'model');
+  if (model.length > MAX_MODEL_CHARS) {
+    throw bad(`model: must be at most ${MAX_MODEL_CHARS} characters, got ${model.length}`);
+  }
 
   const rawMessages = b['messages'];
   if (!Array.isArray(rawMessages)) throw bad(`messages: required, an array of {role, content}`);

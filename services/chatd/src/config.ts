@@ -1,3 +1,4 @@
+import { defaultMask } from '@lakehouse/langfuse-processor';
 import {
   ConfigError,
   isHttpUrl,
@@ -5,9 +6,10 @@ import {
   readInt,
   readLogLevel,
   readNumber,
+  readServerLimits,
   readString,
 } from '@lakehouse/telemetry';
-import type { Env, LogLevel } from '@lakehouse/telemetry';
+import type { Env, LogLevel, ServerLimits } from '@lakehouse/telemetry';
 
 /** Provider types chatd can talk to besides the built-in `sim`. */
 export const PROVIDER_TYPES = ['openai', 'ollama'] as const;
@@ -48,6 +50,8 @@ export interface ChatdConfig {
   logLevel: LogLevel;
   /** Record prompts and completions on spans (`CONTENT_CAPTURE`). */
   contentCapture: boolean;
+  /** Request/headers timeouts and the connection cap of the listener. */
+  server: ServerLimits;
 }
 
 /** Defaults applied by {@link loadConfig} when a variable is unset or empty. */
@@ -87,6 +91,7 @@ export function loadConfig(env: Env = process.env): ChatdConfig {
     simLatencyMs: readInt(env, 'SIM_LATENCY_MS', CHATD_DEFAULTS.simLatencyMs, 0, 2 ** 31 - 1),
     logLevel: readLogLevel(env),
     contentCapture: readContentCapture(env),
+    server: readServerLimits(env),
   };
 }
 
@@ -99,7 +104,8 @@ function parseProviders(env: Env): ProviderConfig[] {
   } catch (err) {
     throw new ConfigError(
       'PROVIDERS',
-      `not valid JSON (${err instanceof Error ? err.message : String(err)}); expected ` +
+      // JSON.parse quotes a slice of the input, which may hold a credentialed base_url.
+      `not valid JSON (${defaultMask(err instanceof Error ? err.message : String(err))}); expected ` +
         `[{"name":"…","type":"openai"|"ollama","base_url":"…","api_key_env":"…"}]`,
     );
   }
@@ -149,6 +155,15 @@ function parseProvider(env: Env, entry: unknown, where: string): ProviderConfig 
     throw new ConfigError(`${where}.base_url`, 'required: an http(s) URL');
   }
 
+  const credentials = credentialsIn(baseUrl);
+  if (credentials !== undefined) {
+    // The value itself is never echoed: it holds a secret.
+    throw new ConfigError(
+      `${where}.base_url`,
+      `must not carry credentials (${credentials}); put the key in an environment variable named by api_key_env`,
+    );
+  }
+
   const config: ProviderConfig = { name, type: providerType, baseUrl: baseUrl.replace(/\/+$/, '') };
 
   const keyEnv = e['api_key_env'];
@@ -182,4 +197,18 @@ function parseProvider(env: Env, entry: unknown, where: string): ProviderConfig 
     config.maxRetries = retries as number;
   }
   return config;
+}
+// Query parameters that carry credentials in provider URLs (`?key=` is Google's, `?api_key=` others').
+const CREDENTIAL_PARAMS =
+  /^(?:key|api[_-]?key|apikey|access[_-]?token|token|auth|authorization|secret|client[_-]?secret|password|passwd|sig|signature|x-api-key)$/i;
+
+/** What kind of credential a base URL carries (user:password, a key parameter), or undefined. */
+function credentialsIn(s: string): string | undefined {
+  const u = new URL(s);
+  // Node's fetch refuses URLs with a user part anyway, so it can never work.
+  if (u.username !== '' || u.password !== '') return 'a user:password part';
+  for (const name of u.searchParams.keys()) {
+    if (CREDENTIAL_PARAMS.test(name)) return `the query parameter "${name}"`;
+  }
+  return undefined;
 }

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'winston';
+import { boundText } from '@lakehouse/telemetry';
 import { HttpError, redact } from './errors.js';
 
 /** Options for {@link errorHandler}. */
@@ -13,7 +14,7 @@ export interface ErrorHandlerOptions {
 /** 404 `{error}` for any route not matched before it. */
 export function notFoundHandler(): RequestHandler {
   return (req) => {
-    throw new HttpError(404, `no route for ${req.method} ${req.path}`);
+    throw new HttpError(404, `no route for ${req.method} ${boundText(req.path, 200)}`);
   };
 }
 
@@ -43,7 +44,7 @@ export function errorHandler(options: ErrorHandlerOptions): ErrorRequestHandler 
         message = err.message;
       }
     }
-    message = redact(message, secrets);
+    message = boundText(redact(message, secrets), 1000);
 
     const meta = { method: req.method, path: req.path, status };
     if (status >= 500 && !(err instanceof HttpError)) {

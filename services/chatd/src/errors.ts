@@ -15,14 +15,15 @@ export class HttpError extends Error {
 }
 
 /**
- * A failed provider call, already classified: `status` is 502 (provider error) or 504 (timeout)
- * and `errorType` is the low-cardinality `error.type` recorded on spans and metrics.
+ * A failed provider call, already classified: `status` is 400 (the provider refused the request
+ * as invalid: the caller's error), 502 (provider error) or 504 (timeout), and `errorType` is the
+ * low-cardinality `error.type` recorded on spans and metrics.
  */
 export class ProviderError extends HttpError {
   readonly errorType: string;
 
   constructor(
-    status: 502 | 504,
+    status: 400 | 502 | 504,
     message: string,
     errorType: string,
     options: { cause?: unknown } = {},

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkerLookup } from '@lakehouse/roster';
-import { createLogger, getTelemetry } from '@lakehouse/telemetry';
+import { createBoundedServer, createLogger, getTelemetry } from '@lakehouse/telemetry';
 import { createApp } from './app.js';
 import { SIM_PROVIDER_NAME } from './config.js';
 import { STARTUP_CONFIG as config } from './startup-config.js';
@@ -13,11 +13,18 @@ const logger = createLogger({ service: 'chatd', level: config.logLevel });
 const roster = await WorkerLookup.load(config.rosterPath, { logger });
 const app = createApp({ config, logger, roster });
 
-const server = app.listen(config.port, config.host, (err?: Error) => {
-  if (err !== undefined) {
-    logger.error('listen failed', { error: err.message, host: config.host, port: config.port });
-    process.exit(1);
-  }
+const server = createBoundedServer(app, config.server, (limits) =>
+  logger.warn('MAX_CONNECTIONS reached; closing new connections', {
+    max_connections: limits.maxConnections,
+  }),
+);
+const onListenError = (err: Error): void => {
+  logger.error('listen failed', { error: err.message, host: config.host, port: config.port });
+  process.exit(1);
+};
+server.once('error', onListenError);
+server.listen(config.port, config.host, () => {
+  server.removeListener('error', onListenError);
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   // Written directly, not through the logger: `npm start` and the e2e harness wait for this

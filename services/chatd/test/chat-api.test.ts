@@ -199,7 +199,7 @@ void describe('chatd HTTP API', () => {
     assert.equal(r.status, 200);
     assert.deepEqual(await r.json(), {
       status: 'ready',
-      roster: { source: 'test-roster', size: 9 },
+      roster: { size: 9 },
     });
   });
 
@@ -221,7 +221,9 @@ void describe('chatd without a roster', () => {
       assert.equal(r.status, 503);
       const body = (await r.json()) as { status: string; reason: string };
       assert.equal(body.status, 'not ready');
-      assert.match(body.reason, /^roster not loaded: .*\/nonexistent\/dir\/roster\.parquet/);
+      assert.equal(body.reason, 'roster not loaded: roster file not found');
+      // The path is the operator's business (in the log), not an anonymous client's.
+      assert.doesNotMatch(JSON.stringify(body), /nonexistent/);
 
       const fill = await postJson(`${app.url}/v1/chat`, {
         provider: 'sim',
@@ -264,12 +266,10 @@ void describe('chatd deadlines and failures', () => {
       providers: new ProviderRegistry([new SimProvider({ roster }), hanging, crashing]),
     });
     try {
-      const started = Date.now();
+      // The provider never settles: only chatd's own 150 ms deadline can produce this answer.
       const res = await chat(app.url, 'hang', 'm');
-      const elapsed = Date.now() - started;
       assert.equal(res.status, 504);
       assert.equal(res.body['error'], 'provider "hang" timed out after 150 ms');
-      assert.ok(elapsed >= 140 && elapsed < 2_000, `took ${elapsed} ms`);
 
       const crash = await chat(app.url, 'crash', 'm');
       assert.equal(crash.status, 502);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '@lakehouse/telemetry';
+import { ConfigError, DEFAULT_SERVER_LIMITS } from '@lakehouse/telemetry';
 import { loadConfig } from '../src/config.js';
 
 function fails(env: Record<string, string>, variable: string, message: RegExp): void {
@@ -29,6 +29,7 @@ void describe('loadConfig', () => {
       simLatencyMs: 0,
       logLevel: 'info',
       contentCapture: true,
+      server: DEFAULT_SERVER_LIMITS,
     });
   });
 
@@ -143,6 +144,34 @@ void describe('loadConfig', () => {
       'PROVIDERS[0].apikey',
       /unknown field/,
     );
+  });
+
+  void it('refuses credentials in base_url without echoing them', () => {
+    for (const base of [
+      'https://user:hunter2secret@api.example.com/v1',
+      'https://hunter2secret@api.example.com/v1',
+      'https://api.example.com/v1?api_key=hunter2secret',
+      'https://generativelanguage.googleapis.com/v1beta/openai?key=hunter2secret',
+      'https://api.example.com/v1?x=1&ACCESS_TOKEN=hunter2secret',
+    ]) {
+      const env = { PROVIDERS: JSON.stringify([{ name: 'a', type: 'openai', base_url: base }]) };
+      assert.throws(
+        () => loadConfig(env),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.variable === 'PROVIDERS[0].base_url' &&
+          /must not carry credentials/.test(err.message) &&
+          !err.message.includes('hunter2secret'),
+        base,
+      );
+    }
+    // Ordinary query parameters (api-version) are fine.
+    const ok = loadConfig({
+      PROVIDERS: JSON.stringify([
+        { name: 'a', type: 'openai', base_url: 'https://x.example.com/v1?api-version=2024-10-21' },
+      ]),
+    });
+    assert.equal(ok.providers[0]?.baseUrl, 'https://x.example.com/v1?api-version=2024-10-21');
   });
 
   void it('names the unset variable an api_key_env points at', () => {

@@ -213,11 +213,10 @@ void describe('sim provider (offline simulator)', () => {
   void it('honours SIM_LATENCY_MS and aborts promptly', async () => {
     const slow = new SimProvider({ roster, latencyMs: 5_000 });
     const ac = new AbortController();
-    const started = Date.now();
     const p = slow.chat({ model: 'clean', messages: user('hi') }, ac.signal);
     setTimeout(() => ac.abort(), 20);
+    // Without honouring the abort it would resolve with an answer after its 5 s latency.
     await assert.rejects(p, { name: 'AbortError' });
-    assert.ok(Date.now() - started < 1_000);
   });
 
   void it('estimates usage as ceil(chars / 4) and finishes with "stop"', async () => {

@@ -1,17 +1,29 @@
 // The overview's charts: Chart.js (served from node_modules by the console) over /api/overview.
 // Chart.js draws on canvas, so model names and other log strings never become markup here.
 const Chart = globalThis.Chart;
+const document = globalThis.document;
 const VERDICT_COLORS = {
   accepted: '#2e7d32',
   max_iter_exhausted: '#ef8f00',
   infra_error: '#c62828',
   other: '#78909c',
 };
-const PALETTE = ['#1565c0', '#6a1b9a', '#00838f', '#ad1457', '#558b2f', '#4e342e', '#283593', '#f9a825', '#78909c'];
+const PALETTE = [
+  '#1565c0',
+  '#6a1b9a',
+  '#00838f',
+  '#ad1457',
+  '#558b2f',
+  '#4e342e',
+  '#283593',
+  '#f9a825',
+  '#78909c',
+];
 
 function bucketLabel(iso, seconds) {
   const text = iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '');
-  return seconds >= 86400 ? text.slice(0, 10) : text.slice(5, 16);
+  if (seconds >= 86400) return text.slice(0, 10);
+  return seconds >= 60 ? text.slice(5, 16) : text.slice(11, 19);
 }
 
 function draw(id, config) {
@@ -33,9 +45,18 @@ async function main() {
     type: 'bar',
     data: {
       labels,
-      datasets: verdicts.map((v) => ({ label: v, data: data.verdictsOverTime[v], backgroundColor: VERDICT_COLORS[v] })),
+      datasets: verdicts.map((v) => ({
+        label: v,
+        data: data.verdictsOverTime[v],
+        backgroundColor: VERDICT_COLORS[v],
+      })),
     },
-    options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'sessions' } } } },
+    options: {
+      scales: {
+        x: { stacked: true },
+        y: { stacked: true, title: { display: true, text: 'sessions' } },
+      },
+    },
   });
   draw('chart-phantom-time', {
     type: 'line',
@@ -43,13 +64,17 @@ async function main() {
       labels,
       datasets: data.models.map((m, i) => ({
         label: m,
-        data: data.phantomRateOverTime[m].map((r) => (r === null ? null : Math.round(r * 1000) / 10)),
+        data: data.phantomRateOverTime[m].map((r) =>
+          r === null ? null : Math.round(r * 1000) / 10,
+        ),
         borderColor: PALETTE[i % PALETTE.length],
         backgroundColor: PALETTE[i % PALETTE.length],
         spanGaps: true,
       })),
     },
-    options: { scales: { y: { min: 0, max: 100, title: { display: true, text: '% of fill sessions' } } } },
+    options: {
+      scales: { y: { min: 0, max: 100, title: { display: true, text: '% of fill sessions' } } },
+    },
   });
   draw('chart-verdicts-model', {
     type: 'bar',
@@ -61,15 +86,30 @@ async function main() {
         backgroundColor: VERDICT_COLORS[v],
       })),
     },
-    options: { indexAxis: 'y', scales: { x: { stacked: true, title: { display: true, text: 'sessions' } }, y: { stacked: true } } },
+    options: {
+      indexAxis: 'y',
+      scales: {
+        x: { stacked: true, title: { display: true, text: 'sessions' } },
+        y: { stacked: true },
+      },
+    },
   });
   draw('chart-attempts', {
     type: 'bar',
     data: {
       labels: data.attemptsPerSession.map((a) => (a.attempts === null ? '?' : String(a.attempts))),
-      datasets: [{ label: 'sessions', data: data.attemptsPerSession.map((a) => a.sessions), backgroundColor: '#1565c0' }],
+      datasets: [
+        {
+          label: 'sessions',
+          data: data.attemptsPerSession.map((a) => a.sessions),
+          backgroundColor: '#1565c0',
+        },
+      ],
     },
-    options: { plugins: { legend: { display: false } }, scales: { x: { title: { display: true, text: 'attempts' } } } },
+    options: {
+      plugins: { legend: { display: false } },
+      scales: { x: { title: { display: true, text: 'attempts' } } },
+    },
   });
   document.body.dataset.charts = 'ready';
 }

@@ -47,9 +47,24 @@ function loadAssets(): Map<string, Asset> {
   // Chart.js from node_modules, served by the console itself: the page needs no network.
   const chartDir = path.dirname(require.resolve('chart.js'));
   return new Map<string, Asset>([
-    ['/assets/chart.umd.min.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(path.join(chartDir, 'chart.umd.min.js')) }],
-    ['/assets/console.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(path.join(PUBLIC_DIR, 'console.js')) }],
-    ['/assets/console.css', { type: 'text/css; charset=utf-8', body: readFileSync(path.join(PUBLIC_DIR, 'console.css')) }],
+    [
+      '/assets/chart.umd.min.js',
+      {
+        type: 'text/javascript; charset=utf-8',
+        body: readFileSync(path.join(chartDir, 'chart.umd.min.js')),
+      },
+    ],
+    [
+      '/assets/console.js',
+      {
+        type: 'text/javascript; charset=utf-8',
+        body: readFileSync(path.join(PUBLIC_DIR, 'console.js')),
+      },
+    ],
+    [
+      '/assets/console.css',
+      { type: 'text/css; charset=utf-8', body: readFileSync(path.join(PUBLIC_DIR, 'console.css')) },
+    ],
   ]);
 }
 
@@ -61,8 +76,18 @@ class HttpError extends Error {
   }
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string | Buffer, head: boolean): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': Buffer.byteLength(body) });
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string | Buffer,
+  head: boolean,
+): void {
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'content-type': type,
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(head ? undefined : body);
 }
 
@@ -117,7 +142,9 @@ export function createConsoleApp(options: ConsoleAppOptions): RequestListener {
     const pathname = api
       ? url.pathname === '/api/overview'
         ? '/'
-        : url.pathname === '/api/' ? '/none' : url.pathname.slice('/api'.length)
+        : url.pathname === '/api/'
+          ? '/none'
+          : url.pathname.slice('/api'.length)
       : url.pathname;
     const sessionMatch = /^\/sessions\/([^/]+)$/.exec(pathname);
     if (pathname !== '/' && pathname !== '/sessions' && !sessionMatch)
@@ -126,7 +153,8 @@ export function createConsoleApp(options: ConsoleAppOptions): RequestListener {
     await withConnection(async (c) => {
       const ctx = await context(c);
       if (pathname === '/') {
-        if ([...url.searchParams.keys()].length > 0) throw new QueryParamError('', 'the overview takes no parameters');
+        if ([...url.searchParams.keys()].length > 0)
+          throw new QueryParamError('', 'the overview takes no parameters');
         const data = await overview(c);
         const recent = await listSessions(c, { ...DEFAULT_PAGE_QUERY, pageSize: 10 });
         if (api) sendJson(res, 200, { status: ctx.status, ...data }, head);
@@ -148,10 +176,13 @@ export function createConsoleApp(options: ConsoleAppOptions): RequestListener {
       if (sessionId.length > MAX_SESSION_ID_LENGTH)
         throw new HttpError(400, `a session id is at most ${MAX_SESSION_ID_LENGTH} characters`);
       const found = await sessionRows(c, sessionId);
-      const rows = await Promise.all(found.map(async (row) => ({ row, raw: await store.readRow(row.seq) })));
+      const rows = await Promise.all(
+        found.map(async (row) => ({ row, raw: await store.readRow(row.seq) })),
+      );
       const lookup = await traces.lookup(sessionId);
       if (api) sendJson(res, 200, { status: ctx.status, rows, trace: lookup }, head);
-      else send(res, 200, 'text/html; charset=utf-8', sessionPage(ctx, sessionId, rows, lookup), head);
+      else
+        send(res, 200, 'text/html; charset=utf-8', sessionPage(ctx, sessionId, rows, lookup), head);
     });
   };
 
@@ -180,7 +211,9 @@ export function createConsoleApp(options: ConsoleAppOptions): RequestListener {
       if (error instanceof QueryParamError) fail(400, error.message);
       else if (error instanceof HttpError) fail(error.status, error.message);
       else {
-        options.logger?.error(`console: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        options.logger?.error(
+          `console: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
         fail(500, 'internal error (see the console log)');
       }
     });

@@ -12,7 +12,9 @@ export interface ConsoleConfig {
   readonly allowRemote: boolean;
   readonly sessionsPath: string;
   readonly tracesPath: string;
-  readonly langfuse: { readonly baseUrl: string; readonly publicKey: string; readonly secretKey: string } | undefined;
+  readonly langfuse:
+    | { readonly baseUrl: string; readonly publicKey: string; readonly secretKey: string }
+    | undefined;
 }
 
 /** A setting the console refuses; the message names it. */
@@ -30,7 +32,10 @@ export const CONSOLE_USAGE = `usage: npm run console [-- options]
                     has no authentication, so anyone who reaches it reads every prompt in the log`;
 
 /** Parses argv and env. Throws ConsoleConfigError naming the bad flag or variable. */
-export function parseConsoleConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ConsoleConfig | 'help' {
+export function parseConsoleConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): ConsoleConfig | 'help' {
   let values;
   try {
     ({ values } = parseArgs({
@@ -52,23 +57,33 @@ export function parseConsoleConfig(argv: readonly string[], env: NodeJS.ProcessE
   const portText = values.port ?? (env['PORT'] || String(DEFAULT_CONSOLE_PORT));
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535)
-    throw new ConsoleConfigError(`${values.port !== undefined ? '--port' : 'PORT'} must be a port number 0..65535, got "${portText}"`);
+    throw new ConsoleConfigError(
+      `${values.port !== undefined ? '--port' : 'PORT'} must be a port number 0..65535, got "${portText}"`,
+    );
   const remote = env['CONSOLE_ALLOW_REMOTE'] ?? '';
   if (!['', 'true', 'false'].includes(remote))
     throw new ConsoleConfigError(`CONSOLE_ALLOW_REMOTE must be true or false, got "${remote}"`);
   const publicKey = env['LANGFUSE_PUBLIC_KEY'] ?? '';
   const secretKey = env['LANGFUSE_SECRET_KEY'] ?? '';
   if ((publicKey === '') !== (secretKey === ''))
-    throw new ConsoleConfigError(`LANGFUSE_${publicKey === '' ? 'PUBLIC' : 'SECRET'}_KEY is missing (set both Langfuse keys or neither)`);
+    throw new ConsoleConfigError(
+      `LANGFUSE_${publicKey === '' ? 'PUBLIC' : 'SECRET'}_KEY is missing (set both Langfuse keys or neither)`,
+    );
   return {
     host: values.host ?? (env['CONSOLE_HOST'] || '127.0.0.1'),
     port,
     allowRemote: values['allow-remote'] || remote === 'true',
-    sessionsPath: path.resolve(values.sessions ?? (env['SESSION_LOG_PATH'] || 'data/sessions.jsonl')),
+    sessionsPath: path.resolve(
+      values.sessions ?? (env['SESSION_LOG_PATH'] || 'data/sessions.jsonl'),
+    ),
     tracesPath: path.resolve(values.traces ?? (env['LANGFUSE_TRACE_FILE'] || 'data/traces.jsonl')),
     langfuse:
       publicKey !== ''
-        ? { baseUrl: env['LANGFUSE_BASE_URL'] || 'https://cloud.langfuse.com', publicKey, secretKey }
+        ? {
+            baseUrl: env['LANGFUSE_BASE_URL'] || 'https://cloud.langfuse.com',
+            publicKey,
+            secretKey,
+          }
         : undefined,
   };
 }
@@ -90,7 +105,9 @@ export function isLoopbackAddress(address: string): boolean {
 export async function checkBindAddress(host: string, allowRemote: boolean): Promise<void> {
   if (allowRemote) return;
   const bare = host.replace(/^\[|\]$/g, '');
-  const addresses = net.isIP(bare) ? [bare] : (await lookup(bare, { all: true })).map((a) => a.address);
+  const addresses = net.isIP(bare)
+    ? [bare]
+    : (await lookup(bare, { all: true })).map((a) => a.address);
   const outside = addresses.filter((a) => !isLoopbackAddress(a));
   if (addresses.length === 0 || outside.length > 0) {
     throw new ConsoleConfigError(
@@ -101,6 +118,11 @@ export async function checkBindAddress(host: string, allowRemote: boolean): Prom
 
 /** The Host header values a loopback console answers to. */
 export function loopbackHosts(host: string, port: number): Set<string> {
-  const names = ['127.0.0.1', 'localhost', '[::1]', host.includes(':') && !host.startsWith('[') ? `[${host}]` : host];
+  const names = [
+    '127.0.0.1',
+    'localhost',
+    '[::1]',
+    host.includes(':') && !host.startsWith('[') ? `[${host}]` : host,
+  ];
   return new Set(names.map((n) => `${n.toLowerCase()}:${port}`));
 }

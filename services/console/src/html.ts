@@ -30,6 +30,7 @@ export function escapeHtml(text: string): string {
 // C0 controls other than tab and newline, DEL and C1 controls, bidi embeddings/overrides/isolates
 // and marks, zero-width characters, line/paragraph separators, the BOM, and lone surrogates.
 const INVISIBLE =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** Replaces characters a reader could not see (or that reorder text) with `\u{hex}`. Pure. */

@@ -3,7 +3,13 @@ import { html, joinHtml } from './html.js';
 import type { SafeHtml } from './html.js';
 import { sessionQueryString } from './query-params.js';
 import { DEFAULT_PAGE_QUERY, FINAL_VERDICTS, PAGE_SIZES } from './session-queries.js';
-import type { Overview, SessionListRow, SessionPage, SessionPageQuery, SortKey } from './session-queries.js';
+import type {
+  Overview,
+  SessionListRow,
+  SessionPage,
+  SessionPageQuery,
+  SortKey,
+} from './session-queries.js';
 import type { SessionStoreStatus } from './session-store.js';
 import type { TraceLookup } from './trace-source.js';
 
@@ -70,7 +76,13 @@ export const sessionHref = (sessionId: string): string =>
 const wellFormed = (text: string): string =>
   text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 
-function layout(title: string, active: string, ctx: PageContext, body: SafeHtml, scripts: SafeHtml = html``): string {
+function layout(
+  title: string,
+  active: string,
+  ctx: PageContext,
+  body: SafeHtml,
+  scripts: SafeHtml = html``,
+): string {
   const s = ctx.status;
   const bad = Math.max(0, s.lines - ctx.rows);
   const loading =
@@ -143,7 +155,11 @@ ${body}
 }
 
 /** The overview: the alarm first, then totals, the charts and the newest sessions. */
-export function overviewPage(ctx: PageContext, data: Overview, recent: readonly SessionListRow[]): string {
+export function overviewPage(
+  ctx: PageContext,
+  data: Overview,
+  recent: readonly SessionListRow[],
+): string {
   const t = data.totals;
   const alarm =
     t.alarm > 0
@@ -155,7 +171,8 @@ export function overviewPage(ctx: PageContext, data: Overview, recent: readonly 
 </section>`
       : html`<section class="alarm quiet" id="alarm"><h1>OK: no ungrounded accepted fills</h1>
   <p>Every accepted fill in the log was grounded in the roster.</p></section>`;
-  const share = (n: number): string => (t.sessions > 0 ? `${((100 * n) / t.sessions).toFixed(1)}%` : '–');
+  const share = (n: number): string =>
+    t.sessions > 0 ? `${((100 * n) / t.sessions).toFixed(1)}%` : '–';
   const card = (label: string, value: string, note: string, href: string): SafeHtml =>
     html`<a class="card" href="${href}"><span class="value">${value}</span><span class="label">${label}</span><span class="note">${note}</span></a>`;
   const body = html`${alarm}
@@ -275,8 +292,12 @@ function treeView(lookup: TraceLookup): SafeHtml {
   const [root, ...others] = tree.roots;
   const top = [...(root ? [root] : []), ...others, ...tree.dangling];
   const warnings = [
-    tree.roots.length !== 1 ? `${tree.roots.length} roots in this trace (expected exactly one)` : '',
-    tree.dangling.length > 0 ? `${tree.dangling.length} observation(s) whose parent is not in the trace` : '',
+    tree.roots.length !== 1
+      ? `${tree.roots.length} roots in this trace (expected exactly one)`
+      : '',
+    tree.dangling.length > 0
+      ? `${tree.dangling.length} observation(s) whose parent is not in the trace`
+      : '',
     lookup.note ?? '',
   ].filter((w) => w !== '');
   return html`${link}<p class="muted">${tree.observations.length} observations from ${lookup.source}</p>
@@ -321,8 +342,12 @@ ${field('daemon', asText(r['daemon']) || '–')}
 ${raw === undefined ? '(the row could not be read back from the log)' : clipText(asText(r['prompt']), 8000)}</pre>
 <h2>Attempts</h2>
 ${attemptsTable(r['attempts'], lookup.tree)}
-${r['artifact'] !== undefined ? html`<h2>Artifact</h2><pre class="artifact">
-${clipText(JSON.stringify(r['artifact'], null, 2), 20000)}</pre>` : ''}
+${
+  r['artifact'] !== undefined
+    ? html`<h2>Artifact</h2><pre class="artifact">
+${clipText(JSON.stringify(r['artifact'], null, 2), 20000)}</pre>`
+    : ''
+}
 </section>`;
   });
   const body = html`<h1>Session <code>${sessionId}</code></h1>

@@ -45,7 +45,12 @@ function single(params: URLSearchParams, name: string): string | undefined {
   return value;
 }
 
-function integer(params: URLSearchParams, name: string, min: number, max: number): number | undefined {
+function integer(
+  params: URLSearchParams,
+  name: string,
+  min: number,
+  max: number,
+): number | undefined {
   const value = single(params, name);
   if (value === undefined) return undefined;
   if (!/^\d{1,9}$/.test(value) || Number(value) < min || Number(value) > max)
@@ -77,7 +82,10 @@ function timestamp(params: URLSearchParams, name: string): string | undefined {
 export function parseSessionQuery(params: URLSearchParams): SessionPageQuery {
   for (const name of params.keys()) {
     if (!KNOWN.has(name))
-      throw new QueryParamError(name, `unknown parameter ${name.length > 40 ? `${name.slice(0, 40)}…` : name}`);
+      throw new QueryParamError(
+        name,
+        `unknown parameter ${name.length > 40 ? `${name.slice(0, 40)}…` : name}`,
+      );
   }
   const filters: { -readonly [K in keyof SessionFilters]: SessionFilters[K] } = {};
   for (const name of TEXT_FILTERS) {
@@ -104,7 +112,10 @@ export function parseSessionQuery(params: URLSearchParams): SessionPageQuery {
   if (until !== undefined) filters.until = until;
   const sort = single(params, 'sort') ?? DEFAULT_PAGE_QUERY.sort;
   if (!Object.hasOwn(SORT_COLUMNS, sort))
-    throw new QueryParamError('sort', `sort must be one of ${Object.keys(SORT_COLUMNS).join(', ')}`);
+    throw new QueryParamError(
+      'sort',
+      `sort must be one of ${Object.keys(SORT_COLUMNS).join(', ')}`,
+    );
   const dir = single(params, 'dir') ?? DEFAULT_PAGE_QUERY.dir;
   if (dir !== 'asc' && dir !== 'desc') throw new QueryParamError('dir', 'dir must be asc or desc');
   return {

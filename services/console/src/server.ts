@@ -4,7 +4,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { langfuseAuthorization } from '@lakehouse/langfuse-processor';
 import { createConsoleApp } from './app.js';
-import { CONSOLE_USAGE, ConsoleConfigError, checkBindAddress, loopbackHosts, parseConsoleConfig } from './config.js';
+import {
+  CONSOLE_USAGE,
+  ConsoleConfigError,
+  checkBindAddress,
+  loopbackHosts,
+  parseConsoleConfig,
+} from './config.js';
 import { SessionStore } from './session-store.js';
 import { LangfuseApiSource, TraceFileSource } from './trace-source.js';
 import type { TraceSource } from './trace-source.js';
@@ -46,7 +52,8 @@ async function main(): Promise<void> {
   });
   const port = (server.address() as AddressInfo).port;
   if (!config.allowRemote) allowedHosts = loopbackHosts(config.host, port);
-  const shown = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
+  const shown =
+    config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
   log('info', 'listening', {
     port,
     url: `http://${shown}:${port}`,
@@ -69,6 +76,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`console: ${message}\n${error instanceof ConsoleConfigError ? `${CONSOLE_USAGE}\n` : ''}`);
+  process.stderr.write(
+    `console: ${message}\n${error instanceof ConsoleConfigError ? `${CONSOLE_USAGE}\n` : ''}`,
+  );
   process.exit(2);
 });

@@ -1,5 +1,6 @@
 import { BIGINT, VARCHAR } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import { visible } from './html.js';
 
 export const FINAL_VERDICTS = ['accepted', 'max_iter_exhausted', 'infra_error'] as const;
 export type FinalVerdict = (typeof FINAL_VERDICTS)[number];
@@ -114,7 +115,15 @@ export function whereClause(filters: SessionFilters): Where {
   const clauses: string[] = [];
   const values: Record<string, DuckDBValue> = {};
   const types: Record<string, DuckDBType> = {};
-  for (const key of ['kind', 'model', 'provider', 'verdict', 'since', 'until', 'session'] as const) {
+  for (const key of [
+    'kind',
+    'model',
+    'provider',
+    'verdict',
+    'since',
+    'until',
+    'session',
+  ] as const) {
     const value = filters[key];
     if (value === undefined) continue;
     clauses.push(FILTER_SQL[key]);
@@ -252,7 +261,7 @@ export interface Overview {
 export const TOP_MODELS = 8;
 export const OTHER_MODEL = '(other)';
 const MAX_BUCKETS = 60;
-const BUCKET_WIDTHS = [60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400];
+const BUCKET_WIDTHS = [1, 5, 15, 60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400];
 
 /** The smallest listed width giving at most 60 buckets over `spanSeconds` (wider if needed). */
 export function bucketWidth(spanSeconds: number): number {
@@ -289,9 +298,12 @@ export async function overview(connection: DuckDBConnection): Promise<Overview> 
   const topFull = top.slice(0, TOP_MODELS);
   // Clipped labels could collide; the charts need them unique.
   const labels: string[] = [];
-  for (const { label } of topFull) {
+  for (const { label: raw } of topFull) {
+    // Chart labels are canvas text, not markup, but must not hide or reorder characters either.
+    const label = visible(raw);
     let unique = label;
-    for (let k = 2; labels.includes(unique) || unique === OTHER_MODEL; k++) unique = `${label} #${k}`;
+    for (let k = 2; labels.includes(unique) || unique === OTHER_MODEL; k++)
+      unique = `${label} #${k}`;
     labels.push(unique);
   }
   const models = moreModels ? [...labels, OTHER_MODEL] : labels;

@@ -38,7 +38,8 @@ const DEFAULT_BULK_MIN_BYTES = 16 * 1024 * 1024;
 const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 const SCHEMA = 'session.iterate.v1';
 
-const ATTEMPT_TYPE = 'STRUCT(iteration BIGINT, verdict_kind VARCHAR, error VARCHAR, span_id VARCHAR)[]';
+const ATTEMPT_TYPE =
+  'STRUCT(iteration BIGINT, verdict_kind VARCHAR, error VARCHAR, span_id VARCHAR)[]';
 // One column set for both readers; a field of another type becomes NULL in both the same way.
 const COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['schema', 'VARCHAR'],
@@ -310,7 +311,11 @@ export class SessionStore {
   private async _loadHead(handle: FileHandle, lines: number): Promise<void> {
     if (lines === 0) return;
     try {
-      await this._writer.run(BULK_SQL, { path: this._path, lines }, { path: VARCHAR, lines: BIGINT });
+      await this._writer.run(
+        BULK_SQL,
+        { path: this._path, lines },
+        { path: VARCHAR, lines: BIGINT },
+      );
       const misaligned = await this._checkAlignment(handle, lines);
       if (misaligned === undefined) return;
       this._logger.warn(`console: ${misaligned}; reading the older lines one by one instead`);
@@ -336,7 +341,9 @@ export class SessionStore {
     for (const seq of seqs) {
       const row = await this._readLineAt(handle, seq);
       const expected =
-        row !== null && typeof row === 'object' && (row as Record<string, unknown>)['schema'] === SCHEMA
+        row !== null &&
+        typeof row === 'object' &&
+        (row as Record<string, unknown>)['schema'] === SCHEMA
           ? (row as Record<string, unknown>)['session_id']
           : undefined;
       if (typeof expected === 'string' && found.get(seq) !== expected)
@@ -416,7 +423,9 @@ export class SessionStore {
       let end = seq + 1;
       while (end < last && this._lineEnd(end) - chunkStart <= this._chunkBytes) end++;
       const chunkEnd = this._lineEnd(end - 1);
-      const buffer = Buffer.alloc(Math.min(chunkEnd - chunkStart, this._chunkBytes + this._maxLineBytes));
+      const buffer = Buffer.alloc(
+        Math.min(chunkEnd - chunkStart, this._chunkBytes + this._maxLineBytes),
+      );
       await handle.read(buffer, 0, buffer.length, chunkStart);
       const texts: string[] = [];
       for (let k = seq; k < end; k++) {
@@ -424,7 +433,11 @@ export class SessionStore {
         const newline = this._oversize.has(k) ? from : buffer.indexOf(0x0a, from);
         texts.push(buffer.toString('utf8', from, newline >= 0 ? newline : buffer.length));
       }
-      await this._writer.run(EXACT_SQL, { text: texts.join('\n'), base: seq }, { text: VARCHAR, base: BIGINT });
+      await this._writer.run(
+        EXACT_SQL,
+        { text: texts.join('\n'), base: seq },
+        { text: VARCHAR, base: BIGINT },
+      );
       seq = end;
     }
   }

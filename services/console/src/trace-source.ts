@@ -1,4 +1,5 @@
 import { open, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import {
   buildLangfuseTrees,
   fetchLangfuseObservations,
@@ -112,12 +113,20 @@ export class TraceFileSource implements TraceSource {
       let pendingStart = pos;
       const buffer = Buffer.alloc(CHUNK_BYTES);
       while (pos < info.size) {
-        const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK_BYTES, info.size - pos), pos);
+        const { bytesRead } = await handle.read(
+          buffer,
+          0,
+          Math.min(CHUNK_BYTES, info.size - pos),
+          pos,
+        );
         if (bytesRead === 0) break;
         const chunk = buffer.subarray(0, bytesRead);
         let from = 0;
         for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
-          const line = pending.length > 0 ? Buffer.concat([pending, chunk.subarray(from, nl)]) : chunk.subarray(from, nl);
+          const line =
+            pending.length > 0
+              ? Buffer.concat([pending, chunk.subarray(from, nl)])
+              : chunk.subarray(from, nl);
           if (!this._skipping) this._indexLine(line.toString('utf8'), pendingStart);
           this._skipping = false;
           pending = Buffer.alloc(0);
@@ -150,7 +159,7 @@ export class TraceFileSource implements TraceSource {
   }
 }
 
-async function readLine(handle: import('node:fs/promises').FileHandle, offset: number): Promise<string> {
+async function readLine(handle: FileHandle, offset: number): Promise<string> {
   const parts: Buffer[] = [];
   let total = 0;
   let pos = offset;
@@ -205,7 +214,12 @@ export class LangfuseApiSource implements TraceSource {
       return { tree: undefined, source, link, note: `Langfuse: ${got.url} ${why}` };
     }
     if (got.observations.length === 0)
-      return { tree: undefined, source, link, note: 'Langfuse has no observations of this trace (yet)' };
+      return {
+        tree: undefined,
+        source,
+        link,
+        note: 'Langfuse has no observations of this trace (yet)',
+      };
     return {
       tree: langfuseTreeFromObservations(traceId, got.observations, got.name),
       source: `${source} (${got.endpoint})`,
@@ -216,7 +230,8 @@ export class LangfuseApiSource implements TraceSource {
 
   async close(): Promise<void> {}
 
-  // GET /api/public/projects names the key's project, which the UI's trace URL needs.
+  // GET /api/public/projects names the key's project, which the UI's trace URL needs; a failed
+  // read is tried again on the next lookup.
   private _project(): Promise<string | undefined> {
     this._projectId ??= (async () => {
       try {
@@ -232,6 +247,10 @@ export class LangfuseApiSource implements TraceSource {
         return undefined;
       }
     })();
-    return this._projectId;
+    const pending = this._projectId;
+    void pending.then((id) => {
+      if (id === undefined && this._projectId === pending) this._projectId = undefined;
+    });
+    return pending;
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -8,22 +8,30 @@ import { createConsoleApp } from '../src/app.js';
 import { loopbackHosts } from '../src/config.js';
 import { SessionStore } from '../src/session-store.js';
 import { TraceFileSource } from '../src/trace-source.js';
-import { line, record, tempDir } from './helpers.js';
+import { exhaustedRecord, line, record, tempDir } from './helpers.js';
 
 function get(port: number, target: string, options: { method?: string; host?: string } = {}) {
-  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, path: target, method: options.method ?? 'GET', headers: { host: options.host ?? `127.0.0.1:${port}` } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>(
+    (resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: target,
+          method: options.method ?? 'GET',
+          headers: { host: options.host ?? `127.0.0.1:${port}` },
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    },
+  );
 }
 
 describe('the console over HTTP', () => {
@@ -33,9 +41,9 @@ describe('the console over HTTP', () => {
   let port = 0;
 
   before(async () => {
-    writeFileSync(t.file, line(record(1)) + line(record(2, { finalVerdict: 'max_iter_exhausted', iterations: 3, groundedInRoster: null, attempts: [{ iteration: 0, verdictKind: 'validation_failed', error: 'candidate_id W-9 not in roster' }] })));
+    writeFileSync(t.file, line(record(1)) + line(exhaustedRecord(2, 1)));
     store = await SessionStore.create({ path: t.file });
-    let hosts: Set<string> | undefined;
+    const hosts = new Set<string>();
     server = http.createServer(
       createConsoleApp({
         store,
@@ -47,7 +55,7 @@ describe('the console over HTTP', () => {
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
-    hosts = loopbackHosts('127.0.0.1', port);
+    for (const host of loopbackHosts('127.0.0.1', port)) hosts.add(host);
   });
   after(async () => {
     server.closeAllConnections();
@@ -59,7 +67,10 @@ describe('the console over HTTP', () => {
   it('serves the overview with a strict content security policy and no inline script', async () => {
     const res = await get(port, '/');
     assert.equal(res.status, 200);
-    assert.match(String(res.headers['content-security-policy']), /script-src 'self'; style-src 'self'/);
+    assert.match(
+      String(res.headers['content-security-policy']),
+      /script-src 'self'; style-src 'self'/,
+    );
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
     assert.match(res.body, /OK: no ungrounded accepted fills/);
     assert.doesNotMatch(res.body, /<script>|<script(?![^>]*\bsrc=)/);
@@ -80,7 +91,10 @@ describe('the console over HTTP', () => {
     const bad = await get(port, '/sessions?verdict=%3Cb%3E');
     assert.equal(bad.status, 400);
     assert.match(bad.body, /verdict must be one of accepted, max_iter_exhausted, infra_error/);
-    const unknown = await get(port, `/sessions?${encodeURIComponent('<img src=x onerror=alert(1)>')}=1`);
+    const unknown = await get(
+      port,
+      `/sessions?${encodeURIComponent('<img src=x onerror=alert(1)>')}=1`,
+    );
     assert.equal(unknown.status, 400);
     assert.match(unknown.body, /unknown parameter &lt;img src=x onerror=alert\(1\)&gt;/);
     const json = await get(port, '/api/sessions?size=100000');
@@ -89,6 +103,7 @@ describe('the console over HTTP', () => {
   });
 
   it('is read-only and answers only to loopback Host names', async () => {
+    const before = readFileSync(t.file);
     for (const method of ['POST', 'PUT', 'DELETE']) {
       const res = await get(port, '/sessions', { method });
       assert.equal(res.status, 405, method);
@@ -97,14 +112,17 @@ describe('the console over HTTP', () => {
     assert.equal((await get(port, '/', { host: `attacker.example:${port}` })).status, 403);
     assert.equal((await get(port, '/', { host: `localhost:${port}` })).status, 200);
     assert.equal((await get(port, '/', { method: 'HEAD' })).body, '');
+    assert.deepEqual(readFileSync(t.file), before, 'the log is untouched');
   });
 
   it('shows one session with its attempts and the validator error, and says when there is no tree', async () => {
     const res = await get(port, `/sessions/${record(2).sessionId}`);
     assert.equal(res.status, 200);
-    assert.match(res.body, /class="error-text validator-error">candidate_id W-9 not in roster</);
+    assert.match(res.body, /class="error-text validator-error">candidate_id W-920 not in roster</);
     assert.match(res.body, /no spans of this trace in the trace file/);
-    const api = JSON.parse((await get(port, `/api/sessions/${record(2).sessionId}`)).body) as { rows: Array<{ raw: { prompt: string } }> };
+    const api = JSON.parse((await get(port, `/api/sessions/${record(2).sessionId}`)).body) as {
+      rows: Array<{ raw: { prompt: string } }>;
+    };
     assert.equal(api.rows[0]?.raw.prompt, record(2).prompt);
     assert.equal((await get(port, '/sessions/%E0%A4%A')).status, 400);
     assert.equal((await get(port, '/nothing-here')).status, 404);

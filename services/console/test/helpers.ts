@@ -30,12 +30,30 @@ export function record(i: number, overrides: Partial<SessionRecord> = {}): Sessi
   };
 }
 
+/** A fill that spent `iterations` attempts on phantoms and was given up (max_iter_exhausted). */
+export function exhaustedRecord(i: number, iterations = 3): SessionRecord {
+  return record(i, {
+    finalVerdict: 'max_iter_exhausted',
+    iterations,
+    groundedInRoster: null,
+    attempts: Array.from({ length: iterations }, (_, k) => ({
+      iteration: k,
+      verdictKind: 'validation_failed' as const,
+      error: `candidate_id W-9${i}${k} not in roster`,
+    })),
+  });
+}
+
 export const line = (r: SessionRecord): string => encodeSessionRecord(r);
 
 /** A fresh temp dir removed by the returned cleanup. */
 export function tempDir(): { dir: string; file: string; cleanup(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-console-'));
-  return { dir, file: path.join(dir, 'sessions.jsonl'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    file: path.join(dir, 'sessions.jsonl'),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** A store over `file`, refreshed and settled; the caller closes it. */
@@ -54,11 +72,16 @@ export async function tableRows(store: SessionStore): Promise<Array<Record<strin
   const c = await store.connect();
   try {
     const reader = await c.runAndReadAll('SELECT * FROM sessions ORDER BY seq');
-    return reader.getRowObjectsJS().map((row) =>
-      Object.fromEntries(
-        Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v instanceof Date ? v.toISOString() : v]),
-      ),
-    );
+    return reader
+      .getRowObjectsJS()
+      .map((row) =>
+        Object.fromEntries(
+          Object.entries(row).map(([k, v]) => [
+            k,
+            typeof v === 'bigint' ? Number(v) : v instanceof Date ? v.toISOString() : v,
+          ]),
+        ),
+      );
   } finally {
     c.closeSync();
   }

@@ -64,42 +64,105 @@ const shape = (doc: string): string[] =>
   elements(parse(doc)).map((e) => `${e.tagName}[${e.attrs.map((a) => a.name).join(',')}]`);
 
 const byClass = (doc: string, cls: string): Element[] =>
-  elements(parse(doc)).filter((e) => e.attrs.some((a) => a.name === 'class' && a.value.split(' ').includes(cls)));
+  elements(parse(doc)).filter((e) =>
+    e.attrs.some((a) => a.name === 'class' && a.value.split(' ').includes(cls)),
+  );
 
 const CTX: PageContext = {
-  status: { path: '/tmp/s.jsonl', state: 'ready', fileBytes: 1, indexedBytes: 1, lines: 1, oversizeLines: 0, resets: 0, error: undefined },
+  status: {
+    path: '/tmp/s.jsonl',
+    state: 'ready',
+    fileBytes: 1,
+    indexedBytes: 1,
+    lines: 1,
+    oversizeLines: 0,
+    resets: 0,
+    error: undefined,
+  },
   rows: 1,
   traces: 'trace file /tmp/t.jsonl',
 };
 
 function row(s: string): SessionListRow {
   return {
-    seq: 0, session_id: s, timestamp: s, kind: s, model: s, provider: s, final_verdict: s,
-    iterations: 2, max_iterations: 3, grounded: false, duration_ms: 5, attempts: 2, phantoms: 1, last_error: s,
+    seq: 0,
+    session_id: s,
+    timestamp: s,
+    kind: s,
+    model: s,
+    provider: s,
+    final_verdict: s,
+    iterations: 2,
+    max_iterations: 3,
+    grounded: false,
+    duration_ms: 5,
+    attempts: 2,
+    phantoms: 1,
+    last_error: s,
   };
 }
 
 function observation(s: string, children: TreeObservation[] = []): TreeObservation {
   return {
-    id: s, traceId: 'a'.repeat(32), parentId: undefined, name: s, type: s, level: 'WARNING', isRoot: true,
-    startTimeMs: 0, endTimeMs: 2, durationMs: 2, model: s, usage: { input: 1, output: 2 }, input: s, output: s,
-    statusMessage: s, serviceName: s, scopeName: s, attributes: {}, children,
+    id: s,
+    traceId: 'a'.repeat(32),
+    parentId: undefined,
+    name: s,
+    type: s,
+    level: 'WARNING',
+    isRoot: true,
+    startTimeMs: 0,
+    endTimeMs: 2,
+    durationMs: 2,
+    model: s,
+    usage: { input: 1, output: 2 },
+    input: s,
+    output: s,
+    statusMessage: s,
+    serviceName: s,
+    scopeName: s,
+    attributes: {},
+    children,
   };
 }
 
 function tree(s: string): LangfuseTraceTree {
   const child = observation(s);
   const root = observation(s, [child]);
-  return { traceId: 'a'.repeat(32), name: s, roots: [root], dangling: [], observations: [root, child], input: s, output: s, tags: [], metadata: {}, startTimeMs: 0, endTimeMs: 2 };
+  return {
+    traceId: 'a'.repeat(32),
+    name: s,
+    roots: [root],
+    dangling: [],
+    observations: [root, child],
+    input: s,
+    output: s,
+    tags: [],
+    metadata: {},
+    startTimeMs: 0,
+    endTimeMs: 2,
+  };
 }
 
 function page(s: string): string {
   const raw = {
-    schema: 'session.iterate.v1', session_id: s, timestamp: s, daemon: s, kind: s, model: s, provider: s, prompt: s,
+    schema: 'session.iterate.v1',
+    session_id: s,
+    timestamp: s,
+    daemon: s,
+    kind: s,
+    model: s,
+    provider: s,
+    prompt: s,
     attempts: [{ iteration: 0, verdict_kind: s, error: s, span_id: s }],
     artifact: { [s]: s },
   };
-  return sessionPage(CTX, s, [{ row: row(s), raw }], { tree: tree(s), source: s, note: s, link: undefined });
+  return sessionPage(CTX, s, [{ row: row(s), raw }], {
+    tree: tree(s),
+    source: s,
+    note: s,
+    link: undefined,
+  });
 }
 
 describe('hostile strings render as text, never as markup', () => {
@@ -108,7 +171,11 @@ describe('hostile strings render as text, never as markup', () => {
     assert.equal(visible('\ud800x\ud83d\ude00'), '\\u{d800}x\ud83d\ude00');
     fc.assert(
       fc.property(hostile, (s) => {
-        assert.doesNotMatch(visible(s), /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+        assert.doesNotMatch(
+          visible(s),
+          // eslint-disable-next-line no-control-regex -- no control character may survive
+          /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/,
+        );
       }),
     );
   });
@@ -133,8 +200,11 @@ describe('hostile strings render as text, never as markup', () => {
       fc.property(hostile, (s) => {
         const doc = sessionTable([row(s)]).value;
         assert.deepEqual(shape(doc), plainShape);
-        for (const cls of ['model', 'error-text']) assert.equal(textOf(byClass(doc, cls)[0] as Node), visible(s), cls);
-        const tr = elements(parse(doc)).find((e) => e.tagName === 'tr' && e.attrs.some((a) => a.name === 'data-session'));
+        for (const cls of ['model', 'error-text'])
+          assert.equal(textOf(byClass(doc, cls)[0] as Node), visible(s), cls);
+        const tr = elements(parse(doc)).find(
+          (e) => e.tagName === 'tr' && e.attrs.some((a) => a.name === 'data-session'),
+        );
         assert.equal(tr?.attrs.find((a) => a.name === 'data-session')?.value, visible(s));
       }),
     );
@@ -150,11 +220,15 @@ describe('hostile strings render as text, never as markup', () => {
         assert.equal(textOf(byClass(doc, 'validator-error')[0] as Node), visible(s));
         assert.equal(textOf(byClass(doc, 'obs-name')[0] as Node), visible(s));
         assert.equal(textOf(byClass(doc, 'status-message')[0] as Node), visible(s));
-        assert.equal(textOf(byClass(doc, 'artifact')[0] as Node), visible(JSON.stringify({ [s]: s }, null, 2)));
+        assert.equal(
+          textOf(byClass(doc, 'artifact')[0] as Node),
+          visible(JSON.stringify({ [s]: s }, null, 2)),
+        );
         const scripts = elements(parse(doc)).filter((e) => e.tagName === 'script');
         assert.equal(scripts.length, 0, 'the session page runs no script');
         for (const e of elements(parse(doc))) {
-          for (const a of e.attrs) assert.ok(!a.name.startsWith('on'), `${e.tagName} has ${a.name}`);
+          for (const a of e.attrs)
+            assert.ok(!a.name.startsWith('on'), `${e.tagName} has ${a.name}`);
         }
       }),
       { numRuns: 200 },

@@ -19,7 +19,13 @@ import type { SessionStore } from '../src/session-store.js';
 import { line, loadedStore, record, tempDir } from './helpers.js';
 
 const HOSTILE = ["' OR 1=1 --", '"; DROP TABLE sessions; --', '$kind', '%', '_', '\\', 'x\u0000y'];
-const MODELS = ['clean', 'phantom-once', 'gpt-4o-mini', ...HOSTILE, ...Array.from({ length: 8 }, (_, i) => `m${i}`)];
+const MODELS = [
+  'clean',
+  'phantom-once',
+  'gpt-4o-mini',
+  ...HOSTILE,
+  ...Array.from({ length: 8 }, (_, i) => `m${i}`),
+];
 const KINDS = ['fill', 'email', 'playbook', "fill' --"];
 
 function makeRecords(): SessionRecord[] {
@@ -29,8 +35,21 @@ function makeRecords(): SessionRecord[] {
     const verdict = FINAL_VERDICTS[(i * 7) % 3] ?? 'accepted';
     const phantom = i % 5 === 0;
     const attempts = [
-      ...(phantom ? [{ iteration: 0, verdictKind: 'validation_failed' as const, error: `candidate_id W-9${i} not in roster` }] : []),
-      { iteration: phantom ? 1 : 0, verdictKind: verdict === 'accepted' ? ('accepted' as const) : ('validation_failed' as const), ...(verdict === 'accepted' ? {} : { error: 'expected 3 fills, got 2' }) },
+      ...(phantom
+        ? [
+            {
+              iteration: 0,
+              verdictKind: 'validation_failed' as const,
+              error: `candidate_id W-9${i} not in roster`,
+            },
+          ]
+        : []),
+      {
+        iteration: phantom ? 1 : 0,
+        verdictKind:
+          verdict === 'accepted' ? ('accepted' as const) : ('validation_failed' as const),
+        ...(verdict === 'accepted' ? {} : { error: 'expected 3 fills, got 2' }),
+      },
     ];
     out.push(
       record(i, {
@@ -52,27 +71,44 @@ function makeRecords(): SessionRecord[] {
 }
 
 // The reference: what the table must show, computed in JS.
-function expectedIds(records: SessionRecord[], q: SessionPageQuery): { ids: string[]; total: number } {
+function expectedIds(
+  records: SessionRecord[],
+  q: SessionPageQuery,
+): { ids: string[]; total: number } {
   const f = q.filters;
   const rows = records
-    .map((r, seq) => ({ r, seq, phantoms: r.attempts.filter((a) => a.verdictKind === 'validation_failed' && a.error?.includes('not in roster')).length }))
-    .filter(({ r, phantoms }) =>
-      (f.kind === undefined || r.kind === f.kind) &&
-      (f.model === undefined || r.model === f.model) &&
-      (f.provider === undefined || r.provider === f.provider) &&
-      (f.verdict === undefined || r.finalVerdict === f.verdict) &&
-      (f.grounded === undefined || String(r.groundedInRoster) === f.grounded) &&
-      (!f.phantom || phantoms > 0) &&
-      (!f.alarm || (r.kind === 'fill' && r.finalVerdict === 'accepted' && r.groundedInRoster === false)) &&
-      (f.since === undefined || Date.parse(r.timestamp) >= Date.parse(f.since)) &&
-      (f.until === undefined || Date.parse(r.timestamp) < Date.parse(f.until)) &&
-      (f.session === undefined || r.sessionId.startsWith(f.session)),
+    .map((r, seq) => ({
+      r,
+      seq,
+      phantoms: r.attempts.filter(
+        (a) => a.verdictKind === 'validation_failed' && a.error?.includes('not in roster'),
+      ).length,
+    }))
+    .filter(
+      ({ r, phantoms }) =>
+        (f.kind === undefined || r.kind === f.kind) &&
+        (f.model === undefined || r.model === f.model) &&
+        (f.provider === undefined || r.provider === f.provider) &&
+        (f.verdict === undefined || r.finalVerdict === f.verdict) &&
+        (f.grounded === undefined || String(r.groundedInRoster) === f.grounded) &&
+        (!f.phantom || phantoms > 0) &&
+        (!f.alarm ||
+          (r.kind === 'fill' && r.finalVerdict === 'accepted' && r.groundedInRoster === false)) &&
+        (f.since === undefined || Date.parse(r.timestamp) >= Date.parse(f.since)) &&
+        (f.until === undefined || Date.parse(r.timestamp) < Date.parse(f.until)) &&
+        (f.session === undefined || r.sessionId.startsWith(f.session)),
     );
   const key = (x: (typeof rows)[number]): string | number | boolean | null => {
     const r = x.r;
     const byKey: Record<SortKey, string | number | boolean | null> = {
-      time: r.timestamp, kind: r.kind, model: r.model, provider: r.provider, verdict: r.finalVerdict,
-      iterations: r.iterations, grounded: r.groundedInRoster, duration: r.durationMs,
+      time: r.timestamp,
+      kind: r.kind,
+      model: r.model,
+      provider: r.provider,
+      verdict: r.finalVerdict,
+      iterations: r.iterations,
+      grounded: r.groundedInRoster,
+      duration: r.durationMs,
     };
     return byKey[q.sort];
   };
@@ -80,13 +116,20 @@ function expectedIds(records: SessionRecord[], q: SessionPageQuery): { ids: stri
   rows.sort((a, b) => {
     const ka = key(a);
     const kb = key(b);
-    if (ka === null || kb === null) return ka === kb ? sign * (a.seq - b.seq) : ka === null ? 1 : -1;
-    const c = typeof ka === 'string' ? Buffer.compare(Buffer.from(ka), Buffer.from(String(kb))) : Number(ka) - Number(kb);
+    if (ka === null || kb === null)
+      return ka === kb ? sign * (a.seq - b.seq) : ka === null ? 1 : -1;
+    const c =
+      typeof ka === 'string'
+        ? Buffer.compare(Buffer.from(ka), Buffer.from(String(kb)))
+        : Number(ka) - Number(kb);
     return c !== 0 ? sign * Math.sign(c) : sign * (a.seq - b.seq);
   });
   const last = Math.max(1, Math.ceil(rows.length / q.pageSize));
   const page = Math.min(q.page, last);
-  return { ids: rows.slice((page - 1) * q.pageSize, page * q.pageSize).map((x) => x.r.sessionId), total: rows.length };
+  return {
+    ids: rows.slice((page - 1) * q.pageSize, page * q.pageSize).map((x) => x.r.sessionId),
+    total: rows.length,
+  };
 }
 
 describe('session queries on real DuckDB', () => {
@@ -113,22 +156,38 @@ describe('session queries on real DuckDB', () => {
   };
 
   it('filters, sorts and pages in DuckDB exactly as the reference does, for any filter values', async () => {
-    const text = <T extends string>(values: readonly T[]) => fc.option(fc.oneof(fc.constantFrom(...values), fc.string({ maxLength: 12 })), { nil: undefined });
-    const filters: fc.Arbitrary<SessionFilters> = fc.record(
-      {
-        kind: text(KINDS),
-        model: text(MODELS),
-        provider: text(['sim', 'openai']),
-        verdict: fc.option(fc.constantFrom(...FINAL_VERDICTS), { nil: undefined }),
-        grounded: fc.option(fc.constantFrom('true' as const, 'false' as const, 'null' as const), { nil: undefined }),
-        phantom: fc.option(fc.constant(true), { nil: undefined }),
-        alarm: fc.option(fc.constant(true), { nil: undefined }),
-        since: fc.option(fc.constantFrom('2026-11-20T05:00:00Z', '2026-11-21'), { nil: undefined }),
-        until: fc.option(fc.constantFrom('2026-11-22T00:00:00Z', '2026-11-21T03:30:00+01:00'), { nil: undefined }),
-        session: text(['0000', record(41).sessionId, '']),
-      },
-      { requiredKeys: [] },
-    ).map((f) => Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined && v !== '')) as SessionFilters);
+    const text = <T extends string>(values: readonly T[]) =>
+      fc.option(fc.oneof(fc.constantFrom(...values), fc.string({ maxLength: 12 })), {
+        nil: undefined,
+      });
+    const filters: fc.Arbitrary<SessionFilters> = fc
+      .record(
+        {
+          kind: text(KINDS),
+          model: text(MODELS),
+          provider: text(['sim', 'openai']),
+          verdict: fc.option(fc.constantFrom(...FINAL_VERDICTS), { nil: undefined }),
+          grounded: fc.option(fc.constantFrom('true' as const, 'false' as const, 'null' as const), {
+            nil: undefined,
+          }),
+          phantom: fc.option(fc.constant(true), { nil: undefined }),
+          alarm: fc.option(fc.constant(true), { nil: undefined }),
+          since: fc.option(fc.constantFrom('2026-11-20T05:00:00Z', '2026-11-21'), {
+            nil: undefined,
+          }),
+          until: fc.option(fc.constantFrom('2026-11-22T00:00:00Z', '2026-11-21T03:30:00+01:00'), {
+            nil: undefined,
+          }),
+          session: text(['0000', record(41).sessionId, '']),
+        },
+        { requiredKeys: [] },
+      )
+      .map(
+        (f) =>
+          Object.fromEntries(
+            Object.entries(f).filter(([, v]) => v !== undefined && v !== ''),
+          ) as SessionFilters,
+      );
     await fc.assert(
       fc.asyncProperty(
         filters,
@@ -141,7 +200,10 @@ describe('session queries on real DuckDB', () => {
           const got = await run(q);
           const want = expectedIds(records, q);
           assert.equal(got.total, want.total);
-          assert.deepEqual(got.rows.map((r) => r.session_id), want.ids);
+          assert.deepEqual(
+            got.rows.map((r) => r.session_id),
+            want.ids,
+          );
         },
       ),
       { numRuns: 150 },
@@ -150,10 +212,19 @@ describe('session queries on real DuckDB', () => {
 
   it('treats SQL in filter values as plain values: no error, no match beyond equality, table intact', async () => {
     for (const value of [...HOSTILE, "') OR ('1'='1", 'fill; DELETE FROM sessions']) {
-      const page = await run({ filters: { model: value }, sort: 'time', dir: 'desc', page: 1, pageSize: 50 });
+      const page = await run({
+        filters: { model: value },
+        sort: 'time',
+        dir: 'desc',
+        page: 1,
+        pageSize: 50,
+      });
       assert.equal(page.total, records.filter((r) => r.model === value).length, value);
     }
-    assert.equal((await run({ filters: {}, sort: 'time', dir: 'desc', page: 1, pageSize: 1 })).total, records.length);
+    assert.equal(
+      (await run({ filters: {}, sort: 'time', dir: 'desc', page: 1, pageSize: 1 })).total,
+      records.length,
+    );
   });
 
   it('bounds pages: size at most 200, a page past the end shows the last page', async () => {
@@ -168,7 +239,10 @@ describe('session queries on real DuckDB', () => {
     const c = await store.connect();
     try {
       const rows = await sessionRows(c, record(41).sessionId);
-      assert.deepEqual(rows.map((r) => r.seq), [41, 42]);
+      assert.deepEqual(
+        rows.map((r) => r.seq),
+        [41, 42],
+      );
       assert.deepEqual(await sessionRows(c, "' OR 1=1 --"), []);
     } finally {
       c.closeSync();
@@ -183,29 +257,44 @@ describe('session queries on real DuckDB', () => {
     } finally {
       c.closeSync();
     }
-    const alarm = records.filter((r) => r.kind === 'fill' && r.finalVerdict === 'accepted' && r.groundedInRoster === false);
+    const alarm = records.filter(
+      (r) => r.kind === 'fill' && r.finalVerdict === 'accepted' && r.groundedInRoster === false,
+    );
     assert.ok(alarm.length > 0);
     assert.equal(data.totals.alarm, alarm.length);
-    assert.deepEqual(new Set(data.alarmRows.map((r) => r.session_id)), new Set(alarm.map((r) => r.sessionId)));
+    assert.deepEqual(
+      new Set(data.alarmRows.map((r) => r.session_id)),
+      new Set(alarm.map((r) => r.sessionId)),
+    );
     assert.equal(data.totals.sessions, records.length);
     assert.equal(data.models.length, TOP_MODELS + 1);
     assert.equal(data.models.at(-1), OTHER_MODEL);
-    const byModel = Object.values(data.verdictsByModel).reduce((n, v) => n + v.accepted + v.max_iter_exhausted + v.infra_error + v.other, 0);
+    const byModel = Object.values(data.verdictsByModel).reduce(
+      (n, v) => n + v.accepted + v.max_iter_exhausted + v.infra_error + v.other,
+      0,
+    );
     assert.equal(byModel, records.length);
     for (const v of FINAL_VERDICTS) {
-      assert.equal(data.verdictsOverTime[v].reduce((a, b) => a + b, 0), records.filter((r) => r.finalVerdict === v).length);
+      assert.equal(
+        data.verdictsOverTime[v].reduce((a, b) => a + b, 0),
+        records.filter((r) => r.finalVerdict === v).length,
+      );
     }
     const clean = data.phantomRateByModel['clean'];
     const cleanFills = records.filter((r) => r.model === 'clean' && r.kind === 'fill');
     assert.deepEqual(clean, {
       fills: cleanFills.length,
-      phantom: cleanFills.filter((r) => r.attempts.some((a) => a.error?.includes('not in roster'))).length,
+      phantom: cleanFills.filter((r) => r.attempts.some((a) => a.error?.includes('not in roster')))
+        .length,
     });
     assert.equal(data.buckets.length, data.verdictsOverTime.accepted.length);
     assert.ok(data.buckets.length <= 60);
     assert.deepEqual(
       data.attemptsPerSession,
-      [1, 2].map((n) => ({ attempts: n, sessions: records.filter((r) => r.iterations === n).length })),
+      [1, 2].map((n) => ({
+        attempts: n,
+        sessions: records.filter((r) => r.iterations === n).length,
+      })),
     );
   });
 

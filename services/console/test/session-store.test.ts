@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SessionStore } from '../src/session-store.js';
-import { line, loadedStore, record, tableRows, tempDir } from './helpers.js';
+import { exhaustedRecord, line, loadedStore, record, tableRows, tempDir } from './helpers.js';
 
 // Lines another producer, a crash or an attacker could leave in a shared log.
 const NASTY_LINES = [
@@ -32,16 +32,25 @@ describe('SessionStore follows the session log by offset', () => {
       writeFileSync(t.file, line(record(1)) + line(record(2)));
       const store = await loadedStore(t.file);
       try {
-        assert.deepEqual((await tableRows(store)).map((r) => r['session_id']), [record(1).sessionId, record(2).sessionId]);
+        assert.deepEqual(
+          (await tableRows(store)).map((r) => r['session_id']),
+          [record(1).sessionId, record(2).sessionId],
+        );
         const third = line(record(3));
         appendFileSync(t.file, third.slice(0, 40));
         await store.refresh();
         assert.equal((await tableRows(store)).length, 2, 'half a row is not a row');
-        assert.equal(store.status().indexedBytes, Buffer.byteLength(line(record(1)) + line(record(2))));
+        assert.equal(
+          store.status().indexedBytes,
+          Buffer.byteLength(line(record(1)) + line(record(2))),
+        );
         appendFileSync(t.file, third.slice(40));
         await store.refresh();
         const rows = await tableRows(store);
-        assert.deepEqual(rows.map((r) => r['session_id']), [1, 2, 3].map((i) => record(i).sessionId));
+        assert.deepEqual(
+          rows.map((r) => r['session_id']),
+          [1, 2, 3].map((i) => record(i).sessionId),
+        );
         assert.deepEqual(await store.readRow(2), JSON.parse(third));
       } finally {
         await store.close();
@@ -60,12 +69,18 @@ describe('SessionStore follows the session log by offset', () => {
         truncateSync(t.file, 0);
         appendFileSync(t.file, line(record(7)));
         await store.refresh();
-        assert.deepEqual((await tableRows(store)).map((r) => r['session_id']), [record(7).sessionId]);
+        assert.deepEqual(
+          (await tableRows(store)).map((r) => r['session_id']),
+          [record(7).sessionId],
+        );
         const other = path.join(t.dir, 'rotated.jsonl');
         writeFileSync(other, line(record(8)) + line(record(9)) + line(record(10)));
         renameSync(other, t.file);
         await store.refresh();
-        assert.deepEqual((await tableRows(store)).map((r) => r['session_id']), [8, 9, 10].map((i) => record(i).sessionId));
+        assert.deepEqual(
+          (await tableRows(store)).map((r) => r['session_id']),
+          [8, 9, 10].map((i) => record(i).sessionId),
+        );
         assert.equal(store.status().resets, 2);
       } finally {
         await store.close();
@@ -79,20 +94,27 @@ describe('SessionStore follows the session log by offset', () => {
     const t = tempDir();
     try {
       const big = line(record(5, { prompt: 'x'.repeat(5000) }));
-      writeFileSync(t.file, [line(record(1)), ...NASTY_LINES.map((l) => `${l}\n`), big, line(record(6))].join(''));
+      writeFileSync(
+        t.file,
+        [line(record(1)), ...NASTY_LINES.map((l) => `${l}\n`), big, line(record(6))].join(''),
+      );
       const store = await loadedStore(t.file, { maxLineBytes: 4096 });
       try {
         const rows = await tableRows(store);
         const ids = rows.map((r) => r['session_id']);
-        assert.ok(ids.includes(record(1).sessionId) && ids.includes(record(6).sessionId), String(ids));
+        assert.ok(
+          ids.includes(record(1).sessionId) && ids.includes(record(6).sessionId),
+          String(ids),
+        );
         assert.ok(!ids.includes(record(5).sessionId), 'the over-long line is skipped');
         assert.equal(store.status().oversizeLines, 1);
         for (const row of rows) {
-          const raw = (await store.readRow(row['seq'] as number)) as Record<string, unknown> | undefined;
+          const raw = (await store.readRow(row['seq'] as number)) as
+            Record<string, unknown> | undefined;
           if (raw !== undefined) assert.equal(raw['session_id'], row['session_id']);
         }
         // Blank and whitespace-only lines are not lines; the rest is a row or a bad line.
-        const blank = NASTY_LINES.filter((l) => /^[ \t\r\u000b\u000c]*$/.test(l)).length;
+        const blank = NASTY_LINES.filter((l) => /^[ \t\r\v\f]*$/.test(l)).length;
         assert.equal(store.status().lines, NASTY_LINES.length - blank + 3);
       } finally {
         await store.close();
@@ -107,7 +129,9 @@ describe('SessionStore follows the session log by offset', () => {
       fc.asyncProperty(
         fc.array(
           fc.oneof(
-            fc.integer({ min: 0, max: 500 }).map((i) => line(record(i, i % 3 === 0 ? { finalVerdict: 'max_iter_exhausted', iterations: 3, groundedInRoster: null, attempts: [{ iteration: 0, verdictKind: 'validation_failed', error: `candidate_id W-${i} not in roster` }] } : {})).slice(0, -1)),
+            fc
+              .integer({ min: 0, max: 500 })
+              .map((i) => line(i % 3 === 0 ? exhaustedRecord(i) : record(i)).slice(0, -1)),
             fc.constantFrom(...NASTY_LINES),
             fc.string({ unit: 'binary', maxLength: 40 }),
           ),
@@ -125,8 +149,14 @@ describe('SessionStore follows the session log by offset', () => {
             try {
               assert.deepEqual(await tableRows(bulk), await tableRows(exact));
               // Falling back when DuckDB's reader gives up is fine; rows landing elsewhere is not.
-              assert.deepEqual(warnings.filter((w) => /did not land/.test(w)), []);
-              if (!lines.some((l) => /[^\x20-\x7e\t\u00a0\ufeff\u000b\u000c\r]/.test(l)) && !lines.includes('{"schema":"session.iterate.v1"'))
+              assert.deepEqual(
+                warnings.filter((w) => /did not land/.test(w)),
+                [],
+              );
+              if (
+                !lines.some((l) => /[^\x20-\x7e\t\u00a0\ufeff\v\f\r]/.test(l)) &&
+                !lines.includes('{"schema":"session.iterate.v1"')
+              )
                 assert.deepEqual(warnings, [], 'text lines go through the parallel reader');
               assert.deepEqual(bulk.status().lines, exact.status().lines);
             } finally {

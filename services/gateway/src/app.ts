@@ -5,6 +5,7 @@ import type { SessionLog } from '@lakehouse/session-log';
 import { metricsHandler, requestTelemetry } from '@lakehouse/telemetry';
 import { selfUrl } from './config.js';
 import type { GatewayConfig } from './config.js';
+import { DrainGate } from './drain.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { createIterateInstruments } from './iterate-session.js';
 import { healthzRoute, readyzRoute } from './routes/health.js';
@@ -19,6 +20,8 @@ export interface AppDeps {
   /** The worker roster (`WorkerLookup` from @lakehouse/roster). */
   roster: RosterView;
   sessionLog: SessionLog;
+  /** The SIGTERM drain (server.ts); without one, sessions are never refused. */
+  drain?: DrainGate;
 }
 
 const ROUTES = ['/v1/iterate', '/v1/validate', '/healthz', '/readyz', '/metrics'];
@@ -26,6 +29,7 @@ const ROUTES = ['/v1/iterate', '/v1/validate', '/healthz', '/readyz', '/metrics'
 /** Builds the gateway's Express app (routes of SPEC §2). Does not listen; no I/O at call time. */
 export function createApp(deps: AppDeps): Express {
   const { config, logger, roster, sessionLog } = deps;
+  const drain = deps.drain ?? new DrainGate();
   const instruments = createIterateInstruments();
 
   const app = express();
@@ -33,6 +37,8 @@ export function createApp(deps: AppDeps): Express {
   // First, so every response, errors included, carries X-Lakehouse-Trace-Id; it decides each
   // request's trace and records http.server.request.duration (no http/express instrumentation).
   app.use(requestTelemetry({ routes: ROUTES }));
+  // The router decides what is a session route, for the drain gate too; before the body is read.
+  app.post('/v1/iterate', drain.sessionGate());
   // Any content type is read as JSON: curl's default form type should not turn into "missing body".
   app.use(express.json({ limit: config.bodyLimitBytes, type: () => true }));
 
@@ -43,6 +49,7 @@ export function createApp(deps: AppDeps): Express {
         chatdUrl: config.chatdUrl,
         chatTimeoutMs: config.chatTimeoutMs,
         validateTimeoutMs: config.validateTimeoutMs,
+        chatBodyLimitBytes: config.bodyLimitBytes,
       },
       selfUrl: (localPort) => selfUrl(config, localPort ?? config.port),
       logger,
@@ -51,11 +58,24 @@ export function createApp(deps: AppDeps): Express {
       contentCapture: config.contentCapture,
     }),
   );
-  app.post('/v1/validate', validateRoute({ roster, failures: instruments.validationFailures }));
+  app.post(
+    '/v1/validate',
+    validateRoute({
+      roster,
+      failures: instruments.validationFailures,
+      contentCapture: config.contentCapture,
+    }),
+  );
   app.get('/healthz', healthzRoute());
   app.get(
     '/readyz',
-    readyzRoute({ roster, chatdUrl: config.chatdUrl, timeoutMs: config.readinessTimeoutMs }),
+    readyzRoute({
+      roster,
+      chatdUrl: config.chatdUrl,
+      timeoutMs: config.readinessTimeoutMs,
+      logger,
+      draining: () => drain.draining,
+    }),
   );
   app.get('/metrics', metricsHandler());
   app.use(notFoundHandler());

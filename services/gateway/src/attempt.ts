@@ -1,14 +1,16 @@
 import type { Context } from '@opentelemetry/api';
-import { extractJsonObject } from './extract-json.js';
+import { boundText } from '@lakehouse/telemetry';
+import { extractJson } from './extract-json.js';
 import { HopError } from './hop-client.js';
 import type { HopClient } from './hop-client.js';
 import type { IterateRequest } from './iterate-request.js';
 import type { AttemptOutcome } from './iterate-types.js';
 import { validationFeedback } from './prompt.js';
+import type { ValidationIssue } from './validators/types.js';
 
 /**
- * One generate → extract → validate attempt with `prompt`; both hops carry the span in `ctx`. A failed hop is an `infra_error`
- * outcome; anything else that throws (a bug) propagates.
+ * One generate → extract → validate attempt with `prompt`; both hops carry the span in `ctx`.
+ * A failed hop is an `infra_error` outcome; anything else that throws (a bug) propagates.
  */
 export async function runAttempt(
   hops: HopClient,
@@ -19,12 +21,14 @@ export async function runAttempt(
   let raw: string | null = null;
   try {
     raw = await hops.chat(req, prompt, ctx);
-    const artifact = extractJsonObject(raw);
-    if (artifact === undefined) {
-      return { verdict: 'no_json', raw, error: 'no JSON object found in the response' };
+    const found = extractJson(raw);
+    // The reason never quotes the reply: it is its own summary (content capture off).
+    if (!found.ok) return { verdict: 'no_json', raw, error: found.reason, summary: found.reason };
+    const checked = await hops.validate(req, found.object, ctx);
+    if (checked.ok) {
+      const { object: artifact, source: artifactJson } = found;
+      return { verdict: 'accepted', raw, artifact, artifactJson, report: checked.report };
     }
-    const checked = await hops.validate(req, artifact, ctx);
-    if (checked.ok) return { verdict: 'accepted', raw, artifact, report: checked.report };
     const messages = checked.errors.map((e) =>
       typeof e?.message === 'string' ? e.message : String(e),
     );
@@ -32,12 +36,29 @@ export async function runAttempt(
       verdict: 'validation_failed',
       raw,
       error: messages.join('; '),
+      summary: issueSummary(checked.errors),
       feedback: validationFeedback(messages.map((message) => ({ message }))),
     };
   } catch (err) {
     if (!(err instanceof HopError)) throw err;
-    const outcome: AttemptOutcome = { verdict: 'infra_error', raw, error: err.message };
+    const outcome: AttemptOutcome = {
+      verdict: 'infra_error',
+      raw,
+      error: err.message,
+      summary: err.summary,
+    };
     if (err.callerStatus !== undefined) outcome.callerStatus = err.callerStatus;
     return outcome;
   }
+}
+
+/** `validation failed: 2 consistency, 1 completeness`: the errors' categories, no texts. */
+function issueSummary(errors: readonly ValidationIssue[]): string {
+  const counts = new Map<string, number>();
+  for (const e of errors) {
+    const category = typeof e?.category === 'string' ? e.category : 'unknown';
+    counts.set(category, (counts.get(category) ?? 0) + 1);
+  }
+  const parts = [...counts].map(([category, n]) => `${n} ${boundText(category, 32)}`);
+  return `validation failed: ${parts.join(', ')}`;
 }

@@ -1,11 +1,15 @@
+import { sessionLogPathProblem } from '@lakehouse/session-log';
 import {
+  ConfigError,
   readContentCapture,
   readHttpUrl,
   readInt,
   readLogLevel,
+  readServerLimits,
   readString,
+  DEFAULT_SERVER_LIMITS,
 } from '@lakehouse/telemetry';
-import type { Env, LogLevel } from '@lakehouse/telemetry';
+import type { Env, LogLevel, ServerLimits } from '@lakehouse/telemetry';
 
 /** Validated gateway settings (docs/architecture.md, Environment). */
 export interface GatewayConfig {
@@ -25,6 +29,8 @@ export interface GatewayConfig {
   contentCapture: boolean;
   /** Timeout of the chatd probe behind `/readyz`. */
   readinessTimeoutMs: number;
+  /** Request/headers timeouts and the connection cap of the listener. */
+  server: ServerLimits;
 }
 
 /** Default settings, used for every variable that is unset or empty. */
@@ -41,6 +47,7 @@ export const DEFAULT_CONFIG: Readonly<GatewayConfig> = {
   logLevel: 'info',
   contentCapture: true,
   readinessTimeoutMs: 2_000,
+  server: DEFAULT_SERVER_LIMITS,
 };
 
 /** Reads and validates the gateway's environment. Throws ConfigError naming the first bad variable. */
@@ -59,12 +66,21 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       3_600_000,
     ),
     rosterPath: readString(env, 'ROSTER_PATH') ?? DEFAULT_CONFIG.rosterPath,
-    sessionLogPath: readString(env, 'SESSION_LOG_PATH') ?? '',
+    sessionLogPath: readSessionLogPath(env),
     bodyLimitBytes: readInt(env, 'BODY_LIMIT_BYTES', DEFAULT_CONFIG.bodyLimitBytes, 1, 1 << 30),
     logLevel: readLogLevel(env),
     contentCapture: readContentCapture(env),
     readinessTimeoutMs: DEFAULT_CONFIG.readinessTimeoutMs,
+    server: readServerLimits(env),
   };
+}
+
+// A FIFO (with no reader it would block the writer), a directory or a device is refused here.
+function readSessionLogPath(env: Env): string {
+  const path = readString(env, 'SESSION_LOG_PATH') ?? '';
+  const problem = path === '' ? undefined : sessionLogPathProblem(path);
+  if (problem !== undefined) throw new ConfigError('SESSION_LOG_PATH', problem);
+  return path;
 }
 
 /** The validate hop's base URL: GATEWAY_SELF_URL, else the loopback address of the bound port. */

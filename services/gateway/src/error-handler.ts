@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'winston';
-import { resolveTraceId } from '@lakehouse/telemetry';
+import { boundText, resolveTraceId } from '@lakehouse/telemetry';
 import { HttpError } from './http-error.js';
 
 /** Options for {@link errorHandler}. */
@@ -12,7 +12,7 @@ export interface ErrorHandlerOptions {
 /** 404 `{error}` for any route not matched before it. */
 export function notFoundHandler(): RequestHandler {
   return (req) => {
-    throw new HttpError(404, `no route ${req.method} ${req.path}`);
+    throw new HttpError(404, `no route ${req.method} ${boundText(req.path, 200)}`);
   };
 }
 

@@ -8,36 +8,64 @@ const MAX_PARSE_ATTEMPTS = 256;
 const FENCE = '```';
 const MAX_FENCED_BLOCKS = 64;
 
+/**
+ * Most containers an artifact may nest, itself included: serde_json (the Rust gateway, whose
+ * session log we match) refuses the 128th. Deeper replies are refused up front, so every
+ * accepted artifact fits the session row.
+ */
+export const MAX_JSON_NESTING = 127;
+
 interface ScanState {
   budget: number;
   parses: number;
+  tooDeep: boolean;
 }
+
+/** An extracted artifact and the exact JSON text it was parsed from. */
+export interface ExtractedJson {
+  object: Record<string, unknown>;
+  /** The text JSON.parse read: the session log keeps its numbers exactly. */
+  source: string;
+}
+
+/** What {@link extractJson} found: the artifact, or why there is none (for the attempt's error). */
+export type ExtractResult = ({ ok: true } & ExtractedJson) | { ok: false; reason: string };
 
 /**
  * Finds the JSON object in an LLM reply: a ```json fenced block first, then any fenced block,
  * then the whole text, then the first balanced `{...}` in prose that parses. Returns only plain
- * objects (never arrays or primitives); undefined when none. Never throws; work is bounded.
+ * objects (never arrays or primitives) nested at most {@link MAX_JSON_NESTING} levels, with
+ * their source text. Never throws; work is bounded.
  */
-export function extractJsonObject(text: string): Record<string, unknown> | undefined {
-  if (typeof text !== 'string' || text.length === 0) return undefined;
+export function extractJson(text: string): ExtractResult {
+  if (typeof text !== 'string' || text.length === 0) return { ok: false, reason: NO_JSON };
   const input = text.length > MAX_EXTRACT_CHARS ? text.slice(0, MAX_EXTRACT_CHARS) : text;
-  const state: ScanState = { budget: SCAN_BUDGET, parses: 0 };
+  const state: ScanState = { budget: SCAN_BUDGET, parses: 0, tooDeep: false };
 
   const blocks = fencedBlocks(input);
   // A block tagged json is the model's stated answer; other fences may hold examples or code.
   const ordered = [...blocks.filter((b) => b.json), ...blocks.filter((b) => !b.json)];
+  let found: ExtractedJson | null | undefined;
   for (const block of ordered) {
-    const found = fromSegment(block.body, state);
-    if (found !== undefined) return found ?? undefined;
+    found = fromSegment(block.body, state);
+    if (found !== undefined) break;
   }
-  return fromSegment(input, state) ?? undefined;
+  if (found === undefined) found = fromSegment(input, state);
+  if (found !== undefined && found !== null) return { ok: true, ...found };
+  return { ok: false, reason: state.tooDeep ? TOO_DEEP : NO_JSON };
 }
 
+/** {@link extractJson}'s object, or undefined when there is none. */
+export function extractJsonObject(text: string): Record<string, unknown> | undefined {
+  const found = extractJson(text);
+  return found.ok ? found.object : undefined;
+}
+
+const NO_JSON = 'no JSON object found in the response';
+const TOO_DEEP = `the JSON object in the response nests deeper than ${MAX_JSON_NESTING} levels`;
+
 // undefined = nothing here, keep looking; null = the segment is JSON of the wrong shape, stop.
-function fromSegment(
-  segment: string,
-  state: ScanState,
-): Record<string, unknown> | null | undefined {
+function fromSegment(segment: string, state: ScanState): ExtractedJson | null | undefined {
   const trimmed = segment.trim();
   if (trimmed.startsWith('{') && trimmed.endsWith('}')) {
     const whole = tryParseObject(trimmed, state);
@@ -94,7 +122,7 @@ function fencedBlocks(text: string): FencedBlock[] {
 
 // Scans from each '{' to its balanced '}' (string- and escape-aware) and returns the first
 // candidate that parses to a plain object. Nested objects are tried when the outer one fails.
-function scanBalanced(text: string, state: ScanState): Record<string, unknown> | undefined {
+function scanBalanced(text: string, state: ScanState): ExtractedJson | null | undefined {
   let start = text.indexOf('{');
   while (start >= 0 && state.budget > 0 && state.parses < MAX_PARSE_ATTEMPTS) {
     const end = matchingBrace(text, start, state);
@@ -132,16 +160,32 @@ function matchingBrace(text: string, start: number, state: ScanState): number {
   return -1;
 }
 
-function tryParseObject(candidate: string, state: ScanState): Record<string, unknown> | undefined {
+// null = JSON too deep to accept: the answer, refused (its inner objects are not tried).
+function tryParseObject(candidate: string, state: ScanState): ExtractedJson | null | undefined {
   state.parses++;
   state.budget -= candidate.length;
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(candidate);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      return value as Record<string, unknown>;
-    }
+    value = JSON.parse(candidate);
   } catch {
-    // Not JSON; the caller tries the next candidate.
+    return undefined; // not JSON; the caller tries the next candidate
   }
-  return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if (nestsDeeper(value, MAX_JSON_NESTING)) {
+    state.tooDeep = true;
+    return null;
+  }
+  return { object: value as Record<string, unknown>, source: candidate };
+}
+
+// True when `value` holds more than `levels` nested containers (itself included). Stops at
+// the first too-deep branch, so it recurses at most `levels + 1` frames.
+function nestsDeeper(value: object, levels: number): boolean {
+  if (levels === 0) return true;
+  for (const inner of Array.isArray(value) ? value : Object.values(value)) {
+    if (typeof inner === 'object' && inner !== null && nestsDeeper(inner as object, levels - 1)) {
+      return true;
+    }
+  }
+  return false;
 }

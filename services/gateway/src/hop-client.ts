@@ -1,7 +1,7 @@
 import axios from 'axios';
 import type { AxiosResponse } from 'axios';
 import type { Context } from '@opentelemetry/api';
-import { hopHeaders } from '@lakehouse/telemetry';
+import { boundText, hopHeaders, quoteClientValue } from '@lakehouse/telemetry';
 import type { IterateRequest } from './iterate-request.js';
 import type { ValidateHopResult } from './iterate-types.js';
 import { buildMessages } from './prompt.js';
@@ -11,20 +11,39 @@ import type { ValidationIssue } from './validators/types.js';
 export class HopError extends Error {
   /** chatd's 4xx status when it refused the request as the caller's mistake. */
   readonly callerStatus: number | undefined;
-  constructor(message: string, callerStatus?: number) {
+  /** The message without the callee's error text (which may quote prompts or model output). */
+  readonly summary: string;
+  constructor(message: string, options: { callerStatus?: number; summary?: string } = {}) {
     super(message);
     this.name = 'HopError';
-    this.callerStatus = callerStatus;
+    this.callerStatus = options.callerStatus;
+    this.summary = options.summary ?? message;
   }
 }
 
-/** Where the two hops go and how long each may take. */
+/** Longest part of a callee's error text quoted in a hop error. */
+export const MAX_HOP_ERROR_CHARS = 500;
+
+/** Where the two hops go, how long each may take, and how big a chat request may be. */
 export interface HopClientOptions {
   chatdUrl: string;
   /** The validate hop's base URL (this gateway's own listener). */
   selfUrl: string;
   chatTimeoutMs: number;
   validateTimeoutMs: number;
+  /** chatd's body limit (BODY_LIMIT_BYTES, the same on both services): a bigger chat hop is refused here. */
+  chatBodyLimitBytes: number;
+}
+
+/** The JSON body of the chat hop for `prompt`, serialised once. */
+export function chatHopBody(req: IterateRequest, prompt: string): string {
+  return JSON.stringify({
+    provider: req.provider,
+    model: req.model,
+    messages: buildMessages(req.system, prompt),
+    temperature: req.temperature,
+    max_tokens: req.maxTokens,
+  });
 }
 
 // A model reply or report past this is not an answer; axios refuses it as ERR_BAD_RESPONSE.
@@ -44,16 +63,17 @@ export class HopClient {
 
   /** Asks chatd for a completion of `prompt`; resolves to its text. */
   async chat(req: IterateRequest, prompt: string, ctx: Context): Promise<string> {
+    const body = chatHopBody(req, prompt);
+    const bytes = Buffer.byteLength(body);
+    if (bytes > this._options.chatBodyLimitBytes) {
+      // chatd would answer 413; a retry's feedback can push a prompt that fitted over the limit.
+      const summary = `the chat request (${bytes} bytes) exceeds BODY_LIMIT_BYTES (${this._options.chatBodyLimitBytes})`;
+      throw new HopError(summary, { callerStatus: 413, summary });
+    }
     const res = await post(
       ctx,
       `${this._options.chatdUrl}/v1/chat`,
-      {
-        provider: req.provider,
-        model: req.model,
-        messages: buildMessages(req.system, prompt),
-        temperature: req.temperature,
-        max_tokens: req.maxTokens,
-      },
+      body,
       this._options.chatTimeoutMs,
       'chatd',
     );
@@ -64,18 +84,19 @@ export class HopClient {
       return content;
     }
     if (res.status === 404) {
-      throw new HopError(
-        `provider ${JSON.stringify(req.provider)} rejected by chatd (404): ${errorText(res.data)}`,
-        404,
-      );
+      // Client values are quoted bounded: a 900 KB provider name costs a few dozen bytes here.
+      const summary = `provider ${quoteClientValue(req.provider)} rejected by chatd (404)`;
+      throw new HopError(`${summary}: ${errorText(res.data)}`, { callerStatus: 404, summary });
     }
     if (res.status >= 400 && res.status < 500) {
-      throw new HopError(
-        `chatd rejected the request (${res.status}): ${errorText(res.data)}`,
-        res.status,
-      );
+      const summary = `chatd rejected the request (${res.status})`;
+      throw new HopError(`${summary}: ${errorText(res.data)}`, {
+        callerStatus: res.status,
+        summary,
+      });
     }
-    throw new HopError(`chatd failed (${res.status}): ${errorText(res.data)}`);
+    const summary = `chatd failed (${res.status})`;
+    throw new HopError(`${summary}: ${errorText(res.data)}`, { summary });
   }
 
   /** Validates `artifact` through the gateway's own `/v1/validate`. */
@@ -106,16 +127,17 @@ export class HopClient {
     if (res.status === 422 && data !== null && Array.isArray(data['errors'])) {
       return { ok: false, errors: data['errors'] as ValidationIssue[] };
     }
-    throw new HopError(`validate hop failed (${res.status}): ${errorText(res.data)}`);
+    const summary = `validate hop failed (${res.status})`;
+    throw new HopError(`${summary}: ${errorText(res.data)}`, { summary });
   }
 }
 
 function errorText(body: unknown): string {
   if (typeof body === 'object' && body !== null && 'error' in body) {
     const e = (body as { error: unknown }).error;
-    if (typeof e === 'string') return e;
+    if (typeof e === 'string') return boundText(e, MAX_HOP_ERROR_CHARS);
   }
-  if (typeof body === 'string' && body.length > 0) return body.slice(0, 200);
+  if (typeof body === 'string' && body.length > 0) return boundText(body, 200);
   return 'no error message';
 }
 

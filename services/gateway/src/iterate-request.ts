@@ -29,6 +29,9 @@ export const ITERATE_DEFAULTS = {
   maxTokens: 4096,
 } as const;
 
+/** Longest `provider` and `model` accepted: they name spans and become labels and attributes. */
+export const MAX_NAME_CHARS = 256;
+
 /** Result of parsing a request body: the request, or an error naming the offending field. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; field: string; error: string };
 
@@ -116,9 +119,21 @@ export function parseIterateRequest(body: unknown): Parsed<IterateRequest> {
   if (typeof provider !== 'string' || provider.trim() === '') {
     return fail('provider', 'provider is required and must be a non-empty string');
   }
+  if (provider.length > MAX_NAME_CHARS) {
+    return fail(
+      'provider',
+      `provider must be at most ${MAX_NAME_CHARS} characters, got ${describe(provider)}`,
+    );
+  }
   const model = body['model'];
   if (typeof model !== 'string' || model.trim() === '') {
     return fail('model', 'model is required and must be a non-empty string');
+  }
+  if (model.length > MAX_NAME_CHARS) {
+    return fail(
+      'model',
+      `model must be at most ${MAX_NAME_CHARS} characters, got ${describe(model)}`,
+    );
   }
   const context = parseContext(body, kind.value);
   if (!context.ok) return context;

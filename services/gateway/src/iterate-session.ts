@@ -100,13 +100,21 @@ function endSessionSpan(
   span.setAttribute(LH.ITERATIONS, result.attempts.length);
   if (grounded !== null) span.setAttribute(LH.GROUNDED_IN_ROSTER, grounded);
   if (result.accepted !== undefined && contentCapture) {
-    span.setAttribute(LH.ARTIFACT, JSON.stringify(result.accepted.artifact));
+    // The JSON the model wrote, as it was extracted (not encoded again); the translator splices
+    // it, so past the attribute limit it goes as a JSON string of its beginning.
+    const json = result.accepted.artifactJson;
+    span.setAttribute(
+      LH.ARTIFACT,
+      json.length <= captureLimit() ? json : JSON.stringify(captureText(json).slice(0, -8)),
+    );
   }
   if (result.crash !== undefined) {
     span.recordException(result.crash instanceof Error ? result.crash : String(result.crash));
   }
   if (result.finalVerdict === 'infra_error') {
-    const message = result.crash === undefined ? result.attempts.at(-1)?.error : undefined;
+    const last = result.attempts.at(-1);
+    const message =
+      result.crash === undefined ? (contentCapture ? last?.error : last?.summary) : undefined;
     span.setStatus({ code: SpanStatusCode.ERROR, message: message ?? 'internal error' });
   }
   span.end();
@@ -120,7 +128,10 @@ function record(
   durationMs: number,
 ): void {
   const { finalVerdict, attempts } = result;
-  deps.instruments.sessions.add(1, { final_verdict: finalVerdict, kind: req.kind });
+  // A request chatd or the provider refused as invalid is the caller's error (HTTP 400): the row
+  // keeps infra_error (the schema has three verdicts), the metric does not count it as infra.
+  const verdictLabel = result.callerStatus !== undefined ? 'rejected' : finalVerdict;
+  deps.instruments.sessions.add(1, { final_verdict: verdictLabel, kind: req.kind });
   deps.instruments.attempts.record(attempts.length, { kind: req.kind });
   try {
     deps.sessionLog.emit({
@@ -138,7 +149,9 @@ function record(
         ...(a.error !== undefined ? { error: a.error } : {}),
         ...(a.spanId !== undefined ? { spanId: a.spanId } : {}),
       })),
-      ...(result.accepted !== undefined ? { artifact: result.accepted.artifact } : {}),
+      ...(result.accepted !== undefined
+        ? { artifact: result.accepted.artifact, artifactJson: result.accepted.artifactJson }
+        : {}),
       groundedInRoster: groundedInRoster(req, result),
       durationMs,
     });
@@ -206,10 +219,18 @@ async function tracedAttempt(
     // Both hops carry this attempt as their W3C parent (signed): the callees' spans nest under it.
     const outcome = await runAttempt(deps.hops, req, prompt, withSpan(parent, span));
     span.setAttribute(LH.ATTEMPT_VERDICT, outcome.verdict);
-    if (outcome.verdict !== 'accepted') span.setAttribute(LH.ATTEMPT_ERROR, outcome.error);
+    // Error texts quote model output (candidate ids) and upstream bodies: capture off keeps
+    // only their content-free summary.
+    const error =
+      outcome.verdict === 'accepted'
+        ? undefined
+        : deps.contentCapture
+          ? outcome.error
+          : outcome.summary;
+    if (error !== undefined) span.setAttribute(LH.ATTEMPT_ERROR, error);
     if (deps.contentCapture && outcome.raw !== null) span.setAttribute(LH.ATTEMPT_RAW, outcome.raw);
     if (outcome.verdict === 'infra_error') {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error ?? 'infra error' });
     }
     return { outcome, spanId };
   } catch (err) {

@@ -13,15 +13,26 @@ export interface AcceptedReport {
   grounded_in_roster: boolean | null;
 }
 
-/** What one attempt came to, before any bookkeeping. */
+/**
+ * What one attempt came to, before any bookkeeping. `error` may quote model output and contract
+ * values; `summary` says the same without them (what spans carry with content capture off).
+ */
 export type AttemptOutcome =
-  | { verdict: 'accepted'; raw: string; artifact: Record<string, unknown>; report: AcceptedReport }
-  | { verdict: 'validation_failed'; raw: string; error: string; feedback: string }
-  | { verdict: 'no_json'; raw: string; error: string }
+  | {
+      verdict: 'accepted';
+      raw: string;
+      artifact: Record<string, unknown>;
+      /** The JSON text the artifact was parsed from (the session row keeps its numbers exactly). */
+      artifactJson: string;
+      report: AcceptedReport;
+    }
+  | { verdict: 'validation_failed'; raw: string; error: string; summary: string; feedback: string }
+  | { verdict: 'no_json'; raw: string; error: string; summary: string }
   | {
       verdict: 'infra_error';
       raw: string | null;
       error: string;
+      summary: string;
       /** chatd's 4xx status when it refused the request as the caller's mistake: answer 400, not 502. */
       callerStatus?: number;
     };
@@ -39,6 +50,8 @@ export interface Attempt {
   verdict: AttemptVerdict;
   raw: string | null;
   error?: string;
+  /** `error` without model output or contract values (see {@link AttemptOutcome}). */
+  summary?: string;
   spanId?: string;
 }
 
@@ -53,7 +66,7 @@ export interface IterateResult {
   finalVerdict: FinalVerdict;
   attempts: Attempt[];
   /** The accepted artifact and its report (final verdict `accepted` only). */
-  accepted?: { artifact: Record<string, unknown>; report: AcceptedReport };
+  accepted?: { artifact: Record<string, unknown>; artifactJson: string; report: AcceptedReport };
   /** chatd refused the request as the caller's mistake (its 4xx status). */
   callerStatus?: number;
   /** Something unexpected threw: the session is an infra_error and the caller answers 500. */

@@ -20,12 +20,21 @@ export async function iterate(
       try {
         ran = await runAttempt(prompt, iteration);
       } catch (crash) {
-        attempts.push({ iteration, verdict: 'infra_error', raw: null, error: 'internal error' });
+        attempts.push({
+          iteration,
+          verdict: 'infra_error',
+          raw: null,
+          error: 'internal error',
+          summary: 'internal error',
+        });
         return { finalVerdict: 'infra_error', attempts, crash };
       }
       const { outcome, spanId } = ran;
       const attempt: Attempt = { iteration, verdict: outcome.verdict, raw: outcome.raw };
-      if (outcome.verdict !== 'accepted') attempt.error = outcome.error;
+      if (outcome.verdict !== 'accepted') {
+        attempt.error = outcome.error;
+        attempt.summary = outcome.summary;
+      }
       if (spanId !== undefined) attempt.spanId = spanId;
       attempts.push(attempt);
 
@@ -34,7 +43,11 @@ export async function iterate(
           return {
             finalVerdict: 'accepted',
             attempts,
-            accepted: { artifact: outcome.artifact, report: outcome.report },
+            accepted: {
+              artifact: outcome.artifact,
+              artifactJson: outcome.artifactJson,
+              report: outcome.report,
+            },
           };
         case 'infra_error':
           return outcome.callerStatus === undefined

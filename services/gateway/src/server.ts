@@ -1,17 +1,12 @@
-import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { metrics } from '@opentelemetry/api';
 import { WorkerLookup } from '@lakehouse/roster';
 import { createSessionLog } from '@lakehouse/session-log';
-import {
-  createLogger,
-  getTelemetry,
-  resolveTraceId,
-  TRACE_ID_RESPONSE_HEADER,
-} from '@lakehouse/telemetry';
+import { createBoundedServer, createLogger, getTelemetry } from '@lakehouse/telemetry';
 import { createApp } from './app.js';
 import { selfUrl } from './config.js';
+import { DrainGate } from './drain.js';
 import { STARTUP_CONFIG } from './startup-config.js';
 
 // Sessions still running at SIGTERM get this long to finish before their sockets are cut
@@ -29,50 +24,26 @@ async function main(): Promise<void> {
     logger,
     meter: metrics.getMeter('gateway'),
   });
-  const app = createApp({ config, logger, roster, sessionLog });
+  const drain = new DrainGate();
+  const app = createApp({ config, logger, roster, sessionLog, drain });
 
   // Draining (after SIGTERM): sessions in flight run to the end, and their validate hops still
   // need this listener, so it stays open until they are done. Meanwhile every response closes
-  // its connection, and new sessions are refused with 503 before they begin (no row, no trace).
-  let draining = false;
-  let sessionsInFlight = 0;
-  let onSessionsDone: (() => void) | undefined;
+  // its connection; the router refuses new sessions (DrainGate).
   const inFlight = new Set<ServerResponse>();
-  const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
-    inFlight.add(res);
-    res.once('close', () => inFlight.delete(res));
-    if (!draining) {
-      if (req.method === 'POST' && req.url?.split('?')[0] === '/v1/iterate') {
-        sessionsInFlight += 1;
-        res.once('close', () => {
-          sessionsInFlight -= 1;
-          if (sessionsInFlight === 0) onSessionsDone?.();
-        });
-      }
+  const server = createBoundedServer(
+    (req: IncomingMessage, res: ServerResponse) => {
+      inFlight.add(res);
+      res.once('close', () => inFlight.delete(res));
+      if (drain.draining) res.setHeader('connection', 'close');
       app(req, res);
-      return;
-    }
-    res.setHeader('connection', 'close');
-    const path = req.url?.split('?')[0];
-    if ((req.method === 'POST' && path === '/v1/iterate') || path === '/readyz') {
-      req.resume();
-      res.setHeader(TRACE_ID_RESPONSE_HEADER, resolveTraceId(req));
-      res.setHeader('retry-after', '1');
-      res.writeHead(503, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(
-        JSON.stringify(
-          path === '/readyz'
-            ? { status: 'not ready', reasons: ['shutting down'] }
-            : {
-                error: 'gateway is shutting down; retry on another instance',
-                trace_id: resolveTraceId(req),
-              },
-        ),
-      );
-      return;
-    }
-    app(req, res);
-  });
+    },
+    config.server,
+    (limits) =>
+      logger.warn('MAX_CONNECTIONS reached; closing new connections', {
+        max_connections: limits.maxConnections,
+      }),
+  );
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -99,12 +70,11 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    draining = true;
-    logger.info('shutting down', { signal, sessions_in_flight: sessionsInFlight });
+    logger.info('shutting down', { signal, sessions_in_flight: drain.sessionsInFlight });
     for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
     const force = setTimeout(() => {
       logger.warn('shutdown grace period over; cutting connections', {
-        sessions_in_flight: sessionsInFlight,
+        sessions_in_flight: drain.sessionsInFlight,
       });
       closeListener();
       server.closeAllConnections();
@@ -132,8 +102,7 @@ async function main(): Promise<void> {
       });
       server.closeIdleConnections();
     };
-    if (sessionsInFlight === 0) closeListener();
-    else onSessionsDone = closeListener;
+    drain.startDraining(closeListener);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

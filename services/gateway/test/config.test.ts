@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@lakehouse/telemetry';
@@ -36,7 +40,11 @@ void describe('loadConfig', () => {
     assert.equal(config.logLevel, 'debug');
   });
 
-  void it('throws ConfigError naming the variable', () => {
+  void it('throws ConfigError naming the variable', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-config-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const fifo = join(dir, 'sessions.fifo');
+    execFileSync('mkfifo', [fifo]);
     const cases: [Record<string, string>, string][] = [
       [{ PORT: 'http' }, 'PORT'],
       [{ PORT: '70000' }, 'PORT'],
@@ -47,6 +55,9 @@ void describe('loadConfig', () => {
       [{ BODY_LIMIT_BYTES: '1.5' }, 'BODY_LIMIT_BYTES'],
       [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
       [{ CONTENT_CAPTURE: 'maybe' }, 'CONTENT_CAPTURE'],
+      // A directory, and a FIFO (with no reader it would block the writer forever).
+      [{ SESSION_LOG_PATH: tmpdir() }, 'SESSION_LOG_PATH'],
+      [{ SESSION_LOG_PATH: fifo }, 'SESSION_LOG_PATH'],
     ];
     for (const [env, variable] of cases) {
       assert.throws(

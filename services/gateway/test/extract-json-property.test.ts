@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { extractJsonObject } from '../src/extract-json.js';
+import { extractJson, extractJsonObject, MAX_JSON_NESTING } from '../src/extract-json.js';
 
 // A JSON object as it arrives off the wire: JSON.parse of its text (so `__proto__` is an own key).
 const jsonObject = fc
@@ -98,6 +98,29 @@ describe('property: extractJsonObject', () => {
         },
       ),
       { numRuns: 20 },
+    );
+  });
+
+  void it('accepts exactly the objects nested at most MAX_JSON_NESTING levels, at any depth, without throwing', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ min: 1, max: 30_000 }), fc.integer({ min: 120, max: 135 })),
+        fc.constantFrom('{"k":', '[', '{"":['),
+        prose,
+        (levels, opener, around) => {
+          // `inner` holds depth - 1 containers; the {"v": …} around it makes `depth`.
+          let inner = '1';
+          let depth = 1;
+          while (depth < levels) {
+            inner = opener === '[' ? `[${inner}]` : opener === '{"k":' ? `{"k":${inner}}` : `{"":[${inner}]}`;
+            depth += opener === '{"":[' ? 2 : 1;
+          }
+          const found = extractJson(`${around}{"v":${inner}}${around}`);
+          assert.equal(found.ok, depth <= MAX_JSON_NESTING, `${depth} levels`);
+          if (found.ok) assert.deepEqual(found.object, JSON.parse(found.source));
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CONTRACT } from './fixtures.js';
 import { closedUrl, postJson, startStubChatd, userPrompt } from '@lakehouse/test-support';
+import { encodeSessionRecord } from '@lakehouse/session-log';
 import { startGateway } from './helpers.js';
 import type { ChatCall, StubChatd, StubReply } from '@lakehouse/test-support';
 import type { TestGateway } from './helpers.js';
@@ -38,6 +39,14 @@ const scripts: Record<string, (call: ChatCall, index: number) => StubReply> = {
   }),
   hang: () => 'hang',
   email: () => '{"to":"ops@example.com","subject":"Shift","body":"See you at 8."}',
+  // Numbers a JS double cannot keep: the row must carry serde_json's bytes for them.
+  'exact-numbers': () =>
+    'Sure:\n```json\n{"to":"ops@example.com","subject":"Shift","body":"8am",' +
+    '"meta":{"id":12345678901234567891,"ratio":1.0,"zero":-0,"big":1e21,"tiny":1e-7}}\n```',
+  // Accepted by the validator (extra keys are free), but deeper than the session row allows.
+  'too-deep': () =>
+    '{"to":"ops@example.com","subject":"Shift","body":"8am","meta":' +
+    '['.repeat(600) + ']'.repeat(600) + '}',
 };
 
 void describe('POST /v1/iterate', () => {
@@ -193,6 +202,31 @@ void describe('POST /v1/iterate', () => {
     assert.deepEqual(res.body['validation'], { ok: true, warnings: [], grounded_in_roster: null });
     assert.equal(res.emitted[0]?.groundedInRoster, null);
     assert.ok(userPrompt(res.calls[0]).includes('Artifact kind: email\nContract: {}\n'));
+  });
+
+  void it('keeps the artifact numbers exactly in the row (serde_json bytes, not JS doubles)', async () => {
+    const res = await iterate({ kind: 'email', prompt: 'Remind', provider: 'stub', model: 'exact-numbers' });
+    assert.equal(res.status, 200);
+    const entry = res.emitted[0];
+    assert.ok(entry !== undefined && entry.artifactJson !== undefined);
+    const row = encodeSessionRecord({ ...entry, timestamp: 't', daemon: 'gateway' });
+    assert.ok(
+      row.includes('"meta":{"big":1e+21,"id":12345678901234567891,"ratio":1.0,"tiny":1e-7,"zero":-0.0}'),
+      row,
+    );
+  });
+
+  void it('refuses an artifact nested past 127 levels up front, and the session still leaves its row', async () => {
+    const res = await iterate({ kind: 'email', prompt: 'Remind', provider: 'stub', model: 'too-deep', max_iterations: 2 });
+    assert.equal(res.status, 422);
+    assert.equal(res.emitted.length, 1);
+    assert.deepEqual(
+      res.emitted[0]?.attempts.map((a) => [a.verdictKind, a.error]),
+      [
+        ['no_json', 'the JSON object in the response nests deeper than 127 levels'],
+        ['no_json', 'the JSON object in the response nests deeper than 127 levels'],
+      ],
+    );
   });
 
   for (const [model, pattern] of [

@@ -156,6 +156,8 @@ void describe('health probes', () => {
       assert.equal(body.reasons.length, 2);
       assert.match(body.reasons[0] ?? '', /^roster not loaded: roster file not found/);
       assert.match(body.reasons[1] ?? '', /^chatd unreachable: .*ECONNREFUSED/);
+      // Paths and internal URLs are the operator's (the log's), never an anonymous client's.
+      assert.doesNotMatch(JSON.stringify(body), /nonexistent|127\.0\.0\.1|http:/);
     } finally {
       await gw.close();
     }

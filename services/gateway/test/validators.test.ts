@@ -90,13 +90,17 @@ void describe('FillValidator', () => {
     assert.equal(report.grounded_in_roster, true);
   });
 
-  void it('completeness: without a target_count, fills must not be empty; with target 0 empty is fine', () => {
+  void it('completeness: fills must not be empty, and an empty fill is never grounded', () => {
     assert.deepEqual(only(validateFill({ fills: [] }, {}, roster).errors), {
       category: 'completeness',
       message: 'fills must not be empty',
       field: 'fills',
     });
-    assert.equal(validateFill({ fills: [] }, { target_count: 0 }, roster).ok, true);
+    // target_count 0 is a 400 at the edge (no staffing request); here it is ignored as ill-typed.
+    const zero = validateFill({ fills: [] }, { target_count: 0 }, roster);
+    assert.equal(zero.ok, false);
+    assert.equal(zero.grounded_in_roster, false);
+    assert.equal(parseFillContext({ target_count: 0 }).problem?.field, 'context.target_count');
   });
 
   void it('phantom rejection: candidate_id W-X not in roster', () => {
@@ -134,22 +138,22 @@ void describe('FillValidator', () => {
     assert.deepEqual(report.errors, [
       {
         category: 'consistency',
-        message: 'candidate_id W-5 is in city Houston, contract requires Chicago',
+        message: "candidate_id W-5 is in city Houston, not the contract's city",
         field: 'fills[0].candidate_id',
       },
       {
         category: 'consistency',
-        message: 'candidate_id W-5 is in state TX, contract requires IL',
+        message: "candidate_id W-5 is in state TX, not the contract's state",
         field: 'fills[0].candidate_id',
       },
       {
         category: 'consistency',
-        message: 'candidate_id W-6 is in state MO, contract requires IL',
+        message: "candidate_id W-6 is in state MO, not the contract's state",
         field: 'fills[1].candidate_id',
       },
       {
         category: 'consistency',
-        message: 'candidate_id W-7 has role welder, contract requires forklift operator',
+        message: "candidate_id W-7 has role welder, not the contract's role",
         field: 'fills[2].candidate_id',
       },
     ]);
@@ -177,7 +181,7 @@ void describe('FillValidator', () => {
     const report = validateFill(fills('W-1', 'W-8'), contract, roster);
     assert.deepEqual(only(report.errors), {
       category: 'policy',
-      message: 'candidate_id W-8 has blacklisted client C-001',
+      message: "candidate_id W-8 has blacklisted the contract's client",
       field: 'fills[1].candidate_id',
     });
     assert.equal(
@@ -190,7 +194,7 @@ void describe('FillValidator', () => {
     const report = validateFill(fills('W-1', 'W-8'), { ...contract, client_id: 'c-001' }, roster);
     assert.deepEqual(only(report.errors), {
       category: 'policy',
-      message: 'candidate_id W-8 has blacklisted client c-001',
+      message: "candidate_id W-8 has blacklisted the contract's client",
       field: 'fills[1].candidate_id',
     });
   });
@@ -256,7 +260,7 @@ void describe('parseFillContext', () => {
   void it('names the first ill-typed field', () => {
     assert.deepEqual(parseFillContext({ target_count: 1.5 }).problem, {
       field: 'context.target_count',
-      message: 'context.target_count must be a non-negative integer',
+      message: 'context.target_count must be a positive integer',
     });
     assert.deepEqual(parseFillContext({ target_count: -1 }).problem?.field, 'context.target_count');
     assert.deepEqual(parseFillContext({ city: 1 }).problem, {

@@ -1,6 +1,7 @@
 import { Ollama } from 'ollama';
 import type { ChatRequest as OllamaChatRequest } from 'ollama';
 import { ProviderError, redact } from '../errors.js';
+import { createCappedFetch, UpstreamResponseTooLargeError } from './capped-fetch.js';
 import type { ChatProvider, ChatRequest, ChatResult } from './chat-provider.js';
 import { estimateTokens } from './chat-provider.js';
 
@@ -10,9 +11,13 @@ export interface OllamaProviderOptions {
   baseUrl: string;
   apiKey?: string;
   timeoutMs?: number;
+  /** Largest response body read from the upstream (default MAX_UPSTREAM_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
 }
 
 const MAX_UPSTREAM_MESSAGE = 500;
+// Upstream statuses that mean the request itself was refused: the caller's 400.
+const CALLER_ERROR_STATUSES = new Set([400, 413, 422]);
 
 /**
  * Ollama's native `/api/chat` through the official `ollama` client. Usage comes from
@@ -24,12 +29,14 @@ export class OllamaProvider implements ChatProvider {
   readonly baseUrl: string;
   readonly timeoutMs: number | undefined;
   private readonly _apiKey: string | undefined;
+  private readonly _fetch: typeof globalThis.fetch;
 
   constructor(options: OllamaProviderOptions) {
     this.name = options.name;
     this.baseUrl = options.baseUrl;
     this.timeoutMs = options.timeoutMs;
     this._apiKey = options.apiKey;
+    this._fetch = createCappedFetch(options.maxResponseBytes);
   }
 
   async chat(request: ChatRequest, signal: AbortSignal): Promise<ChatResult> {
@@ -37,7 +44,8 @@ export class OllamaProvider implements ChatProvider {
     // fetch that carries ours (the client object is a few fields; construction is cheap).
     const client = new Ollama({
       host: this.baseUrl,
-      fetch: (input, init) => fetch(input, { ...init, signal }),
+      // The response body is read under a cap before the client parses it.
+      fetch: (input, init) => this._fetch(input, { ...init, signal }),
       ...(this._apiKey !== undefined
         ? { headers: { Authorization: `Bearer ${this._apiKey}` } }
         : {}),
@@ -78,8 +86,24 @@ export class OllamaProvider implements ChatProvider {
   private _mapError(err: unknown, signal: AbortSignal): unknown {
     // An abort is the caller's deadline; the caller classifies it.
     if (signal.aborted) return err;
+    if (err instanceof UpstreamResponseTooLargeError) {
+      return new ProviderError(
+        502,
+        `provider "${this.name}" answered with a body over ${err.limitBytes} bytes`,
+        'response_too_large',
+        { cause: err },
+      );
+    }
     if (err instanceof Error && err.name === 'ResponseError') {
       const status = (err as Error & { status_code?: number }).status_code ?? 0;
+      if (CALLER_ERROR_STATUSES.has(status)) {
+        return new ProviderError(
+          400,
+          `provider "${this.name}" refused the request (HTTP ${status}): ${this._clean(err.message)}`,
+          String(status),
+          { cause: err },
+        );
+      }
       return new ProviderError(
         502,
         `provider "${this.name}" returned HTTP ${status}: ${this._clean(err.message)}`,

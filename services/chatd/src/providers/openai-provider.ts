@@ -7,6 +7,7 @@ import {
 } from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { ProviderError, redact } from '../errors.js';
+import { createCappedFetch, UpstreamResponseTooLargeError } from './capped-fetch.js';
 import type { ChatProvider, ChatRequest, ChatResult } from './chat-provider.js';
 import { estimateTokens } from './chat-provider.js';
 
@@ -18,7 +19,37 @@ export interface OpenAIProviderOptions {
   timeoutMs?: number;
   /** Retries the client makes on 408/409/429/5xx and connection errors (client default 2). */
   maxRetries?: number;
+  /** Largest response body read from the upstream (default MAX_UPSTREAM_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
 }
+
+// Marks the stand-in response for a body over the cap, so the client neither retries it nor
+// reports it as the upstream's own status.
+const TOO_LARGE_HEADER = 'x-lakehouse-response-too-large';
+
+function cappedFetchWithoutRetry(maxBytes: number | undefined): typeof globalThis.fetch {
+  const capped = createCappedFetch(maxBytes);
+  return async (input, init) => {
+    try {
+      return await capped(input, init);
+    } catch (err) {
+      if (!(err instanceof UpstreamResponseTooLargeError)) throw err;
+      // A thrown error would count as a connection failure and be retried: answer instead.
+      return new Response(JSON.stringify({ error: { message: err.message } }), {
+        status: 502,
+        headers: {
+          'content-type': 'application/json',
+          'x-should-retry': 'false',
+          [TOO_LARGE_HEADER]: String(err.limitBytes),
+        },
+      });
+    }
+  };
+}
+
+// Upstream statuses that mean the request itself was refused (too many tokens, bad parameters):
+// the caller's 400, not an infrastructure failure.
+const CALLER_ERROR_STATUSES = new Set([400, 413, 422]);
 
 // Local servers (vLLM, LM Studio, Ollama /v1) ignore the key but the client insists on one.
 const PLACEHOLDER_KEY = 'no-key';
@@ -46,6 +77,8 @@ export class OpenAIProvider implements ChatProvider {
       apiKey: options.apiKey ?? PLACEHOLDER_KEY,
       ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
       ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+      // The response body is read under a cap before the client parses it.
+      fetch: cappedFetchWithoutRetry(options.maxResponseBytes),
     });
   }
 
@@ -105,6 +138,23 @@ export class OpenAIProvider implements ChatProvider {
     }
     if (err instanceof APIError) {
       const status = err.status ?? 0;
+      const limit = err.headers?.get(TOO_LARGE_HEADER);
+      if (limit !== undefined && limit !== null) {
+        return new ProviderError(
+          502,
+          `provider "${this.name}" answered with a body over ${limit} bytes`,
+          'response_too_large',
+          { cause: err },
+        );
+      }
+      if (CALLER_ERROR_STATUSES.has(status)) {
+        return new ProviderError(
+          400,
+          `provider "${this.name}" refused the request (HTTP ${status}): ${this._clean(err.message.replace(/^\d{3} /, ''))}`,
+          String(status),
+          { cause: err },
+        );
+      }
       return new ProviderError(
         502,
         // The client prefixes its message with the status; ours already says it.

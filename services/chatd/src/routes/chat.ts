@@ -4,7 +4,8 @@ import { requestTrace } from '@lakehouse/telemetry';
 import { callProvider } from '../call-provider.js';
 import type { ChatInstruments } from '../call-provider.js';
 import { parseChatBody } from '../chat-request.js';
-import { HttpError, redact } from '../errors.js';
+import { quoteClientValue } from '@lakehouse/telemetry';
+import { HttpError } from '../errors.js';
 import type { ProviderRegistry } from '../providers/provider-registry.js';
 
 /** What the `POST /v1/chat` handler needs. */
@@ -26,7 +27,7 @@ export function chatRoute(options: ChatRouteOptions): RequestHandler {
     if (provider === undefined) {
       throw new HttpError(
         404,
-        `unknown provider ${JSON.stringify(name)}; configured: ${options.providers.names().join(', ')}`,
+        `unknown provider ${quoteClientValue(name)}; configured: ${options.providers.names().join(', ')}`,
       );
     }
 
@@ -50,6 +51,7 @@ export function chatRoute(options: ChatRouteOptions): RequestHandler {
       captureContent: options.captureContent,
       signal: clientGone.signal,
       trace,
+      secrets: options.secrets ?? [],
     });
     // Winston formats a line before its level filter drops it: skip the work when info is off.
     if (options.logger.isInfoEnabled())
@@ -64,7 +66,7 @@ export function chatRoute(options: ChatRouteOptions): RequestHandler {
     res.json({
       provider: provider.name,
       model: result.model,
-      content: redact(result.content, options.secrets ?? []),
+      content: result.content,
       finish_reason: result.finishReason,
       usage: { input_tokens: result.usage.inputTokens, output_tokens: result.usage.outputTokens },
     });

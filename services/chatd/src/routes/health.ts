@@ -8,17 +8,21 @@ export function healthRoute(): RequestHandler {
   };
 }
 
-/** `GET /readyz`: 200 once the roster (which `sim` answers from) is loaded, else 503 with why. */
+/**
+ * `GET /readyz`: 200 once the roster (which `sim` answers from) is loaded, else 503 with the kind
+ * of problem. Anonymous clients never see its path or the reader's error: the start-up log has
+ * them (WorkerLookup.load warns loudly).
+ */
 export function readyRoute(
-  roster: Pick<WorkerLookup, 'ready' | 'error' | 'size' | 'source'>,
+  roster: Pick<WorkerLookup, 'ready' | 'publicError' | 'size'>,
 ): RequestHandler {
   return (_req, res) => {
     if (roster.ready) {
-      res.json({ status: 'ready', roster: { source: roster.source, size: roster.size } });
+      res.json({ status: 'ready', roster: { size: roster.size } });
     } else {
       res.status(503).json({
         status: 'not ready',
-        reason: `roster not loaded: ${roster.error ?? `no roster at ${roster.source}`}`,
+        reason: `roster not loaded: ${roster.publicError ?? 'unknown reason'}`,
       });
     }
   };

@@ -2,10 +2,11 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'winston';
 import type { SessionLog } from '@lakehouse/session-log';
 import { requestTrace } from '@lakehouse/telemetry';
-import { HopClient } from '../hop-client.js';
+import { chatHopBody, HopClient } from '../hop-client.js';
 import type { HopClientOptions } from '../hop-client.js';
 import { HttpError } from '../http-error.js';
 import { parseIterateRequest } from '../iterate-request.js';
+import { buildInitialPrompt } from '../prompt.js';
 import type { IterateRequest } from '../iterate-request.js';
 import { runIterateSession } from '../iterate-session.js';
 import type { IterateInstruments } from '../iterate-session.js';
@@ -27,6 +28,20 @@ export function iterateRoute(options: IterateRouteOptions): RequestHandler {
   return async (req: Request, res: Response) => {
     const parsed = parseIterateRequest(req.body);
     if (!parsed.ok) throw new HttpError(400, parsed.error, { body: { field: parsed.field } });
+    const request = parsed.value;
+    // The first chat hop carries prompt, system and contract, JSON-escaped: a body that fits the
+    // gateway's limit may not fit chatd's. Refused before any session begins.
+    const limit = options.hops.chatBodyLimitBytes;
+    const first = Buffer.byteLength(
+      chatHopBody(request, buildInitialPrompt(request.prompt, request.kind, request.context)),
+    );
+    if (first > limit) {
+      throw new HttpError(
+        413,
+        `the chat request built from prompt, system and context (${first} bytes) exceeds BODY_LIMIT_BYTES (${limit})`,
+        { body: { field: 'body' } },
+      );
+    }
     const trace = requestTrace(req);
     const hops = new HopClient({ ...options.hops, selfUrl: options.selfUrl(req.socket.localPort) });
     const result = await runIterateSession(parsed.value, trace, {

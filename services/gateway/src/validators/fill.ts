@@ -1,6 +1,7 @@
 import { contractMismatches } from '@lakehouse/roster';
 import type { ContractMismatch, Worker, WorkerContract } from '@lakehouse/roster';
-import { isNonEmptyString, isPlainObject, makeReport } from './types.js';
+import { boundText } from '@lakehouse/telemetry';
+import { isNonEmptyString, isPlainObject, makeReport, MAX_MESSAGE_VALUE_CHARS } from './types.js';
 import type { RosterView, ValidationIssue, ValidationReport } from './types.js';
 
 /** The staffing contract a fill answers, read from the request's `context`. */
@@ -21,10 +22,14 @@ const STRING_FIELDS = [
   ['client_id', 'clientId'],
 ] as const;
 
+/** Longest contract string (city, state, role, client_id) accepted, after trimming. */
+export const MAX_CONTRACT_FIELD_CHARS = 256;
+
 /**
  * Reads a fill contract from `context`. Returns the first ill-typed field as a problem
- * (`target_count` must be a non-negative integer; `city`, `state`, `role`, `client_id` strings).
- * Unknown keys are ignored. Never throws.
+ * (`target_count` must be a positive integer; `city`, `state`, `role`, `client_id` strings of at
+ * most {@link MAX_CONTRACT_FIELD_CHARS} characters once trimmed, and kept trimmed). Unknown keys
+ * are ignored. Never throws.
  */
 export function parseFillContext(
   context: Record<string, unknown>,
@@ -34,11 +39,12 @@ export function parseFillContext(
   const contract: FillContract = {};
   const target = context['target_count'];
   if (target !== undefined && target !== null) {
-    if (typeof target !== 'number' || !Number.isSafeInteger(target) || target < 0) {
+    // Zero workers is no staffing request: an empty fill would be "grounded" in nothing.
+    if (typeof target !== 'number' || !Number.isSafeInteger(target) || target < 1) {
       return {
         problem: {
           field: 'context.target_count',
-          message: 'context.target_count must be a non-negative integer',
+          message: 'context.target_count must be a positive integer',
         },
       };
     }
@@ -50,7 +56,16 @@ export function parseFillContext(
     if (typeof value !== 'string') {
       return { problem: { field: `context.${key}`, message: `context.${key} must be a string` } };
     }
-    if (value.trim() !== '') contract[prop] = value;
+    const trimmed = value.trim();
+    if (trimmed.length > MAX_CONTRACT_FIELD_CHARS) {
+      return {
+        problem: {
+          field: `context.${key}`,
+          message: `context.${key} must be at most ${MAX_CONTRACT_FIELD_CHARS} characters`,
+        },
+      };
+    }
+    if (trimmed !== '') contract[prop] = trimmed;
   }
   return { contract };
 }
@@ -97,7 +112,8 @@ export function validateFill(
     errors.push({ category: 'completeness', message: 'fills must not be empty', field: 'fills' });
   }
 
-  let grounded = roster.ready;
+  // Grounded means every proposed candidate resolved; no candidates ground nothing.
+  let grounded = roster.ready && fills.length > 0;
   const firstIndex = new Map<string, number>();
   fills.forEach((fill: unknown, i) => {
     const at = `fills[${i}]`;
@@ -106,10 +122,10 @@ export function validateFill(
       grounded = false;
       return;
     }
-    const id = fill['candidate_id'];
+    const rawId = fill['candidate_id'];
     const name = fill['name'];
     const idField = `${at}.candidate_id`;
-    if (!isNonEmptyString(id)) {
+    if (!isNonEmptyString(rawId)) {
       errors.push({
         category: 'schema',
         message: `${idField} must be a non-empty string`,
@@ -126,7 +142,9 @@ export function validateFill(
       });
     }
 
-    const seen = firstIndex.get(id);
+    // The model's id as messages quote it: bounded, so no reply can make the report huge.
+    const id = boundText(rawId, MAX_MESSAGE_VALUE_CHARS);
+    const seen = firstIndex.get(rawId);
     if (seen !== undefined) {
       errors.push({
         category: 'consistency',
@@ -135,18 +153,19 @@ export function validateFill(
       });
       return;
     }
-    firstIndex.set(id, i);
+    firstIndex.set(rawId, i);
 
     if (!roster.ready) {
       errors.push({
         category: 'consistency',
-        message: `candidate_id ${id} cannot be checked: the roster is not loaded${roster.error === undefined ? '' : ` (${roster.error})`}`,
+        // Why it is not loaded (a file path, a DuckDB error) is the operator's, in the log.
+        message: `candidate_id ${id} cannot be checked: the roster is not loaded`,
         field: idField,
       });
       grounded = false;
       return;
     }
-    const worker = roster.get(id);
+    const worker = roster.get(rawId);
     if (worker === undefined) {
       errors.push({
         category: 'consistency',
@@ -160,7 +179,7 @@ export function validateFill(
     if (typeof name === 'string' && !sameName(name, worker.name)) {
       warnings.push({
         category: 'consistency',
-        message: `${at}.name "${name}" differs from roster name "${worker.name}" for ${id}`,
+        message: `${at}.name "${boundText(name, MAX_MESSAGE_VALUE_CHARS)}" differs from roster name "${worker.name}" for ${id}`,
         field: `${at}.name`,
       });
     }
@@ -190,12 +209,13 @@ function mismatchMessage(id: string, mismatch: ContractMismatch): string {
   switch (mismatch.rule) {
     case 'inactive':
       return `candidate_id ${id} is not active (availability ${mismatch.availability})`;
+    // The contract's own values are the caller's and are never repeated per error.
     case 'city':
     case 'state':
-      return `candidate_id ${id} is in ${mismatch.rule} ${mismatch.actual}, contract requires ${mismatch.required}`;
+      return `candidate_id ${id} is in ${mismatch.rule} ${mismatch.actual}, not the contract's ${mismatch.rule}`;
     case 'role':
-      return `candidate_id ${id} has role ${mismatch.actual}, contract requires ${mismatch.required}`;
+      return `candidate_id ${id} has role ${mismatch.actual}, not the contract's role`;
     case 'blacklisted':
-      return `candidate_id ${id} has blacklisted client ${mismatch.client}`;
+      return `candidate_id ${id} has blacklisted the contract's client`;
   }
 }

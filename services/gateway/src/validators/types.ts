@@ -30,10 +30,43 @@ export interface ValidationReport {
   grounded_in_roster: boolean | null;
 }
 
+/** Most errors (and, separately, warnings) a report shows anywhere; the rest are only counted. */
+export const MAX_REPORT_ISSUES = 50;
+
+/** Longest model- or client-supplied value (a candidate id, a name) quoted in a message. */
+export const MAX_MESSAGE_VALUE_CHARS = 64;
+
+/**
+ * A report as it leaves the validator (response body, span): at most {@link MAX_REPORT_ISSUES}
+ * errors and warnings; `omitted_errors` / `omitted_warnings` count the rest (absent when none).
+ */
+export interface BoundedReport extends ValidationReport {
+  omitted_errors?: number;
+  omitted_warnings?: number;
+}
+
+/** The bounded form of `report` (see {@link BoundedReport}); `report` itself is unchanged. */
+export function boundReport(report: ValidationReport): BoundedReport {
+  if (report.errors.length <= MAX_REPORT_ISSUES && report.warnings.length <= MAX_REPORT_ISSUES)
+    return report;
+  const bounded: BoundedReport = {
+    ...report,
+    errors: report.errors.slice(0, MAX_REPORT_ISSUES),
+    warnings: report.warnings.slice(0, MAX_REPORT_ISSUES),
+  };
+  if (report.errors.length > MAX_REPORT_ISSUES)
+    bounded.omitted_errors = report.errors.length - MAX_REPORT_ISSUES;
+  if (report.warnings.length > MAX_REPORT_ISSUES)
+    bounded.omitted_warnings = report.warnings.length - MAX_REPORT_ISSUES;
+  return bounded;
+}
+
 /** The part of `WorkerLookup` the validators use; `WorkerLookup` satisfies it. */
 export interface RosterView {
   readonly ready: boolean;
   readonly error?: string | undefined;
+  /** `error` without paths or reader messages (see `WorkerLookup.publicError`). */
+  readonly publicError?: string | undefined;
   get(candidateId: string): Worker | undefined;
 }
 

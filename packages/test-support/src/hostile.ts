@@ -1,4 +1,4 @@
-// Shared fast-check arbitraries for hostile input: sizes, depths, unicode, control and escape
+// Shared fast-check arbitraries for hostile input (test-only): sizes, depths, unicode, control and escape
 // characters, and credential shapes. Property tests across the repo draw from these.
 import fc from 'fast-check';
 
@@ -62,12 +62,18 @@ export const hostileText = (maxLength = 64): fc.Arbitrary<string> =>
 /** A long value: one character (possibly multi-unit) repeated up to `maxLength` code units. */
 export const hugeText = (minLength: number, maxLength: number): fc.Arbitrary<string> =>
   fc
-    .tuple(fc.constantFrom('a', ' ', '中', '😀', '\u0000', '"', '\\', 'e\u0301'), fc.integer({ min: minLength, max: maxLength }))
+    .tuple(
+      fc.constantFrom('a', ' ', '中', '😀', '\u0000', '"', '\\', 'e\u0301'),
+      fc.integer({ min: minLength, max: maxLength }),
+    )
     .map(([ch, n]) => ch.repeat(Math.max(1, Math.ceil(n / ch.length))).slice(0, n));
 
 /** Hostile text of any size: usually short, sometimes far past every cap. */
 export const anySizeText = (maxLength = 300_000): fc.Arbitrary<string> =>
-  fc.oneof({ weight: 4, arbitrary: hostileText() }, { weight: 1, arbitrary: hugeText(1, maxLength) });
+  fc.oneof(
+    { weight: 4, arbitrary: hostileText() },
+    { weight: 1, arbitrary: hugeText(1, maxLength) },
+  );
 
 /** A JSON value nested `depth` levels (arrays and objects alternating). */
 export function nested(depth: number, leaf: unknown = 1): unknown {

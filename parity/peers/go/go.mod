@@ -1,0 +1,3 @@
+module lakehouse/parity/peers/go
+
+go 1.22
