@@ -19,8 +19,15 @@ const FULL = {
   roster: { rows: 500_000, loads: 3, lookupMs: 1000 },
   duckdb: { rows: 1_000_000, runs: 3 },
   memory: { sessions: 100_000, warmup: 5_000, chunk: 10_000, connections: 10, budgetSeconds: 240 },
-  scale: { cycles: 8, sliceSeconds: 2, warmupSeconds: 2, connections: 10 },
-  latency: { cycles: 6, sliceSeconds: 3, warmupSeconds: 2, latencyMs: 200, promptBytes: 1024 },
+  scale: { cycles: 8, sliceSeconds: 2, warmupSeconds: 2, connections: 10, promptKiB: [1, 32, 256] },
+  latency: {
+    cycles: 6,
+    sliceSeconds: 3,
+    warmupSeconds: 2,
+    latencyMs: 200,
+    promptBytes: 1024,
+    connectionLevels: [10, 100, 400],
+  },
   breakdown: {
     rounds: 3,
     seconds: 3,
@@ -39,8 +46,15 @@ const QUICK = {
   roster: { rows: 2_000, loads: 1, lookupMs: 20 },
   duckdb: { rows: 2_000, runs: 1 },
   memory: { sessions: 200, warmup: 50, chunk: 75, connections: 2, budgetSeconds: 30 },
-  scale: { cycles: 1, sliceSeconds: 0.5, warmupSeconds: 0.5, connections: 2 },
-  latency: { cycles: 1, sliceSeconds: 1, warmupSeconds: 0.5, latencyMs: 20, promptBytes: 1024 },
+  scale: { cycles: 1, sliceSeconds: 0.5, warmupSeconds: 0.5, connections: 2, promptKiB: [1, 32] },
+  latency: {
+    cycles: 1,
+    sliceSeconds: 1,
+    warmupSeconds: 0.5,
+    latencyMs: 20,
+    promptBytes: 1024,
+    connectionLevels: [2, 8],
+  },
   breakdown: {
     rounds: 1,
     seconds: 0.5,
@@ -70,7 +84,11 @@ const FIGURES = [
     sizes: 'breakdown',
     load: async () => (await import('./lib/fig9-breakdown.mjs')).figure9,
   },
-  { id: 10, sizes: 'console', load: async () => (await import('./lib/fig10-console.mjs')).figure10 },
+  {
+    id: 10,
+    sizes: 'console',
+    load: async () => (await import('./lib/fig10-console.mjs')).figure10,
+  },
 ];
 
 function usage(sizes) {

@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import { REPO_ROOT } from './harness.js';
 
 const TIMEOUT_MS = 120_000;
-const FIGURE_IDS = [1, 2, 3, 4, 5, 6, 9, 10];
+const FIGURE_IDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
 interface BenchFigure {
   id: number;

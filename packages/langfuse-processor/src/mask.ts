@@ -267,6 +267,28 @@ function maskShort(
   return masked;
 }
 
+/**
+ * {@link sanitizeAttributes} with content capture on, applied to `attributes` itself (an object
+ * the caller owns and has just built): masks every string value not in `premasked`; returns it.
+ */
+export function maskAttributesInPlace(
+  attributes: Attributes,
+  mask: (value: string) => string,
+  onMaskError: (err: unknown) => void,
+  premasked: ReadonlySet<string>,
+  memo: Map<string, string>,
+): Attributes {
+  for (const key in attributes) {
+    const value = attributes[key];
+    if ((typeof value !== 'string' && !Array.isArray(value)) || premasked.has(key)) continue;
+    attributes[key] =
+      typeof value === 'string' && secretName(key)
+        ? REDACTED
+        : maskValue(value, mask, onMaskError, memo);
+  }
+  return attributes;
+}
+
 /** Masks one attribute value (strings and string arrays); other types pass through. `memo` reuses results for equal texts. */
 export function maskValue(
   value: AttributeValue,

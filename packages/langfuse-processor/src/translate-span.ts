@@ -5,7 +5,12 @@ import { LAKEHOUSE_ATTRIBUTES as LH, LANGFUSE_ATTRIBUTES as LF } from './attribu
 import type { ObservationLevel, ObservationType } from './attributes.js';
 import { copySpan } from './copy-span.js';
 import type { CopyOptions } from './copy-span.js';
-import { maskValue, redactContentValue, sanitizeAttributes } from './mask.js';
+import {
+  maskAttributesInPlace,
+  maskValue,
+  redactContentValue,
+  sanitizeAttributes,
+} from './mask.js';
 
 /** Where a translated span sits in the Langfuse tree. */
 export interface SpanPlacement {
@@ -42,7 +47,30 @@ const MOVED_SOURCE_KEYS = [
   'gen_ai.input.messages',
   'gen_ai.output.messages',
 ];
-const MOVED: ReadonlySet<string> = new Set(MOVED_SOURCE_KEYS);
+// Source attributes the translation fully expresses in langfuse.* ones (tags, metadata, input,
+// level, model, parameters): not sent a second time. Token counts stay (the trace file's reader
+// and Langfuse's usage fallback read them), so do the markers tree readers use.
+const MAPPED_SOURCE_KEYS = [
+  LH.KIND,
+  LH.MODEL,
+  LH.PROVIDER,
+  LH.MAX_ITERATIONS,
+  LH.FINAL_VERDICT,
+  LH.ITERATIONS,
+  LH.GROUNDED_IN_ROSTER,
+  LH.ATTEMPT_ITERATION,
+  LH.ATTEMPT_VERDICT,
+  LH.VALIDATE_KIND,
+  LH.VALIDATE_OK,
+  'gen_ai.operation.name',
+  'gen_ai.provider.name',
+  'gen_ai.request.model',
+  'gen_ai.request.temperature',
+  'gen_ai.request.max_tokens',
+  'gen_ai.response.model',
+  'gen_ai.response.finish_reasons',
+];
+const MOVED: ReadonlySet<string> = new Set([...MOVED_SOURCE_KEYS, ...MAPPED_SOURCE_KEYS]);
 
 function parseJson(value: AttributeValue | undefined): unknown {
   if (typeof value !== 'string') return undefined;
@@ -287,15 +315,11 @@ export function translateSpan(
   if (placement.upstream !== undefined)
     attrs[LH.UPSTREAM_PARENT_SPAN_ID] = placement.upstream.spanId;
 
-  const attributes = sanitizeAttributes(
-    attrs,
-    options.mask,
-    options.contentCapture,
-    onMaskError,
-    vetted,
-    premasked,
-    memo,
-  );
+  // `attrs` is this call's own object: with capture on nothing is dropped, so it is masked where
+  // it is rather than copied once more.
+  const attributes = options.contentCapture
+    ? maskAttributesInPlace(attrs, options.mask, onMaskError, premasked, memo)
+    : sanitizeAttributes(attrs, options.mask, false, onMaskError, vetted, premasked, memo);
   return copySpan(span, attributes, placement.root ? undefined : placement.parent, options, memo);
 }
 
