@@ -14,11 +14,13 @@ import { performance } from 'node:perf_hooks';
 
 const FULL = {
   iterate: { cycles: 12, sliceSeconds: 2, warmupSeconds: 3, connections: 10, promptBytes: 1024 },
-  spans: { sessionsPerBatch: 50, batchesPerRound: 30, rounds: 10 },
+  spans: { sessionsPerBatch: 50, batchesPerRound: 10, rounds: 24 },
   sessionLog: { rowsPerBatch: 2000, batchesPerRound: 20, rounds: 10 },
   roster: { rows: 500_000, loads: 3, lookupMs: 1000 },
   duckdb: { rows: 1_000_000, runs: 3 },
   memory: { sessions: 100_000, warmup: 5_000, chunk: 10_000, connections: 10, budgetSeconds: 240 },
+  scale: { cycles: 8, sliceSeconds: 2, warmupSeconds: 2, connections: 10 },
+  latency: { cycles: 6, sliceSeconds: 3, warmupSeconds: 2, latencyMs: 200, promptBytes: 1024 },
   breakdown: {
     rounds: 3,
     seconds: 3,
@@ -37,6 +39,8 @@ const QUICK = {
   roster: { rows: 2_000, loads: 1, lookupMs: 20 },
   duckdb: { rows: 2_000, runs: 1 },
   memory: { sessions: 200, warmup: 50, chunk: 75, connections: 2, budgetSeconds: 30 },
+  scale: { cycles: 1, sliceSeconds: 0.5, warmupSeconds: 0.5, connections: 2 },
+  latency: { cycles: 1, sliceSeconds: 1, warmupSeconds: 0.5, latencyMs: 20, promptBytes: 1024 },
   breakdown: {
     rounds: 1,
     seconds: 0.5,
@@ -59,6 +63,8 @@ const FIGURES = [
   { id: 4, sizes: 'roster', load: async () => (await import('./lib/fig4-roster.mjs')).figure4 },
   { id: 5, sizes: 'duckdb', load: async () => (await import('./lib/fig5-duckdb.mjs')).figure5 },
   { id: 6, sizes: 'memory', load: async () => (await import('./lib/fig6-memory.mjs')).figure6 },
+  { id: 7, sizes: 'scale', load: async () => (await import('./lib/fig7-scale.mjs')).figure7 },
+  { id: 8, sizes: 'latency', load: async () => (await import('./lib/fig8-latency.mjs')).figure8 },
   {
     id: 9,
     sizes: 'breakdown',
@@ -126,7 +132,7 @@ async function main() {
   // Exploration: which stacks the end-to-end figures compare (the first is the baseline).
   if (options.variants !== undefined) {
     for (const group of Object.values(sizes))
-      if ('cycles' in group) group.variants = options.variants;
+      if ('cycles' in group || 'rounds' in group) group.variants = options.variants;
   }
   const selected = FIGURES.filter((f) => options.only === undefined || options.only.includes(f.id));
   const env = environment();

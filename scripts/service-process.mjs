@@ -24,6 +24,8 @@ export function isolatedServiceEnv(extra = {}) {
     OTEL_SDK_DISABLED: '',
     SESSION_LOG_PATH: '',
     SIM_LATENCY_MS: '0',
+    // Both services of a test or bench stack share it (npm start makes a random one).
+    LAKEHOUSE_HOP_KEY: 'lakehouse-tests-and-bench-hop-key',
     ...extra,
   };
 }

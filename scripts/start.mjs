@@ -1,5 +1,6 @@
 // `npm start`: both services and the console on localhost with embedded defaults (sim provider, sample roster,
 // session log and offline trace file under data/). Run after `tsc -b` (the npm script does that).
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,9 @@ const langfuseConfigured = Boolean(
 );
 const shared = {
   ROSTER_PATH: rosterPath,
+  // The key both services sign and check their hops with, so chatd trusts only the gateway's
+  // trace parents; a fresh one per run unless the shell sets one.
+  LAKEHOUSE_HOP_KEY: process.env.LAKEHOUSE_HOP_KEY || randomBytes(32).toString('hex'),
   ...(langfuseConfigured
     ? {}
     : {

@@ -16,7 +16,7 @@ import { fmt, progress } from './common.mjs';
 import { COMPONENTS, addComponents, componentMicros, readProfiles } from './cpu-profile.mjs';
 import { measureSlice } from './paired.mjs';
 import { benchWorkdir, iterateBody, startReceiver, startStack } from './services.mjs';
-import { KEEP_ALIVE_NOTE } from './variants.mjs';
+import { KEEP_ALIVE_NOTE, definition } from './variants.mjs';
 
 const PROFILED = path.join(
   path.dirname(new URL(import.meta.url).pathname),
@@ -91,24 +91,27 @@ export async function figure9(sizes) {
   try {
     const request = { path: '/v1/iterate', body: iterateBody(sizes.promptBytes), headers: {} };
     const results = {};
-    for (const name of ['off', 'full']) {
+    // The baseline and the measured stack (exploration: --variants off,sdk-only).
+    const [baseName, fullName] = sizes.variants ?? ['off', 'full'];
+    for (const [name, variant] of [
+      ['off', baseName],
+      ['full', fullName],
+    ]) {
       const dir = path.join(work.dir, `profile-${name}`);
       mkdirSync(dir);
-      const env = {
-        BENCH_PROFILE_DIR: dir,
-        ...(name === 'off'
-          ? { OTEL_SDK_DISABLED: 'true' }
-          : {
-              LANGFUSE_PUBLIC_KEY: 'pk-lf-bench',
-              LANGFUSE_SECRET_KEY: 'sk-lf-bench',
-              LANGFUSE_BASE_URL: receiver.url,
-            }),
-      };
-      progress(`figure 9: starting "${name}" with the profiler wrapper`);
+      const d = definition(variant, {
+        receiverUrl: receiver.url,
+        sessionLogPath: path.join(work.dir, `s-${name}.jsonl`),
+      });
+      progress(`figure 9: starting "${variant}" with the profiler wrapper`);
       stacks[name] = await startStack({
         rosterPath: work.rosterPath,
-        env,
-        gatewayEnv: name === 'full' ? { SESSION_LOG_PATH: path.join(work.dir, 's.jsonl') } : {},
+        env: {
+          ...d.env,
+          BENCH_PROFILE_DIR: dir,
+          ...(d.importFile ? { BENCH_PROFILE_IMPORT: d.importFile } : {}),
+        },
+        gatewayEnv: d.gatewayEnv ?? {},
         importFile: PROFILED,
       });
       await measureSlice(stacks[name], request, sizes.connections, sizes.warmupSeconds);

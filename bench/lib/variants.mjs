@@ -11,7 +11,8 @@ const VARIANTS_DIR = path.join(REPO_ROOT, 'bench/lib/variants');
 export const KEEP_ALIVE_NOTE =
   'keep-alive on every side (client→gateway autocannon, gateway→chatd and →/v1/validate Node agent keepAlive)';
 
-function definition(name, { receiverUrl, sessionLogPath }) {
+/** How variant `name` is started: env for both services, gatewayEnv, and the --import module. */
+export function definition(name, { receiverUrl, sessionLogPath }) {
   const langfuse = {
     LANGFUSE_PUBLIC_KEY: 'pk-lf-bench',
     LANGFUSE_SECRET_KEY: 'sk-lf-bench',
@@ -25,8 +26,24 @@ function definition(name, { receiverUrl, sessionLogPath }) {
         env: { OTEL_SDK_DISABLED: 'true' },
         importFile: path.join(VARIANTS_DIR, 'als-tax.mjs'),
       };
+    case 'off+burn50':
+      return {
+        env: { OTEL_SDK_DISABLED: 'true', BENCH_BURN_US: '50' },
+        importFile: path.join(VARIANTS_DIR, 'burn.mjs'),
+      };
+    case 'off+alloc':
+      return {
+        env: { OTEL_SDK_DISABLED: 'true', BENCH_ALLOC_OBJECTS: '2000' },
+        importFile: path.join(VARIANTS_DIR, 'burn.mjs'),
+      };
     case 'full':
       return { env: langfuse, gatewayEnv: { SESSION_LOG_PATH: sessionLogPath } };
+    // Attribution: the SDK and metrics alone (no Langfuse export, no session log) ...
+    case 'sdk-only':
+      return { env: {} };
+    // ... and full without the session log.
+    case 'full-nolog':
+      return { env: langfuse };
     case 'full-nocapture':
       return {
         env: { ...langfuse, CONTENT_CAPTURE: 'false' },

@@ -13,13 +13,22 @@ export interface ObservationNode {
 export interface LangfuseTrace {
   readonly traceId: string;
   readonly roots: ObservationNode[];
-  /** Observations whose parent id is set, not a marked root, and not among the exported spans. */
+  /** Observations whose parent id is set, not a marked root, not among the exported spans, and not joining a caller's trace. */
   readonly dangling: ReceivedSpan[];
   readonly all: ObservationNode[];
 }
 
 export function isRoot(span: ReceivedSpan): boolean {
   return !span.parentSpanId || span.attributes['langfuse.internal.as_root'] === true;
+}
+
+/**
+ * A request's first span in a trace its caller chose: exported under a parent that is not ours
+ * (Langfuse shows it at the top of the trace), never as the trace's root.
+ */
+export function joinsCallerTrace(span: ReceivedSpan): boolean {
+  const source = span.attributes['lakehouse.trace_id.source'];
+  return source === 'traceparent' || source === 'header';
 }
 
 export function buildTraces(spans: readonly ReceivedSpan[]): Map<string, LangfuseTrace> {
@@ -49,6 +58,7 @@ export function buildTraces(spans: readonly ReceivedSpan[]): Map<string, Langfus
       }
       const parent = nodes.get(node.span.parentSpanId ?? '');
       if (parent) parent.children.push(node);
+      else if (joinsCallerTrace(node.span)) roots.push(node);
       else dangling.push(node.span);
     }
     for (const node of nodes.values())

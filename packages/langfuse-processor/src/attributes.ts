@@ -38,8 +38,16 @@ export const LAKEHOUSE_ATTRIBUTES = {
   MODEL: 'lakehouse.model',
   /** Iterate and attempt spans, and chatd's chat span: the configured provider name. */
   PROVIDER: 'lakehouse.provider',
-  /** Content: the iterate request as JSON. */
+  /** Content: the iterate request as JSON (other producers; the gateway sends its parts below). */
   REQUEST: 'lakehouse.request',
+  /** Content: the iterate request's prompt, as the client sent it (cut to the attribute limit). */
+  PROMPT: 'lakehouse.prompt',
+  /** Content: the iterate request's system prompt. */
+  SYSTEM: 'lakehouse.system',
+  /** Content: the iterate request's context (the contract) as JSON. */
+  CONTEXT: 'lakehouse.context',
+  TEMPERATURE: 'lakehouse.temperature',
+  MAX_TOKENS: 'lakehouse.max_tokens',
   FINAL_VERDICT: 'lakehouse.final_verdict',
   ITERATIONS: 'lakehouse.iterations',
   MAX_ITERATIONS: 'lakehouse.max_iterations',
@@ -61,6 +69,14 @@ export const LAKEHOUSE_ATTRIBUTES = {
   VALIDATE_REPORT: 'lakehouse.validate.report',
   /** chatd's chat span: ISO time of the first completion token. */
   COMPLETION_START_TIME: 'lakehouse.completion_start_time',
+  /** Content: chatd's completion text (the generation's output, beside gen_ai.output.messages). */
+  COMPLETION: 'lakehouse.completion',
+  /**
+   * On a request's first span: where its trace id came from, `minted` (by us) | `traceparent` |
+   * `header` (chosen by the caller). Only a span whose service minted the trace id sets the
+   * trace-level name/input/output: a session joining a caller's trace never overwrites them.
+   */
+  TRACE_ID_SOURCE: 'lakehouse.trace_id.source',
 } as const;
 
 /** Langfuse observation types this package emits. */

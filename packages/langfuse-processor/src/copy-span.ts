@@ -11,13 +11,15 @@ export interface CopyOptions {
 
 /**
  * A frozen copy of an ended span with the given attributes and parent; event attributes and the
- * status message pass through the mask and content capture too. Never mutates `span`.
+ * status message pass through the mask and content capture too (`memo`: texts already masked).
+ * Never mutates `span`.
  */
 export function copySpan(
   span: ReadableSpan,
   attributes: Attributes,
   parent: SpanContext | undefined,
   options: CopyOptions,
+  memo?: Map<string, string>,
 ): ReadableSpan {
   const onMaskError = options.onMaskError ?? (() => undefined);
   const events: TimedEvent[] = span.events.map((event) => ({
@@ -41,7 +43,7 @@ export function copySpan(
     span.status.message !== undefined
       ? {
           code: span.status.code,
-          message: maskValue(span.status.message, options.mask, onMaskError) as string,
+          message: maskValue(span.status.message, options.mask, onMaskError, memo) as string,
         }
       : { code: span.status.code };
 

@@ -1,13 +1,9 @@
 export {
-  OBSERVATION_PARENT_BAGGAGE_KEY,
-  withObservationParent,
-  getObservationParentId,
-} from './observation-parent.js';
-export {
   LangfuseTranslatingSpanProcessor,
   createLangfuseSpanProcessor,
   SPANS_DROPPED_METRIC,
   LANGFUSE_OTLP_TRACES_PATH,
+  joinedParentSpanId,
 } from './langfuse-translating-span-processor.js';
 export type { DroppedSpanCounts } from './langfuse-translating-span-processor.js';
 export { LangfuseConfigError } from './langfuse-config.js';

@@ -1,4 +1,4 @@
-import type { Meter } from '@opentelemetry/api';
+import type { Context, Meter } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 /** Minimal logger the processor reports drops and mask failures to (defaults to OTel's diag). */
@@ -46,6 +46,12 @@ export interface LangfuseProcessorOptions {
   meter?: Meter;
   /** Where drops are reported (once per reason). */
   logger?: LangfuseProcessorLogger;
+  /**
+   * Whether the remote parent in a span's start context is one of our own services' spans (the
+   * telemetry package's isTrustedRemoteParent: a verified hop signature). Only then is a span
+   * placed under a remote parent; otherwise it is a root. Default: no remote parent is trusted.
+   */
+  isTrustedRemoteParent?: (ctx: Context) => boolean;
   /** Instrumentation scopes treated as noise (default {@link DEFAULT_NOISE_SCOPES}). */
   noiseScopes?: readonly string[];
   /** Environment to resolve from (default `process.env`); lets tests avoid global state. */

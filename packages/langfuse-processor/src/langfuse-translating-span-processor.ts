@@ -1,5 +1,5 @@
 import { diag, isSpanContextValid, metrics, trace, TraceFlags } from '@opentelemetry/api';
-import type { Context, Counter, Meter, SpanContext } from '@opentelemetry/api';
+import type { Context, Counter, Meter } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type {
   ReadableSpan,
@@ -17,7 +17,6 @@ import type {
 import { BoundedExportQueue } from './bounded-export-queue.js';
 import type { DropReason } from './bounded-export-queue.js';
 import { defaultMask } from './mask.js';
-import { getObservationParentId } from './observation-parent.js';
 import { OtlpJsonFileSpanExporter } from './otlp-json-file-span-exporter.js';
 import { translateSpan } from './translate-span.js';
 import type { SpanPlacement, TranslateOptions } from './translate-span.js';
@@ -66,6 +65,7 @@ export class LangfuseTranslatingSpanProcessor implements SpanProcessor {
   private readonly _exportTimeoutMillis: number;
   private readonly _logger: LangfuseProcessorLogger;
   private readonly _meterOption: Meter | undefined;
+  private readonly _trustRemoteParent: (ctx: Context) => boolean;
   private _dropCounter: Counter | undefined;
   private readonly _dropped: DroppedSpanCounts = { queue_full: 0, export_failed: 0 };
   private readonly _warned = new Set<string>();
@@ -105,6 +105,7 @@ export class LangfuseTranslatingSpanProcessor implements SpanProcessor {
     }
     this._logger = options.logger ?? { warn: (message, meta) => diag.warn(message, meta) };
     this._meterOption = options.meter;
+    this._trustRemoteParent = options.isTrustedRemoteParent ?? (() => false);
     this._noise = new Set(options.noiseScopes ?? DEFAULT_NOISE_SCOPES);
     this._translate = {
       mask: options.mask ?? defaultMask,
@@ -147,7 +148,7 @@ export class LangfuseTranslatingSpanProcessor implements SpanProcessor {
     try {
       const record: SpanRecord = {
         exported: !this._noise.has(span.instrumentationScope.name),
-        placement: this._place(span.spanContext().traceId, parentContext),
+        placement: this._place(parentContext),
       };
       this._records.set(span, record);
       this._byId.set(span.spanContext().spanId, record);
@@ -177,6 +178,7 @@ export class LangfuseTranslatingSpanProcessor implements SpanProcessor {
       if ((sessionRoot === true || sessionRoot === 'true') && !placement.root) {
         placement = { parent: placement.parent, root: true };
       }
+      if (placement.root) placement = joinCallerTrace(span, placement);
       // Translation and masking run at export time, off the request path.
       this._queue.add({ span, placement });
     } catch {
@@ -206,7 +208,7 @@ export class LangfuseTranslatingSpanProcessor implements SpanProcessor {
   }
 
   /** Placement a new exported span gets under `ctx`: see the tree rules in the README. */
-  private _place(traceId: string, ctx: Context): SpanPlacement {
+  private _place(ctx: Context): SpanPlacement {
     const parentSpan = trace.getSpan(ctx);
     const psc = parentSpan?.spanContext();
     const valid = psc !== undefined && isSpanContextValid(psc);
@@ -215,15 +217,10 @@ export class LangfuseTranslatingSpanProcessor implements SpanProcessor {
       if (parent !== undefined)
         return parent.exported ? { parent: psc, root: false } : parent.placement;
     }
-    const hop = getObservationParentId(ctx);
-    if (hop !== undefined) {
-      const hopParent: SpanContext = {
-        traceId: valid ? psc.traceId : traceId,
-        spanId: hop,
-        traceFlags: valid ? psc.traceFlags : TraceFlags.SAMPLED,
-        isRemote: true,
-      };
-      return { parent: hopParent, root: false };
+    // A remote parent is a child's parent only when it proved to be one of our own hops (the
+    // hop's W3C parent is the caller's attempt span); anyone else's is kept as upstream only.
+    if (valid && psc.isRemote === true && this._trustRemoteParent(ctx)) {
+      return { parent: psc, root: false };
     }
     return { parent: valid ? psc : undefined, root: true };
   }
@@ -277,6 +274,38 @@ export class LangfuseTranslatingSpanProcessor implements SpanProcessor {
       // A broken logger must not break export.
     }
   }
+}
+
+/**
+ * A root in a trace whose id the caller chose (its traceparent, or its X-Lakehouse-Trace-Id)
+ * joins that trace instead of becoming its Langfuse root. Langfuse makes every parentless or
+ * as_root span its trace's root and takes the trace's name and input/output from it, so a second
+ * session under a reused id would overwrite the first's; and a caller-named parent span would
+ * let a client hang its observations under anyone's. So it is exported under one parent id
+ * derived from the trace id (the same for every session under that id: Langfuse shows them side
+ * by side at the top of the trace), sets no trace-level field, and keeps the caller's span id as
+ * `lakehouse.upstream_parent_span_id`. Raw OTLP export keeps the real W3C parent.
+ */
+function joinCallerTrace(span: ReadableSpan, placement: SpanPlacement): SpanPlacement {
+  const source = span.attributes[LAKEHOUSE_ATTRIBUTES.TRACE_ID_SOURCE];
+  if (source !== 'traceparent' && source !== 'header') return placement;
+  const { traceId } = span.spanContext();
+  return {
+    parent: {
+      traceId,
+      spanId: joinedParentSpanId(traceId),
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+    },
+    root: false,
+    upstream: placement.parent,
+  };
+}
+
+/** The parent id every session joining the caller-chosen trace `traceId` is exported under. */
+export function joinedParentSpanId(traceId: string): string {
+  const tail = traceId.slice(16);
+  return /^0+$/.test(tail) ? traceId.slice(0, 16) : tail;
 }
 
 /**

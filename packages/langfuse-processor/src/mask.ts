@@ -191,10 +191,23 @@ export function redactContentValue(value: AttributeValue): AttributeValue | unde
   }
 }
 
+// Attribute names are few and fixed by code: remember the answer (bounded, in case they are not).
+const secretNames = new Map<string, boolean>();
+function secretName(key: string): boolean {
+  let secret = secretNames.get(key);
+  if (secret === undefined) {
+    secret = isSecretAttributeName(key);
+    if (secretNames.size < 4096) secretNames.set(key, secret);
+  }
+  return secret;
+}
+
 /**
  * Returns a new attribute map with content capture and masking applied to every string value
  * (string arrays included): with capture off, content-keyed attributes are dropped unless listed
- * in `vetted` (already reduced by the caller). Never mutates `attributes`; mask errors redact fully.
+ * in `vetted` (already reduced by the caller). Keys in `premasked` were built from masked texts
+ * and pass as they are; `memo` masks each distinct long text once. Never mutates `attributes`;
+ * mask errors redact fully.
  */
 export function sanitizeAttributes(
   attributes: Attributes,
@@ -202,26 +215,75 @@ export function sanitizeAttributes(
   contentCapture: boolean,
   onMaskError: (err: unknown) => void,
   vetted: ReadonlySet<string> = new Set(),
+  premasked: ReadonlySet<string> = new Set(),
+  memo: Map<string, string> = new Map(),
 ): Attributes {
   const out: Attributes = {};
-  for (const [key, value] of Object.entries(attributes)) {
+  for (const key in attributes) {
+    const value = attributes[key];
     if (value === undefined) continue;
     if (!contentCapture && isContentKey(key) && !vetted.has(key)) continue;
+    if ((typeof value !== 'string' && !Array.isArray(value)) || premasked.has(key)) {
+      out[key] = value;
+      continue;
+    }
     out[key] =
-      typeof value === 'string' && isSecretAttributeName(key)
+      typeof value === 'string' && secretName(key)
         ? REDACTED
-        : maskValue(value, mask, onMaskError);
+        : maskValue(value, mask, onMaskError, memo);
   }
   return out;
 }
 
-/** Masks one attribute value (strings and string arrays); other types pass through. */
+// Long texts are remembered per span (the caller's memo); short ones, which repeat across spans
+// (a kind, a model name, a verdict), per mask function. A mask is a pure string function.
+const MEMO_MIN_LENGTH = 256;
+const SHORT_CACHE_LIMIT = 8192;
+const shortCaches = new WeakMap<(value: string) => string, Map<string, string>>();
+
+function maskShort(
+  value: string,
+  mask: (value: string) => string,
+  onMaskError: (err: unknown) => void,
+): string {
+  let cache = shortCaches.get(mask);
+  if (cache === undefined) {
+    cache = new Map();
+    shortCaches.set(mask, cache);
+  }
+  let masked = cache.get(value);
+  if (masked === undefined) {
+    let failed = false;
+    masked = safeMask(value, mask, (err) => {
+      failed = true;
+      onMaskError(err);
+    });
+    // A failure is reported each time, never cached.
+    if (!failed) {
+      if (cache.size >= SHORT_CACHE_LIMIT) cache.clear();
+      cache.set(value, masked);
+    }
+  }
+  return masked;
+}
+
+/** Masks one attribute value (strings and string arrays); other types pass through. `memo` reuses results for equal texts. */
 export function maskValue(
   value: AttributeValue,
   mask: (value: string) => string,
   onMaskError: (err: unknown) => void,
+  memo?: Map<string, string>,
 ): AttributeValue {
-  if (typeof value === 'string') return safeMask(value, mask, onMaskError);
+  if (typeof value === 'string') {
+    if (value.length < MEMO_MIN_LENGTH) return maskShort(value, mask, onMaskError);
+    if (memo === undefined) return safeMask(value, mask, onMaskError);
+    let masked = memo.get(value);
+    if (masked === undefined) {
+      masked = safeMask(value, mask, onMaskError);
+      memo.set(value, masked);
+    }
+    return masked;
+  }
   if (Array.isArray(value)) {
     return (value as Array<unknown>).map((v) =>
       typeof v === 'string' ? safeMask(v, mask, onMaskError) : v,

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createLangfuseSpanProcessor } from './langfuse-translating-span-processor.js';
 import { defaultMask } from './mask.js';
@@ -15,11 +16,18 @@ export interface ServiceSpanExport {
 /**
  * A service's span export: the Langfuse processor when the environment configures a destination
  * (keys, `LANGFUSE_OTLP_ENDPOINT` or `LANGFUSE_TRACE_FILE`), and the masking wrapper for raw OTLP.
- * `contentCapture` is the service's parsed `CONTENT_CAPTURE`. Throws LangfuseConfigError on a
+ * `contentCapture` is the service's parsed `CONTENT_CAPTURE`; `isTrustedRemoteParent` tells our
+ * own hops' parents from clients' (telemetry's function of that name). Throws LangfuseConfigError on a
  * half- or mis-configured Langfuse (a start-up configuration error).
  */
-export function langfuseSpanExport(options: { contentCapture: boolean }): ServiceSpanExport {
-  const processor = createLangfuseSpanProcessor({ contentCapture: options.contentCapture });
+export function langfuseSpanExport(options: {
+  contentCapture: boolean;
+  isTrustedRemoteParent: (ctx: Context) => boolean;
+}): ServiceSpanExport {
+  const processor = createLangfuseSpanProcessor({
+    contentCapture: options.contentCapture,
+    isTrustedRemoteParent: options.isTrustedRemoteParent,
+  });
   return {
     spanProcessors: processor === undefined ? [] : [processor],
     wrapOtlpSpanExporter: (exporter) =>

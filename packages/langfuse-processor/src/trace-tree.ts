@@ -1,4 +1,4 @@
-import { LANGFUSE_ATTRIBUTES as LF } from './attributes.js';
+import { LAKEHOUSE_ATTRIBUTES as LH, LANGFUSE_ATTRIBUTES as LF } from './attributes.js';
 import { terminalSafe } from './terminal-safe.js';
 
 /** One observation as Langfuse would store it, rebuilt from OTLP/JSON. */
@@ -212,12 +212,18 @@ export function buildLangfuseTrees(exportRequests: readonly unknown[]): Langfuse
       if (o.isRoot) roots.push(o);
       else if (o.parentId !== undefined && byId.has(o.parentId))
         byId.get(o.parentId)?.children.push(o);
+      // A session in a trace its caller chose hangs under the caller's span (not exported here);
+      // Langfuse shows it at the top of the trace.
+      else if (joinsCallerTrace(o)) roots.push(o);
       else dangling.push(o);
     }
     const root = roots[0];
     const rootAttrs = root?.attributes ?? {};
     const tagsValue = parseMaybeJson(rootAttrs[LF.TRACE_TAGS]);
-    const metadata = parseMaybeJson(rootAttrs[LF.TRACE_METADATA]);
+    // Langfuse folds a root's observation metadata into its trace's.
+    const metadata =
+      parseMaybeJson(rootAttrs[LF.TRACE_METADATA]) ??
+      parseMaybeJson(rootAttrs[LF.OBSERVATION_METADATA]);
     trees.push({
       traceId,
       name: str(rootAttrs[LF.TRACE_NAME]) ?? root?.name ?? '(no root)',
@@ -307,4 +313,9 @@ export function renderTraceTree(tree: LangfuseTraceTree): string {
     );
   }
   return lines.join('\n');
+}
+
+function joinsCallerTrace(o: TreeObservation): boolean {
+  const source = o.attributes[LH.TRACE_ID_SOURCE];
+  return source === 'traceparent' || source === 'header';
 }

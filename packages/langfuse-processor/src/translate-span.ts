@@ -5,7 +5,7 @@ import { LAKEHOUSE_ATTRIBUTES as LH, LANGFUSE_ATTRIBUTES as LF } from './attribu
 import type { ObservationLevel, ObservationType } from './attributes.js';
 import { copySpan } from './copy-span.js';
 import type { CopyOptions } from './copy-span.js';
-import { redactContentValue, sanitizeAttributes } from './mask.js';
+import { maskValue, redactContentValue, sanitizeAttributes } from './mask.js';
 
 /** Where a translated span sits in the Langfuse tree. */
 export interface SpanPlacement {
@@ -13,6 +13,8 @@ export interface SpanPlacement {
   readonly parent: SpanContext | undefined;
   /** True for a Langfuse trace root (`langfuse.internal.as_root`). */
   readonly root: boolean;
+  /** A caller's span this observation is not exported under (kept as an attribute). */
+  readonly upstream?: SpanContext | undefined;
 }
 
 /** Settings of {@link translateSpan}. */
@@ -24,13 +26,23 @@ export interface TranslateOptions extends CopyOptions {
 // Source attributes moved into langfuse.* ones: dropped so content is not shipped twice.
 const MOVED_SOURCE_KEYS = [
   LH.REQUEST,
+  LH.PROMPT,
+  LH.SYSTEM,
+  LH.CONTEXT,
+  LH.TEMPERATURE,
+  LH.MAX_TOKENS,
   LH.ARTIFACT,
   LH.ATTEMPT_PROMPT,
   LH.ATTEMPT_RAW,
   LH.ATTEMPT_ERROR,
   LH.VALIDATE_REPORT,
   LH.COMPLETION_START_TIME,
+  LH.COMPLETION,
+  // The generation's input/output are the same strings (or their text), sent once.
+  'gen_ai.input.messages',
+  'gen_ai.output.messages',
 ];
+const MOVED: ReadonlySet<string> = new Set(MOVED_SOURCE_KEYS);
 
 function parseJson(value: AttributeValue | undefined): unknown {
   if (typeof value !== 'string') return undefined;
@@ -94,14 +106,18 @@ export function translateSpan(
   options: TranslateOptions,
 ): ReadableSpan {
   const src = span.attributes;
+  // Only roots carry trace-level attributes (the processor exports a session joining a caller's
+  // trace as a child of the caller's span, never as a root).
+  const ownsTrace = placement.root;
   const attrs: Attributes = {};
-  for (const [key, value] of Object.entries(src)) {
-    // Only roots carry trace-level attributes; the processor alone decides as_root.
-    if (key.startsWith('langfuse.trace.') && !placement.root) continue;
+  for (const key in src) {
+    // Skipped rather than deleted afterwards: delete would turn the object into a slow dictionary.
+    if (MOVED.has(key)) continue;
+    // The processor alone decides as_root.
+    if (key.startsWith('langfuse.trace.') && !ownsTrace) continue;
     if (key === LF.AS_ROOT || key === 'langfuse.internal.is_app_root') continue;
-    attrs[key] = value;
+    attrs[key] = src[key];
   }
-  for (const key of MOVED_SOURCE_KEYS) delete attrs[key];
 
   const statusError = span.status.code === SpanStatusCode.ERROR;
   let type: ObservationType = 'span';
@@ -110,6 +126,17 @@ export function translateSpan(
   const trace: Attributes = {};
   // With capture off, structured wrappers keep their non-text fields; free text is dropped.
   const vetted = new Set<string>();
+  // Values built here from masked texts and our own numbers and names: not masked again. Texts
+  // are masked once each, before they are encoded into the JSON wrappers (a wrapper key such as
+  // max_tokens would otherwise send the whole request through every pattern).
+  const premasked = new Set<string>();
+  const memo = new Map<string, string>();
+  const onMaskError = options.onMaskError ?? (() => undefined);
+  const m = (text: string): string => maskValue(text, options.mask, onMaskError, memo) as string;
+  const put = (target: Attributes, key: string, value: string): void => {
+    target[key] = value;
+    premasked.add(key);
+  };
   const setContent = (
     target: Attributes,
     key: string,
@@ -130,11 +157,19 @@ export function translateSpan(
   if (isTrue(src[LH.SESSION_ROOT])) {
     const kind = str(src[LH.KIND]) ?? 'unknown';
     const verdict = str(src[LH.FINAL_VERDICT]);
-    const artifact = parseJson(src[LH.ARTIFACT]);
-    const output = JSON.stringify({ final_verdict: verdict ?? null, artifact: artifact ?? null });
-    const request = str(src[LH.REQUEST]);
-    setContent(attrs, LF.OBSERVATION_INPUT, request, true);
-    setContent(attrs, LF.OBSERVATION_OUTPUT, output, true);
+    // Spliced, not parsed back: the artifact attribute is JSON the gateway wrote.
+    const artifact = str(src[LH.ARTIFACT]);
+    const output = `{"final_verdict":${JSON.stringify(verdict ?? null)},"artifact":${artifact !== undefined ? m(artifact) : 'null'}}`;
+    const request = sessionRequest(src, m);
+    // The trace's input/output are the root's: Langfuse takes a root observation's input and
+    // output for its trace when langfuse.trace.input/output are absent (OtelIngestionProcessor),
+    // so they are sent once.
+    if (request !== undefined) {
+      if (request.masked) put(attrs, LF.OBSERVATION_INPUT, request.json);
+      else setContent(attrs, LF.OBSERVATION_INPUT, request.json, true);
+    }
+    if (options.contentCapture) put(attrs, LF.OBSERVATION_OUTPUT, output);
+    else setContent(attrs, LF.OBSERVATION_OUTPUT, output, true);
     level =
       verdict === 'infra_error'
         ? 'ERROR'
@@ -142,18 +177,19 @@ export function translateSpan(
           ? 'WARNING'
           : 'DEFAULT';
     trace[LF.TRACE_NAME] = `iterate:${kind}`;
-    setContent(trace, LF.TRACE_INPUT, request, true);
-    setContent(trace, LF.TRACE_OUTPUT, output, true);
     trace[LF.TRACE_TAGS] = [kind, str(src[LH.PROVIDER]), str(src[LH.MODEL]), verdict].filter(
       (t): t is string => t !== undefined,
     );
     const grounded = src[LH.GROUNDED_IN_ROSTER];
-    trace[LF.TRACE_METADATA] = JSON.stringify({
+    const metadata = JSON.stringify({
       final_verdict: verdict ?? null,
       iterations: num(src[LH.ITERATIONS]) ?? null,
       max_iterations: num(src[LH.MAX_ITERATIONS]) ?? null,
       grounded_in_roster: typeof grounded === 'boolean' ? grounded : null,
     });
+    // On the observation: Langfuse merges a root's observation metadata into its trace's, and a
+    // session joining a caller's trace keeps its own verdict.
+    put(attrs, LF.OBSERVATION_METADATA, metadata);
   } else if (src[LH.ATTEMPT_VERDICT] !== undefined || src[LH.ATTEMPT_ITERATION] !== undefined) {
     const verdict = str(src[LH.ATTEMPT_VERDICT]);
     level =
@@ -165,27 +201,30 @@ export function translateSpan(
     const iteration = num(src[LH.ATTEMPT_ITERATION]) ?? null;
     const error = str(src[LH.ATTEMPT_ERROR]);
     // Built from discrete attributes; content fields only while capture is on.
+    const model = str(src[LH.MODEL]);
+    const provider = str(src[LH.PROVIDER]);
     const input: Record<string, unknown> = {
       iteration,
-      model: str(src[LH.MODEL]) ?? null,
-      provider: str(src[LH.PROVIDER]) ?? null,
+      model: model !== undefined ? m(model) : null,
+      provider: provider !== undefined ? m(provider) : null,
     };
     const prompt = src[LH.ATTEMPT_PROMPT];
-    if (options.contentCapture && typeof prompt === 'string') input['prompt'] = prompt;
-    attrs[LF.OBSERVATION_INPUT] = JSON.stringify(input);
+    if (options.contentCapture && typeof prompt === 'string') input['prompt'] = m(prompt);
+    put(attrs, LF.OBSERVATION_INPUT, JSON.stringify(input));
     vetted.add(LF.OBSERVATION_INPUT);
+    const maskedError = error !== undefined ? m(error) : undefined;
     if (verdict !== undefined) {
       const output: Record<string, unknown> = { verdict };
       if (options.contentCapture) {
         const raw = src[LH.ATTEMPT_RAW];
-        output['raw'] = typeof raw === 'string' ? raw : null;
+        output['raw'] = typeof raw === 'string' ? m(raw) : null;
       }
-      output['error'] = error ?? null;
-      attrs[LF.OBSERVATION_OUTPUT] = JSON.stringify(output);
+      output['error'] = maskedError ?? null;
+      put(attrs, LF.OBSERVATION_OUTPUT, JSON.stringify(output));
       vetted.add(LF.OBSERVATION_OUTPUT);
     }
-    if (error !== undefined) statusMessage = error;
-    attrs[LF.OBSERVATION_METADATA] = JSON.stringify({ iteration, verdict: verdict ?? null });
+    if (maskedError !== undefined) statusMessage = maskedError;
+    put(attrs, LF.OBSERVATION_METADATA, JSON.stringify({ iteration, verdict: verdict ?? null }));
   } else if (src[LH.VALIDATE_KIND] !== undefined || src[LH.VALIDATE_OK] !== undefined) {
     type = 'guardrail';
     const ok = src[LH.VALIDATE_OK];
@@ -208,7 +247,7 @@ export function translateSpan(
     const maxTokens = num(src['gen_ai.request.max_tokens']);
     if (temperature !== undefined) params['temperature'] = temperature;
     if (maxTokens !== undefined) params['max_tokens'] = maxTokens;
-    attrs[LF.OBSERVATION_MODEL_PARAMETERS] = JSON.stringify(params);
+    put(attrs, LF.OBSERVATION_MODEL_PARAMETERS, JSON.stringify(params));
     const inTokens = num(src['gen_ai.usage.input_tokens']);
     const outTokens = num(src['gen_ai.usage.output_tokens']);
     if (inTokens !== undefined || outTokens !== undefined) {
@@ -216,18 +255,17 @@ export function translateSpan(
       if (inTokens !== undefined) usage['input'] = inTokens;
       if (outTokens !== undefined) usage['output'] = outTokens;
       usage['total'] = (inTokens ?? 0) + (outTokens ?? 0);
-      attrs[LF.OBSERVATION_USAGE_DETAILS] = JSON.stringify(usage);
+      put(attrs, LF.OBSERVATION_USAGE_DETAILS, JSON.stringify(usage));
     }
     const input = str(src['gen_ai.input.messages']);
-    const output = outputMessagesText(src['gen_ai.output.messages']);
+    // chatd also records the text itself; other producers only the GenAI messages.
+    const output = str(src[LH.COMPLETION]) ?? outputMessagesText(src['gen_ai.output.messages']);
     setContent(attrs, LF.OBSERVATION_INPUT, input, false);
     setContent(attrs, LF.OBSERVATION_OUTPUT, output, false);
     const completionStart = str(src[LH.COMPLETION_START_TIME]);
     if (isIsoDate(completionStart)) attrs[LF.OBSERVATION_COMPLETION_START_TIME] = completionStart;
     if (placement.root) {
       trace[LF.TRACE_NAME] = `chat:${str(src['gen_ai.request.model']) ?? model ?? 'unknown'}`;
-      setContent(trace, LF.TRACE_INPUT, input, false);
-      setContent(trace, LF.TRACE_OUTPUT, output, false);
     }
   } else if (placement.root && src[LF.TRACE_NAME] === undefined) {
     trace[LF.TRACE_NAME] = span.name;
@@ -240,21 +278,52 @@ export function translateSpan(
   if (options.environment !== undefined) attrs[LF.ENVIRONMENT] = options.environment;
   if (options.release !== undefined) attrs[LF.RELEASE] = options.release;
   if (placement.root) {
-    Object.assign(attrs, trace);
+    if (ownsTrace) Object.assign(attrs, trace);
     attrs[LF.AS_ROOT] = true;
     // Langfuse only takes a parentless span as the trace root (langfuse/langfuse#15927), so a
-    // root's upstream parent (a caller's traceparent, or the seed of X-Lakehouse-Trace-Id) is
-    // kept for forensics but not exported as the parent.
+    // root's upstream parent is kept for forensics but not exported as the parent.
     if (placement.parent !== undefined) attrs[LH.UPSTREAM_PARENT_SPAN_ID] = placement.parent.spanId;
   }
+  if (placement.upstream !== undefined)
+    attrs[LH.UPSTREAM_PARENT_SPAN_ID] = placement.upstream.spanId;
 
-  const onMaskError = options.onMaskError ?? (() => undefined);
   const attributes = sanitizeAttributes(
     attrs,
     options.mask,
     options.contentCapture,
     onMaskError,
     vetted,
+    premasked,
+    memo,
   );
-  return copySpan(span, attributes, placement.root ? undefined : placement.parent, options);
+  return copySpan(span, attributes, placement.root ? undefined : placement.parent, options, memo);
+}
+
+/**
+ * The session root's input: the request as JSON. From the gateway's parts (prompt, system,
+ * context, parameters) with every text masked before it is encoded; from a producer that sent
+ * the whole request as JSON, that JSON as is (masked later as one value).
+ */
+function sessionRequest(
+  src: Attributes,
+  m: (text: string) => string,
+): { json: string; masked: boolean } | undefined {
+  const prompt = str(src[LH.PROMPT]);
+  if (prompt === undefined) {
+    const request = str(src[LH.REQUEST]);
+    return request === undefined ? undefined : { json: request, masked: false };
+  }
+  const text = (key: string): string => {
+    const value = str(src[key]);
+    return value === undefined ? 'null' : JSON.stringify(m(value));
+  };
+  const number = (key: string): string => String(num(src[key]) ?? null);
+  const context = str(src[LH.CONTEXT]);
+  let json =
+    `{"kind":${text(LH.KIND)},"prompt":${JSON.stringify(m(prompt))},"provider":${text(LH.PROVIDER)},` +
+    `"model":${text(LH.MODEL)},"context":${context !== undefined ? m(context) : '{}'},` +
+    `"max_iterations":${number(LH.MAX_ITERATIONS)},"temperature":${number(LH.TEMPERATURE)},` +
+    `"max_tokens":${number(LH.MAX_TOKENS)}`;
+  if (str(src[LH.SYSTEM]) !== undefined) json += `,"system":${text(LH.SYSTEM)}`;
+  return { json: `${json}}`, masked: true };
 }

@@ -1,6 +1,7 @@
 // Shared test harness: two in-process "services" (the Langfuse stand-in is @lakehouse/test-support's).
 import {
   context,
+  createContextKey,
   defaultTextMapGetter,
   defaultTextMapSetter,
   propagation,
@@ -19,7 +20,7 @@ import {
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { LAKEHOUSE_ATTRIBUTES as LH, withObservationParent } from '../src/index.js';
+import { LAKEHOUSE_ATTRIBUTES as LH } from '../src/index.js';
 
 const contextManager = new AsyncLocalStorageContextManager();
 contextManager.enable();
@@ -29,6 +30,15 @@ propagation.setGlobalPropagator(
     propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
   }),
 );
+
+// Stands in for the telemetry package's hop signature: a header only our simulated hops send.
+const HOP_HEADER = 'x-test-hop';
+const TRUSTED = createContextKey('test.hop.trusted');
+
+/** The processors' isTrustedRemoteParent in these tests: the parent came through one of our hops. */
+export function isTrustedTestParent(ctx: Context): boolean {
+  return ctx.getValue(TRUSTED) === true;
+}
 
 export const HTTP_SCOPE = '@opentelemetry/instrumentation-http';
 export const EXPRESS_SCOPE = '@opentelemetry/instrumentation-express';
@@ -52,7 +62,8 @@ export class Service {
 
   /** Serves one inbound request: HTTP server span → Express span (both noise) → handler(ctx). */
   serve<T>(carrier: Record<string, string>, route: string, handler: (ctx: Context) => T): T {
-    const extracted = propagation.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
+    let extracted = propagation.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
+    if (carrier[HOP_HEADER] === 'ours') extracted = extracted.setValue(TRUSTED, true);
     const server = this.http.startSpan(`POST ${route}`, { kind: SpanKind.SERVER }, extracted);
     const serverCtx = trace.setSpan(extracted, server);
     const mw = this.express.startSpan(`request handler - ${route}`, {}, serverCtx);
@@ -64,16 +75,14 @@ export class Service {
     }
   }
 
-  /** An outbound hop from the active context: HTTP client span (noise) + injected headers. */
-  call<T>(route: string, remote: (carrier: Record<string, string>) => T): T {
-    const client = this.http.startSpan(`POST ${route}`, { kind: SpanKind.CLIENT });
-    try {
-      const carrier: Record<string, string> = {};
-      propagation.inject(trace.setSpan(context.active(), client), carrier, defaultTextMapSetter);
-      return remote(carrier);
-    } finally {
-      client.end();
-    }
+  /**
+   * An outbound hop from the active context as the services make it: no client span; the
+   * active (attempt) span is the W3C parent, marked as one of our own hops.
+   */
+  call<T>(_route: string, remote: (carrier: Record<string, string>) => T): T {
+    const carrier: Record<string, string> = { [HOP_HEADER]: 'ours' };
+    propagation.inject(context.active(), carrier, defaultTextMapSetter);
+    return remote(carrier);
   }
 }
 
@@ -160,10 +169,8 @@ export function runSession(gateway: Service, chatd: Service, plan: SessionPlan):
               [LH.ATTEMPT_PROMPT]: current,
             });
             const infra = a.verdict === 'infra_error';
-            const raw = withObservationParent(() =>
-              gateway.call('/v1/chat', (carrier) =>
-                chatdHandle(chatd, carrier, model, current, infra),
-              ),
+            const raw = gateway.call('/v1/chat', (carrier) =>
+              chatdHandle(chatd, carrier, model, current, infra),
             );
             let error: string | null = null;
             if (infra) {
@@ -171,32 +178,30 @@ export function runSession(gateway: Service, chatd: Service, plan: SessionPlan):
               attempt.setStatus({ code: SpanStatusCode.ERROR, message: error });
             } else if (a.verdict !== 'no_json') {
               const ok = a.verdict === 'accepted';
-              withObservationParent(() =>
-                gateway.call('/v1/validate', (carrier) =>
-                  gateway.serve(carrier, '/v1/validate', () => {
-                    const v = gateway.app.startSpan(`validate ${kind}`, {
-                      attributes: {
-                        [LH.VALIDATE_KIND]: kind,
-                        [LH.VALIDATE_OK]: ok,
-                        [LH.VALIDATE_REPORT]: JSON.stringify(
-                          ok
-                            ? { ok: true, warnings: [], grounded_in_roster: true }
-                            : {
-                                ok: false,
-                                errors: [
-                                  {
-                                    category: 'consistency',
-                                    message: 'candidate_id W-999 not in roster',
-                                  },
-                                ],
-                                warnings: [],
-                              },
-                        ),
-                      },
-                    });
-                    v.end();
-                  }),
-                ),
+              gateway.call('/v1/validate', (carrier) =>
+                gateway.serve(carrier, '/v1/validate', () => {
+                  const v = gateway.app.startSpan(`validate ${kind}`, {
+                    attributes: {
+                      [LH.VALIDATE_KIND]: kind,
+                      [LH.VALIDATE_OK]: ok,
+                      [LH.VALIDATE_REPORT]: JSON.stringify(
+                        ok
+                          ? { ok: true, warnings: [], grounded_in_roster: true }
+                          : {
+                              ok: false,
+                              errors: [
+                                {
+                                  category: 'consistency',
+                                  message: 'candidate_id W-999 not in roster',
+                                },
+                              ],
+                              warnings: [],
+                            },
+                      ),
+                    },
+                  });
+                  v.end();
+                }),
               );
               if (!ok) error = 'candidate_id W-999 not in roster';
             } else {

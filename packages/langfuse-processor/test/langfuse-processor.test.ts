@@ -10,7 +10,7 @@ import {
 import type { LangfuseProcessorOptions, LangfuseTraceTree, TreeObservation } from '../src/index.js';
 import { eventually, langfuseIngestionCheck, startOtlpReceiver } from '@lakehouse/test-support';
 import type { OtlpReceiver } from '@lakehouse/test-support';
-import { chatdHandle, runSession, Service } from './harness.js';
+import { chatdHandle, isTrustedTestParent, runSession, Service } from './harness.js';
 
 const PK = 'pk-lf-1234567890abcdef';
 const SK = 'sk-lf-abcdef1234567890';
@@ -53,6 +53,7 @@ function world(baseUrl: string, extra: LangfuseProcessorOptions = {}): World {
     env: {},
     scheduledDelayMillis: 20,
     exportTimeoutMillis: 1000,
+    isTrustedRemoteParent: isTrustedTestParent,
     ...extra,
   };
   const gwProcessor = new LangfuseTranslatingSpanProcessor(opts);

@@ -1,14 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import {
+  createContextKey,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  TraceFlags,
+} from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  RandomIdGenerator,
+} from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import {
   defaultMask,
-  getObservationParentId,
   isContentKey,
   LAKEHOUSE_ATTRIBUTES as LH,
-  OBSERVATION_PARENT_BAGGAGE_KEY,
+  LangfuseTranslatingSpanProcessor,
+  joinedParentSpanId,
   outputMessagesText,
-  withObservationParent,
 } from '../src/index.js';
 import './harness.js'; // registers the context manager
 
@@ -86,36 +99,148 @@ void describe('content keys', () => {
   });
 });
 
-void describe('withObservationParent', () => {
-  void it('puts the active span id in baggage for the duration of fn', () => {
-    const span = trace.wrapSpanContext({
-      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-      spanId: '00f067aa0ba902b7',
-      traceFlags: 1,
-    });
-    const seen = context.with(trace.setSpan(ROOT_CONTEXT, span), () =>
-      withObservationParent(
-        () =>
-          propagation.getBaggage(context.active())?.getEntry(OBSERVATION_PARENT_BAGGAGE_KEY)?.value,
-      ),
-    );
-    assert.equal(seen, '00f067aa0ba902b7');
+const TRUSTED = createContextKey('test.trusted');
+const CALLER = {
+  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+  spanId: '00f067aa0ba902b7',
+  traceFlags: TraceFlags.SAMPLED,
+  isRemote: true,
+};
+
+async function exported(
+  run: (tracer: ReturnType<BasicTracerProvider['getTracer']>) => void,
+  traceId?: string,
+): Promise<ReadableSpan[]> {
+  const exporter = new InMemorySpanExporter();
+  const processor = new LangfuseTranslatingSpanProcessor({
+    exporter,
+    env: {},
+    isTrustedRemoteParent: (ctx: Context) => ctx.getValue(TRUSTED) === true,
+  });
+  const ids = new RandomIdGenerator();
+  const provider = new BasicTracerProvider({
+    spanProcessors: [processor],
+    idGenerator: {
+      generateTraceId: () => traceId ?? ids.generateTraceId(),
+      generateSpanId: () => ids.generateSpanId(),
+    },
+  });
+  run(provider.getTracer('chatd'));
+  await provider.forceFlush();
+  const spans = exporter.getFinishedSpans();
+  await provider.shutdown();
+  return spans;
+}
+
+function generation(
+  tracer: ReturnType<BasicTracerProvider['getTracer']>,
+  ctx: Context,
+  source?: string,
+): void {
+  tracer
+    .startSpan(
+      'chat m',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.request.model': 'm',
+          'gen_ai.input.messages': '[{"role":"user","content":"hi"}]',
+          ...(source !== undefined ? { [LH.TRACE_ID_SOURCE]: source } : {}),
+        },
+      },
+      ctx,
+    )
+    .end();
+}
+
+void describe('placement under remote parents (issue 12, invariant 6)', () => {
+  void it('places a span under a remote parent only when it is one of our own hops', async () => {
+    const remote = trace.setSpanContext(ROOT_CONTEXT, CALLER);
+    const [trusted] = await exported((t) => generation(t, remote.setValue(TRUSTED, true)));
+    assert.equal(trusted?.parentSpanContext?.spanId, CALLER.spanId);
+    assert.equal(trusted?.attributes['langfuse.internal.as_root'], undefined);
+  });
+
+  void it("a direct chatd call with a foreign parent joins the caller's trace at its top, never under the caller-named span", async () => {
+    const remote = trace.setSpanContext(ROOT_CONTEXT, CALLER);
+    const [span] = await exported((t) => generation(t, remote, 'traceparent'));
+    assert.equal(span?.parentSpanContext?.spanId, joinedParentSpanId(CALLER.traceId));
+    assert.equal(span?.attributes[LH.UPSTREAM_PARENT_SPAN_ID], CALLER.spanId, 'kept for forensics');
+    assert.equal(span?.attributes['langfuse.internal.as_root'], undefined, 'not a Langfuse root');
+    assert.equal(span?.attributes['langfuse.trace.name'], undefined);
     assert.equal(
-      propagation.getBaggage(context.active()),
-      undefined,
-      'baggage does not leak out of fn',
+      span?.attributes['langfuse.observation.input'],
+      '[{"role":"user","content":"hi"}]',
     );
   });
-  void it('runs fn unchanged without an active span, and returns its result', () => {
-    assert.equal(
-      withObservationParent(() => getObservationParentId(context.active()) ?? 'none'),
-      'none',
-    );
+
+  void it('a direct chatd call without any parent is its own trace: a root that names it', async () => {
+    const [span] = await exported((t) => generation(t, ROOT_CONTEXT, 'minted'));
+    assert.equal(span?.parentSpanContext, undefined);
+    assert.equal(span?.attributes['langfuse.internal.as_root'], true);
+    assert.equal(span?.attributes['langfuse.trace.name'], 'chat:m');
   });
-  void it('ignores invalid ids in baggage', () => {
+
+  void it('forged placement baggage is ignored: the parent stays the W3C one', async () => {
     const bag = propagation.createBaggage({
-      [OBSERVATION_PARENT_BAGGAGE_KEY]: { value: 'not-a-span-id' },
+      'langfuse.observation.parent_id': { value: '1234567890abcdef' },
     });
-    assert.equal(getObservationParentId(propagation.setBaggage(ROOT_CONTEXT, bag)), undefined);
+    const ctx = propagation.setBaggage(trace.setSpanContext(ROOT_CONTEXT, CALLER), bag);
+    const [span] = await exported((t) => generation(t, ctx, 'traceparent'));
+    assert.equal(span?.parentSpanContext?.spanId, joinedParentSpanId(CALLER.traceId));
+  });
+
+  void it('two sessions under one caller-chosen trace id: both join it under one parent, neither sets trace-level fields', async () => {
+    const spans = await exported((t) => {
+      for (const prompt of ['first', 'second']) {
+        t.startSpan(
+          'iterate fill',
+          {
+            attributes: {
+              [LH.SESSION_ROOT]: true,
+              [LH.KIND]: 'fill',
+              [LH.PROMPT]: prompt,
+              [LH.FINAL_VERDICT]: 'accepted',
+              [LH.TRACE_ID_SOURCE]: 'header',
+            },
+          },
+          // X-Lakehouse-Trace-Id only: the session starts as a root in the caller's trace id.
+          ROOT_CONTEXT,
+        ).end();
+      }
+    }, 'c3'.repeat(16));
+    assert.equal(spans.length, 2);
+    assert.deepEqual(
+      spans.map((s) => s.parentSpanContext?.spanId),
+      [joinedParentSpanId('c3'.repeat(16)), joinedParentSpanId('c3'.repeat(16))],
+      'one parent id, derived from the trace id',
+    );
+    for (const span of spans) {
+      assert.equal(span.attributes['langfuse.internal.as_root'], undefined);
+      assert.ok(!Object.keys(span.attributes).some((k) => k.startsWith('langfuse.trace.')));
+      assert.match(String(span.attributes['langfuse.observation.input']), /first|second/);
+      assert.match(
+        String(span.attributes['langfuse.observation.metadata']),
+        /"final_verdict":"accepted"/,
+      );
+    }
+  });
+
+  void it('a session whose trace id we minted names its trace', async () => {
+    const [span] = await exported((t) =>
+      t
+        .startSpan('iterate fill', {
+          attributes: {
+            [LH.SESSION_ROOT]: true,
+            [LH.KIND]: 'fill',
+            [LH.TRACE_ID_SOURCE]: 'minted',
+          },
+        })
+        .end(),
+    );
+    assert.equal(span?.attributes['langfuse.trace.name'], 'iterate:fill');
+    assert.equal(span?.parentSpanContext, undefined);
+    assert.equal(span?.attributes['langfuse.internal.as_root'], true);
   });
 });

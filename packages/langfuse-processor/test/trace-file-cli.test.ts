@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '@lakehouse/test-support';
 import { buildLangfuseTrees, createLangfuseSpanProcessor } from '../src/index.js';
-import { chatdHandle, runSession, Service } from './harness.js';
+import { chatdHandle, isTrustedTestParent, runSession, Service } from './harness.js';
 
 const CLI = fileURLToPath(new URL('../src/trace-cli.js', import.meta.url));
 
@@ -33,10 +33,12 @@ void describe('offline trace file and the trace CLI', () => {
     const gwProcessor = createLangfuseSpanProcessor({
       env: { LANGFUSE_TRACE_FILE: file },
       scheduledDelayMillis: 5,
+      isTrustedRemoteParent: isTrustedTestParent,
     });
     const chatdProcessor = createLangfuseSpanProcessor({
       env: { LANGFUSE_TRACE_FILE: file },
       scheduledDelayMillis: 5,
+      isTrustedRemoteParent: isTrustedTestParent,
     });
     assert.ok(gwProcessor && chatdProcessor);
     assert.equal(gwProcessor.destination.kind, 'file');

@@ -1,28 +1,18 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { EventEmitter } from 'node:events';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Context, ContextManager } from '@opentelemetry/api';
 
-const BOUND = Symbol('lakehouse.context.bound');
-
-type Listener = (...args: unknown[]) => unknown;
-type BoundEmitter = EventEmitter & { [BOUND]?: true };
-
 /**
- * An AsyncLocalStorage context manager (what NodeSDK registers by default) with a cheaper
- * EventEmitter `bind`. The stock manager patches six listener methods per bound emitter and
- * wraps every listener added later in its own closure and WeakMap entry; the http
- * instrumentation binds four emitters per hop (request, response, client request, client
- * response), so that was a large share of the per-request cost. This one replaces the emitter's
- * `emit` once: each emit that has listeners runs in the bound context. Listeners therefore run
- * in the bound context whenever they were added, and add/remove keep their own identities.
- * The first bind of an emitter wins, as with the stock manager.
+ * The context manager of the explicit-context design: no AsyncLocalStorage (whose async hooks
+ * cost every promise of the process on Node 20), only a synchronous stack. `context.with(ctx,
+ * fn)` makes `ctx` active while `fn` runs synchronously (what the SDK's exporters rely on to
+ * suppress tracing of their own requests); nothing follows a callback or an await. Request code
+ * passes its Context explicitly (startSpan, withSpan, hopHeaders).
  */
-export class LeanContextManager implements ContextManager {
-  private readonly _storage = new AsyncLocalStorage<Context>();
+export class SyncContextManager implements ContextManager {
+  private _stack: Context[] = [];
 
   active(): Context {
-    return this._storage.getStore() ?? ROOT_CONTEXT;
+    return this._stack[this._stack.length - 1] ?? ROOT_CONTEXT;
   }
 
   with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
@@ -31,14 +21,21 @@ export class LeanContextManager implements ContextManager {
     thisArg?: ThisParameterType<F>,
     ...args: A
   ): ReturnType<F> {
-    if (thisArg === undefined || thisArg === null) return this._storage.run(context, fn, ...args);
-    return this._storage.run(context, () => fn.apply(thisArg, args));
+    this._stack.push(context);
+    try {
+      return fn.call(thisArg, ...args);
+    } finally {
+      this._stack.pop();
+    }
   }
 
   bind<T>(context: Context, target: T): T {
-    if (target instanceof EventEmitter) return this._bindEmitter(context, target) as T;
-    if (typeof target === 'function') return this._bindFunction(context, target as Listener) as T;
-    return target;
+    if (typeof target !== 'function') return target;
+    const fn = target as unknown as (...args: unknown[]) => unknown;
+    const run = <R>(body: () => R): R => this.with(context, body);
+    return function (this: unknown, ...args: unknown[]) {
+      return run(() => fn.apply(this, args));
+    } as unknown as T;
   }
 
   enable(): this {
@@ -46,43 +43,7 @@ export class LeanContextManager implements ContextManager {
   }
 
   disable(): this {
-    this._storage.disable();
+    this._stack = [];
     return this;
-  }
-
-  private _bindFunction(context: Context, target: Listener): Listener {
-    const storage = this._storage;
-    const wrapper = function (this: unknown, ...args: unknown[]): unknown {
-      return storage.run(context, () => target.apply(this, args));
-    };
-    // Express tells error handlers by arity; keep `length` when it is not 0 already.
-    if (target.length !== 0) {
-      Object.defineProperty(wrapper, 'length', {
-        enumerable: false,
-        configurable: true,
-        writable: false,
-        value: target.length,
-      });
-    }
-    return wrapper;
-  }
-
-  private _bindEmitter(context: Context, ee: BoundEmitter): EventEmitter {
-    if (ee[BOUND] === true) return ee;
-    ee[BOUND] = true;
-    const storage = this._storage;
-    const emit = ee.emit;
-    ee.emit = function (this: EventEmitter, event: string | symbol, ...args: unknown[]): boolean {
-      // No listener, or already in the context: nothing to switch.
-      // ('error' always switches: errorMonitor listeners are not counted.)
-      if (
-        storage.getStore() === context ||
-        (event !== 'error' && this.listenerCount(event) === 0)
-      ) {
-        return emit.call(this, event, ...args);
-      }
-      return storage.run(context, () => emit.call(this, event, ...args));
-    };
-    return ee;
   }
 }

@@ -22,8 +22,6 @@ export {
 } from './bounded-server.js';
 export type { ServerLimits } from './bounded-server.js';
 export type { Telemetry, TelemetryOptions } from './telemetry.js';
-export { registerInstrumentationHooks } from './instrumentation-hooks.js';
-export type { InstrumentationHookApi } from './instrumentation-hooks.js';
 export {
   TRACE_ID_HEADER,
   MAX_TRACE_ID_HEADER_BYTES,
@@ -35,25 +33,46 @@ export {
 export type { TraceHeaderRejectReason, TraceIdHeaderResult } from './trace-id.js';
 export {
   LakehouseTraceIdPropagator,
+  HopSignaturePropagator,
   createPropagator,
   isSeededTraceContext,
 } from './propagator.js';
 export { TRACE_HEADER_REJECTED_METRIC, TELEMETRY_SCOPE } from './rejection-counter.js';
 export {
-  TRACE_ID_RESPONSE_HEADER,
+  extractRequestTrace,
+  requestTrace,
   resolveTraceId,
-  traceIdResponseHeader,
-} from './trace-id-middleware.js';
-export type { TraceIdRequest, TraceIdResponse } from './trace-id-middleware.js';
+  isTrustedRemoteParent,
+  traceIdSource,
+  startSpan,
+  withSpan,
+  hopHeaders,
+  requestTraceIdGenerator,
+} from './request-trace.js';
+export type { RequestTrace, TraceIdSource } from './request-trace.js';
+export {
+  requestTelemetry,
+  TRACE_ID_RESPONSE_HEADER,
+  HTTP_SERVER_DURATION_METRIC,
+} from './request-telemetry.js';
+export type { RequestTelemetryOptions } from './request-telemetry.js';
+export {
+  HopSigner,
+  hopSignerFromEnv,
+  HOP_SIGNATURE_HEADER,
+  HOP_KEY_VARIABLE,
+  MIN_HOP_KEY_LENGTH,
+} from './hop-signature.js';
+export { SyncContextManager } from './context-manager.js';
+export { captureLimit, captureText } from './capture.js';
 export { metricsHandler } from './metrics-handler.js';
 export {
   createLogger,
-  traceContextFormat,
+  requestLogger,
   boundFieldsFormat,
   LOG_FIELD_MAX_LENGTH,
 } from './logger.js';
 export type { LoggerOptions } from './logger.js';
-export { currentTraceId, currentSpanId } from './context-helpers.js';
 export {
   ConfigError,
   LOG_LEVELS,

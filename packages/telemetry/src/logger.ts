@@ -1,8 +1,8 @@
 import { OpenTelemetryTransportV3 } from '@opentelemetry/winston-transport';
 import winston from 'winston';
-import type { Logform } from 'winston';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import { boundText } from './bounds.js';
-import { currentSpanId, currentTraceId } from './context-helpers.js';
 import { getTelemetry } from './telemetry.js';
 
 /** Options of {@link createLogger}. */
@@ -13,15 +13,8 @@ export interface LoggerOptions {
   level?: string;
 }
 
-type Info = Logform.TransformableInfo & { trace_id?: unknown; span_id?: unknown };
-
-function stampTrace(info: Info): void {
-  if (info.trace_id !== undefined) return;
-  const traceId = currentTraceId();
-  if (traceId === undefined) return;
-  info.trace_id = traceId;
-  info.span_id = currentSpanId();
-}
+// The key @opentelemetry/winston-transport reads a record's Context from.
+const WINSTON_BRIDGE_CONTEXT = Symbol.for('opentelemetry.js.contrib.winston.context');
 
 /** Longest string a log field keeps (characters); longer ones are cut and end in `…`. */
 export const LOG_FIELD_MAX_LENGTH = 8192;
@@ -59,15 +52,9 @@ export const boundFieldsFormat = winston.format((info) => {
   return info;
 });
 
-/** Winston format adding `trace_id`/`span_id` of the active span (when one is valid) to a line. */
-export const traceContextFormat = winston.format((info) => {
-  stampTrace(info as Info);
-  return info;
-});
-
 /**
  * A winston logger writing one JSON line per entry to stdout (timestamp, level, message,
- * service, meta, and trace_id/span_id inside a span). When OTLP logs are configured the lines
+ * service, meta). Lines about a request carry its trace_id/span_id through {@link requestLogger}. When OTLP logs are configured the lines
  * also go to OTel logs through @opentelemetry/winston-transport (instrumentation-winston is not used).
  */
 export function createLogger(options: LoggerOptions): winston.Logger {
@@ -79,16 +66,26 @@ export function createLogger(options: LoggerOptions): winston.Logger {
     format: winston.format.combine(
       winston.format.timestamp(),
       boundFieldsFormat(),
-      traceContextFormat(),
       winston.format.json(),
     ),
     transports,
   });
-  // Formats can run later than the call when the stream buffers; capture the ids at call time.
-  const write = logger.write.bind(logger);
-  logger.write = ((chunk: unknown, ...rest: unknown[]) => {
-    if (chunk !== null && typeof chunk === 'object') stampTrace(chunk as Info);
-    return (write as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof logger.write;
   return logger;
+}
+
+/**
+ * A child of `logger` whose lines carry the trace_id and span_id of the span in `ctx` (the
+ * explicit-context form of a trace-stamping format); `logger` itself when `ctx` has no valid
+ * span. Winston runs formats before its level filter, so guard hot calls with
+ * `logger.isDebugEnabled()` and the like before building them.
+ */
+export function requestLogger(logger: winston.Logger, ctx: Context): winston.Logger {
+  const spanContext = trace.getSpanContext(ctx);
+  if (spanContext === undefined || !isSpanContextValid(spanContext)) return logger;
+  return logger.child({
+    trace_id: spanContext.traceId,
+    span_id: spanContext.spanId,
+    // The OTel winston bridge takes a record's context from here (in place of an active one).
+    [WINSTON_BRIDGE_CONTEXT]: ctx,
+  });
 }

@@ -6,6 +6,8 @@ import {
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
+import { HOP_SIGNATURE_HEADER } from './hop-signature.js';
+import type { HopSigner } from './hop-signature.js';
 import { recordTraceHeaderRejection } from './rejection-counter.js';
 import {
   classifyTraceIdHeader,
@@ -78,13 +80,49 @@ export class LakehouseTraceIdPropagator implements TextMapPropagator {
   }
 }
 
-/** The one composite propagator for both services: W3C trace context, W3C baggage, the mirror. */
-export function createPropagator(): TextMapPropagator {
-  return new CompositePropagator({
-    propagators: [
-      new W3CTraceContextPropagator(),
-      new W3CBaggagePropagator(),
-      new LakehouseTraceIdPropagator(),
-    ],
-  });
+/**
+ * Signs the W3C parent a hop carries ({@link HopSigner}) in `x-lakehouse-hop`, so the callee can
+ * tell our own hops from clients. Extract reads nothing: the edge verifies the signature
+ * (extractRequestTrace), where the parent is decided. Never throws.
+ */
+export class HopSignaturePropagator implements TextMapPropagator {
+  private readonly _signer: HopSigner;
+
+  constructor(signer: HopSigner) {
+    this._signer = signer;
+  }
+
+  inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
+    const spanContext = trace.getSpanContext(context);
+    if (spanContext === undefined || !isSpanContextValid(spanContext)) return;
+    if (isTracingSuppressed(context)) return;
+    setter.set(
+      carrier,
+      HOP_SIGNATURE_HEADER,
+      this._signer.sign(spanContext.traceId, spanContext.spanId),
+    );
+  }
+
+  extract(context: Context): Context {
+    return context;
+  }
+
+  fields(): string[] {
+    return [HOP_SIGNATURE_HEADER];
+  }
+}
+
+/**
+ * The one composite propagator for both services: W3C trace context, W3C baggage, the mirror
+ * and, given a signer, the hop signature. Baggage is injected only from what our own code put
+ * in a context; the edge never extracts a client's (extractRequestTrace).
+ */
+export function createPropagator(signer?: HopSigner): TextMapPropagator {
+  const propagators: TextMapPropagator[] = [
+    new W3CTraceContextPropagator(),
+    new W3CBaggagePropagator(),
+    new LakehouseTraceIdPropagator(),
+  ];
+  if (signer !== undefined) propagators.push(new HopSignaturePropagator(signer));
+  return new CompositePropagator({ propagators });
 }

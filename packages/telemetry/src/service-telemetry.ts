@@ -1,18 +1,19 @@
-import { registerInstrumentationHooks } from './instrumentation-hooks.js';
+import { loadConfigOrExit } from './env-config.js';
+import { HOP_KEY_VARIABLE, hopSignerFromEnv } from './hop-signature.js';
 import { startTelemetry } from './telemetry.js';
 import type { Telemetry, TelemetryOptions } from './telemetry.js';
 
 /**
  * What a service's `--import` file does: builds the service's span export with `build` (e.g.
- * the Langfuse processor and the OTLP mask), registers the ESM loader hook and starts the SDK.
- * A `build` that throws is a start-up configuration error: `<service>: <message>` goes to stderr
- * and the process exits 2.
+ * the Langfuse processor and the OTLP mask), reads the hop key and starts the SDK. A `build`
+ * that throws is a start-up configuration error: `<service>: <message>` goes to stderr and the
+ * process exits 2 (a bad LAKEHOUSE_HOP_KEY too).
  */
 export function instrumentService(
   serviceName: string,
-  build: () => Omit<TelemetryOptions, 'serviceName'>,
+  build: () => Omit<TelemetryOptions, 'serviceName' | 'hopSigner'>,
 ): Telemetry {
-  let options: Omit<TelemetryOptions, 'serviceName'>;
+  let options: Omit<TelemetryOptions, 'serviceName' | 'hopSigner'>;
   try {
     options = build();
   } catch (error) {
@@ -21,6 +22,12 @@ export function instrumentService(
     );
     process.exit(2);
   }
-  registerInstrumentationHooks();
-  return startTelemetry({ serviceName, ...options });
+  const hopSigner = loadConfigOrExit(serviceName, () => hopSignerFromEnv(process.env));
+  const telemetry = startTelemetry({ serviceName, ...options, hopSigner });
+  if (telemetry.enabled && !hopSigner.shared) {
+    process.stderr.write(
+      `${serviceName}: ${HOP_KEY_VARIABLE} is not set: spans that arrive from the other service are not trusted as parents, so chat generations show as their own roots in Langfuse (npm start and docker compose set it)\n`,
+    );
+  }
+  return telemetry;
 }

@@ -9,28 +9,33 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  NoopSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { LeanContextManager } from './context-manager.js';
+import { setCaptureLimit } from './capture.js';
+import { SyncContextManager } from './context-manager.js';
 import { ExcludeScopeLogRecordProcessor } from './exclude-scope-log-processor.js';
+import type { HopSigner } from './hop-signature.js';
+import { DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT } from './limits.js';
 import { createBoundedAttributesProcessor } from './metric-bounds.js';
 import type { MetricBoundsOptions } from './metric-bounds.js';
 import { createPropagator } from './propagator.js';
 import { TELEMETRY_SCOPE } from './rejection-counter.js';
+import { configureRequestTracing, requestTraceIdGenerator } from './request-trace.js';
 
-/** Default cap on a span attribute value (characters) when no OTEL_*ATTRIBUTE_VALUE_LENGTH_LIMIT is set. */
-export const DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT = 256 * 1024;
+export { DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT };
+
 
 /** Options of {@link startTelemetry}; everything except `serviceName` is optional. */
 export interface TelemetryOptions {
@@ -49,6 +54,8 @@ export interface TelemetryOptions {
    * bridge's records (scope `@opentelemetry/winston-transport`), only the service's own.
    */
   logRecordProcessors?: LogRecordProcessor[];
+  /** Signs and verifies our hops' W3C parent (hopSignerFromEnv); none = no hop is trusted. */
+  hopSigner?: HopSigner;
   /**
    * Bounds on metric label values (length, series per instrument, a mask for secrets) applied
    * to every instrument through one view; see {@link createBoundedAttributesProcessor}.
@@ -76,8 +83,6 @@ export const METRIC_OVERFLOW_METRIC = 'lakehouse.metric.overflow';
 /** Scope name of the records written by the winston → OTel logs bridge. */
 export const WINSTON_BRIDGE_SCOPE = '@opentelemetry/winston-transport';
 
-// Probes and scrapes get no server span.
-const IGNORED_PATHS: ReadonlySet<string> = new Set(['/metrics', '/healthz', '/readyz']);
 // Upper bound of Telemetry.shutdown() and forceFlush().
 const SHUTDOWN_TIMEOUT_MS = 5000;
 
@@ -141,29 +146,6 @@ function withTimeout(work: () => Promise<unknown>, ms: number, what: string): Pr
   });
 }
 
-function pathOf(url: string | undefined): string {
-  if (url === undefined) return '';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
-
-function createInstrumentations(ignoredPaths: ReadonlySet<string>): Instrumentation[] {
-  return [
-    // Stable semconv only in 0.223: http.server.request.duration, http.client.request.duration.
-    new HttpInstrumentation({
-      ignoreIncomingRequestHook: (req) => ignoredPaths.has(pathOf(req.url)),
-    }),
-    // No span per middleware/handler; the layers are still patched, so http.route is set.
-    new ExpressInstrumentation({
-      ignoreLayersType: [
-        ExpressLayerType.MIDDLEWARE,
-        ExpressLayerType.ROUTER,
-        ExpressLayerType.REQUEST_HANDLER,
-      ],
-    }),
-  ];
-}
-
 function disabledTelemetry(serviceName: string): Telemetry {
   return {
     enabled: false,
@@ -175,9 +157,10 @@ function disabledTelemetry(serviceName: string): Telemetry {
 }
 
 /**
- * Starts the OTel Node SDK once per process (http + express instrumentation, a lean
- * AsyncLocalStorage context manager, the composite
- * propagator, a Prometheus reader, OTLP exporters when OTEL_EXPORTER_OTLP_*ENDPOINT is set).
+ * Starts the OTel Node SDK once per process: no instrumentation and no async context manager
+ * (request code passes its Context explicitly: requestTelemetry, startSpan, hopHeaders), every
+ * span sampled whatever a caller's flags say, the composite propagator with the hop signature, a
+ * Prometheus reader, OTLP exporters when OTEL_EXPORTER_OTLP_*ENDPOINT is set.
  * Idempotent: later calls return the first Telemetry. OTEL_SDK_DISABLED=true starts nothing.
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
@@ -271,14 +254,23 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     // advice (the GenAI ones too): a second view per name would duplicate its stream, since
     // views cannot exclude names from '*'.
     views: [{ instrumentName: '*', attributesProcessors: [boundedAttributes] }],
-    // AsyncLocalStorage like the default, with a cheaper EventEmitter bind (see the class).
-    contextManager: new LeanContextManager(),
+    contextManager: new SyncContextManager(),
+    // Clients do not steer sampling: an inbound `-00` traceparent still gets a recorded trace
+    // (so the row's span ids always point at exported spans).
+    sampler: new AlwaysOnSampler(),
+    idGenerator: requestTraceIdGenerator(),
     // Always given (possibly empty): left undefined, NodeSDK would default to an OTLP exporter.
     logRecordProcessors,
-    textMapPropagator: createPropagator(),
-    instrumentations: createInstrumentations(IGNORED_PATHS),
+    textMapPropagator: createPropagator(options.hopSigner),
+    instrumentations: [],
   });
   sdk.start();
+  setCaptureLimit(
+    lengthLimitFromEnv === undefined
+      ? DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT
+      : Number(lengthLimitFromEnv),
+  );
+  configureRequestTracing({ enabled: true, signer: options.hopSigner });
   metrics
     .getMeter(TELEMETRY_SCOPE)
     .createObservableCounter(METRIC_OVERFLOW_METRIC, {

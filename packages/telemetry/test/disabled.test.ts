@@ -5,11 +5,12 @@ import { before, describe, it } from 'node:test';
 import { propagation, trace } from '@opentelemetry/api';
 import express from 'express';
 import {
-  currentTraceId,
   getTelemetry,
   metricsHandler,
+  requestTelemetry,
+  requestTrace,
+  startSpan,
   startTelemetry,
-  traceIdResponseHeader,
 } from '../src/index.js';
 
 const VALID = '0af7651916cd43dd8448eb211c80319c';
@@ -35,11 +36,9 @@ describe('OTEL_SDK_DISABLED=true', () => {
     assert.equal(startTelemetry({ serviceName: 'off' }), telemetry);
     // Nothing registered globally: no-op tracer, no propagator fields.
     assert.deepEqual(propagation.fields(), []);
-    trace.getTracer('t').startActiveSpan('x', (span) => {
-      assert.equal(span.isRecording(), false);
-      assert.equal(currentTraceId(), undefined);
-      span.end();
-    });
+    const span = trace.getTracer('t').startSpan('x');
+    assert.equal(span.isRecording(), false);
+    span.end();
     await telemetry.forceFlush();
     await telemetry.shutdown();
     await telemetry.shutdown();
@@ -57,11 +56,14 @@ describe('OTEL_SDK_DISABLED=true', () => {
     }
   });
 
-  it('traceIdResponseHeader still gives every response an id (header, else fresh) on res.locals', async () => {
+  it('requestTelemetry still gives every response an id (header, else fresh); spans do not record', async () => {
     const app = express();
-    app.use(traceIdResponseHeader());
-    app.get('/', (_req, res) => {
-      res.json({ locals: res.locals['traceId'] });
+    app.use(requestTelemetry({ routes: ['/'] }));
+    app.get('/', (req, res) => {
+      const t = requestTrace(req);
+      const span = startSpan(trace.getTracer('t'), 'x', {}, t.context);
+      span.end();
+      res.json({ locals: t.traceId, recording: span.isRecording() });
     });
     app.get('/boom', () => {
       throw new Error('boom');
@@ -74,13 +76,13 @@ describe('OTEL_SDK_DISABLED=true', () => {
         headers: { 'x-lakehouse-trace-id': VALID.toUpperCase() },
       });
       assert.equal(seeded.headers.get('x-lakehouse-trace-id'), VALID);
-      assert.deepEqual(await seeded.json(), { locals: VALID });
+      assert.deepEqual(await seeded.json(), { locals: VALID, recording: false });
 
       const bad = await fetch(base, { headers: { 'x-lakehouse-trace-id': '0'.repeat(32) } });
       const badId = bad.headers.get('x-lakehouse-trace-id') ?? '';
       assert.match(badId, /^[0-9a-f]{32}$/);
       assert.notEqual(badId, '0'.repeat(32));
-      assert.deepEqual(await bad.json(), { locals: badId });
+      assert.deepEqual(await bad.json(), { locals: badId, recording: false });
 
       const none = await fetch(base);
       assert.match(none.headers.get('x-lakehouse-trace-id') ?? '', /^[0-9a-f]{32}$/);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import winston from 'winston';
-import { createLogger, LOG_FIELD_MAX_LENGTH } from '../src/index.js';
+import { createLogger, LOG_FIELD_MAX_LENGTH, requestLogger } from '../src/index.js';
 
 // Replaces the stdout transport with a stream we can read; formats stay the logger's own.
 function capture(logger: winston.Logger): () => Record<string, unknown>[] {
@@ -55,23 +55,31 @@ describe('createLogger', () => {
     assert.equal(line?.['port'], 1);
   });
 
-  it('adds trace_id and span_id of the active span, also for child loggers', () => {
+  it('requestLogger adds trace_id and span_id of the span in the given context, also to its children', () => {
     const logger = createLogger({ service: 'chatd' });
     const lines = capture(logger);
-    let ids: { traceId: string; spanId: string } | undefined;
-    trace.getTracer('test').startActiveSpan('work', (span) => {
-      ids = span.spanContext();
-      logger.info('inside');
-      logger.child({ component: 'x' }).warn('child');
-      span.end();
-    });
+    const span = trace.getTracer('test').startSpan('work');
+    const ids = span.spanContext();
+    const scoped = requestLogger(logger, trace.setSpan(ROOT_CONTEXT, span));
+    scoped.info('inside');
+    scoped.child({ component: 'x' }).warn('child');
+    span.end();
     logger.info('outside');
+    assert.equal(requestLogger(logger, ROOT_CONTEXT), logger, 'no span: the logger itself');
     const [inside, child, outside] = lines();
-    assert.equal(inside?.['trace_id'], ids?.traceId);
-    assert.equal(inside?.['span_id'], ids?.spanId);
-    assert.equal(child?.['trace_id'], ids?.traceId);
+    assert.equal(inside?.['trace_id'], ids.traceId);
+    assert.equal(inside?.['span_id'], ids.spanId);
+    assert.equal(child?.['trace_id'], ids.traceId);
     assert.equal(child?.['component'], 'x');
     assert.equal(outside?.['trace_id'], undefined);
+    assert.deepEqual(Object.keys(inside ?? {}).sort(), [
+      'level',
+      'message',
+      'service',
+      'span_id',
+      'timestamp',
+      'trace_id',
+    ]);
   });
 
   it('respects the level option', () => {

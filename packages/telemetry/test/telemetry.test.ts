@@ -2,21 +2,26 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { context, defaultTextMapSetter, metrics, propagation, trace } from '@opentelemetry/api';
+import { context, metrics, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
-  currentSpanId,
-  currentTraceId,
+  extractRequestTrace,
   getTelemetry,
+  hopHeaders,
+  HopSigner,
+  HOP_SIGNATURE_HEADER,
   metricsHandler,
+  startSpan,
   startTelemetry,
   TRACE_ID_HEADER,
+  withSpan,
 } from '../src/index.js';
 import type { Telemetry } from '../src/index.js';
 
 // In-process SDK start; OTLP is left unconfigured so nothing leaves the process.
 describe('startTelemetry (enabled)', () => {
   const exporter = new InMemorySpanExporter();
+  const signer = new HopSigner('unit-test-hop-key-0123456789', true);
   let telemetry: Telemetry;
 
   before(() => {
@@ -25,6 +30,7 @@ describe('startTelemetry (enabled)', () => {
     telemetry = startTelemetry({
       serviceName: 'test-service',
       spanProcessors: [new SimpleSpanProcessor(exporter)],
+      hopSigner: signer,
     });
   });
   after(async () => {
@@ -40,30 +46,61 @@ describe('startTelemetry (enabled)', () => {
   });
 
   it('hands spans to the given processors with OTEL_SERVICE_NAME in the resource', async () => {
-    trace.getTracer('t').startActiveSpan('unit', (span) => {
-      assert.equal(currentTraceId(), span.spanContext().traceId);
-      assert.equal(currentSpanId(), span.spanContext().spanId);
-      span.end();
-    });
+    trace.getTracer('t').startSpan('unit').end();
     // Resource detection may still be pending; the processor exports once it settles.
     await telemetry.forceFlush();
     const [finished] = exporter.getFinishedSpans();
     assert.equal(finished?.name, 'unit');
     assert.equal(finished?.resource.attributes['service.name'], 'override-name');
     assert.equal(finished?.resource.attributes['telemetry.sdk.language'], 'nodejs');
-    assert.equal(currentTraceId(), undefined);
-    assert.equal(currentSpanId(), undefined);
   });
 
-  it('installs the composite propagator globally: inject writes both headers with one id', () => {
-    trace.getTracer('t').startActiveSpan('outbound', (span) => {
-      const carrier: Record<string, string> = {};
-      propagation.inject(context.active(), carrier, defaultTextMapSetter);
-      const traceId = span.spanContext().traceId;
-      assert.equal(carrier[TRACE_ID_HEADER], traceId);
-      assert.equal(carrier['traceparent'], `00-${traceId}-${span.spanContext().spanId}-01`);
-      span.end();
+  it('registers no async context manager: nothing follows an await', async () => {
+    const span = trace.getTracer('t').startSpan('sync');
+    const inside = await context.with(trace.setSpan(ROOT_CONTEXT, span), async () => {
+      assert.equal(trace.getActiveSpan(), span, 'synchronously active');
+      await Promise.resolve();
+      return trace.getActiveSpan();
     });
+    span.end();
+    assert.equal(inside, undefined, 'gone after the await');
+  });
+
+  it('a root span started under a request context takes the request trace id, unsampled callers included', () => {
+    const seeded = extractRequestTrace({
+      'x-lakehouse-trace-id': '0af7651916cd43dd8448eb211c80319c',
+    });
+    const root = startSpan(trace.getTracer('t'), 'root', {}, seeded.context);
+    assert.equal(root.spanContext().traceId, '0af7651916cd43dd8448eb211c80319c');
+    root.end();
+    const other = trace.getTracer('t').startSpan('unseeded');
+    assert.notEqual(
+      other.spanContext().traceId,
+      '0af7651916cd43dd8448eb211c80319c',
+      'the seed is used once',
+    );
+    other.end();
+    const unsampled = extractRequestTrace({
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00',
+    });
+    const child = startSpan(trace.getTracer('t'), 'child', {}, unsampled.context);
+    assert.equal(child.isRecording(), true, 'clients do not steer sampling');
+    child.end();
+  });
+
+  it('installs the composite propagator globally: a hop carries traceparent, the mirror and the signature', () => {
+    const span = trace.getTracer('t').startSpan('outbound');
+    const carrier = hopHeaders(withSpan(ROOT_CONTEXT, span));
+    const { traceId, spanId } = span.spanContext();
+    assert.equal(carrier[TRACE_ID_HEADER], traceId);
+    assert.equal(carrier['traceparent'], `00-${traceId}-${spanId}-01`);
+    assert.equal(carrier[HOP_SIGNATURE_HEADER], signer.sign(traceId, spanId));
+    assert.deepEqual(
+      Object.keys(carrier).sort(),
+      ['traceparent', HOP_SIGNATURE_HEADER, TRACE_ID_HEADER].sort(),
+    );
+    assert.ok(propagation.fields().includes(HOP_SIGNATURE_HEADER));
+    span.end();
   });
 
   it('metricsHandler serves Prometheus text with a test counter', async () => {

@@ -1,7 +1,7 @@
 import express from 'express';
 import type { Logger } from 'winston';
 import type { WorkerLookup } from '@lakehouse/roster';
-import { metricsHandler, traceIdResponseHeader } from '@lakehouse/telemetry';
+import { metricsHandler, requestTelemetry } from '@lakehouse/telemetry';
 import { createChatInstruments } from './call-provider.js';
 import type { ChatdConfig } from './config.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
@@ -20,6 +20,8 @@ export interface ChatdDeps {
   providers?: ProviderRegistry;
 }
 
+const ROUTES = ['/v1/chat', '/v1/providers', '/healthz', '/readyz', '/metrics'];
+
 /** Builds chatd's Express app. No I/O and no listening; instruments come from the global meter. */
 export function createApp(deps: ChatdDeps): express.Express {
   const { config, logger, roster } = deps;
@@ -28,7 +30,9 @@ export function createApp(deps: ChatdDeps): express.Express {
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(traceIdResponseHeader());
+  // First: every response carries X-Lakehouse-Trace-Id; decides each request's trace (a parent is
+  // trusted only with the gateway's hop signature) and records http.server.request.duration.
+  app.use(requestTelemetry({ routes: ROUTES }));
   app.use(express.json({ limit: config.bodyLimitBytes }));
 
   app.get('/healthz', healthRoute());

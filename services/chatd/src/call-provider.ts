@@ -3,9 +3,12 @@ import type { Attributes, Histogram, Meter, Span } from '@opentelemetry/api';
 import { defaultMask, LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
 import {
   boundText,
+  captureText,
   GEN_AI_OPERATION_DURATION_BUCKETS,
   GEN_AI_TOKEN_USAGE_BUCKETS,
+  startSpan,
 } from '@lakehouse/telemetry';
+import type { RequestTrace } from '@lakehouse/telemetry';
 import { HttpError, ProviderError, redact } from './errors.js';
 import type { ChatProvider, ChatRequest, ChatResult } from './providers/chat-provider.js';
 
@@ -40,6 +43,8 @@ export interface CallProviderOptions {
   captureContent: boolean;
   /** Aborts the call early, e.g. when the client disconnects. */
   signal?: AbortSignal;
+  /** The request's trace (its parent, when the gateway's signed hop sent one); the span's parent. */
+  trace: RequestTrace;
   /** Configured API keys: removed from the result before it reaches spans, metrics or the caller. */
   secrets?: readonly string[];
 }
@@ -72,47 +77,56 @@ export function callProvider(
     'gen_ai.provider.name': provider.type,
     'gen_ai.request.model': request.model,
   };
-  const spanAttrs: Attributes = { ...baseAttrs, [LH.PROVIDER]: provider.name };
+  const spanAttrs: Attributes = {
+    ...baseAttrs,
+    [LH.PROVIDER]: provider.name,
+    [LH.TRACE_ID_SOURCE]: options.trace.source,
+  };
   if (request.temperature !== undefined)
     spanAttrs['gen_ai.request.temperature'] = request.temperature;
   if (request.maxTokens !== undefined) spanAttrs['gen_ai.request.max_tokens'] = request.maxTokens;
   if (options.captureContent) {
-    spanAttrs['gen_ai.input.messages'] = JSON.stringify(request.messages);
+    // Cut to what the attribute keeps before encoding (one pass over what is kept).
+    spanAttrs['gen_ai.input.messages'] = JSON.stringify(
+      request.messages.map((m) => ({ role: m.role, content: captureText(m.content) })),
+    );
   }
 
-  return tracer.startActiveSpan(
+  const span = startSpan(
+    tracer,
     `chat ${boundText(request.model, MAX_RESPONSE_MODEL_CHARS)}`,
     { kind: SpanKind.CLIENT, attributes: spanAttrs },
-    async (span) => {
-      const started = performance.now();
-      try {
-        const result = scrubResult(
-          await withDeadline(provider, request, options),
-          options.secrets ?? [],
-        );
-        recordSuccess(span, result, options.captureContent);
-        const { tokenUsage, operationDuration } = options.instruments;
-        const attrs: Attributes = { ...baseAttrs, 'gen_ai.response.model': result.model };
-        operationDuration.record((performance.now() - started) / 1000, attrs);
-        tokenUsage.record(result.usage.inputTokens, { ...attrs, 'gen_ai.token.type': 'input' });
-        tokenUsage.record(result.usage.outputTokens, { ...attrs, 'gen_ai.token.type': 'output' });
-        return result;
-      } catch (err) {
-        const errorType = err instanceof ProviderError ? err.errorType : 'cancelled';
-        span.setAttribute('error.type', errorType);
-        // Upstream error texts can quote the prompt: with capture off only the error type leaves.
-        const message = options.captureContent ? (err as Error).message : errorType;
-        span.setStatus({ code: SpanStatusCode.ERROR, message });
-        options.instruments.operationDuration.record((performance.now() - started) / 1000, {
-          ...baseAttrs,
-          'error.type': errorType,
-        });
-        throw err;
-      } finally {
-        span.end();
-      }
-    },
+    options.trace.context,
   );
+  return (async () => {
+    const started = performance.now();
+    try {
+      const result = scrubResult(
+        await withDeadline(provider, request, options),
+        options.secrets ?? [],
+      );
+      recordSuccess(span, result, options.captureContent);
+      const { tokenUsage, operationDuration } = options.instruments;
+      const attrs: Attributes = { ...baseAttrs, 'gen_ai.response.model': result.model };
+      operationDuration.record((performance.now() - started) / 1000, attrs);
+      tokenUsage.record(result.usage.inputTokens, { ...attrs, 'gen_ai.token.type': 'input' });
+      tokenUsage.record(result.usage.outputTokens, { ...attrs, 'gen_ai.token.type': 'output' });
+      return result;
+    } catch (err) {
+      const errorType = err instanceof ProviderError ? err.errorType : 'cancelled';
+      span.setAttribute('error.type', errorType);
+      // Upstream error texts can quote the prompt: with capture off only the error type leaves.
+      const message = options.captureContent ? (err as Error).message : errorType;
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
+      options.instruments.operationDuration.record((performance.now() - started) / 1000, {
+        ...baseAttrs,
+        'error.type': errorType,
+      });
+      throw err;
+    } finally {
+      span.end();
+    }
+  })();
 }
 
 function recordSuccess(span: Span, result: ChatResult, captureContent: boolean): void {
@@ -125,10 +139,12 @@ function recordSuccess(span: Span, result: ChatResult, captureContent: boolean):
     [LH.COMPLETION_START_TIME]: new Date().toISOString(),
   });
   if (captureContent) {
-    span.setAttribute(
-      'gen_ai.output.messages',
-      JSON.stringify([{ role: 'assistant', content: result.content }]),
-    );
+    const text = captureText(result.content);
+    span.setAttributes({
+      'gen_ai.output.messages': `[{"role":"assistant","content":${JSON.stringify(text)}}]`,
+      // The same text as is, for the generation's output: nobody parses the JSON back.
+      [LH.COMPLETION]: text,
+    });
   }
 }
 

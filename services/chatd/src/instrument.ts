@@ -1,8 +1,8 @@
-// Loaded with `node --import`, before the app, so the instrumentations patch http/express first.
+// Loaded with `node --import`, before the app: starts telemetry before any span is made.
 import { langfuseSpanExport } from '@lakehouse/langfuse-processor';
-import { instrumentService } from '@lakehouse/telemetry';
+import { instrumentService, isTrustedRemoteParent } from '@lakehouse/telemetry';
 import { STARTUP_CONFIG } from './startup-config.js';
 
 instrumentService('chatd', () =>
-  langfuseSpanExport({ contentCapture: STARTUP_CONFIG.contentCapture }),
+  langfuseSpanExport({ contentCapture: STARTUP_CONFIG.contentCapture, isTrustedRemoteParent }),
 );

@@ -2,7 +2,7 @@ import express from 'express';
 import type { Express } from 'express';
 import type { Logger } from 'winston';
 import type { SessionLog } from '@lakehouse/session-log';
-import { metricsHandler, traceIdResponseHeader } from '@lakehouse/telemetry';
+import { metricsHandler, requestTelemetry } from '@lakehouse/telemetry';
 import { selfUrl } from './config.js';
 import type { GatewayConfig } from './config.js';
 import { DrainGate } from './drain.js';
@@ -24,6 +24,8 @@ export interface AppDeps {
   drain?: DrainGate;
 }
 
+const ROUTES = ['/v1/iterate', '/v1/validate', '/healthz', '/readyz', '/metrics'];
+
 /** Builds the gateway's Express app (routes of SPEC §2). Does not listen; no I/O at call time. */
 export function createApp(deps: AppDeps): Express {
   const { config, logger, roster, sessionLog } = deps;
@@ -32,8 +34,9 @@ export function createApp(deps: AppDeps): Express {
 
   const app = express();
   app.disable('x-powered-by');
-  // First, so every response, errors included, carries X-Lakehouse-Trace-Id.
-  app.use(traceIdResponseHeader());
+  // First, so every response, errors included, carries X-Lakehouse-Trace-Id; it decides each
+  // request's trace and records http.server.request.duration (no http/express instrumentation).
+  app.use(requestTelemetry({ routes: ROUTES }));
   // The router decides what is a session route, for the drain gate too; before the body is read.
   app.post('/v1/iterate', drain.sessionGate());
   // Any content type is read as JSON: curl's default form type should not turn into "missing body".

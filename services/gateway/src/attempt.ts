@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { boundText } from '@lakehouse/telemetry';
 import { extractJson } from './extract-json.js';
 import { HopError } from './hop-client.js';
@@ -8,21 +9,22 @@ import { validationFeedback } from './prompt.js';
 import type { ValidationIssue } from './validators/types.js';
 
 /**
- * One generate → extract → validate attempt with `prompt`. A failed hop is an `infra_error`
- * outcome; anything else that throws (a bug) propagates.
+ * One generate → extract → validate attempt with `prompt`; both hops carry the span in `ctx`.
+ * A failed hop is an `infra_error` outcome; anything else that throws (a bug) propagates.
  */
 export async function runAttempt(
   hops: HopClient,
   req: IterateRequest,
   prompt: string,
+  ctx: Context,
 ): Promise<AttemptOutcome> {
   let raw: string | null = null;
   try {
-    raw = await hops.chat(req, prompt);
+    raw = await hops.chat(req, prompt, ctx);
     const found = extractJson(raw);
     // The reason never quotes the reply: it is its own summary (content capture off).
     if (!found.ok) return { verdict: 'no_json', raw, error: found.reason, summary: found.reason };
-    const checked = await hops.validate(req, found.object);
+    const checked = await hops.validate(req, found.object, ctx);
     if (checked.ok) {
       const { object: artifact, source: artifactJson } = found;
       return { verdict: 'accepted', raw, artifact, artifactJson, report: checked.report };

@@ -1,7 +1,7 @@
 import axios from 'axios';
 import type { AxiosResponse } from 'axios';
-import { withObservationParent } from '@lakehouse/langfuse-processor';
-import { boundText, quoteClientValue } from '@lakehouse/telemetry';
+import type { Context } from '@opentelemetry/api';
+import { boundText, hopHeaders, quoteClientValue } from '@lakehouse/telemetry';
 import type { IterateRequest } from './iterate-request.js';
 import type { ValidateHopResult } from './iterate-types.js';
 import { buildMessages } from './prompt.js';
@@ -51,7 +51,7 @@ const MAX_HOP_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
  * The HTTP client of both hops of an attempt (gateway → chatd `/v1/chat`, gateway → its own
- * `/v1/validate`). Each call nests the callee's spans under the active span. Rejects only with
+ * `/v1/validate`). Each call carries the span in its Context as the callee's parent. Rejects only with
  * {@link HopError}.
  */
 export class HopClient {
@@ -62,7 +62,7 @@ export class HopClient {
   }
 
   /** Asks chatd for a completion of `prompt`; resolves to its text. */
-  async chat(req: IterateRequest, prompt: string): Promise<string> {
+  async chat(req: IterateRequest, prompt: string, ctx: Context): Promise<string> {
     const body = chatHopBody(req, prompt);
     const bytes = Buffer.byteLength(body);
     if (bytes > this._options.chatBodyLimitBytes) {
@@ -71,6 +71,7 @@ export class HopClient {
       throw new HopError(summary, { callerStatus: 413, summary });
     }
     const res = await post(
+      ctx,
       `${this._options.chatdUrl}/v1/chat`,
       body,
       this._options.chatTimeoutMs,
@@ -102,8 +103,10 @@ export class HopClient {
   async validate(
     req: IterateRequest,
     artifact: Record<string, unknown>,
+    ctx: Context,
   ): Promise<ValidateHopResult> {
     const res = await post(
+      ctx,
       `${this._options.selfUrl}/v1/validate`,
       { kind: req.kind, artifact, context: req.context },
       this._options.validateTimeoutMs,
@@ -149,23 +152,22 @@ function describeAxiosError(err: unknown, hop: string, timeoutMs: number): strin
 }
 
 async function post(
+  ctx: Context,
   url: string,
   body: unknown,
   timeoutMs: number,
   hop: string,
 ): Promise<AxiosResponse<unknown>> {
   try {
-    // withObservationParent puts this attempt's span id in baggage so the callee's spans nest under it.
-    return await withObservationParent(() =>
-      axios.post<unknown>(url, body, {
-        timeout: timeoutMs,
-        // axios's timeout is per socket inactivity; the signal bounds the whole exchange.
-        signal: AbortSignal.timeout(timeoutMs),
-        validateStatus: () => true,
-        headers: { 'content-type': 'application/json' },
-        maxContentLength: MAX_HOP_BODY_BYTES,
-      }),
-    );
+    return await axios.post<unknown>(url, body, {
+      timeout: timeoutMs,
+      // axios's timeout is per socket inactivity; the signal bounds the whole exchange.
+      signal: AbortSignal.timeout(timeoutMs),
+      validateStatus: () => true,
+      // traceparent + x-lakehouse-trace-id + the hop signature of the span in ctx (the attempt).
+      headers: { 'content-type': 'application/json', ...hopHeaders(ctx) },
+      maxContentLength: MAX_HOP_BODY_BYTES,
+    });
   } catch (err) {
     throw new HopError(describeAxiosError(err, hop, timeoutMs));
   }

@@ -1,17 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import {
-  context,
-  isSpanContextValid,
-  isValidTraceId,
-  metrics,
-  SpanStatusCode,
-  trace,
-  TraceFlags,
-} from '@opentelemetry/api';
-import type { Attributes, Counter, Histogram, Meter, Span } from '@opentelemetry/api';
+import { metrics, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Counter, Histogram, Meter, Span } from '@opentelemetry/api';
 import type { Logger } from 'winston';
 import { LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
+import { captureLimit, captureText, startSpan, withSpan } from '@lakehouse/telemetry';
+import type { RequestTrace } from '@lakehouse/telemetry';
 import type { SessionLog } from '@lakehouse/session-log';
 import { runAttempt } from './attempt.js';
 import type { HopClient } from './hop-client.js';
@@ -61,35 +54,32 @@ const tracer = trace.getTracer('gateway');
  * session metrics, exactly one session-log record and one log line, whatever happens. Rejects
  * with the error of a crashed session after recording it (the caller answers 500).
  */
-export function runIterateSession(
+export async function runIterateSession(
   req: IterateRequest,
-  traceId: string,
+  request: RequestTrace,
   deps: IterateSessionDeps,
 ): Promise<IterateResult> {
   const started = performance.now();
   const attributes: Attributes = {
     [LH.SESSION_ROOT]: true,
+    [LH.TRACE_ID_SOURCE]: request.source,
     [LH.KIND]: req.kind,
     [LH.MODEL]: req.model,
     [LH.PROVIDER]: req.provider,
     [LH.MAX_ITERATIONS]: req.maxIterations,
   };
-  if (deps.contentCapture) attributes[LH.REQUEST] = JSON.stringify(requestForTrace(req));
+  if (deps.contentCapture) Object.assign(attributes, requestForTrace(req));
 
-  return tracer.startActiveSpan(
-    `iterate ${req.kind}`,
-    { attributes },
-    sessionParentContext(traceId),
-    async (span) => {
-      const result = await iterate(req, (prompt, iteration) =>
-        tracedAttempt(deps, req, prompt, iteration),
-      );
-      endSessionSpan(span, result, req, deps.contentCapture);
-      record(deps, req, traceId, result, Math.round(performance.now() - started));
-      if (result.crash !== undefined) throw result.crash;
-      return result;
-    },
+  // Explicit context: the request's (a caller's parent or the seeded trace id), then the span's.
+  const span = startSpan(tracer, `iterate ${req.kind}`, { attributes }, request.context);
+  const sessionContext = withSpan(request.context, span);
+  const result = await iterate(req, (prompt, iteration) =>
+    tracedAttempt(deps, req, prompt, iteration, sessionContext),
   );
+  endSessionSpan(span, result, req, deps.contentCapture);
+  record(deps, req, request.traceId, result, Math.round(performance.now() - started));
+  if (result.crash !== undefined) throw result.crash;
+  return result;
 }
 
 /** `grounded_in_roster` of the row and span: fill sessions that were accepted only. */
@@ -110,7 +100,13 @@ function endSessionSpan(
   span.setAttribute(LH.ITERATIONS, result.attempts.length);
   if (grounded !== null) span.setAttribute(LH.GROUNDED_IN_ROSTER, grounded);
   if (result.accepted !== undefined && contentCapture) {
-    span.setAttribute(LH.ARTIFACT, JSON.stringify(result.accepted.artifact));
+    // The JSON the model wrote, as it was extracted (not encoded again); the translator splices
+    // it, so past the attribute limit it goes as a JSON string of its beginning.
+    const json = result.accepted.artifactJson;
+    span.setAttribute(
+      LH.ARTIFACT,
+      json.length <= captureLimit() ? json : JSON.stringify(captureText(json).slice(0, -8)),
+    );
   }
   if (result.crash !== undefined) {
     span.recordException(result.crash instanceof Error ? result.crash : String(result.crash));
@@ -165,84 +161,83 @@ function record(
       error: err instanceof Error ? err.message : String(err),
     });
   }
-  deps.logger.info('iterate session', {
-    trace_id: traceId,
-    kind: req.kind,
-    provider: req.provider,
-    model: req.model,
-    final_verdict: finalVerdict,
-    iterations: attempts.length,
-    duration_ms: durationMs,
-  });
+  // Winston formats a line before its level filter drops it: skip the work when info is off.
+  if (deps.logger.isInfoEnabled())
+    deps.logger.info('iterate session', {
+      trace_id: traceId,
+      kind: req.kind,
+      provider: req.provider,
+      model: req.model,
+      final_verdict: finalVerdict,
+      iterations: attempts.length,
+      duration_ms: durationMs,
+    });
 }
 
-// With tracing on but no server span (no http instrumentation), give the session a synthetic
-// remote parent carrying the resolved trace id so span, response and JSONL row share one id.
-function sessionParentContext(traceId: string): ReturnType<typeof context.active> {
-  const active = context.active();
-  if (trace.getSpan(active) !== undefined || !isValidTraceId(traceId)) return active;
-  return trace.setSpanContext(active, {
-    traceId,
-    spanId: randomBytes(8).toString('hex'),
-    traceFlags: TraceFlags.SAMPLED,
-    isRemote: true,
-  });
-}
-
-function requestForTrace(req: IterateRequest): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    kind: req.kind,
-    prompt: req.prompt,
-    provider: req.provider,
-    model: req.model,
-    context: req.context,
-    max_iterations: req.maxIterations,
-    temperature: req.temperature,
-    max_tokens: req.maxTokens,
+// The request's content as it is, cut to what an attribute keeps: the translator masks each text
+// once and encodes the request JSON itself (nothing is encoded here only to be parsed back).
+function requestForTrace(req: IterateRequest): Attributes {
+  const context = JSON.stringify(req.context);
+  const out: Attributes = {
+    [LH.PROMPT]: captureText(req.prompt),
+    // Spliced into the request JSON by the translator, so it must stay whole JSON: a contract
+    // past the limit goes as a JSON string of its beginning instead.
+    [LH.CONTEXT]:
+      context.length <= captureLimit()
+        ? context
+        : JSON.stringify(context.slice(0, Math.floor(captureLimit() / 6))),
+    [LH.TEMPERATURE]: req.temperature,
+    [LH.MAX_TOKENS]: req.maxTokens,
   };
-  if (req.system !== undefined) out['system'] = req.system;
+  if (req.system !== undefined) out[LH.SYSTEM] = captureText(req.system);
   return out;
 }
 
-function tracedAttempt(
+async function tracedAttempt(
   deps: IterateSessionDeps,
   req: IterateRequest,
   prompt: string,
   iteration: number,
+  parent: Context,
 ): Promise<{ outcome: AttemptOutcome; spanId: string | undefined }> {
-  return tracer.startActiveSpan(`attempt ${iteration}`, async (span: Span) => {
-    const spanContext = span.spanContext();
-    const spanId = isSpanContextValid(spanContext) ? spanContext.spanId : undefined;
-    span.setAttributes({
-      [LH.ATTEMPT_ITERATION]: iteration,
-      [LH.MODEL]: req.model,
-      [LH.PROVIDER]: req.provider,
-    });
-    if (deps.contentCapture) span.setAttribute(LH.ATTEMPT_PROMPT, prompt);
-    try {
-      const outcome = await runAttempt(deps.hops, req, prompt);
-      span.setAttribute(LH.ATTEMPT_VERDICT, outcome.verdict);
-      // Error texts quote model output (candidate ids) and upstream bodies: capture off keeps
-      // only their content-free summary.
-      const error =
-        outcome.verdict === 'accepted'
-          ? undefined
-          : deps.contentCapture
-            ? outcome.error
-            : outcome.summary;
-      if (error !== undefined) span.setAttribute(LH.ATTEMPT_ERROR, error);
-      if (deps.contentCapture && outcome.raw !== null)
-        span.setAttribute(LH.ATTEMPT_RAW, outcome.raw);
-      if (outcome.verdict === 'infra_error') {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: error ?? 'infra error' });
-      }
-      return { outcome, spanId };
-    } catch (err) {
-      span.recordException(err instanceof Error ? err : String(err));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: 'internal error' });
-      throw err;
-    } finally {
-      span.end();
+  const span = startSpan(
+    tracer,
+    `attempt ${iteration}`,
+    {
+      attributes: {
+        [LH.ATTEMPT_ITERATION]: iteration,
+        [LH.MODEL]: req.model,
+        [LH.PROVIDER]: req.provider,
+      },
+    },
+    parent,
+  );
+  // The row names only spans that are exported (tracing off or unsampled: no span id).
+  const spanId = span.isRecording() ? span.spanContext().spanId : undefined;
+  if (deps.contentCapture) span.setAttribute(LH.ATTEMPT_PROMPT, prompt);
+  try {
+    // Both hops carry this attempt as their W3C parent (signed): the callees' spans nest under it.
+    const outcome = await runAttempt(deps.hops, req, prompt, withSpan(parent, span));
+    span.setAttribute(LH.ATTEMPT_VERDICT, outcome.verdict);
+    // Error texts quote model output (candidate ids) and upstream bodies: capture off keeps
+    // only their content-free summary.
+    const error =
+      outcome.verdict === 'accepted'
+        ? undefined
+        : deps.contentCapture
+          ? outcome.error
+          : outcome.summary;
+    if (error !== undefined) span.setAttribute(LH.ATTEMPT_ERROR, error);
+    if (deps.contentCapture && outcome.raw !== null) span.setAttribute(LH.ATTEMPT_RAW, outcome.raw);
+    if (outcome.verdict === 'infra_error') {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error ?? 'infra error' });
     }
-  });
+    return { outcome, spanId };
+  } catch (err) {
+    span.recordException(err instanceof Error ? err : String(err));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'internal error' });
+    throw err;
+  } finally {
+    span.end();
+  }
 }

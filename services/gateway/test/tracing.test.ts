@@ -13,6 +13,7 @@ import {
   LANGFUSE_ATTRIBUTES as LF,
   translateSpan,
 } from '@lakehouse/langfuse-processor';
+import { extractRequestTrace, requestTraceIdGenerator } from '@lakehouse/telemetry';
 import type { HopClient } from '../src/hop-client.js';
 import { runIterateSession } from '../src/iterate-session.js';
 import type { IterateSessionDeps } from '../src/iterate-session.js';
@@ -34,6 +35,7 @@ class TestReader extends MetricReader {
 const exporter = new InMemorySpanExporter();
 const tracerProvider = new NodeTracerProvider({
   spanProcessors: [new SimpleSpanProcessor(exporter)],
+  idGenerator: requestTraceIdGenerator(),
 });
 tracerProvider.register();
 const reader = new TestReader();
@@ -110,7 +112,8 @@ void describe('tracing and metrics of an iterate session', () => {
     assert.equal(attr(root, LH.ITERATIONS), 2);
     assert.equal(attr(root, LH.FINAL_VERDICT), 'accepted');
     assert.equal(attr(root, LH.GROUNDED_IN_ROSTER), true);
-    assert.deepEqual((json(attr(root, LH.REQUEST)) as { prompt: string }).prompt, 'Staff it');
+    assert.equal(attr(root, LH.PROMPT), 'Staff it', 'the prompt as sent, not encoded here');
+    assert.equal(attr(root, LH.TRACE_ID_SOURCE), 'minted');
     assert.deepEqual(json(attr(root, LH.ARTIFACT)), JSON.parse(GOOD));
 
     const attempts = spans.filter((s) => s.name.startsWith('attempt '));
@@ -146,9 +149,23 @@ void describe('tracing and metrics of an iterate session', () => {
       final_verdict: 'accepted',
       artifact: JSON.parse(GOOD),
     });
-    assert.equal((json(lfRoot[LF.TRACE_INPUT]) as { prompt: string }).prompt, 'Staff it');
+    // The trace's input is its root's: Langfuse takes it from the root observation.
+    assert.equal(lfRoot[LF.TRACE_INPUT], undefined);
+    const request = json(lfRoot[LF.OBSERVATION_INPUT]) as Record<string, unknown>;
+    assert.equal(request['prompt'], 'Staff it');
+    assert.deepEqual(Object.keys(request), [
+      'kind',
+      'prompt',
+      'provider',
+      'model',
+      'context',
+      'max_iterations',
+      'temperature',
+      'max_tokens',
+    ]);
+    assert.deepEqual(request['context'], CONTRACT);
     assert.deepEqual(lfRoot[LF.TRACE_TAGS], ['fill', 'stub', 'phantom-once', 'accepted']);
-    assert.deepEqual(json(lfRoot[LF.TRACE_METADATA]), {
+    assert.deepEqual(json(lfRoot[LF.OBSERVATION_METADATA]), {
       final_verdict: 'accepted',
       iterations: 2,
       max_iterations: 3,
@@ -261,7 +278,8 @@ void describe('runIterateSession', () => {
       temperature: 0.2,
       maxTokens: 10,
     };
-    await assert.rejects(runIterateSession(request, 'ab'.repeat(16), deps), /boom/);
+    const trace = extractRequestTrace({ 'x-lakehouse-trace-id': 'ab'.repeat(16) });
+    await assert.rejects(runIterateSession(request, trace, deps), /boom/);
     assert.equal(sessionLog.records.length, 1);
     const record = sessionLog.records[0];
     assert.equal(record?.sessionId, 'ab'.repeat(16));

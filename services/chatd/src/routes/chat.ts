@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'winston';
+import { requestTrace } from '@lakehouse/telemetry';
 import { callProvider } from '../call-provider.js';
 import type { ChatInstruments } from '../call-provider.js';
 import { parseChatBody } from '../chat-request.js';
@@ -43,20 +44,25 @@ export function chatRoute(options: ChatRouteOptions): RequestHandler {
     res.once('close', onClose);
 
     const started = performance.now();
+    const trace = requestTrace(req);
     const result = await callProvider(provider, request, {
       timeoutMs: options.timeoutMs,
       instruments: options.instruments,
       captureContent: options.captureContent,
       signal: clientGone.signal,
+      trace,
       secrets: options.secrets ?? [],
     });
-    options.logger.info('chat completed', {
-      provider: provider.name,
-      model: request.model,
-      duration_ms: Math.round(performance.now() - started),
-      input_tokens: result.usage.inputTokens,
-      output_tokens: result.usage.outputTokens,
-    });
+    // Winston formats a line before its level filter drops it: skip the work when info is off.
+    if (options.logger.isInfoEnabled())
+      options.logger.info('chat completed', {
+        trace_id: trace.traceId,
+        provider: provider.name,
+        model: request.model,
+        duration_ms: Math.round(performance.now() - started),
+        input_tokens: result.usage.inputTokens,
+        output_tokens: result.usage.outputTokens,
+      });
     res.json({
       provider: provider.name,
       model: result.model,

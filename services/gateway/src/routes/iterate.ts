@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'winston';
 import type { SessionLog } from '@lakehouse/session-log';
-import { resolveTraceId } from '@lakehouse/telemetry';
+import { requestTrace } from '@lakehouse/telemetry';
 import { chatHopBody, HopClient } from '../hop-client.js';
 import type { HopClientOptions } from '../hop-client.js';
 import { HttpError } from '../http-error.js';
@@ -42,9 +42,9 @@ export function iterateRoute(options: IterateRouteOptions): RequestHandler {
         { body: { field: 'body' } },
       );
     }
-    const traceId = resolveTraceId(req);
+    const trace = requestTrace(req);
     const hops = new HopClient({ ...options.hops, selfUrl: options.selfUrl(req.socket.localPort) });
-    const result = await runIterateSession(parsed.value, traceId, {
+    const result = await runIterateSession(parsed.value, trace, {
       hops,
       logger: options.logger,
       sessionLog: options.sessionLog,
@@ -52,7 +52,7 @@ export function iterateRoute(options: IterateRouteOptions): RequestHandler {
       contentCapture: options.contentCapture,
     });
     const { status, body } = iterateResponse(parsed.value, result);
-    res.status(status).json({ ...body, trace_id: traceId });
+    res.status(status).json({ ...body, trace_id: trace.traceId });
   };
 }
 

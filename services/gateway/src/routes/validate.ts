@@ -2,6 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { trace } from '@opentelemetry/api';
 import type { Counter } from '@opentelemetry/api';
 import { LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
+import { requestTrace, startSpan } from '@lakehouse/telemetry';
 import { HttpError } from '../http-error.js';
 import { parseValidateRequest } from '../iterate-request.js';
 import { validateArtifact } from '../validators/validate-artifact.js';
@@ -46,37 +47,42 @@ export function validateRoute(options: ValidateRouteOptions): RequestHandler {
     const parsed = parseValidateRequest(req.body);
     if (!parsed.ok) throw new HttpError(400, parsed.error, { body: { field: parsed.field } });
     const { kind, artifact, context } = parsed.value;
-    tracer.startActiveSpan(`validate ${kind}`, (span) => {
-      try {
-        const full = validateArtifact(kind, artifact, context, roster);
-        const counts = new Map<ValidationCategory, number>();
-        for (const e of full.errors) counts.set(e.category, (counts.get(e.category) ?? 0) + 1);
-        for (const [category, n] of counts) failures.add(n, { category, kind });
-        // Every sink below gets the bounded report.
-        const report = boundReport(full);
-        span.setAttributes({
-          [LH.VALIDATE_KIND]: kind,
-          [LH.VALIDATE_OK]: report.ok,
-          [LH.VALIDATE_REPORT]: JSON.stringify(contentCapture ? report : contentFreeReport(report)),
+    const request = requestTrace(req);
+    const span = startSpan(
+      tracer,
+      `validate ${kind}`,
+      { attributes: { [LH.TRACE_ID_SOURCE]: request.source } },
+      request.context,
+    );
+    try {
+      const full = validateArtifact(kind, artifact, context, roster);
+      const counts = new Map<ValidationCategory, number>();
+      for (const e of full.errors) counts.set(e.category, (counts.get(e.category) ?? 0) + 1);
+      for (const [category, n] of counts) failures.add(n, { category, kind });
+      // Every sink below gets the bounded report.
+      const report = boundReport(full);
+      span.setAttributes({
+        [LH.VALIDATE_KIND]: kind,
+        [LH.VALIDATE_OK]: report.ok,
+        [LH.VALIDATE_REPORT]: JSON.stringify(contentCapture ? report : contentFreeReport(report)),
+      });
+      if (report.ok) {
+        res.status(200).json({
+          ok: true,
+          warnings: report.warnings,
+          grounded_in_roster: report.grounded_in_roster,
+          ...omitted(report),
         });
-        if (report.ok) {
-          res.status(200).json({
-            ok: true,
-            warnings: report.warnings,
-            grounded_in_roster: report.grounded_in_roster,
-            ...omitted(report),
-          });
-        } else {
-          res.status(422).json({
-            ok: false,
-            errors: report.errors,
-            warnings: report.warnings,
-            ...omitted(report),
-          });
-        }
-      } finally {
-        span.end();
+      } else {
+        res.status(422).json({
+          ok: false,
+          errors: report.errors,
+          warnings: report.warnings,
+          ...omitted(report),
+        });
       }
-    });
+    } finally {
+      span.end();
+    }
   };
 }
