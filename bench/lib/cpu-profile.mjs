@@ -26,10 +26,14 @@ const RULES = [
     'other auto-instrumentations',
     /@opentelemetry\/instrumentation-|@opentelemetry\/auto-instrumentations/,
   ],
-  ['lean http (telemetry pkg)', /telemetry\/dist\/src\/(http-|hop-|server-)/],
   [
-    'propagation',
-    /telemetry\/dist\/src\/propagator\.js|@opentelemetry\/core\/build\/src\/(trace\/W3CTraceContext|baggage|propagation)/,
+    'request trace + hop signature (telemetry)',
+    /telemetry\/dist\/src\/(request-trace|request-telemetry|hop-signature|propagator)\.js/,
+  ],
+  ['metric label bounds (telemetry)', /telemetry\/dist\/src\/metric-bounds\.js/],
+  [
+    'propagation (OTel core)',
+    /@opentelemetry\/core\/build\/src\/(trace\/W3CTraceContext|baggage|propagation)/,
   ],
   [
     'context manager',

@@ -428,6 +428,12 @@ void describe('docker-compose.yml', () => {
     assert.equal(hostPort(gateway.CHATD_URL ?? '').host, 'chatd');
   });
 
+  void it('gives gateway and chatd one hop key, long enough to start (chatd trusts only the gateway)', () => {
+    const keys = SERVICES.map((name) => serviceEnv(name).LAKEHOUSE_HOP_KEY);
+    assert.ok(keys[0] !== undefined && keys[0].length >= 16, `LAKEHOUSE_HOP_KEY=${keys[0]}`);
+    assert.ok(keys.every((k) => k === keys[0]), keys.join(' / '));
+  });
+
   void it('publishes only the intended ports, on loopback', () => {
     const published: string[] = [];
     for (const [name, raw] of Object.entries(services)) {
