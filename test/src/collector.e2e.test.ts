@@ -4,13 +4,12 @@
 // rules. Only addresses differ from compose, through the same ${env:…} variables compose sets.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { collectorSkip, startCollector, type CollectorHandle } from './collector.js';
+import { PREREQUISITES, requires } from '@lakehouse/test-support';
+import { COLLECTOR_PREREQUISITE, startCollector, type CollectorHandle } from './collector.js';
 import { composeEnv } from './compose-file.js';
 import { eventually, fillRequest, freePort, postJson, startStack, type Stack } from './harness.js';
 import { startLangfuseOtlpEndpoint, type LangfuseOtlpEndpoint } from './langfuse-otlp-endpoint.js';
-import { prometheusSkip, startPrometheus, type Prometheus } from './prometheus.js';
-
-const skip = collectorSkip || prometheusSkip;
+import { startPrometheus, type Prometheus } from './prometheus.js';
 
 /** Collector variables that hold addresses: the only ones the test changes. */
 const COLLECTOR_ADDRESS_VARS = [
@@ -51,6 +50,8 @@ function sampleValue(text: string, name: string, labels: Record<string, string> 
   }
   return total;
 }
+
+const skip = requires(COLLECTOR_PREREQUISITE, PREREQUISITES.prometheus);
 
 void describe('the compose path through a real Collector', { skip }, () => {
   let endpoint: LangfuseOtlpEndpoint;

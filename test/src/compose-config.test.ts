@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { commandPrerequisite, requires } from '@lakehouse/test-support';
 import {
   compose,
   composeEnv as serviceEnv,
@@ -431,7 +432,10 @@ void describe('docker-compose.yml', () => {
   void it('gives gateway and chatd one hop key, long enough to start (chatd trusts only the gateway)', () => {
     const keys = SERVICES.map((name) => serviceEnv(name).LAKEHOUSE_HOP_KEY);
     assert.ok(keys[0] !== undefined && keys[0].length >= 16, `LAKEHOUSE_HOP_KEY=${keys[0]}`);
-    assert.ok(keys.every((k) => k === keys[0]), keys.join(' / '));
+    assert.ok(
+      keys.every((k) => k === keys[0]),
+      keys.join(' / '),
+    );
   });
 
   void it('publishes only the intended ports, on loopback', () => {
@@ -659,14 +663,13 @@ void describe('docker-compose.yml', () => {
     );
   });
 
-  void it('is accepted by `docker-compose config -q`', (t) => {
-    const probe = spawnSync('docker-compose', ['version'], { encoding: 'utf8', timeout: 30_000 });
-    if (probe.error || probe.status !== 0) {
-      t.skip(
-        'docker-compose is not installed (apt-get install -y docker-compose); static checks above still ran',
-      );
-      return;
-    }
+  const dockerCompose = commandPrerequisite(
+    'docker-compose',
+    'docker-compose',
+    ['version'],
+    'apt-get install docker-compose',
+  );
+  void it('is accepted by `docker-compose config -q`', { skip: requires(dockerCompose) }, () => {
     const result = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
