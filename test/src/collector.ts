@@ -51,14 +51,15 @@ export interface CollectorHandle {
 }
 
 /**
- * Starts `otelcol --config otel-collector.yaml` with exactly `env` (plus PATH) and resolves once
- * its health check at `healthUrl` answers 200.
+ * Starts `otelcol --config otel-collector.yaml [args]` with exactly `env` (plus PATH) and resolves
+ * once its health check at `healthUrl` answers 200.
  */
 export async function startCollector(
   env: Record<string, string>,
   healthUrl: string,
+  args: readonly string[] = [],
 ): Promise<CollectorHandle> {
-  const child = spawn(COLLECTOR.binary, [`--config=${COLLECTOR_CONFIG}`], {
+  const child = spawn(COLLECTOR.binary, [`--config=${COLLECTOR_CONFIG}`, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
