@@ -3,10 +3,12 @@
 // otel-collector.yaml, a real Prometheus, and a Langfuse-shaped endpoint with Langfuse's route
 // rules. Only addresses differ from compose, through the same ${env:…} variables compose sets.
 import assert from 'node:assert/strict';
+import { mkdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { PREREQUISITES, requires } from '@lakehouse/test-support';
 import { COLLECTOR_PREREQUISITE, startCollector, type CollectorHandle } from './collector.js';
-import { collectorMemory, composeEnv } from './compose-file.js';
+import { collectorMemory, composeEnv, readRepoFile } from './compose-file.js';
 import { eventually, fillRequest, freePort, postJson, startStack, type Stack } from './harness.js';
 import { startLangfuseOtlpEndpoint, type LangfuseOtlpEndpoint } from './langfuse-otlp-endpoint.js';
 import { startPrometheus, type Prometheus } from './prometheus.js';
@@ -96,6 +98,41 @@ function fillerExport(batch: number, count: number): string {
       },
     ],
   });
+}
+
+/** A markdown section's table rows (cells trimmed), from `heading` to the next heading. */
+function markdownTable(file: string, heading: string): string[][] {
+  const text = readRepoFile(file);
+  const start = text.indexOf(`\n${heading}\n`);
+  assert.ok(start >= 0, `${file} has a "${heading}" section`);
+  const rest = text.slice(start + heading.length + 2);
+  const section = rest.slice(0, rest.search(/\n#{2,3} /));
+  return section
+    .split('\n')
+    .filter((l) => l.startsWith('|') && !/^\|[-| ]+\|$/.test(l))
+    .slice(1)
+    .map((l) =>
+      l
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim()),
+    );
+}
+
+/** The metric names of the root README's metrics table, histograms by their `_count` series. */
+function readmeMetricSeries(): string[] {
+  return markdownTable('README.md', '## Metrics').flatMap(([cell = '']) =>
+    [...cell.matchAll(/`((?:lakehouse|gen_ai_client|http_server)_[a-z_]+)/g)].map((m) =>
+      cell.includes('(histogram') ? `${m[1]}_count` : (m[1] ?? ''),
+    ),
+  );
+}
+
+/** The Grafana queries of deploy/README.md's table of names through the collector. */
+function deployReadmeQueries(): string[] {
+  return markdownTable('deploy/README.md', '### Metric names through the collector').map(
+    ([cell = '']) => /^`(.+)`$/.exec(cell)?.[1]?.replace(/\\\|/g, '|') ?? cell,
+  );
 }
 
 const skip = requires(COLLECTOR_PREREQUISITE, PREREQUISITES.prometheus);
@@ -483,5 +520,88 @@ void describe('the compose path through a real Collector', { skip }, () => {
 
     await endpoint.restart();
     await drained();
+  });
+  void it('carries every metric the READMEs name, and answers every query deploy/README lists', async () => {
+    // A retried session for the validation and attempt series, then what no ordinary session
+    // touches (lakehouse_langfuse_spans_dropped_total comes from the queue-full case above).
+    await iterate('phantom-once');
+    const rejected = await postJson(
+      `${stack.gateway.url}/v1/iterate`,
+      await fillRequest('clean', { max_iterations: 1 }),
+      { 'x-lakehouse-trace-id': '0'.repeat(32) },
+    );
+    assert.equal(rejected.status, 200);
+    // More model names than a series cap holds: chatd folds the rest into the overflow series.
+    for (let i = 0; i <= 200; i++) {
+      const chat = await postJson(`${stack.chatd.url}/v1/chat`, {
+        provider: 'sim',
+        model: `overflow-${i}`,
+        messages: [{ role: 'user', content: 'Artifact kind: email' }],
+      });
+      assert.equal(chat.status, 200);
+    }
+    // Sockets until chatd closes one on arrival (compose leaves MAX_CONNECTIONS at its default).
+    const sockets: net.Socket[] = [];
+    let closedOnArrival = false;
+    try {
+      while (!closedOnArrival) {
+        assert.ok(sockets.length <= 5000, 'chatd never closed a socket past its cap');
+        const socket = net.connect(stack.chatd.port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        socket.once('close', () => (closedOnArrival = true));
+        sockets.push(socket);
+        await new Promise<void>((resolve) => {
+          socket.once('connect', () => resolve());
+          socket.once('close', () => resolve());
+        });
+      }
+      await eventually(
+        async () => {
+          const n = sampleSum(
+            await text(`${stack.chatd.url}/metrics`).catch(() => ''),
+            'lakehouse_http_connections_dropped_total',
+          );
+          return n !== undefined && n > 0 ? true : undefined;
+        },
+        30_000,
+        'chatd to count the socket it closed',
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+    // The session log's file turns into a directory: the next row cannot be written.
+    rmSync(stack.sessionLogPath, { force: true });
+    mkdirSync(stack.sessionLogPath);
+    await iterate('clean', 1);
+    await eventually(
+      async () =>
+        (sampleSum(await gatewayMetrics(), 'lakehouse_session_log_write_failures_total') ?? 0) > 0
+          ? true
+          : undefined,
+      30_000,
+      'the gateway to count the row it could not write',
+    );
+
+    // Needs 10,000 rows waiting behind a stalled disk; the README says so. Its neighbours'
+    // names show how it arrives.
+    const notDriven = new Set(['lakehouse_session_log_dropped_total']);
+    const names = readmeMetricSeries();
+    assert.ok(names.length >= 12, names.join(' '));
+    for (const name of names.filter((n) => !notDriven.has(n))) {
+      await eventually(
+        async () => ((await query(name)).length > 0 ? true : undefined),
+        60_000,
+        `${name} through the Collector in Prometheus`,
+      );
+    }
+    const queries = deployReadmeQueries();
+    assert.ok(queries.length >= 8, queries.join(' '));
+    for (const expr of queries) {
+      await eventually(
+        async () => ((await query(expr)).length > 0 ? true : undefined),
+        60_000,
+        `deploy/README.md's query ${expr}`,
+      );
+    }
   });
 });
