@@ -392,7 +392,7 @@ describe('faults: a body of exactly BODY_LIMIT_BYTES', () => {
     );
     assert.equal(rows.length, 1);
     reportEvidence(t, {
-      fault: `bounds: a body of exactly BODY_LIMIT_BYTES (${LIMIT}), and one of control characters (6× when escaped)`,
+      fault: `bounds: a body of exactly BODY_LIMIT_BYTES (${LIMIT}), and a 40 KB one whose contract is quoted into the prompt (escaped twice)`,
       expectation: '413 up front naming body (no session), not a chatd 413 mid-session',
       evidence: `${results.join(', ')}; a smaller body 200; rows 1 (only the session that began)`,
     });

@@ -31,9 +31,14 @@ export function chatRoute(options: ChatRouteOptions): RequestHandler {
       );
     }
 
-    // The event tests and operators wait for: chatd holds this request from here on.
+    // The event tests and operators wait for: chatd holds this request (of this trace) from here on.
+    const trace = requestTrace(req);
     if (options.logger.isDebugEnabled()) {
-      options.logger.debug('chat request', { provider: provider.name, model: request.model });
+      options.logger.debug('chat request', {
+        trace_id: trace.traceId,
+        provider: provider.name,
+        model: request.model,
+      });
     }
 
     // Stop paying for an upstream call nobody will read.
@@ -44,7 +49,6 @@ export function chatRoute(options: ChatRouteOptions): RequestHandler {
     res.once('close', onClose);
 
     const started = performance.now();
-    const trace = requestTrace(req);
     const result = await callProvider(provider, request, {
       timeoutMs: options.timeoutMs,
       instruments: options.instruments,
