@@ -18,7 +18,14 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { LangfuseTranslatingSpanProcessor } from '@lakehouse/langfuse-processor';
 import { isTrustedBenchParent, makeProviders, SPANS_PER_SESSION } from './spans.mjs';
 import { fmt, progress } from './common.mjs';
-import { COMPONENTS, addComponents, componentMicros, readProfiles } from './cpu-profile.mjs';
+import {
+  COMPONENTS,
+  addComponents,
+  componentBytes,
+  componentMicros,
+  readHeapProfiles,
+  readProfiles,
+} from './cpu-profile.mjs';
 import { measureSlice } from './paired.mjs';
 import { benchWorkdir, iterateBody, startReceiver, startStack } from './services.mjs';
 import { KEEP_ALIVE_NOTE, definition } from './variants.mjs';
@@ -32,6 +39,10 @@ const CONTRACT_SPANS_PER_SESSION = 4;
 // Metric records a one-attempt session makes: http.server.request.duration x3 (iterate, validate,
 // chat), gen_ai operation duration x1 and token usage x2, iterate sessions and attempts x1 each.
 const CONTRACT_METRIC_RECORDS_PER_SESSION = 8;
+// BENCH_PROFILE_KIND=heap: the table is bytes allocated per session (sampled heap profiles, what
+// GC later collects included) instead of CPU samples; the schedstat rows stay CPU.
+const HEAP = process.env.BENCH_PROFILE_KIND === 'heap';
+const UNIT = HEAP ? 'B' : 'µs';
 
 function cpuMicrosOf(run) {
   const before = process.cpuUsage();
@@ -162,11 +173,13 @@ async function profileVariant(name, stack, request, sizes, dir) {
     cpuUs += slice.cpu_us_per_session * slice.sessions;
     mainUs += slice.main_thread_us_per_session * slice.sessions;
   }
-  const micros = addComponents(...readProfiles(dir).map((p) => componentMicros(p)));
+  const micros = HEAP
+    ? addComponents(...readHeapProfiles(dir).map((p) => componentBytes(p)))
+    : addComponents(...readProfiles(dir).map((p) => componentMicros(p)));
   const perSession = Object.fromEntries(Object.entries(micros).map(([k, v]) => [k, v / sessions]));
   const sampled = Object.values(perSession).reduce((a, v) => a + v, 0);
   progress(
-    `figure 9: "${name}": ${fmt(sessions)} sessions, ${fmt(cpuUs / sessions)} µs/session (schedstat), ${fmt(sampled)} µs in samples`,
+    `figure 9: "${name}": ${fmt(sessions)} sessions, ${fmt(cpuUs / sessions)} µs/session (schedstat), ${fmt(sampled)} ${HEAP ? 'B allocated' : 'µs in samples'}`,
   );
   return {
     sessions,
@@ -234,9 +247,11 @@ export async function figure9(sizes) {
     const contractFloor =
       exportPath * CONTRACT_SPANS_PER_SESSION + metricFloor * CONTRACT_METRIC_RECORDS_PER_SESSION;
     const lines = [
-      `figure 9: CPU per session by component (V8 samples of both processes' main threads while loaded, ${sizes.rounds}x${sizes.seconds}s per side, ${sizes.connections} conns, ${sizes.promptBytes} B prompt)`,
+      HEAP
+        ? `figure 9: bytes allocated per session by component (sampled heap profiles of both processes while loaded, collected objects included, ${sizes.rounds}x${sizes.seconds}s per side, ${sizes.connections} conns, ${sizes.promptBytes} B prompt)`
+        : `figure 9: CPU per session by component (V8 samples of both processes' main threads while loaded, ${sizes.rounds}x${sizes.seconds}s per side, ${sizes.connections} conns, ${sizes.promptBytes} B prompt)`,
       '',
-      `  ${'component'.padEnd(36)} ${'off µs'.padStart(8)} ${'full µs'.padStart(8)} ${'added µs'.padStart(9)}  share of added`,
+      `  ${'component'.padEnd(36)} ${`off ${UNIT}`.padStart(8)} ${`full ${UNIT}`.padStart(8)} ${`added ${UNIT}`.padStart(9)}  share of added`,
     ];
     const sampledAdded = full.sampled_us - off.sampled_us;
     for (const r of rows) {
