@@ -35,6 +35,11 @@ const LEVEL_CLASS: Readonly<Record<string, string>> = {
   ERROR: 'level-error',
 };
 
+// Own keys only: a verdict or level named `constructor` must not pick up Object's members.
+const classFor = (map: Readonly<Record<string, string>>, key: string, fallback: string): string =>
+  Object.hasOwn(map, key) ? (map[key] ?? fallback) : fallback;
+const levelClass = (level: string): string => classFor(LEVEL_CLASS, level, 'level-default');
+
 const number = (n: number | null | undefined): string =>
   typeof n === 'number' ? n.toLocaleString('en-US') : '–';
 
@@ -57,7 +62,7 @@ const clipText = (text: string, n: number): string =>
 
 function verdictBadge(verdict: string | null | undefined): SafeHtml {
   const text = verdict ?? '–';
-  return html`<span class="badge ${VERDICT_CLASS[text] ?? 'other'}">${text}</span>`;
+  return html`<span class="badge ${classFor(VERDICT_CLASS, text, 'other')}">${text}</span>`;
 }
 
 function groundedCell(row: SessionListRow): SafeHtml {
@@ -271,10 +276,10 @@ function observationItem(o: TreeObservation): SafeHtml {
     o.usage && (o.usage['input'] !== undefined || o.usage['output'] !== undefined)
       ? html` <span class="muted">tokens ${o.usage['input'] ?? '?'}→${o.usage['output'] ?? '?'}</span>`
       : '';
-  return html`<li id="obs-${o.id}" class="obs ${LEVEL_CLASS[o.level] ?? 'level-default'}">
+  return html`<li id="obs-${o.id}" class="obs ${levelClass(o.level)}">
   <span class="obs-name">${clipText(o.name, 200)}</span>
   <span class="badge type">${clipText(o.type, 40)}</span>
-  <span class="badge ${LEVEL_CLASS[o.level] ?? 'level-default'}">${clipText(o.level, 40)}</span>
+  <span class="badge ${levelClass(o.level)}">${clipText(o.level, 40)}</span>
   <span class="muted">${duration(o.durationMs)}</span>${o.model !== undefined ? html` <span class="muted">model</span> ${clipText(o.model, 120)}` : ''}${tokens}
   ${o.statusMessage !== undefined && o.level !== 'DEFAULT' ? html`<div class="status-message">${clipText(o.statusMessage, 2000)}</div>` : ''}
   ${o.children.length > 0 ? html`<ul>${o.children.map(observationItem)}</ul>` : ''}

@@ -233,6 +233,22 @@ export interface VerdictCounts {
   readonly other: number;
 }
 
+/** One model's (or `(other)`'s) numbers on the overview. */
+export interface ModelOverview {
+  /** The chart label: the model name made visible, clipped and unique. */
+  readonly model: string;
+  readonly verdicts: VerdictCounts;
+  /** Fill sessions, and those with a phantom ("not in roster") rejection. */
+  readonly fills: number;
+  readonly phantom: number;
+  /** Per bucket, the share of fill sessions with a phantom rejection (null: no fills). */
+  readonly phantomRateOverTime: Array<number | null>;
+}
+
+/**
+ * The overview's numbers. Everything per model or per verdict is an array of records, never an
+ * object keyed by a name from the log (a model called `__proto__` would vanish from it).
+ */
 export interface Overview {
   readonly totals: VerdictCounts & {
     readonly sessions: number;
@@ -246,14 +262,10 @@ export interface Overview {
   /** Bucket width in seconds and the buckets' start times (ISO). */
   readonly bucketSeconds: number;
   readonly buckets: string[];
-  /** Top models by sessions, then `(other)` when there are more. */
-  readonly models: string[];
   /** Sessions per verdict per bucket (aligned with `buckets`). */
-  readonly verdictsOverTime: Record<FinalVerdict, number[]>;
-  /** Per model, the share of fill sessions with a phantom rejection per bucket (null: no fills). */
-  readonly phantomRateOverTime: Record<string, Array<number | null>>;
-  readonly verdictsByModel: Record<string, VerdictCounts>;
-  readonly phantomRateByModel: Record<string, { fills: number; phantom: number }>;
+  readonly verdictsOverTime: Array<{ readonly verdict: FinalVerdict; readonly sessions: number[] }>;
+  /** Top models by sessions, then `(other)` when there are more. */
+  readonly models: ModelOverview[];
   /** Sessions by attempts spent. */
   readonly attemptsPerSession: Array<{ attempts: number | null; sessions: number }>;
 }
@@ -306,12 +318,12 @@ export async function overview(connection: DuckDBConnection): Promise<Overview> 
       unique = `${label} #${k}`;
     labels.push(unique);
   }
-  const models = moreModels ? [...labels, OTHER_MODEL] : labels;
+  if (moreModels) labels.push(OTHER_MODEL);
   const modelList = `[${topFull.map((_, i) => `$m${i}`).join(', ')}]`;
   const modelValues = Object.fromEntries(topFull.map((m, i) => [`m${i}`, m.model ?? '']));
   const modelTypes = Object.fromEntries(topFull.map((_, i) => [`m${i}`, VARCHAR]));
   // The label of a row's model: its index among the top models, else the last label.
-  const modelIndex = `coalesce(list_position(${modelList}::VARCHAR[], coalesce(model, '')), ${labels.length + 1}) - 1`;
+  const modelIndex = `coalesce(list_position(${modelList}::VARCHAR[], coalesce(model, '')), ${topFull.length + 1}) - 1`;
 
   const first = totals?.first ? Date.parse(totals.first) : NaN;
   const last = totals?.last ? Date.parse(totals.last) : NaN;
@@ -335,40 +347,38 @@ export async function overview(connection: DuckDBConnection): Promise<Overview> 
   );
   const buckets = [...new Set(bucketed.map((r) => r.b))].sort();
   const bucketIndex = new Map(buckets.map((b, i) => [b, i]));
-  const verdictsOverTime = Object.fromEntries(
-    FINAL_VERDICTS.map((v) => [v, buckets.map(() => 0)]),
-  ) as Record<FinalVerdict, number[]>;
-  const fills = models.map(() => buckets.map(() => 0));
-  const phantoms = models.map(() => buckets.map(() => 0));
-  const verdictsByModel: Record<string, VerdictCounts> = {};
-  const phantomRateByModel: Record<string, { fills: number; phantom: number }> = {};
-  for (const m of models) {
-    verdictsByModel[m] = { accepted: 0, max_iter_exhausted: 0, infra_error: 0, other: 0 };
-    phantomRateByModel[m] = { fills: 0, phantom: 0 };
-  }
+  const verdictsOverTime = FINAL_VERDICTS.map((verdict) => ({
+    verdict,
+    sessions: buckets.map(() => 0),
+  }));
+  const perModel = labels.map((model) => ({
+    model,
+    verdicts: { accepted: 0, max_iter_exhausted: 0, infra_error: 0, other: 0 },
+    fills: 0,
+    phantom: 0,
+    fillsPerBucket: buckets.map(() => 0),
+    phantomPerBucket: buckets.map(() => 0),
+  }));
   for (const r of bucketed) {
     const b = bucketIndex.get(r.b) ?? 0;
-    const mi = Math.min(r.mi, models.length - 1);
-    const model = models[mi] ?? OTHER_MODEL;
-    const verdict = (FINAL_VERDICTS as readonly string[]).includes(r.verdict ?? '')
-      ? (r.verdict as FinalVerdict)
-      : undefined;
-    if (verdict) verdictsOverTime[verdict][b] = (verdictsOverTime[verdict][b] ?? 0) + r.n;
-    const counts = verdictsByModel[model] as Record<keyof VerdictCounts, number>;
-    counts[verdict ?? 'other'] += r.n;
-    (fills[mi] as number[])[b] = ((fills[mi] as number[])[b] ?? 0) + r.fills;
-    (phantoms[mi] as number[])[b] = ((phantoms[mi] as number[])[b] ?? 0) + r.phantom;
-    const rate = phantomRateByModel[model] as { fills: number; phantom: number };
-    rate.fills += r.fills;
-    rate.phantom += r.phantom;
+    const m = perModel[Math.min(r.mi, perModel.length - 1)];
+    if (m === undefined) continue;
+    const v = FINAL_VERDICTS.indexOf(r.verdict as FinalVerdict);
+    const series = verdictsOverTime[v]?.sessions;
+    if (series !== undefined) series[b] = (series[b] ?? 0) + r.n;
+    const verdict = v >= 0 ? (FINAL_VERDICTS[v] as FinalVerdict) : 'other';
+    m.verdicts[verdict] += r.n;
+    m.fills += r.fills;
+    m.phantom += r.phantom;
+    m.fillsPerBucket[b] = (m.fillsPerBucket[b] ?? 0) + r.fills;
+    m.phantomPerBucket[b] = (m.phantomPerBucket[b] ?? 0) + r.phantom;
   }
-  const phantomRateOverTime: Record<string, Array<number | null>> = {};
-  models.forEach((m, mi) => {
-    phantomRateOverTime[m] = buckets.map((_, b) => {
-      const f = fills[mi]?.[b] ?? 0;
-      return f > 0 ? (phantoms[mi]?.[b] ?? 0) / f : null;
-    });
-  });
+  const models: ModelOverview[] = perModel.map(({ fillsPerBucket, phantomPerBucket, ...m }) => ({
+    ...m,
+    phantomRateOverTime: fillsPerBucket.map((f, b) =>
+      f > 0 ? (phantomPerBucket[b] ?? 0) / f : null,
+    ),
+  }));
   const attemptsPerSession = await rows<{ attempts: number | null; sessions: number }>(
     connection,
     `SELECT iterations AS attempts, count(*) AS sessions FROM sessions
@@ -389,11 +399,8 @@ export async function overview(connection: DuckDBConnection): Promise<Overview> 
     alarmRows,
     bucketSeconds,
     buckets,
-    models,
     verdictsOverTime,
-    phantomRateOverTime,
-    verdictsByModel,
-    phantomRateByModel,
+    models,
     attemptsPerSession,
   };
 }

@@ -166,6 +166,24 @@ function page(s: string): string {
 }
 
 describe('hostile strings render as text, never as markup', () => {
+  it('class names come from fixed maps only: a verdict or level named like an Object member gets the neutral class', () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const table = sessionTable([{ ...row('x'), final_verdict: name }]).value;
+      const badge = elements(parse(table)).find((e) => textOf(e) === name && e.tagName === 'span');
+      assert.equal(badge?.attrs.find((a) => a.name === 'class')?.value, 'badge other', name);
+      const t = tree('x');
+      const obs = { ...observation('x'), level: name };
+      const doc = sessionPage(CTX, 'x', [], {
+        tree: { ...t, roots: [obs], observations: [obs] },
+        source: 'x',
+        note: undefined,
+        link: undefined,
+      });
+      const li = elements(parse(doc)).find((e) => e.tagName === 'li');
+      assert.equal(li?.attrs.find((a) => a.name === 'class')?.value, 'obs level-default', name);
+    }
+  });
+
   it('visible() shows control, bidi and invisible characters as \\u{…} and keeps the rest', () => {
     assert.equal(visible('a\u202eb\u0000c\td\ne'), 'a\\u{202e}b\\u{0}c\td\ne');
     assert.equal(visible('\ud800x\ud83d\ude00'), '\\u{d800}x\ud83d\ude00');
