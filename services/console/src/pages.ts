@@ -2,7 +2,8 @@ import type { LangfuseTraceTree, TreeObservation } from '@lakehouse/langfuse-pro
 import { html, joinHtml } from './html.js';
 import type { SafeHtml } from './html.js';
 import { sessionQueryString } from './query-params.js';
-import { DEFAULT_PAGE_QUERY, FINAL_VERDICTS, PAGE_SIZES } from './session-queries.js';
+import { FINAL_VERDICTS, isSessionAlarm } from '@lakehouse/session-log';
+import { DEFAULT_PAGE_QUERY, PAGE_SIZES } from './session-queries.js';
 import type {
   Overview,
   SessionListRow,
@@ -68,7 +69,7 @@ function verdictBadge(verdict: string | null | undefined): SafeHtml {
 function groundedCell(row: SessionListRow): SafeHtml {
   if (row.grounded === null) return html`<span class="muted">null</span>`;
   if (row.grounded) return html`true`;
-  return row.kind === 'fill' && row.final_verdict === 'accepted'
+  return isSessionAlarm({ ...row, grounded_in_roster: row.grounded })
     ? html`<span class="badge err" title="accepted fill not grounded in the roster">false</span>`
     : html`false`;
 }

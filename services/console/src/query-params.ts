@@ -1,11 +1,12 @@
+import { FINAL_VERDICTS } from '@lakehouse/session-log';
+import type { FinalVerdict } from '@lakehouse/session-log';
 import {
   DEFAULT_PAGE_QUERY,
-  FINAL_VERDICTS,
   MAX_FILTER_LENGTH,
   MAX_PAGE_SIZE,
   SORT_COLUMNS,
 } from './session-queries.js';
-import type { FinalVerdict, SessionFilters, SessionPageQuery, SortKey } from './session-queries.js';
+import type { SessionFilters, SessionPageQuery, SortKey } from './session-queries.js';
 
 /** A query string the console refuses; `param` names the offending parameter. */
 export class QueryParamError extends Error {

@@ -1,9 +1,8 @@
 import { BIGINT, VARCHAR } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import { FINAL_VERDICTS, SESSION_ALARM_SQL } from '@lakehouse/session-log';
+import type { FinalVerdict } from '@lakehouse/session-log';
 import { visible } from './html.js';
-
-export const FINAL_VERDICTS = ['accepted', 'max_iter_exhausted', 'infra_error'] as const;
-export type FinalVerdict = (typeof FINAL_VERDICTS)[number];
 
 /** Client-side column names the table can sort by, mapped to fixed SQL (never client text). */
 export const SORT_COLUMNS = {
@@ -13,7 +12,7 @@ export const SORT_COLUMNS = {
   provider: 'provider',
   verdict: 'final_verdict',
   iterations: 'iterations',
-  grounded: 'grounded',
+  grounded: 'grounded_in_roster',
   duration: 'duration_ms',
 } as const;
 export type SortKey = keyof typeof SORT_COLUMNS;
@@ -83,8 +82,6 @@ export interface SessionPage {
   readonly query: SessionPageQuery;
 }
 
-export const ALARM_SQL = "kind = 'fill' AND final_verdict = 'accepted' AND grounded = false";
-
 // Fixed SQL per filter; values travel only as bound parameters.
 const FILTER_SQL: Record<keyof SessionFilters, string> = {
   kind: 'kind = $kind',
@@ -93,15 +90,15 @@ const FILTER_SQL: Record<keyof SessionFilters, string> = {
   verdict: 'final_verdict = $verdict',
   grounded: '', // one of three fixed clauses below
   phantom: 'phantoms > 0',
-  alarm: ALARM_SQL,
+  alarm: SESSION_ALARM_SQL,
   since: 'ts >= CAST($since AS TIMESTAMPTZ)',
   until: 'ts < CAST($until AS TIMESTAMPTZ)',
   session: 'starts_with(session_id, $session)',
 };
 const GROUNDED_SQL = {
-  true: 'grounded = true',
-  false: 'grounded = false',
-  null: 'grounded IS NULL',
+  true: 'grounded_in_roster = true',
+  false: 'grounded_in_roster = false',
+  null: 'grounded_in_roster IS NULL',
 } as const;
 
 interface Where {
@@ -150,7 +147,7 @@ const LIST_COLUMNS = [
   clip('final_verdict', 40),
   'iterations',
   'max_iterations',
-  'grounded',
+  'grounded_in_roster AS grounded',
   'duration_ms',
   'attempts',
   'phantoms',
@@ -281,24 +278,24 @@ export function bucketWidth(spanSeconds: number): number {
   return fit ?? Math.ceil(spanSeconds / (MAX_BUCKETS - 1));
 }
 
-const VERDICT_COUNTS_SQL = `count(*) FILTER (final_verdict = 'accepted') AS accepted,
-  count(*) FILTER (final_verdict = 'max_iter_exhausted') AS max_iter_exhausted,
-  count(*) FILTER (final_verdict = 'infra_error') AS infra_error,
-  count(*) FILTER (final_verdict IS NULL OR final_verdict NOT IN ('accepted', 'max_iter_exhausted', 'infra_error')) AS other`;
+const VERDICT_COUNTS_SQL = [
+  ...FINAL_VERDICTS.map((v) => `count(*) FILTER (final_verdict = '${v}') AS ${v}`),
+  `count(*) FILTER (final_verdict IS NULL OR final_verdict NOT IN (${FINAL_VERDICTS.map((v) => `'${v}'`).join(', ')})) AS other`,
+].join(', ');
 
 /** The overview's numbers: alarm, verdict mix and phantom rate by model over time, attempts. */
 export async function overview(connection: DuckDBConnection): Promise<Overview> {
   const [totals] = await rows<Overview['totals']>(
     connection,
     `SELECT count(*) AS sessions, ${VERDICT_COUNTS_SQL},
-       count(*) FILTER (${ALARM_SQL}) AS alarm,
+       count(*) FILTER (${SESSION_ALARM_SQL}) AS alarm,
        count(*) FILTER (phantoms > 0) AS phantom_sessions,
        min(ts) AS first, max(ts) AS last
      FROM sessions`,
   );
   const alarmRows = await rows<SessionListRow>(
     connection,
-    `SELECT ${LIST_COLUMNS} FROM sessions WHERE ${ALARM_SQL} ORDER BY seq DESC LIMIT 20`,
+    `SELECT ${LIST_COLUMNS} FROM sessions WHERE ${SESSION_ALARM_SQL} ORDER BY seq DESC LIMIT 20`,
   );
   const top = await rows<{ model: string | null; label: string }>(
     connection,

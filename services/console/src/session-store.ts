@@ -2,6 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { BIGINT, DuckDBInstance, VARCHAR } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { MAX_LINE_BYTES, SESSION_COLUMNS, SESSION_RECORD_SCHEMA } from '@lakehouse/session-log';
 
 /** What the store has read of the session log; shown on every page. */
 export interface SessionStoreStatus {
@@ -32,47 +33,23 @@ export interface SessionStoreOptions {
   readonly logger?: { warn(message: string): void };
 }
 
-export const DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024;
+/** Lines longer than this are counted and skipped: the session log's own cap (DuckDB's limit). */
+export const DEFAULT_MAX_LINE_BYTES = MAX_LINE_BYTES;
 const DEFAULT_TAIL_BYTES = 4 * 1024 * 1024;
 const DEFAULT_BULK_MIN_BYTES = 16 * 1024 * 1024;
 const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
-const SCHEMA = 'session.iterate.v1';
 
-const ATTEMPT_TYPE =
-  'STRUCT(iteration BIGINT, verdict_kind VARCHAR, error VARCHAR, span_id VARCHAR)[]';
-// One column set for both readers; a field of another type becomes NULL in both the same way.
-const COLUMNS: ReadonlyArray<readonly [string, string]> = [
-  ['schema', 'VARCHAR'],
-  ['session_id', 'VARCHAR'],
-  ['timestamp', 'VARCHAR'],
-  ['daemon', 'VARCHAR'],
-  ['kind', 'VARCHAR'],
-  ['model', 'VARCHAR'],
-  ['provider', 'VARCHAR'],
-  ['iterations', 'BIGINT'],
-  ['max_iterations', 'BIGINT'],
-  ['final_verdict', 'VARCHAR'],
-  ['attempts', ATTEMPT_TYPE],
-  ['grounded_in_roster', 'BOOLEAN'],
-  ['duration_ms', 'BIGINT'],
-];
+// The session log's columns, less the two the table does not hold (a page reads them back from
+// the file). Both readers use them, so a field of another type becomes NULL in both the same way.
+const COLUMNS = SESSION_COLUMNS.filter(([name]) => name !== 'prompt' && name !== 'artifact');
 const READ_JSON_COLUMNS = `{${COLUMNS.map(([k, t]) => `${k}: '${t}'`).join(', ')}}`;
-const JSON_STRUCTURE = JSON.stringify(
-  Object.fromEntries(
-    COLUMNS.map(([k, t]) => [
-      k,
-      t === ATTEMPT_TYPE
-        ? [{ iteration: 'BIGINT', verdict_kind: 'VARCHAR', error: 'VARCHAR', span_id: 'VARCHAR' }]
-        : t,
-    ]),
-  ),
-).replace(/'/g, "''");
+const JSON_STRUCTURE = JSON.stringify(Object.fromEntries(COLUMNS)).replace(/'/g, "''");
 
 /** The in-memory table the console queries: one row per valid session line, `seq` = line index. */
 export const SESSIONS_TABLE_SQL = `CREATE TABLE sessions (
   seq BIGINT, session_id VARCHAR, ts TIMESTAMPTZ, timestamp VARCHAR, daemon VARCHAR, kind VARCHAR,
   model VARCHAR, provider VARCHAR, iterations BIGINT, max_iterations BIGINT, final_verdict VARCHAR,
-  grounded BOOLEAN, duration_ms BIGINT, attempts INTEGER, phantoms INTEGER, last_error VARCHAR)`;
+  grounded_in_roster BOOLEAN, duration_ms BIGINT, attempts INTEGER, phantoms INTEGER, last_error VARCHAR)`;
 
 // `src` yields the read columns plus `seq`. A phantom is the validator's "not in roster" rejection.
 function insertSql(src: string): string {
@@ -81,7 +58,7 @@ function insertSql(src: string): string {
     duration_ms, len(attempts),
     len(list_filter(attempts, a -> a.verdict_kind = 'validation_failed' AND contains(a.error, 'not in roster'))),
     list_last(list_filter(list_transform(attempts, a -> a.error), e -> e IS NOT NULL))
-  FROM (${src}) WHERE schema = '${SCHEMA}' AND session_id IS NOT NULL`;
+  FROM (${src}) WHERE schema = '${SESSION_RECORD_SCHEMA}' AND session_id IS NOT NULL`;
 }
 
 const BULK_SQL = insertSql(
@@ -343,7 +320,7 @@ export class SessionStore {
       const expected =
         row !== null &&
         typeof row === 'object' &&
-        (row as Record<string, unknown>)['schema'] === SCHEMA
+        (row as Record<string, unknown>)['schema'] === SESSION_RECORD_SCHEMA
           ? (row as Record<string, unknown>)['session_id']
           : undefined;
       if (typeof expected === 'string' && found.get(seq) !== expected)

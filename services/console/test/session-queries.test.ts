@@ -3,8 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { SessionRecord } from '@lakehouse/session-log';
+import { FINAL_VERDICTS } from '@lakehouse/session-log';
 import {
-  FINAL_VERDICTS,
   MAX_PAGE_SIZE,
   OTHER_MODEL,
   SORT_COLUMNS,
