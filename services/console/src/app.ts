@@ -5,10 +5,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { escapeHtml } from './html.js';
-import { overviewPage, sessionPage, sessionsPage } from './pages.js';
-import type { PageContext } from './pages.js';
+import { overviewPage } from './overview-page.js';
+import type { PageContext } from './page-layout.js';
+import { sessionPage } from './session-page.js';
+import { sessionsPage } from './sessions-page.js';
 import { QueryParamError, parseSessionQuery } from './query-params.js';
-import { DEFAULT_PAGE_QUERY, listSessions, overview, sessionRows } from './session-queries.js';
+import { overview } from './overview-query.js';
+import { DEFAULT_PAGE_QUERY } from './session-filters.js';
+import { listSessions, sessionRows } from './session-list.js';
 import type { SessionStore } from './session-store.js';
 import type { TraceSource } from './trace-source.js';
 

@@ -5,8 +5,8 @@ import {
   MAX_FILTER_LENGTH,
   MAX_PAGE_SIZE,
   SORT_COLUMNS,
-} from './session-queries.js';
-import type { SessionFilters, SessionPageQuery, SortKey } from './session-queries.js';
+} from './session-filters.js';
+import type { SessionFilters, SessionPageQuery, SortKey } from './session-filters.js';
 
 /** A query string the console refuses; `param` names the offending parameter. */
 export class QueryParamError extends Error {

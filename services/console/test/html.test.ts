@@ -5,9 +5,10 @@ import { parse } from 'parse5';
 import type { DefaultTreeAdapterMap } from 'parse5';
 import type { LangfuseTraceTree, TreeObservation } from '@lakehouse/langfuse-processor';
 import { escapeHtml, html, visible } from '../src/html.js';
-import { sessionPage, sessionTable } from '../src/pages.js';
-import type { PageContext } from '../src/pages.js';
-import type { SessionListRow } from '../src/session-queries.js';
+import { sessionTable } from '../src/page-layout.js';
+import type { PageContext } from '../src/page-layout.js';
+import { sessionPage } from '../src/session-page.js';
+import type { SessionListRow } from '../src/session-list.js';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];

@@ -4,17 +4,10 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { SessionRecord } from '@lakehouse/session-log';
 import { FINAL_VERDICTS } from '@lakehouse/session-log';
-import {
-  MAX_PAGE_SIZE,
-  OTHER_MODEL,
-  SORT_COLUMNS,
-  TOP_MODELS,
-  bucketWidth,
-  listSessions,
-  overview,
-  sessionRows,
-} from '../src/session-queries.js';
-import type { SessionFilters, SessionPageQuery, SortKey } from '../src/session-queries.js';
+import { OTHER_MODEL, TOP_MODELS, bucketWidth, overview } from '../src/overview-query.js';
+import { MAX_PAGE_SIZE, SORT_COLUMNS } from '../src/session-filters.js';
+import type { SessionFilters, SessionPageQuery, SortKey } from '../src/session-filters.js';
+import { listSessions, sessionRows } from '../src/session-list.js';
 import type { SessionStore } from '../src/session-store.js';
 import { line, loadedStore, record, tempDir } from './helpers.js';
 

@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { checkSessionAlarm, isSessionAlarm } from '@lakehouse/session-log';
 import type { SessionRecord } from '@lakehouse/session-log';
-import { listSessions, overview } from '../src/session-queries.js';
-import { DEFAULT_PAGE_QUERY } from '../src/session-queries.js';
+import { overview } from '../src/overview-query.js';
+import { DEFAULT_PAGE_QUERY } from '../src/session-filters.js';
+import { listSessions } from '../src/session-list.js';
 import { line, loadedStore, record, tempDir } from './helpers.js';
 
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src');

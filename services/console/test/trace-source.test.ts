@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { langfuseAuthorization } from '@lakehouse/langfuse-processor';
-import { sessionPage } from '../src/pages.js';
+import { sessionPage } from '../src/session-page.js';
 import { LangfuseApiSource, TraceFileSource } from '../src/trace-source.js';
 import { tempDir } from './helpers.js';
 
