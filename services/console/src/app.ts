@@ -181,7 +181,7 @@ export function createConsoleApp(options: ConsoleAppOptions): RequestListener {
         throw new HttpError(400, `a session id is at most ${MAX_SESSION_ID_LENGTH} characters`);
       const found = await sessionRows(c, sessionId);
       const rows = await Promise.all(
-        found.map(async (row) => ({ row, raw: await store.readRow(row.seq) })),
+        found.map(async (row) => ({ row, raw: await store.readRow(row.seq, sessionId) })),
       );
       const lookup = await traces.lookup(sessionId);
       if (api) sendJson(res, 200, { status: ctx.status, rows, trace: lookup }, head);

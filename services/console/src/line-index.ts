@@ -1,5 +1,13 @@
 import type { FileHandle } from 'node:fs/promises';
 
+const MARK_BYTES = 256;
+
+async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(Math.max(0, length));
+  const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+  return buffer.subarray(0, bytesRead);
+}
+
 /** True when a line has only the whitespace DuckDB's newline-delimited reader skips. */
 export function isBlankLine(bytes: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
@@ -22,6 +30,12 @@ export class LineIndex {
   private _offset = 0;
   private _scanPos = 0;
   private _pendingBlank = true;
+  // Bytes of what is indexed, kept to tell an append from a rewrite (see `matches`).
+  private _mark: { readonly head: Buffer; readonly lastStart: number; readonly last: Buffer } = {
+    head: Buffer.alloc(0),
+    lastStart: 0,
+    last: Buffer.alloc(0),
+  };
 
   constructor(maxLineBytes: number) {
     this._maxLineBytes = maxLineBytes;
@@ -48,6 +62,35 @@ export class LineIndex {
 
   isOversize(seq: number): boolean {
     return this._oversize.has(seq);
+  }
+
+  /** Oversize lines among [first, last). */
+  oversizeBetween(first: number, last: number): number {
+    let n = 0;
+    for (const seq of this._oversize) if (seq >= first && seq < last) n++;
+    return n;
+  }
+
+  /**
+   * Keeps the first bytes of the file and of its last indexed line (where a row's schema,
+   * session id and timestamp are), so that `matches` can tell a rewrite from an append.
+   */
+  async mark(handle: FileHandle): Promise<void> {
+    const lastStart = this._lines > 0 ? this.start(this._lines - 1) : 0;
+    this._mark = {
+      head: await readAt(handle, 0, Math.min(MARK_BYTES, this._offset)),
+      lastStart,
+      last: await readAt(handle, lastStart, Math.min(MARK_BYTES, this._offset - lastStart)),
+    };
+  }
+
+  /** True when `handle` still holds the bytes `mark` kept: only appends happened since. */
+  async matches(handle: FileHandle): Promise<boolean> {
+    const { head, lastStart, last } = this._mark;
+    return (
+      (await readAt(handle, 0, head.length)).equals(head) &&
+      (await readAt(handle, lastStart, last.length)).equals(last)
+    );
   }
 
   /** Where line `seq` starts. */
@@ -79,6 +122,15 @@ export class LineIndex {
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
     const newline = buffer.indexOf(0x0a);
     return buffer.toString('utf8', 0, newline >= 0 && newline < bytesRead ? newline : bytesRead);
+  }
+
+  /** Line `seq` parsed as JSON, or undefined when it is not JSON. */
+  async readJson(handle: FileHandle, seq: number): Promise<unknown> {
+    try {
+      return JSON.parse(await this.readLine(handle, seq)) as unknown;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The text of lines [first, last), read in one go (an oversize line reads as ''). */

@@ -78,7 +78,7 @@ export function layout(
   scripts: SafeHtml = html``,
 ): string {
   const s = ctx.status;
-  const bad = Math.max(0, s.lines - ctx.rows);
+  const bad = s.badLines;
   const loading =
     s.state === 'tail' || s.state === 'bulk'
       ? html` · <span class="badge warn" id="indexing">indexing older sessions…</span>`

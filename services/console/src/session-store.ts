@@ -1,10 +1,10 @@
-import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { BIGINT, DuckDBInstance, VARCHAR } from '@duckdb/node-api';
+import { BIGINT, DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { MAX_LINE_BYTES, SESSION_RECORD_SCHEMA } from '@lakehouse/session-log';
+import { MAX_LINE_BYTES } from '@lakehouse/session-log';
 import { LineIndex } from './line-index.js';
-import { BULK_INSERT_SQL, SESSIONS_TABLE_SQL, insertLines } from './session-table.js';
+import { openRegularFile } from './regular-file.js';
+import { SESSIONS_TABLE_SQL, insertBulk, insertLines } from './session-table.js';
 
 /** What the store has read of the session log; shown on every page. */
 export interface SessionStoreStatus {
@@ -18,6 +18,12 @@ export interface SessionStoreStatus {
   readonly lines: number;
   /** Lines longer than `maxLineBytes`, counted and skipped. */
   readonly oversizeLines: number;
+  /**
+   * Lines read that are not rows (not JSON, another schema, no session id), over-long ones
+   * aside. Only lines already classified count: during a cold start's `bulk` load, the older
+   * lines are neither rows nor bad lines yet.
+   */
+  readonly badLines: number;
   /** Times the file was replaced or truncated and re-read from the start. */
   readonly resets: number;
   readonly error: string | undefined;
@@ -34,6 +40,8 @@ export interface SessionStoreOptions {
   /** Lines longer are counted and skipped (default: the session log's own cap, DuckDB's limit). */
   readonly maxLineBytes?: number;
   readonly logger?: { warn(message: string): void };
+  /** Awaited before DuckDB's reader loads the older lines of a cold start (tests hold `bulk`). */
+  readonly beforeBulkLoad?: () => Promise<void>;
 }
 
 const DEFAULT_TAIL_BYTES = 4 * 1024 * 1024;
@@ -56,7 +64,9 @@ export class SessionStore {
   private readonly _chunkBytes: number;
   private readonly _maxLineBytes: number;
   private readonly _logger: { warn(message: string): void };
+  private readonly _beforeBulkLoad: () => Promise<void>;
   private _index: LineIndex;
+  private _badLines = 0;
   private _fileId: string | undefined;
   private _fileBytes = 0;
   private _resets = 0;
@@ -75,6 +85,7 @@ export class SessionStore {
     this._chunkBytes = o.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     this._maxLineBytes = o.maxLineBytes ?? MAX_LINE_BYTES;
     this._logger = o.logger ?? { warn: () => {} };
+    this._beforeBulkLoad = o.beforeBulkLoad ?? (() => Promise.resolve());
     this._index = new LineIndex(this._maxLineBytes);
   }
 
@@ -103,6 +114,7 @@ export class SessionStore {
       indexedBytes: this._index.offset,
       lines: this._index.lines,
       oversizeLines: this._index.oversizeLines,
+      badLines: this._badLines,
       resets: this._resets,
       error: this._error,
     };
@@ -134,25 +146,24 @@ export class SessionStore {
   }
 
   /**
-   * The raw row at `seq`, parsed, or undefined when the file changed under the store or the line
-   * is not JSON. Reads at most `maxLineBytes`.
+   * The raw row at `seq`, parsed, when its line still holds session `sessionId`; undefined when
+   * the file changed under the store, is no longer a regular file, or the line is not that row.
+   * Reads at most `maxLineBytes`.
    */
-  async readRow(seq: number): Promise<unknown> {
+  async readRow(seq: number, sessionId: string): Promise<unknown> {
     const index = this._index;
     if (!Number.isInteger(seq) || seq < 0 || seq >= index.lines || index.isOversize(seq))
       return undefined;
-    let handle: FileHandle;
+    let handle: FileHandle | undefined;
     try {
-      handle = await open(this._path, 'r');
+      handle = await openRegularFile(this._path);
+      if (handle === undefined || (await fileId(handle)) !== this._fileId) return undefined;
+      const row = await this._index.readJson(handle, seq);
+      return sessionIdOf(row) === sessionId ? row : undefined;
     } catch {
       return undefined;
-    }
-    try {
-      const info = await handle.stat();
-      if (`${info.dev}:${info.ino}` !== this._fileId) return undefined;
-      return await this._readLineAt(handle, seq);
     } finally {
-      await handle.close();
+      await handle?.close();
     }
   }
 
@@ -167,127 +178,118 @@ export class SessionStore {
   }
 
   private async _doRefresh(): Promise<void> {
-    let info;
-    try {
-      info = await stat(this._path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const handle = await openRegularFile(this._path);
+    if (handle === undefined) {
       if (this._state !== 'bulk') this._state = 'missing';
       this._fileBytes = 0;
       return;
     }
-    if (!info.isFile()) throw new Error(`${this._path} is not a regular file`);
-    const fileId = `${info.dev}:${info.ino}`;
-    if (this._fileId !== undefined && (fileId !== this._fileId || info.size < this._index.offset)) {
-      await this._background;
-      await this._reset();
-    }
-    this._fileId = fileId;
-    this._fileBytes = info.size;
-    this._error = undefined;
-    if (this._background !== undefined) return; // the first load is still reading older lines
-    if (this._index.lines === 0 && this._index.offset === 0 && info.size >= this._bulkMinBytes) {
-      await this._coldStart(info.size);
-      return;
-    }
-    if (info.size > this._index.scanned || info.size > this._index.offset) {
-      const handle = await open(this._path, 'r');
-      try {
-        const first = this._index.lines;
-        await this._index.scan(handle, info.size, this._chunkBytes);
-        await this._ingestExact(handle, first, this._index.lines);
-      } finally {
-        await handle.close();
-      }
-    }
-    this._state = 'ready';
-  }
-
-  private async _reset(): Promise<void> {
-    await this._writer.run('DELETE FROM sessions');
-    this._index = new LineIndex(this._maxLineBytes);
-    this._resets++;
-    this._logger.warn(`console: ${this._path} was replaced or truncated; reading it again`);
-  }
-
-  // Newest lines first (exactly), then the older ones with DuckDB's parallel reader.
-  private async _coldStart(size: number): Promise<void> {
-    const handle = await open(this._path, 'r');
     let handedOver = false;
     try {
-      await this._index.scan(handle, size, this._chunkBytes);
-      const lines = this._index.lines;
-      const tailFrom = this._index.firstLineAtOrAfter(
-        Math.max(0, this._index.offset - this._tailBytes),
-      );
-      this._state = 'tail';
-      await this._ingestExact(handle, tailFrom, lines);
-      this._state = 'bulk';
-      handedOver = true;
-      this._background = this._loadHead(handle, tailFrom).finally(async () => {
-        await handle.close();
-        this._background = undefined;
-        if (this._state === 'bulk') this._state = 'ready';
-      });
-      this._background.catch(() => {});
+      const size = (await handle.stat()).size;
+      const id = await fileId(handle);
+      // Same inode and no shorter is not enough: a log truncated and written past the old offset
+      // has other bytes where the indexed lines were.
+      if (
+        this._fileId !== undefined &&
+        (id !== this._fileId || size < this._index.offset || !(await this._index.matches(handle)))
+      ) {
+        await this._background;
+        await this._reset();
+      }
+      this._fileId = id;
+      this._fileBytes = size;
+      this._error = undefined;
+      if (this._background !== undefined) return; // the first load is still reading older lines
+      if (this._index.lines === 0 && this._index.offset === 0 && size >= this._bulkMinBytes) {
+        handedOver = await this._coldStart(handle, size);
+        return;
+      }
+      if (size > this._index.scanned || size > this._index.offset) {
+        const first = this._index.lines;
+        await this._index.scan(handle, size, this._chunkBytes);
+        await this._ingestExact(handle, first, this._index.lines);
+        await this._index.mark(handle);
+      }
+      this._state = 'ready';
     } finally {
       if (!handedOver) await handle.close();
     }
   }
 
+  private async _reset(): Promise<void> {
+    await this._writer.run('DELETE FROM sessions');
+    this._index = new LineIndex(this._maxLineBytes);
+    this._badLines = 0;
+    this._resets++;
+    this._logger.warn(`console: ${this._path} was replaced or truncated; reading it again`);
+  }
+
+  // Newest lines first (exactly), then the older ones with DuckDB's parallel reader, which
+  // keeps `handle` (true when it did) and closes it when done.
+  private async _coldStart(handle: FileHandle, size: number): Promise<boolean> {
+    await this._index.scan(handle, size, this._chunkBytes);
+    await this._index.mark(handle);
+    const lines = this._index.lines;
+    const tailFrom = this._index.firstLineAtOrAfter(
+      Math.max(0, this._index.offset - this._tailBytes),
+    );
+    this._state = 'tail';
+    await this._ingestExact(handle, tailFrom, lines);
+    this._state = 'bulk';
+    this._background = this._loadHead(handle, tailFrom).finally(async () => {
+      await handle.close();
+      this._background = undefined;
+      if (this._state === 'bulk') this._state = 'ready';
+    });
+    this._background.catch(() => {});
+    return true;
+  }
+
   private async _loadHead(handle: FileHandle, lines: number): Promise<void> {
     if (lines === 0) return;
+    await this._beforeBulkLoad();
+    let problem: string;
     try {
-      await this._writer.run(
-        BULK_INSERT_SQL,
-        { path: this._path, lines },
-        { path: VARCHAR, lines: BIGINT },
-      );
-      const misaligned = await this._checkAlignment(handle, lines);
-      if (misaligned === undefined) return;
-      this._logger.warn(`console: ${misaligned}; reading the older lines one by one instead`);
+      const bulk = await insertBulk(this._writer, this._path, handle, this._index, lines);
+      if (typeof bulk === 'number') {
+        this._countBad(0, lines, bulk);
+        return;
+      }
+      problem = bulk;
     } catch (error) {
-      this._logger.warn(
-        `console: DuckDB's reader failed on ${this._path} (${error instanceof Error ? error.message : String(error)}); reading the older lines one by one instead`,
-      );
+      problem = `DuckDB's reader failed on ${this._path} (${error instanceof Error ? error.message : String(error)})`;
     }
+    this._logger.warn(`console: ${problem}; reading the older lines one by one instead`);
     await this._writer.run('DELETE FROM sessions WHERE seq < $lines', { lines }, { lines: BIGINT });
     await this._ingestExact(handle, 0, lines);
   }
 
-  // DuckDB's reader numbers the lines it reads; a sample of rows must sit where our scan put them.
-  private async _checkAlignment(handle: FileHandle, lines: number): Promise<string | undefined> {
-    const samples = new Set<number>([lines - 1]);
-    for (let k = 0; k < 32; k++) samples.add(Math.floor((k * lines) / 32));
-    const seqs = [...samples].filter((s) => !this._index.isOversize(s));
-    const reader = await this._writer.runAndReadAll(
-      `SELECT seq, session_id FROM sessions WHERE seq IN (SELECT unnest($seqs::BIGINT[]))`,
-      { seqs: `[${seqs.join(',')}]` },
+  private async _ingestExact(handle: FileHandle, first: number, last: number): Promise<void> {
+    const inserted = await insertLines(
+      this._writer,
+      handle,
+      this._index,
+      first,
+      last,
+      this._chunkBytes,
     );
-    const found = new Map(reader.getRowObjectsJS().map((r) => [Number(r['seq']), r['session_id']]));
-    for (const seq of seqs) {
-      const row = await this._readLineAt(handle, seq);
-      const expected =
-        row !== null &&
-        typeof row === 'object' &&
-        (row as Record<string, unknown>)['schema'] === SESSION_RECORD_SCHEMA
-          ? (row as Record<string, unknown>)['session_id']
-          : undefined;
-      if (typeof expected === 'string' && found.get(seq) !== expected)
-        return `line ${seq + 1} of ${this._path} did not land where expected`;
-    }
-    return undefined;
+    this._countBad(first, last, inserted);
   }
 
-  private async _readLineAt(handle: FileHandle, seq: number): Promise<unknown> {
-    try {
-      return JSON.parse(await this._index.readLine(handle, seq));
-    } catch {
-      return undefined;
-    }
+  // Lines [first, last) are classified now: those that gave no row are bad (over-long aside).
+  private _countBad(first: number, last: number, rows: number): void {
+    this._badLines += last - first - this._index.oversizeBetween(first, last) - rows;
   }
+}
 
-  private _ingestExact(handle: FileHandle, first: number, last: number): Promise<void> {
-    return insertLines(this._writer, handle, this._index, first, last, this._chunkBytes);
-  }
+async function fileId(handle: FileHandle): Promise<string> {
+  const info = await handle.stat();
+  return `${info.dev}:${info.ino}`;
+}
+
+function sessionIdOf(row: unknown): unknown {
+  return row !== null && typeof row === 'object'
+    ? (row as Record<string, unknown>)['session_id']
+    : undefined;
 }

@@ -26,8 +26,8 @@ function insertSql(src: string): string {
   FROM (${src}) WHERE schema = '${SESSION_RECORD_SCHEMA}' AND session_id IS NOT NULL`;
 }
 
-/** Inserts lines 1..$lines of the file at $path with DuckDB's parallel reader (`seq` from 0). */
-export const BULK_INSERT_SQL = insertSql(
+// Inserts lines 1..$lines of the file at $path with DuckDB's parallel reader (`seq` from 0).
+const BULK_INSERT_SQL = insertSql(
   `SELECT *, ordinality - 1 AS seq FROM read_json($path, format = 'nd', columns = ${READ_JSON_COLUMNS},
      ignore_errors = true, maximum_object_size = ${MAX_LINE_BYTES + 1}) WITH ORDINALITY
    WHERE ordinality <= $lines`,
@@ -43,7 +43,7 @@ const EXACT_INSERT_SQL = insertSql(
 
 /**
  * Inserts lines [first, last) of the indexed file through DuckDB's JSON functions, about
- * `chunkBytes` of them at a time (a longer line goes alone).
+ * `chunkBytes` of them at a time (a longer line goes alone). Resolves to the rows inserted.
  */
 export async function insertLines(
   writer: DuckDBConnection,
@@ -52,18 +52,59 @@ export async function insertLines(
   first: number,
   last: number,
   chunkBytes: number,
-): Promise<void> {
+): Promise<number> {
+  let rows = 0;
   let seq = first;
   while (seq < last) {
     const chunkStart = index.start(seq);
     let end = seq + 1;
     while (end < last && index.end(end) - chunkStart <= chunkBytes) end++;
     const texts = await index.readLines(handle, seq, end);
-    await writer.run(
+    const result = await writer.run(
       EXACT_INSERT_SQL,
       { text: texts.join('\n'), base: seq },
       { text: VARCHAR, base: BIGINT },
     );
+    rows += result.rowsChanged;
     seq = end;
   }
+  return rows;
+}
+
+/**
+ * Inserts lines [0, lines) of the file at `path` with DuckDB's parallel reader, then checks that
+ * a sample of rows sits at the line our index gave it (DuckDB numbers the lines it reads; a
+ * reader that skipped or split one would shift every row after it). Resolves to the rows
+ * inserted, or to what did not line up (the caller deletes them and inserts line by line).
+ */
+export async function insertBulk(
+  writer: DuckDBConnection,
+  path: string,
+  handle: FileHandle,
+  index: LineIndex,
+  lines: number,
+): Promise<number | string> {
+  const inserted = await writer.run(
+    BULK_INSERT_SQL,
+    { path, lines },
+    { path: VARCHAR, lines: BIGINT },
+  );
+  const samples = new Set<number>([lines - 1]);
+  for (let k = 0; k < 32; k++) samples.add(Math.floor((k * lines) / 32));
+  const seqs = [...samples].filter((s) => !index.isOversize(s));
+  const reader = await writer.runAndReadAll(
+    `SELECT seq, session_id FROM sessions WHERE seq IN (SELECT unnest($seqs::BIGINT[]))`,
+    { seqs: `[${seqs.join(',')}]` },
+  );
+  const found = new Map(reader.getRowObjectsJS().map((r) => [Number(r['seq']), r['session_id']]));
+  for (const seq of seqs) {
+    const row = (await index.readJson(handle, seq)) as Record<string, unknown> | null | undefined;
+    const expected =
+      typeof row === 'object' && row !== null && row['schema'] === SESSION_RECORD_SCHEMA
+        ? row['session_id']
+        : undefined;
+    if (typeof expected === 'string' && found.get(seq) !== expected)
+      return `line ${seq + 1} of ${path} did not land where expected`;
+  }
+  return inserted.rowsChanged;
 }

@@ -77,6 +77,7 @@ const CTX: PageContext = {
     indexedBytes: 1,
     lines: 1,
     oversizeLines: 0,
+    badLines: 0,
     resets: 0,
     error: undefined,
   },

@@ -196,6 +196,7 @@ describe('LangfuseApiSource against a stand-in for Langfuse’s public read API'
           indexedBytes: 0,
           lines: 0,
           oversizeLines: 0,
+          badLines: 0,
           resets: 0,
           error: undefined,
         },
