@@ -33,3 +33,9 @@ export async function openRegularFile(path: string): Promise<FileHandle | undefi
   }
   return handle;
 }
+
+/** Which file `handle` is (device and inode): a replaced log is another file. */
+export async function fileId(handle: FileHandle): Promise<string> {
+  const info = await handle.stat();
+  return `${info.dev}:${info.ino}`;
+}

@@ -3,7 +3,7 @@ import { BIGINT, DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MAX_LINE_BYTES } from '@lakehouse/session-log';
 import { LineIndex } from './line-index.js';
-import { openRegularFile } from './regular-file.js';
+import { fileId, openRegularFile } from './regular-file.js';
 import { SESSIONS_TABLE_SQL, insertBulk, insertLines } from './session-table.js';
 
 /** What the store has read of the session log; shown on every page. */
@@ -18,11 +18,7 @@ export interface SessionStoreStatus {
   readonly lines: number;
   /** Lines longer than `maxLineBytes`, counted and skipped. */
   readonly oversizeLines: number;
-  /**
-   * Lines read that are not rows (not JSON, another schema, no session id), over-long ones
-   * aside. Only lines already classified count: during a cold start's `bulk` load, the older
-   * lines are neither rows nor bad lines yet.
-   */
+  /** Lines read that are not rows, over-long ones aside; during `bulk`, of the newest only. */
   readonly badLines: number;
   /** Times the file was replaced or truncated and re-read from the start. */
   readonly resets: number;
@@ -40,10 +36,17 @@ export interface SessionStoreOptions {
   /** Lines longer are counted and skipped (default: the session log's own cap, DuckDB's limit). */
   readonly maxLineBytes?: number;
   readonly logger?: { warn(message: string): void };
+  /**
+   * DuckDB's memory limit (its size syntax: `1GB`, `512MB`; default {@link DEFAULT_MEMORY_LIMIT}).
+   * DuckDB has no temp directory, so a query that needs more fails instead of spilling to disk.
+   */
+  readonly memoryLimit?: string;
   /** Awaited before DuckDB's reader loads the older lines of a cold start (tests hold `bulk`). */
   readonly beforeBulkLoad?: () => Promise<void>;
 }
 
+/** DuckDB's memory limit unless told otherwise (its own default is 80% of the machine's RAM). */
+export const DEFAULT_MEMORY_LIMIT = '1GB';
 const DEFAULT_TAIL_BYTES = 4 * 1024 * 1024;
 const DEFAULT_BULK_MIN_BYTES = 16 * 1024 * 1024;
 const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
@@ -59,12 +62,7 @@ export class SessionStore {
   private readonly _instance: DuckDBInstance;
   private readonly _writer: DuckDBConnection;
   private readonly _path: string;
-  private readonly _tailBytes: number;
-  private readonly _bulkMinBytes: number;
-  private readonly _chunkBytes: number;
-  private readonly _maxLineBytes: number;
-  private readonly _logger: { warn(message: string): void };
-  private readonly _beforeBulkLoad: () => Promise<void>;
+  private readonly _o: Required<Omit<SessionStoreOptions, 'path' | 'memoryLimit'>>;
   private _index: LineIndex;
   private _badLines = 0;
   private _fileId: string | undefined;
@@ -80,18 +78,27 @@ export class SessionStore {
     this._instance = instance;
     this._writer = writer;
     this._path = o.path;
-    this._tailBytes = o.tailBytes ?? DEFAULT_TAIL_BYTES;
-    this._bulkMinBytes = o.bulkMinBytes ?? DEFAULT_BULK_MIN_BYTES;
-    this._chunkBytes = o.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-    this._maxLineBytes = o.maxLineBytes ?? MAX_LINE_BYTES;
-    this._logger = o.logger ?? { warn: () => {} };
-    this._beforeBulkLoad = o.beforeBulkLoad ?? (() => Promise.resolve());
-    this._index = new LineIndex(this._maxLineBytes);
+    this._o = {
+      tailBytes: o.tailBytes ?? DEFAULT_TAIL_BYTES,
+      bulkMinBytes: o.bulkMinBytes ?? DEFAULT_BULK_MIN_BYTES,
+      chunkBytes: o.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+      maxLineBytes: o.maxLineBytes ?? MAX_LINE_BYTES,
+      logger: o.logger ?? { warn: () => {} },
+      beforeBulkLoad: o.beforeBulkLoad ?? (() => Promise.resolve()),
+    };
+    this._index = new LineIndex(this._o.maxLineBytes);
   }
 
-  /** Creates the in-memory database; reads nothing until `refresh()`. */
+  /**
+   * Creates the in-memory database; reads nothing until `refresh()`. Rejects a `memoryLimit`
+   * DuckDB cannot read.
+   */
   static async create(options: SessionStoreOptions): Promise<SessionStore> {
-    const instance = await DuckDBInstance.create(':memory:');
+    // No temp directory: DuckDB's default spills into `.tmp` under the working directory.
+    const instance = await DuckDBInstance.create(':memory:', {
+      memory_limit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
+      temp_directory: '',
+    });
     const writer = await instance.connect();
     await writer.run(SESSIONS_TABLE_SQL);
     return new SessionStore(instance, writer, options);
@@ -131,7 +138,7 @@ export class SessionStore {
       .catch((error: unknown) => {
         this._state = 'error';
         this._error = error instanceof Error ? error.message : String(error);
-        this._logger.warn(`console: reading ${this._path} failed: ${this._error}`);
+        this._o.logger.warn(`console: reading ${this._path} failed: ${this._error}`);
       })
       .finally(() => {
         this._refreshing = undefined;
@@ -201,13 +208,13 @@ export class SessionStore {
       this._fileBytes = size;
       this._error = undefined;
       if (this._background !== undefined) return; // the first load is still reading older lines
-      if (this._index.lines === 0 && this._index.offset === 0 && size >= this._bulkMinBytes) {
+      if (this._index.lines === 0 && this._index.offset === 0 && size >= this._o.bulkMinBytes) {
         handedOver = await this._coldStart(handle, size);
         return;
       }
       if (size > this._index.scanned || size > this._index.offset) {
         const first = this._index.lines;
-        await this._index.scan(handle, size, this._chunkBytes);
+        await this._index.scan(handle, size, this._o.chunkBytes);
         await this._ingestExact(handle, first, this._index.lines);
         await this._index.mark(handle);
       }
@@ -219,20 +226,20 @@ export class SessionStore {
 
   private async _reset(): Promise<void> {
     await this._writer.run('DELETE FROM sessions');
-    this._index = new LineIndex(this._maxLineBytes);
+    this._index = new LineIndex(this._o.maxLineBytes);
     this._badLines = 0;
     this._resets++;
-    this._logger.warn(`console: ${this._path} was replaced or truncated; reading it again`);
+    this._o.logger.warn(`console: ${this._path} was replaced or truncated; reading it again`);
   }
 
   // Newest lines first (exactly), then the older ones with DuckDB's parallel reader, which
   // keeps `handle` (true when it did) and closes it when done.
   private async _coldStart(handle: FileHandle, size: number): Promise<boolean> {
-    await this._index.scan(handle, size, this._chunkBytes);
+    await this._index.scan(handle, size, this._o.chunkBytes);
     await this._index.mark(handle);
     const lines = this._index.lines;
     const tailFrom = this._index.firstLineAtOrAfter(
-      Math.max(0, this._index.offset - this._tailBytes),
+      Math.max(0, this._index.offset - this._o.tailBytes),
     );
     this._state = 'tail';
     await this._ingestExact(handle, tailFrom, lines);
@@ -248,7 +255,7 @@ export class SessionStore {
 
   private async _loadHead(handle: FileHandle, lines: number): Promise<void> {
     if (lines === 0) return;
-    await this._beforeBulkLoad();
+    await this._o.beforeBulkLoad();
     let problem: string;
     try {
       const bulk = await insertBulk(this._writer, this._path, handle, this._index, lines);
@@ -260,7 +267,7 @@ export class SessionStore {
     } catch (error) {
       problem = `DuckDB's reader failed on ${this._path} (${error instanceof Error ? error.message : String(error)})`;
     }
-    this._logger.warn(`console: ${problem}; reading the older lines one by one instead`);
+    this._o.logger.warn(`console: ${problem}; reading the older lines one by one instead`);
     await this._writer.run('DELETE FROM sessions WHERE seq < $lines', { lines }, { lines: BIGINT });
     await this._ingestExact(handle, 0, lines);
   }
@@ -272,7 +279,7 @@ export class SessionStore {
       this._index,
       first,
       last,
-      this._chunkBytes,
+      this._o.chunkBytes,
     );
     this._countBad(first, last, inserted);
   }
@@ -281,11 +288,6 @@ export class SessionStore {
   private _countBad(first: number, last: number, rows: number): void {
     this._badLines += last - first - this._index.oversizeBetween(first, last) - rows;
   }
-}
-
-async function fileId(handle: FileHandle): Promise<string> {
-  const info = await handle.stat();
-  return `${info.dev}:${info.ino}`;
 }
 
 function sessionIdOf(row: unknown): unknown {

@@ -315,6 +315,33 @@ describe('SessionStore follows the session log by offset', () => {
     }
   });
 
+  it('never writes: DuckDB has a memory limit and no temp directory, so a query past the limit fails instead of spilling', async () => {
+    const t = tempDir();
+    try {
+      const store = await SessionStore.create({ path: t.file, memoryLimit: '32MB' });
+      const c = await store.connect();
+      try {
+        const settings = (
+          await c.runAndReadAll(
+            "SELECT current_setting('memory_limit') AS m, current_setting('temp_directory') AS t",
+          )
+        ).getRowObjectsJS()[0];
+        assert.deepEqual(settings, { m: '30.5 MiB', t: '' });
+        await assert.rejects(
+          c.runAndReadAll(
+            'SELECT count(*) FROM (SELECT * FROM range(5000000) t(x) ORDER BY hash(x))',
+          ),
+          /Out of Memory/,
+        );
+      } finally {
+        c.closeSync();
+        await store.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('refuses a FIFO without reading from it (that would take rows from its real reader)', async () => {
     const t = tempDir();
     try {
