@@ -36,6 +36,8 @@ const CHROMIUM_FLAGS = [
 ];
 const HOSTILE_MODEL = '"><img src=x onerror=alert(1)><script>alert(2)</script>\u202eledom';
 const PLANTED_ID = 'bad0bad0bad0bad0bad0bad0bad0bad0';
+// Model names that are also Object members: keyed into a plain object, they broke the charts.
+const OBJECT_MEMBER_MODELS = ['__proto__', 'constructor'];
 
 interface Session {
   readonly model: string;
@@ -69,6 +71,7 @@ describe('the console in a real browser, over real sessions', { skip }, () => {
       'mixed-a',
       'mixed-b',
       HOSTILE_MODEL,
+      ...OBJECT_MEMBER_MODELS,
     ];
     for (let i = 0; i < 3; i++) {
       for (const model of models) {
@@ -147,7 +150,12 @@ describe('the console in a real browser, over real sessions', { skip }, () => {
 
   it('loads the overview: the alarm first, then readable charts drawn by Chart.js', async () => {
     await page.goto(consoleService.url);
-    await page.waitForSelector('body[data-charts="ready"]');
+    await page.waitForSelector('body[data-charts]');
+    assert.equal(
+      await page.getAttribute('body', 'data-charts'),
+      'ready',
+      (await page.locator('.charts .badge.err').allTextContents()).join('; '),
+    );
     const alarm = page.locator('#alarm');
     assert.equal(
       await alarm.locator('h1').textContent(),
@@ -180,6 +188,10 @@ describe('the console in a real browser, over real sessions', { skip }, () => {
       byId['chart-verdicts-model']?.labels.some((l) => l.startsWith(HOSTILE_MODEL.slice(0, 40))),
       'the hostile model is a label on the canvas, not markup',
     );
+    for (const model of OBJECT_MEMBER_MODELS) {
+      assert.ok(byId['chart-verdicts-model']?.labels.includes(model), model);
+      assert.ok(byId['chart-phantom-time']?.datasets.includes(model), model);
+    }
     assert.deepEqual(byId['chart-attempts']?.labels, ['1', '2', '3']);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'overview.png'), fullPage: true });
   });

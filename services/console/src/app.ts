@@ -5,10 +5,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { escapeHtml } from './html.js';
-import { overviewPage, sessionPage, sessionsPage } from './pages.js';
-import type { PageContext } from './pages.js';
+import { overviewPage } from './overview-page.js';
+import type { PageContext } from './page-layout.js';
+import { sessionPage } from './session-page.js';
+import { sessionsPage } from './sessions-page.js';
 import { QueryParamError, parseSessionQuery } from './query-params.js';
-import { DEFAULT_PAGE_QUERY, listSessions, overview, sessionRows } from './session-queries.js';
+import { overview } from './overview-query.js';
+import { DEFAULT_PAGE_QUERY } from './session-filters.js';
+import { listSessions, sessionRows } from './session-list.js';
 import type { SessionStore } from './session-store.js';
 import type { TraceSource } from './trace-source.js';
 
@@ -177,7 +181,7 @@ export function createConsoleApp(options: ConsoleAppOptions): RequestListener {
         throw new HttpError(400, `a session id is at most ${MAX_SESSION_ID_LENGTH} characters`);
       const found = await sessionRows(c, sessionId);
       const rows = await Promise.all(
-        found.map(async (row) => ({ row, raw: await store.readRow(row.seq) })),
+        found.map(async (row) => ({ row, raw: await store.readRow(row.seq, sessionId) })),
       );
       const lookup = await traces.lookup(sessionId);
       if (api) sendJson(res, 200, { status: ctx.status, rows, trace: lookup }, head);

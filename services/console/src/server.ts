@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The console's entry point: `npm run console`, and the third service of `npm start`.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

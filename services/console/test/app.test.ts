@@ -102,6 +102,23 @@ describe('the console over HTTP', () => {
     assert.deepEqual(JSON.parse(json.body), { error: 'size must be an integer from 1 to 200' });
   });
 
+  it('answers a date that is no calendar instant with 400 naming the parameter, not a DuckDB 500', async () => {
+    for (const [name, value] of [
+      ['since', '2026-02-30'],
+      ['since', '2026-01-01T24:00'],
+      ['until', '2025-13-01'],
+      ['until', '2026-01-01T10:00:00+24:00'],
+    ] as const) {
+      const res = await get(port, `/api/sessions?${name}=${encodeURIComponent(value)}`);
+      assert.equal(res.status, 400, `${name}=${value}: ${res.body}`);
+      assert.match(
+        String((JSON.parse(res.body) as { error: string }).error),
+        new RegExp(`^${name} `),
+      );
+    }
+    assert.equal((await get(port, '/sessions?since=2026-11-25T06:00Z')).status, 200);
+  });
+
   it('is read-only and answers only to loopback Host names', async () => {
     const before = readFileSync(t.file);
     for (const method of ['POST', 'PUT', 'DELETE']) {

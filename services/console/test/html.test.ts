@@ -5,9 +5,10 @@ import { parse } from 'parse5';
 import type { DefaultTreeAdapterMap } from 'parse5';
 import type { LangfuseTraceTree, TreeObservation } from '@lakehouse/langfuse-processor';
 import { escapeHtml, html, visible } from '../src/html.js';
-import { sessionPage, sessionTable } from '../src/pages.js';
-import type { PageContext } from '../src/pages.js';
-import type { SessionListRow } from '../src/session-queries.js';
+import { sessionTable } from '../src/page-layout.js';
+import type { PageContext } from '../src/page-layout.js';
+import { sessionPage } from '../src/session-page.js';
+import type { SessionListRow } from '../src/session-list.js';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
@@ -76,6 +77,7 @@ const CTX: PageContext = {
     indexedBytes: 1,
     lines: 1,
     oversizeLines: 0,
+    badLines: 0,
     resets: 0,
     error: undefined,
   },
@@ -166,6 +168,24 @@ function page(s: string): string {
 }
 
 describe('hostile strings render as text, never as markup', () => {
+  it('class names come from fixed maps only: a verdict or level named like an Object member gets the neutral class', () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const table = sessionTable([{ ...row('x'), final_verdict: name }]).value;
+      const badge = elements(parse(table)).find((e) => textOf(e) === name && e.tagName === 'span');
+      assert.equal(badge?.attrs.find((a) => a.name === 'class')?.value, 'badge other', name);
+      const t = tree('x');
+      const obs = { ...observation('x'), level: name };
+      const doc = sessionPage(CTX, 'x', [], {
+        tree: { ...t, roots: [obs], observations: [obs] },
+        source: 'x',
+        note: undefined,
+        link: undefined,
+      });
+      const li = elements(parse(doc)).find((e) => e.tagName === 'li');
+      assert.equal(li?.attrs.find((a) => a.name === 'class')?.value, 'obs level-default', name);
+    }
+  });
+
   it('visible() shows control, bidi and invisible characters as \\u{…} and keeps the rest', () => {
     assert.equal(visible('a\u202eb\u0000c\td\ne'), 'a\\u{202e}b\\u{0}c\td\ne');
     assert.equal(visible('\ud800x\ud83d\ude00'), '\\u{d800}x\ud83d\ude00');

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { langfuseAuthorization } from '@lakehouse/langfuse-processor';
-import { sessionPage } from '../src/pages.js';
+import { sessionPage } from '../src/session-page.js';
 import { LangfuseApiSource, TraceFileSource } from '../src/trace-source.js';
 import { tempDir } from './helpers.js';
 
@@ -196,6 +196,7 @@ describe('LangfuseApiSource against a stand-in for Langfuse’s public read API'
           indexedBytes: 0,
           lines: 0,
           oversizeLines: 0,
+          badLines: 0,
           resets: 0,
           error: undefined,
         },
