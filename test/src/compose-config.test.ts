@@ -89,6 +89,15 @@ function durationMs(text: string): number {
   return total;
 }
 
+/** What bounds each awaited `X.shutdown()` in a service's server.ts: its source and constant. */
+const SHUTDOWN_BOUNDS: Readonly<Record<string, { file: string; constant: string }>> = {
+  sessionLog: { file: 'packages/session-log/src/session-log.ts', constant: 'FLUSH_TIMEOUT_MILLIS' },
+  'getTelemetry()?': {
+    file: 'packages/telemetry/src/telemetry.ts',
+    constant: 'SHUTDOWN_TIMEOUT_MS',
+  },
+};
+
 /** A numeric constant (`NAME = 20_000`) from a source file, so the compose file follows the code. */
 function sourceConstant(file: string, name: string): number {
   const match = new RegExp(`\\b${name}\\s*=\\s*([\\d_]+)\\b`).exec(readRepoFile(file));
@@ -606,16 +615,67 @@ void describe('docker-compose.yml', () => {
     );
   });
 
-  void it('gives gateway and chatd a stop grace period covering their drain and flush', () => {
-    const flush = sourceConstant('packages/telemetry/src/telemetry.ts', 'SHUTDOWN_TIMEOUT_MS');
+  void it('gives gateway and chatd a stop grace period covering their whole shutdown path', () => {
     for (const name of SERVICES) {
-      const drain = sourceConstant(`services/${name}/src/server.ts`, 'SHUTDOWN_GRACE_MS');
+      const file = `services/${name}/src/server.ts`;
+      const source = readRepoFile(file);
+      // After SIGTERM: the drain (running requests finish), then each awaited shutdown in turn.
+      const steps = [{ step: 'drain', bound: sourceConstant(file, 'SHUTDOWN_GRACE_MS') }];
+      for (const [, call] of source.matchAll(/await\s+([\w.()?]+?)\.shutdown\(\)/g)) {
+        const bound = SHUTDOWN_BOUNDS[call ?? ''];
+        assert.ok(bound, `${file} awaits ${call}.shutdown(): add the constant that bounds it here`);
+        steps.push({
+          step: `${call}.shutdown()`,
+          bound: sourceConstant(bound.file, bound.constant),
+        });
+      }
+      assert.ok(steps.length > 1, `${file} flushes nothing on shutdown?`);
+      const worst = steps.reduce((sum, s) => sum + s.bound, 0);
       const grace = durationMs(String(service(name).stop_grace_period ?? '10s'));
       assert.ok(
-        grace >= drain + flush,
-        `${name}: stop_grace_period ${grace} ms < drain ${drain} + flush ${flush} ms`,
+        grace >= worst,
+        `${name}: stop_grace_period ${grace} ms < ${steps.map((s) => `${s.step} ${s.bound}`).join(' + ')} ms`,
       );
     }
+  });
+
+  void it('stops the collector after both services, with time for one last send of its queue', () => {
+    const dependsOn = (name: string): string[] => {
+      const raw = dict(services[name], name).depends_on;
+      if (raw === undefined) return [];
+      return Array.isArray(raw) ? raw.map(String) : Object.keys(dict(raw, `${name}.depends_on`));
+    };
+    const upstream = (start: string): Set<string> => {
+      const seen = new Set<string>();
+      const queue = [start];
+      while (queue.length > 0) {
+        for (const next of dependsOn(queue.shift() ?? '')) {
+          if (!seen.has(next)) queue.push(next);
+          seen.add(next);
+        }
+      }
+      return seen;
+    };
+    // Compose stops a service only after everything that depends on it.
+    for (const name of SERVICES)
+      assert.ok(upstream(name).has('otel-collector'), `${name} depends on otel-collector`);
+    // On shutdown the exporter sends what it holds once, without retries, each request bounded
+    // by its timeout and all of them in parallel.
+    const langfuse = dict(exporters['otlp_http/langfuse'], 'otlp_http/langfuse');
+    const timeout = durationMs(String(langfuse.timeout ?? '30s'));
+    const queue = dict(langfuse.sending_queue, 'sending_queue');
+    const requests = Math.ceil(
+      Number(queue.queue_size) / Number(dict(queue.batch, 'sending_queue.batch').max_size),
+    );
+    assert.ok(
+      requests <= Number(queue.num_consumers ?? 10),
+      'one round of sends empties the queue',
+    );
+    const grace = durationMs(String(service('otel-collector').stop_grace_period ?? '10s'));
+    assert.ok(
+      grace > timeout,
+      `otel-collector: stop_grace_period ${grace} ms <= send timeout ${timeout} ms`,
+    );
   });
 
   void it('never makes the services wait for Langfuse or its stores', () => {
