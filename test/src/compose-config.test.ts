@@ -1,13 +1,14 @@
 // Static checks of the container stack: docker-compose.yml, otel-collector.yaml and the
 // Dockerfile must agree with each other and with the services' start scripts. No Docker engine
-// needed; `docker-compose config -q` runs only when docker-compose is installed.
+// needed; the file is also loaded by compose-go v2, Docker Compose v2's own loader (test/compose-check).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { commandPrerequisite, requires } from '@lakehouse/test-support';
+import { PREREQUISITES, requires } from '@lakehouse/test-support';
 import {
   collectorMemory,
   compose,
@@ -719,27 +720,111 @@ void describe('docker-compose.yml', () => {
       'host.docker.internal resolves on Linux only through extra_hosts',
     );
   });
-
-  const dockerCompose = commandPrerequisite(
-    'docker-compose',
-    'docker-compose',
-    ['version'],
-    'apt-get install docker-compose',
-  );
-  void it('is accepted by `docker-compose config -q`', { skip: requires(dockerCompose) }, () => {
-    const result = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    assert.equal(
-      result.status,
-      0,
-      `docker-compose config -q failed:\n${result.stderr}${result.stdout}`,
-    );
-    assert.equal(result.stdout, '');
-  });
 });
+
+/** Runs test/compose-check (compose-go v2, the loader Docker Compose v2 uses) on `file`. */
+function composeCheck(
+  binary: string,
+  file: string,
+): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(binary, [file], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+    // No environment and no .env: interpolation falls back to the file's defaults.
+    env: { PATH: process.env.PATH ?? '' },
+  });
+  if (result.error) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+void describe(
+  'docker-compose.yml as Docker Compose v2 loads it (compose-go)',
+  { skip: requires(PREREQUISITES.go) },
+  () => {
+    let dir: string;
+    let binary: string;
+    let project: Record<string, unknown>;
+
+    before(() => {
+      dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-compose-check-'));
+      binary = path.join(dir, 'compose-check');
+      // Modules at the versions in test/compose-check/go.sum, from the Go module proxy once.
+      const build = spawnSync('go', ['build', '-o', binary, '.'], {
+        cwd: path.join(REPO_ROOT, 'test/compose-check'),
+        encoding: 'utf8',
+        timeout: 300_000,
+        env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' },
+      });
+      assert.equal(build.status, 0, `go build test/compose-check: ${build.stderr}`);
+      const loaded = composeCheck(binary, path.join(REPO_ROOT, 'docker-compose.yml'));
+      assert.equal(loaded.status, 0, `compose-go refused docker-compose.yml:\n${loaded.stderr}`);
+      project = dict(JSON.parse(loaded.stdout), 'the loaded project');
+    });
+
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    void it("resolves every service's environment exactly as these checks read it", () => {
+      const loaded = dict(project.services, 'services');
+      assert.deepEqual(Object.keys(loaded).sort(), Object.keys(services).sort());
+      for (const name of Object.keys(services)) {
+        const environment = dict(dict(loaded[name], name).environment ?? {}, `${name}.environment`);
+        const resolved = Object.fromEntries(
+          Object.entries(environment).map(([k, v]) => [k, v === null ? '' : String(v)]),
+        );
+        assert.deepEqual(
+          resolved,
+          serviceEnv(name),
+          `${name}: merge keys and \${X:-default} as Compose v2 resolves them`,
+        );
+      }
+    });
+
+    void it('agrees on images, dependencies, grace periods and the collector memory limit', () => {
+      const loaded = dict(project.services, 'services');
+      for (const name of Object.keys(services)) {
+        const ours = dict(services[name], name);
+        const theirs = dict(loaded[name], name);
+        assert.equal(theirs.image, ours.image, `${name} image`);
+        const deps = (raw: unknown) =>
+          raw === undefined
+            ? []
+            : Array.isArray(raw)
+              ? raw.map(String).sort()
+              : Object.keys(dict(raw, 'depends_on')).sort();
+        assert.deepEqual(deps(theirs.depends_on), deps(ours.depends_on), `${name} depends_on`);
+        if (ours.stop_grace_period !== undefined)
+          assert.equal(
+            durationMs(String(theirs.stop_grace_period)),
+            durationMs(String(ours.stop_grace_period)),
+            `${name} stop_grace_period`,
+          );
+      }
+      const limits = dict(
+        dict(
+          dict(dict(loaded['otel-collector'], 'otel-collector').deploy, 'deploy').resources,
+          'resources',
+        ).limits,
+        'limits',
+      );
+      assert.equal(Number(limits.memory), collectorMemory().containerMiB * 2 ** 20);
+    });
+
+    void it('refuses a file Compose would refuse (the check is not vacuous)', () => {
+      const broken = path.join(dir, 'docker-compose.yml');
+      writeFileSync(
+        broken,
+        readRepoFile('docker-compose.yml').replace(
+          'stop_grace_period: 60s',
+          'stop_grace_period: soon',
+        ),
+      );
+      const result = composeCheck(binary, broken);
+      assert.equal(result.status, 1);
+      assert.match(result.stderr, /stop_grace_period/);
+    });
+  },
+);
 
 void describe('Dockerfile', () => {
   const stages = dockerfileStages();
