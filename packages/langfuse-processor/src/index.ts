@@ -25,6 +25,7 @@ export type { SpanPlacement, TranslateOptions } from './translate-span.js';
 export { LANGFUSE_ATTRIBUTES, LAKEHOUSE_ATTRIBUTES, DEFAULT_NOISE_SCOPES } from './attributes.js';
 export type { ObservationType, ObservationLevel } from './attributes.js';
 export { buildLangfuseTrees, renderTraceTree } from './trace-tree.js';
+export { onlyTrace } from './trace-file.js';
 export type { LangfuseTraceTree, TreeObservation } from './trace-tree.js';
 export {
   fetchLangfuseObservations,

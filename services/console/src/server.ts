@@ -11,7 +11,8 @@ import {
   parseConsoleConfig,
 } from './config.js';
 import { SessionStore } from './session-store.js';
-import { LangfuseApiSource, TraceFileSource } from './trace-source.js';
+import { LangfuseApiSource } from './langfuse-trace-source.js';
+import { TraceFileSource } from './trace-source.js';
 import type { TraceSource } from './trace-source.js';
 
 const log = (level: string, message: string, extra: Record<string, unknown> = {}): void => {
