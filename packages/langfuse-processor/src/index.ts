@@ -6,7 +6,7 @@ export {
   joinedParentSpanId,
 } from './langfuse-translating-span-processor.js';
 export type { DroppedSpanCounts } from './langfuse-translating-span-processor.js';
-export { LangfuseConfigError } from './langfuse-config.js';
+export { LangfuseConfigError, resolveConfig as resolveLangfuseConfig } from './langfuse-config.js';
 export type {
   LangfuseProcessorOptions,
   LangfuseProcessorLogger,
