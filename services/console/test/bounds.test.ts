@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { createConsoleApp } from '../src/app.js';
+import { OneAtATime } from '../src/one-at-a-time.js';
 import type { ConsoleAppOptions } from '../src/app.js';
 import { SessionStore } from '../src/session-store.js';
 import { TraceFileSource } from '../src/trace-source.js';
@@ -170,6 +171,34 @@ describe('a tree is bounded whatever the trace holds', () => {
 });
 
 describe('what one page reads is bounded', () => {
+  it('runs heavy reads one at a time, in order, a failed one not stopping the next', async () => {
+    const queue = new OneAtATime();
+    const events: string[] = [];
+    let releaseFirst = (): void => {};
+    const first = queue.run(
+      () =>
+        new Promise<string>((resolve) => {
+          events.push('first starts');
+          releaseFirst = () => resolve('first');
+        }),
+    );
+    const failing = queue.run(async () => {
+      events.push('second starts');
+      throw new Error('boom');
+    });
+    const third = queue.run(async () => {
+      events.push('third starts');
+      return 'third';
+    });
+    await Promise.resolve();
+    assert.deepEqual(events, ['first starts'], 'nothing else starts while the first runs');
+    releaseFirst();
+    assert.equal(await first, 'first');
+    await assert.rejects(failing, /boom/);
+    assert.equal(await third, 'third');
+    assert.deepEqual(events, ['first starts', 'second starts', 'third starts']);
+  });
+
   it('reads back rows only while the page’s budget lasts, and shows the first rows of an id', async () => {
     const t = tempDir();
     const store = await SessionStore.create({ path: t.file });
