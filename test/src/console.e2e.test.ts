@@ -111,8 +111,8 @@ describe('the console in a real browser, over real sessions', { skip }, () => {
     await eventually(
       async () => {
         const res = await fetch(`${consoleService.url}/api/sessions/${exhausted.traceId}`);
-        const data = (await res.json()) as { trace: { tree?: { observations: unknown[] } } };
-        return (data.trace.tree?.observations.length ?? 0) >= 10 ? true : undefined;
+        const data = (await res.json()) as { trace: { tree?: { observations: number } } };
+        return (data.trace.tree?.observations ?? 0) >= 10 ? true : undefined;
       },
       30_000,
       'the exhausted session tree in the trace file',
