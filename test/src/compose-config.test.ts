@@ -92,21 +92,70 @@ function durationMs(text: string): number {
   return total;
 }
 
-/** What bounds each awaited `X.shutdown()` in a service's server.ts: its source and constant. */
-const SHUTDOWN_BOUNDS: Readonly<Record<string, { file: string; constant: string }>> = {
-  sessionLog: { file: 'packages/session-log/src/session-log.ts', constant: 'FLUSH_TIMEOUT_MILLIS' },
-  'getTelemetry()?': {
-    file: 'packages/telemetry/src/telemetry.ts',
-    constant: 'SHUTDOWN_TIMEOUT_MS',
-  },
-};
+interface ShutdownStep {
+  readonly step: string;
+  /** The code in server.ts that waits. */
+  readonly code: string;
+  readonly bound: () => number;
+}
 
-/** A numeric constant (`NAME = 20_000`) from a source file, so the compose file follows the code. */
-function sourceConstant(file: string, name: string): number {
-  const match = new RegExp(`\\b${name}\\s*=\\s*([\\d_]+)\\b`).exec(readRepoFile(file));
+/** A numeric constant (`NAME = 20_000`, or `name: 20_000` in an object) from a source file. */
+function sourceConstant(file: string, name: string, assign = '='): number {
+  const match = new RegExp(`\\b${name}\\s*${assign}\\s*([\\d_]+)\\b`).exec(readRepoFile(file));
   assert.ok(match?.[1], `${file} no longer defines ${name}; update this test with the new bound`);
   return Number(match[1].replace(/_/g, ''));
 }
+
+/**
+ * Every wait on a service's shutdown path (its server.ts after SIGTERM), in the order they
+ * happen one after another, each with the code that waits and what bounds it in the source.
+ */
+const SHUTDOWN_PATHS: Readonly<Record<(typeof SERVICES)[number], readonly ShutdownStep[]>> = {
+  gateway: [
+    {
+      step: 'drain grace (SHUTDOWN_GRACE_MS)',
+      code: '}, config.shutdownGraceMs);',
+      bound: () =>
+        Number(
+          serviceEnv('gateway').SHUTDOWN_GRACE_MS ||
+            sourceConstant('services/gateway/src/config.ts', 'shutdownGraceMs', ':'),
+        ),
+    },
+    {
+      step: 'cut after abort',
+      code: '}, CUT_AFTER_ABORT_MS);',
+      bound: () => sourceConstant('services/gateway/src/server.ts', 'CUT_AFTER_ABORT_MS'),
+    },
+    {
+      step: 'rows emitted',
+      code: 'delay(CUT_AFTER_ABORT_MS)',
+      bound: () => sourceConstant('services/gateway/src/server.ts', 'CUT_AFTER_ABORT_MS'),
+    },
+    {
+      step: 'session log flush',
+      code: 'await sessionLog.shutdown()',
+      bound: () =>
+        sourceConstant('packages/session-log/src/session-log.ts', 'FLUSH_TIMEOUT_MILLIS'),
+    },
+    {
+      step: 'telemetry flush',
+      code: 'await getTelemetry()?.shutdown()',
+      bound: () => sourceConstant('packages/telemetry/src/telemetry.ts', 'SHUTDOWN_TIMEOUT_MS'),
+    },
+  ],
+  chatd: [
+    {
+      step: 'drain grace',
+      code: 'server.closeAllConnections(), SHUTDOWN_GRACE_MS);',
+      bound: () => sourceConstant('services/chatd/src/server.ts', 'SHUTDOWN_GRACE_MS'),
+    },
+    {
+      step: 'telemetry flush',
+      code: 'await getTelemetry()?.shutdown()',
+      bound: () => sourceConstant('packages/telemetry/src/telemetry.ts', 'SHUTDOWN_TIMEOUT_MS'),
+    },
+  ],
+};
 
 /** The collector's `${env:X}` / `${X}` references, resolved from its compose environment. */
 function collectorValue(value: unknown): string {
@@ -625,22 +674,21 @@ void describe('docker-compose.yml', () => {
     for (const name of SERVICES) {
       const file = `services/${name}/src/server.ts`;
       const source = readRepoFile(file);
-      // After SIGTERM: the drain (running requests finish), then each awaited shutdown in turn.
-      const steps = [{ step: 'drain', bound: sourceConstant(file, 'SHUTDOWN_GRACE_MS') }];
-      for (const [, call] of source.matchAll(/await\s+([\w.()?]+?)\.shutdown\(\)/g)) {
-        const bound = SHUTDOWN_BOUNDS[call ?? ''];
-        assert.ok(bound, `${file} awaits ${call}.shutdown(): add the constant that bounds it here`);
-        steps.push({
-          step: `${call}.shutdown()`,
-          bound: sourceConstant(bound.file, bound.constant),
-        });
-      }
-      assert.ok(steps.length > 1, `${file} flushes nothing on shutdown?`);
-      const worst = steps.reduce((sum, s) => sum + s.bound, 0);
+      const steps = SHUTDOWN_PATHS[name];
+      for (const { step, code } of steps)
+        assert.ok(source.includes(code), `${file} no longer waits with \`${code}\` (${step})`);
+      // Any other timer, delay or flush is a wait this test does not know the bound of.
+      const waits = source.match(/\bsetTimeout\(|\bdelay\(|\.shutdown\(\)/g) ?? [];
+      assert.equal(
+        waits.length,
+        steps.length,
+        `${file}: a wait on the shutdown path with no bound here`,
+      );
+      const worst = steps.reduce((sum, s) => sum + s.bound(), 0);
       const grace = durationMs(String(service(name).stop_grace_period ?? '10s'));
       assert.ok(
         grace >= worst,
-        `${name}: stop_grace_period ${grace} ms < ${steps.map((s) => `${s.step} ${s.bound}`).join(' + ')} ms`,
+        `${name}: stop_grace_period ${grace} ms < ${steps.map((s) => `${s.step} ${s.bound()}`).join(' + ')} ms`,
       );
     }
   });
@@ -812,13 +860,10 @@ void describe(
 
     void it('refuses a file Compose would refuse (the check is not vacuous)', () => {
       const broken = path.join(dir, 'docker-compose.yml');
-      writeFileSync(
-        broken,
-        readRepoFile('docker-compose.yml').replace(
-          'stop_grace_period: 60s',
-          'stop_grace_period: soon',
-        ),
-      );
+      const text = readRepoFile('docker-compose.yml');
+      const edited = text.replace(/stop_grace_period: \S+/, 'stop_grace_period: soon');
+      assert.notEqual(edited, text);
+      writeFileSync(broken, edited);
       const result = composeCheck(binary, broken);
       assert.equal(result.status, 1);
       assert.match(result.stderr, /stop_grace_period/);
