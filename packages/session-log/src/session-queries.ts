@@ -48,14 +48,44 @@ export class SessionLogNotFoundError extends Error {
   override readonly name = 'SessionLogNotFoundError';
 }
 
-// Explicit columns: every row reads whatever key shows up first after DuckDB's sample, and
-// rows of other shapes become NULLs (ignore_errors) that the schema filter removes.
-const COLUMNS =
-  "{schema:'VARCHAR',session_id:'VARCHAR',timestamp:'VARCHAR',daemon:'VARCHAR',kind:'VARCHAR'," +
-  "model:'VARCHAR',provider:'VARCHAR',prompt:'VARCHAR',iterations:'BIGINT',max_iterations:'BIGINT'," +
-  "final_verdict:'VARCHAR'," +
-  "attempts:'STRUCT(iteration BIGINT, verdict_kind VARCHAR, error VARCHAR, span_id VARCHAR)[]'," +
-  "artifact:'JSON',grounded_in_roster:'BOOLEAN',duration_ms:'BIGINT'}";
+/**
+ * A row's keys and the DuckDB type every reader gives each. Explicit columns: every row reads
+ * whatever key shows up first after DuckDB's sample, and rows of other shapes become NULLs
+ * (ignore_errors) that the schema filter removes.
+ */
+export const SESSION_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ['schema', 'VARCHAR'],
+  ['session_id', 'VARCHAR'],
+  ['timestamp', 'VARCHAR'],
+  ['daemon', 'VARCHAR'],
+  ['kind', 'VARCHAR'],
+  ['model', 'VARCHAR'],
+  ['provider', 'VARCHAR'],
+  ['prompt', 'VARCHAR'],
+  ['iterations', 'BIGINT'],
+  ['max_iterations', 'BIGINT'],
+  ['final_verdict', 'VARCHAR'],
+  ['attempts', 'STRUCT(iteration BIGINT, verdict_kind VARCHAR, error VARCHAR, span_id VARCHAR)[]'],
+  ['artifact', 'JSON'],
+  ['grounded_in_roster', 'BOOLEAN'],
+  ['duration_ms', 'BIGINT'],
+];
+const COLUMNS = `{${SESSION_COLUMNS.map(([name, type]) => `${name}:'${type}'`).join(',')}}`;
+
+/** The alarm's rule in SQL over a row's columns: an accepted fill not grounded in the roster. */
+export const SESSION_ALARM_SQL =
+  "kind = 'fill' AND final_verdict = 'accepted' AND grounded_in_roster = false";
+
+/** {@link SESSION_ALARM_SQL} for one row's values. Pure. */
+export function isSessionAlarm(row: {
+  readonly kind: unknown;
+  readonly final_verdict: unknown;
+  readonly grounded_in_roster: unknown;
+}): boolean {
+  return (
+    row.kind === 'fill' && row.final_verdict === 'accepted' && row.grounded_in_roster === false
+  );
+}
 
 function quote(text: string): string {
   return "'" + text.replace(/'/g, "''") + "'";
@@ -323,8 +353,7 @@ export function checkSessionAlarm(glob: string): Promise<SessionAlarmCheck> {
       `SELECT ${LINE_COUNTS},
               list(struct_pack(session_id, timestamp, daemon, model, provider, iterations,
                                duration_ms, artifact) ORDER BY timestamp, session_id)
-                FILTER (schema = ${quote(SESSION_RECORD_SCHEMA)} AND kind = 'fill'
-                        AND final_verdict = 'accepted' AND grounded_in_roster = false) AS alarm
+                FILTER (schema = ${quote(SESSION_RECORD_SCHEMA)} AND ${SESSION_ALARM_SQL}) AS alarm
        FROM session_lines`,
     );
     const rows = Array.isArray(result?.['alarm']) ? (result['alarm'] as SessionQueryRow[]) : [];
