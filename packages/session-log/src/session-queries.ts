@@ -62,7 +62,8 @@ export class SessionLogNotFoundError extends Error {
 // counted as malformed instead of silently becoming NULL. duration_ms is HUGEINT: Rust writes any
 // u64, Go any i64.
 const NUMBER_TYPES = "('BIGINT','UBIGINT')";
-const ATTEMPTS_TYPE = 'STRUCT(iteration BIGINT, verdict_kind VARCHAR, error VARCHAR, span_id VARCHAR)[]';
+const ATTEMPTS_TYPE =
+  'STRUCT(iteration BIGINT, verdict_kind VARCHAR, error VARCHAR, span_id VARCHAR)[]';
 const ATTEMPTS_STRUCTURE =
   '[{"iteration":"BIGINT","verdict_kind":"VARCHAR","error":"VARCHAR","span_id":"VARCHAR"}]';
 const typedNumber = (name: string, type: string): string =>

@@ -116,7 +116,9 @@ function malformedNote(lines: SessionLogLines): string | undefined {
 function listed(rows: readonly SessionQueryRow[], count: number): string {
   return (
     table(rows) +
-    (count > rows.length ? `… and ${count - rows.length} more (first ${MAX_ALARM_ROWS} listed)\n` : '')
+    (count > rows.length
+      ? `… and ${count - rows.length} more (first ${MAX_ALARM_ROWS} listed)\n`
+      : '')
   );
 }
 
@@ -159,10 +161,12 @@ async function main(): Promise<number> {
       check.undecided === 0
         ? undefined
         : `${check.undecided} accepted fill row(s) whose grounded_in_roster is not a boolean`;
-    const warnings = (suffix = ''): void => {
-      for (const text of [problem, undecided, malformed]) {
-        if (text !== undefined) out(`WARNING: ${text}${suffix}\n`);
+    // What --max-unreadable tolerated is said so, on an OK.
+    const warnings = (tolerated = ''): void => {
+      for (const text of [problem, undecided]) {
+        if (text !== undefined) out(`WARNING: ${text}${tolerated}\n`);
       }
+      if (malformed !== undefined) out(`WARNING: ${malformed}\n`);
     };
     if (args.json) {
       json({
@@ -180,7 +184,9 @@ async function main(): Promise<number> {
       warnings();
     } else if (unchecked) {
       const why = [problem, undecided].filter((text) => text !== undefined).join('; ');
-      out(`UNCHECKED: ${why}; none of the ${lines.rows} rows read is an ungrounded accepted fill\n`);
+      out(
+        `UNCHECKED: ${why}; none of the ${lines.rows} rows read is an ungrounded accepted fill\n`,
+      );
       if (check.undecided > 0) out(listed(check.undecidedRows, check.undecided));
       if (malformed !== undefined) out(`WARNING: ${malformed}\n`);
     } else {

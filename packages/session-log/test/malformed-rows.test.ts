@@ -97,7 +97,8 @@ describe('rows with a field of the wrong type', () => {
       text.stdout,
       /^UNCHECKED: 3 accepted fill row\(s\) whose grounded_in_roster is not a boolean; none of the 5 rows read/,
     );
-    for (const id of ['nope', 'list', 'object']) assert.match(text.stdout, new RegExp(`\\b${id}\\b`));
+    for (const id of ['nope', 'list', 'object'])
+      assert.match(text.stdout, new RegExp(`\\b${id}\\b`));
     const json = await runCli(['alarm', '--file', undecidable, '--json']);
     const alarm = JSON.parse(json.stdout) as AlarmJson;
     assert.equal(alarm.code, 2);
@@ -107,10 +108,7 @@ describe('rows with a field of the wrong type', () => {
       alarm.undecidedRows.map((r) => r.session_id),
       ['list', 'nope', 'object'],
     );
-    assert.deepEqual(
-      [alarm.lines.rows, alarm.lines.malformed, alarm.lines.unreadable],
-      [5, 3, 0],
-    );
+    assert.deepEqual([alarm.lines.rows, alarm.lines.malformed, alarm.lines.unreadable], [5, 3, 0]);
   });
 
   it('report and alarm count malformed rows outside the alarm rule without failing the check', async () => {
@@ -120,7 +118,10 @@ describe('rows with a field of the wrong type', () => {
     assert.match(alarm.stdout, /WARNING: 3 row\(s\) malformed: a field of the wrong type/);
     const report = await runCli(['report', '--file', harmless]);
     assert.equal(report.code, 0, report.stderr);
-    assert.match(report.stdout, /WARNING: 3 row\(s\) malformed: a field of the wrong type, read as NULL/);
+    assert.match(
+      report.stdout,
+      /WARNING: 3 row\(s\) malformed: a field of the wrong type, read as NULL/,
+    );
     // 2.5 attempts is no count of attempts: NULL, not rounded to 3.
     const sql = await runCli([
       'sql',

@@ -252,12 +252,21 @@ describe('reports over generated hostile logs', () => {
       .tuple(
         fc.nat(5000),
         fc.boolean(),
-        fc.constantFrom('iterations', 'max_iterations', 'duration_ms', 'grounded_in_roster', 'attempts'),
+        fc.constantFrom(
+          'iterations',
+          'max_iterations',
+          'duration_ms',
+          'grounded_in_roster',
+          'attempts',
+        ),
         wrongTyped,
       )
       .filter(([, , field, value]) => fitsField(field, value) === false)
       .map(([i, grounded, field, value]) => {
-        const fields = JSON.parse(row(i, { groundedInRoster: grounded })) as Record<string, unknown>;
+        const fields = JSON.parse(row(i, { groundedInRoster: grounded })) as Record<
+          string,
+          unknown
+        >;
         fields[field] = value;
         const acceptedFill = i % 4 !== 3 && i % 5 !== 0;
         return {

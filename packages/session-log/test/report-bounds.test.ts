@@ -80,7 +80,10 @@ describe('reports over a log with 130,000 distinct model names', () => {
       assert.equal(mix.length, SHOWN_GROUPS + 1, mix.slice(-3).join('\n'));
       const other = mix[SHOWN_GROUPS] ?? '';
       const rest = MODELS - SHOWN_GROUPS;
-      assert.match(other, new RegExp(`^\\(other\\) +\\(${rest} more\\) kind/model/provider groups`));
+      assert.match(
+        other,
+        new RegExp(`^\\(other\\) +\\(${rest} more\\) kind/model/provider groups`),
+      );
       // Every session is counted once: 50 groups of one session each, the rest in (other).
       assert.match(other, new RegExp(` ${rest} +\\d+ +\\d+ +0 +\\d+(\\.\\d)?$`));
       const json = await runCli(['report', '--file', wide, '--json']);
