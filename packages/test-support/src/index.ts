@@ -46,3 +46,4 @@ export {
   secretShapes,
 } from './hostile.js';
 export type { SecretSample } from './hostile.js';
+export { mountTmpfs, unmountTmpfs } from './tmpfs.js';
