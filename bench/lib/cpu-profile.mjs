@@ -121,6 +121,40 @@ export function componentMicros(profile, fromMicros = -Infinity, toMicros = Infi
   return out;
 }
 
+/**
+ * Bytes allocated per component in a sampled heap profile (`.heapprofile`, collected objects
+ * included): each allocation site's self size, charged like CPU samples (native allocations to
+ * the nearest JS caller).
+ */
+export function componentBytes(heapProfile) {
+  const nodes = [];
+  const walk = (node) => {
+    nodes.push({
+      id: node.id,
+      callFrame: node.callFrame,
+      selfSize: node.selfSize,
+      children: (node.children ?? []).map((c) => c.id),
+    });
+    for (const c of node.children ?? []) walk(c);
+  };
+  walk(heapProfile.head);
+  const classify = classifier({ nodes });
+  const out = {};
+  for (const n of nodes) {
+    const component = classify(n.id);
+    if (component === null || component === undefined || n.selfSize === 0) continue;
+    out[component] = (out[component] ?? 0) + n.selfSize;
+  }
+  return out;
+}
+
+/** Every `.heapprofile` in `dir`, parsed. */
+export function readHeapProfiles(dir) {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.heapprofile'))
+    .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
+}
+
 /** Every `.cpuprofile` in `dir`, parsed. */
 export function readProfiles(dir) {
   return readdirSync(dir)

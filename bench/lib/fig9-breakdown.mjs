@@ -18,7 +18,14 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { LangfuseTranslatingSpanProcessor } from '@lakehouse/langfuse-processor';
 import { isTrustedBenchParent, makeProviders, SPANS_PER_SESSION } from './spans.mjs';
 import { fmt, progress } from './common.mjs';
-import { COMPONENTS, addComponents, componentMicros, readProfiles } from './cpu-profile.mjs';
+import {
+  COMPONENTS,
+  addComponents,
+  componentBytes,
+  componentMicros,
+  readHeapProfiles,
+  readProfiles,
+} from './cpu-profile.mjs';
 import { measureSlice } from './paired.mjs';
 import { benchWorkdir, iterateBody, startReceiver, startStack } from './services.mjs';
 import { KEEP_ALIVE_NOTE, definition } from './variants.mjs';
@@ -32,6 +39,10 @@ const CONTRACT_SPANS_PER_SESSION = 4;
 // Metric records a one-attempt session makes: http.server.request.duration x3 (iterate, validate,
 // chat), gen_ai operation duration x1 and token usage x2, iterate sessions and attempts x1 each.
 const CONTRACT_METRIC_RECORDS_PER_SESSION = 8;
+// BENCH_PROFILE_KIND=heap: the table is bytes allocated per session (sampled heap profiles, what
+// GC later collects included) instead of CPU samples; the schedstat rows stay CPU.
+const HEAP = process.env.BENCH_PROFILE_KIND === 'heap';
+const UNIT = HEAP ? 'B' : 'µs';
 
 function cpuMicrosOf(run) {
   const before = process.cpuUsage();
@@ -150,6 +161,7 @@ async function profileVariant(name, stack, request, sizes, dir) {
   const pids = [stack.gateway.child.pid, stack.chatd.child.pid];
   let sessions = 0;
   let cpuUs = 0;
+  let mainUs = 0;
   let written = 0;
   for (let round = 0; round < sizes.rounds; round++) {
     for (const pid of pids) process.kill(pid, 'SIGUSR2');
@@ -159,14 +171,23 @@ async function profileVariant(name, stack, request, sizes, dir) {
     await Promise.all([waitForLine(stack.gateway, written), waitForLine(stack.chatd, written)]);
     sessions += slice.sessions;
     cpuUs += slice.cpu_us_per_session * slice.sessions;
+    mainUs += slice.main_thread_us_per_session * slice.sessions;
   }
-  const micros = addComponents(...readProfiles(dir).map((p) => componentMicros(p)));
+  const micros = HEAP
+    ? addComponents(...readHeapProfiles(dir).map((p) => componentBytes(p)))
+    : addComponents(...readProfiles(dir).map((p) => componentMicros(p)));
   const perSession = Object.fromEntries(Object.entries(micros).map(([k, v]) => [k, v / sessions]));
   const sampled = Object.values(perSession).reduce((a, v) => a + v, 0);
   progress(
-    `figure 9: "${name}": ${fmt(sessions)} sessions, ${fmt(cpuUs / sessions)} µs/session (schedstat), ${fmt(sampled)} µs in samples`,
+    `figure 9: "${name}": ${fmt(sessions)} sessions, ${fmt(cpuUs / sessions)} µs/session (schedstat), ${fmt(sampled)} ${HEAP ? 'B allocated' : 'µs in samples'}`,
   );
-  return { sessions, cpu_us_per_session: cpuUs / sessions, sampled_us: sampled, perSession };
+  return {
+    sessions,
+    cpu_us_per_session: cpuUs / sessions,
+    main_thread_us_per_session: mainUs / sessions,
+    sampled_us: sampled,
+    perSession,
+  };
 }
 
 export async function figure9(sizes) {
@@ -226,9 +247,11 @@ export async function figure9(sizes) {
     const contractFloor =
       exportPath * CONTRACT_SPANS_PER_SESSION + metricFloor * CONTRACT_METRIC_RECORDS_PER_SESSION;
     const lines = [
-      `figure 9: CPU per session by component (V8 samples of both processes' main threads while loaded, ${sizes.rounds}x${sizes.seconds}s per side, ${sizes.connections} conns, ${sizes.promptBytes} B prompt)`,
+      HEAP
+        ? `figure 9: bytes allocated per session by component (sampled heap profiles of both processes while loaded, collected objects included, ${sizes.rounds}x${sizes.seconds}s per side, ${sizes.connections} conns, ${sizes.promptBytes} B prompt)`
+        : `figure 9: CPU per session by component (V8 samples of both processes' main threads while loaded, ${sizes.rounds}x${sizes.seconds}s per side, ${sizes.connections} conns, ${sizes.promptBytes} B prompt)`,
       '',
-      `  ${'component'.padEnd(36)} ${'off µs'.padStart(8)} ${'full µs'.padStart(8)} ${'added µs'.padStart(9)}  share of added`,
+      `  ${'component'.padEnd(36)} ${`off ${UNIT}`.padStart(8)} ${`full ${UNIT}`.padStart(8)} ${`added ${UNIT}`.padStart(9)}  share of added`,
     ];
     const sampledAdded = full.sampled_us - off.sampled_us;
     for (const r of rows) {
@@ -239,6 +262,8 @@ export async function figure9(sizes) {
     }
     lines.push(
       `  ${'sum of samples'.padEnd(36)} ${fmt(off.sampled_us).padStart(8)} ${fmt(full.sampled_us).padStart(8)} ${fmt(sampledAdded).padStart(9)}`,
+      `  ${'main threads (schedstat)'.padEnd(36)} ${fmt(off.main_thread_us_per_session).padStart(8)} ${fmt(full.main_thread_us_per_session).padStart(8)} ${fmt(full.main_thread_us_per_session - off.main_thread_us_per_session).padStart(9)}`,
+      `  ${'other threads: GC, compiler, libuv'.padEnd(36)} ${fmt(off.cpu_us_per_session - off.main_thread_us_per_session).padStart(8)} ${fmt(full.cpu_us_per_session - full.main_thread_us_per_session).padStart(8)} ${fmt(added - (full.main_thread_us_per_session - off.main_thread_us_per_session)).padStart(9)}`,
       `  ${'whole processes (schedstat)'.padEnd(36)} ${fmt(off.cpu_us_per_session).padStart(8)} ${fmt(full.cpu_us_per_session).padStart(8)} ${fmt(added).padStart(9)}`,
       '',
       `  budget at 0.90x: (1/0.9 - 1) x ${fmt(off.cpu_us_per_session)} µs = ${fmt(budget)} µs/session; added here ${fmt(added)} µs (${fmt(off.cpu_us_per_session / full.cpu_us_per_session, 2)}x)`,

@@ -5,7 +5,7 @@
 // baseline is computed within each cycle (so a noisy minute hits both sides of a pair) and
 // summarised over cycles as the median with its interquartile range.
 import autocannon from 'autocannon';
-import { cpuNanos } from './cpu.mjs';
+import { cpuNanos, mainThreadCpuNanos } from './cpu.mjs';
 import { fmt, progress } from './common.mjs';
 
 /** Quantile q (0..1) of numbers by linear interpolation; NaN when empty. */
@@ -46,13 +46,16 @@ function load(url, request, connections, seconds) {
 export async function measureSlice(stack, request, connections, seconds) {
   const pids = [stack.gateway.child.pid, stack.chatd.child.pid];
   const before = cpuNanos(pids);
+  const mainBefore = mainThreadCpuNanos(pids);
   const r = await load(stack.gateway.url, request, connections, seconds);
   const after = cpuNanos(pids);
+  const mainAfter = mainThreadCpuNanos(pids);
   const ok = r['2xx'];
   return {
     sessions: ok,
     failed: r.non2xx + r.errors + r.timeouts,
     cpu_us_per_session: ok > 0 ? (after - before) / 1000 / ok : NaN,
+    main_thread_us_per_session: ok > 0 ? (mainAfter - mainBefore) / 1000 / ok : NaN,
     rps: ok / r.duration,
     p50_ms: r.latency.p50,
     p99_ms: r.latency.p99,
@@ -106,6 +109,10 @@ export async function runPaired({
       p50_added_ms: summary(mine.map((s, i) => s.p50_ms - base[i].p50_ms)),
       p99_added_ms: summary(mine.map((s, i) => s.p99_ms - base[i].p99_ms)),
       cpu_us_per_session: summary(mine.map((s) => s.cpu_us_per_session)),
+      added_us: summary(mine.map((s, i) => s.cpu_us_per_session - base[i].cpu_us_per_session)),
+      main_thread_added_us: summary(
+        mine.map((s, i) => s.main_thread_us_per_session - base[i].main_thread_us_per_session),
+      ),
       rps_abs: summary(mine.map((s) => s.rps)),
       p50_ms: summary(mine.map((s) => s.p50_ms)),
       sessions: mine.reduce((a, s) => a + s.sessions, 0),

@@ -11,8 +11,19 @@ const VARIANTS_DIR = path.join(REPO_ROOT, 'bench/lib/variants');
 export const KEEP_ALIVE_NOTE =
   'keep-alive on every side (client→gateway autocannon, gateway→chatd and →/v1/validate Node agent keepAlive)';
 
-/** How variant `name` is started: env for both services, gatewayEnv, and the --import module. */
-export function definition(name, { receiverUrl, sessionLogPath }) {
+/**
+ * How variant `name` is started: env for both services, gatewayEnv, and the --import module.
+ * `name@--v8-flag=value` (exploration, e.g. `full@--max-semi-space-size=64`) is variant `name`
+ * with that flag in both services' NODE_OPTIONS.
+ */
+export function definition(name, options) {
+  const at = name.indexOf('@');
+  if (at < 0) return baseDefinition(name, options);
+  const d = baseDefinition(name.slice(0, at), options);
+  return { ...d, env: { ...d.env, NODE_OPTIONS: name.slice(at + 1) } };
+}
+
+function baseDefinition(name, { receiverUrl, sessionLogPath }) {
   const langfuse = {
     LANGFUSE_PUBLIC_KEY: 'pk-lf-bench',
     LANGFUSE_SECRET_KEY: 'sk-lf-bench',

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { filePrerequisite, requires } from '@lakehouse/test-support';
 import { imageInstallCommand } from './compose-file.js';
 import {
   fillRequest,
@@ -25,10 +26,13 @@ const imageNodeModule = (await import(
 )) as { imageNode(root: string): { image: string; version: string; binary: string } };
 const NODE = imageNodeModule.imageNode(REPO_ROOT);
 
-const skip =
-  existsSync(NODE.binary) || process.env.CI
-    ? false
-    : `Node ${NODE.version} (the image's ${NODE.image}) is not fetched: run \`node deploy/image-node.mjs\``;
+const skip = requires(
+  filePrerequisite(
+    `Node ${NODE.version}, the image's ${NODE.image} (${NODE.binary})`,
+    NODE.binary,
+    'install python3-pip and rerun npm test, which fetches it (node deploy/image-node.mjs)',
+  ),
+);
 
 const SERVICES = ['gateway', 'chatd'] as const;
 const WORKSPACES = (dir: string) =>

@@ -1,3 +1,4 @@
+import { timeSpan } from './trace-tree.js';
 import type { LangfuseTraceTree, TreeObservation } from './trace-tree.js';
 
 /** Where and how to read Langfuse's public API. */
@@ -157,7 +158,7 @@ export async function fetchLangfuseObservations(
     if (res.status !== 200) return failed(url, res);
     const body = isObj(res.json) ? res.json : {};
     if (!Array.isArray(body['data'])) return failed(url, res, 'no data array');
-    data.push(...body['data'].filter(isObj));
+    for (const o of body['data']) if (isObj(o)) data.push(o);
     cursor = (isObj(body['meta']) ? str(body['meta']['cursor']) : undefined) || undefined;
     pages++;
   } while (cursor && pages < V2_MAX_PAGES);
@@ -225,7 +226,6 @@ export function langfuseTreeFromObservations(
     output: undefined,
     metadata: {},
     tags: [],
-    startTimeMs: nodes.length > 0 ? Math.min(...nodes.map((n) => n.startTimeMs)) : 0,
-    endTimeMs: nodes.length > 0 ? Math.max(...nodes.map((n) => n.endTimeMs)) : 0,
+    ...timeSpan(nodes),
   };
 }

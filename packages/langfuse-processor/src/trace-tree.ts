@@ -238,11 +238,28 @@ export function buildLangfuseTrees(exportRequests: readonly unknown[]): Langfuse
           ? [tagsValue]
           : [],
       metadata: isObj(metadata) ? metadata : {},
-      startTimeMs: Math.min(...observations.map((o) => o.startTimeMs)),
-      endTimeMs: Math.max(...observations.map((o) => o.endTimeMs)),
+      ...timeSpan(observations),
     });
   }
   return trees;
+}
+
+/**
+ * The earliest start and latest end of `observations` (0 and 0 for none). A loop, not
+ * `Math.min(...)`: spreading a 130,000-span trace into one call overflows the stack.
+ */
+export function timeSpan(observations: readonly TreeObservation[]): {
+  startTimeMs: number;
+  endTimeMs: number;
+} {
+  if (observations.length === 0) return { startTimeMs: 0, endTimeMs: 0 };
+  let startTimeMs = Infinity;
+  let endTimeMs = -Infinity;
+  for (const o of observations) {
+    if (o.startTimeMs < startTimeMs) startTimeMs = o.startTimeMs;
+    if (o.endTimeMs > endTimeMs) endTimeMs = o.endTimeMs;
+  }
+  return { startTimeMs, endTimeMs };
 }
 
 function formatDuration(ms: number): string {
@@ -287,7 +304,8 @@ export function renderTraceTree(tree: LangfuseTraceTree): string {
   // at the top level, as Langfuse shows them.
   const [root, ...otherRoots] = tree.roots;
   walk([...(root?.children ?? []), ...otherRoots, ...tree.dangling], '');
-  const width = Math.max(0, ...rows.map((r) => [...r.label].length));
+  let width = 0;
+  for (const r of rows) width = Math.max(width, [...r.label].length);
   const verdict = str(tree.metadata['final_verdict']) ?? root?.level ?? '';
   const duration = root !== undefined ? root.durationMs : tree.endTimeMs - tree.startTimeMs;
   // A root that is not a plain span (e.g. a direct chatd call) shows its own type and details.

@@ -1,6 +1,7 @@
 import { JsonCursor, JsonSyntaxError } from './json-cursor.js';
 import type { LosslessJson } from './json-cursor.js';
 import type { JsonNumber } from './serde-number.js';
+import { ATTEMPT_VERDICTS, FINAL_VERDICTS } from './session-record.js';
 import type {
   AttemptVerdict,
   FinalVerdict,
@@ -12,14 +13,6 @@ import type {
 export class FixtureError extends Error {
   override readonly name = 'FixtureError';
 }
-
-const FINAL_VERDICTS: readonly string[] = ['accepted', 'max_iter_exhausted', 'infra_error'];
-const ATTEMPT_VERDICTS: readonly string[] = [
-  'accepted',
-  'validation_failed',
-  'no_json',
-  'infra_error',
-];
 
 const U32_MAX = 4_294_967_295n;
 const U64_MAX = 18_446_744_073_709_551_615n;

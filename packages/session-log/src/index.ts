@@ -1,5 +1,7 @@
 export {
   SESSION_RECORD_SCHEMA,
+  ATTEMPT_VERDICTS,
+  FINAL_VERDICTS,
   MAX_PROMPT_CODE_POINTS,
   MAX_ERROR_CODE_POINTS,
   MAX_LABEL_CODE_POINTS,
@@ -51,6 +53,9 @@ export {
   runSessionAlarm,
   checkSessionAlarm,
   MAX_LINE_BYTES,
+  SESSION_ALARM_SQL,
+  SESSION_COLUMNS,
+  isSessionAlarm,
   runSessionSql,
   sessionsViewSql,
   SessionLogNotFoundError,

@@ -94,6 +94,13 @@ const COLUMN_READS: ReadonlyArray<readonly [string, string, string | undefined]>
   ],
   ['duration_ms', 'HUGEINT', typedNumber('duration_ms', 'HUGEINT')],
 ];
+/**
+ * A row's keys and the DuckDB type each has in the `sessions` view (what every reader of the log
+ * gives each column).
+ */
+export const SESSION_COLUMNS: ReadonlyArray<readonly [string, string]> = COLUMN_READS.map(
+  ([name, type]) => [name, type] as const,
+);
 const READ_COLUMNS = `{${COLUMN_READS.map(([name, type, typed]) => `${name}:'${typed === undefined ? type : 'JSON'}'`).join(',')}}`;
 // Each line typed once; `<name>_read` says whether a JSON-read field was present (not null).
 const TYPED_SELECT = COLUMN_READS.map(([name, , typed]) =>
@@ -104,6 +111,21 @@ const TYPED_NAMES = COLUMN_READS.map(([name]) => name).join(', ');
 const MALFORMED = COLUMN_READS.flatMap(([name, , typed]) =>
   typed === undefined ? [] : [`(${name}_read AND ${name} IS NULL)`],
 ).join(' OR ');
+
+/** The alarm's rule in SQL over a row's columns: an accepted fill not grounded in the roster. */
+export const SESSION_ALARM_SQL =
+  "kind = 'fill' AND final_verdict = 'accepted' AND grounded_in_roster = false";
+
+/** {@link SESSION_ALARM_SQL} for one row's values. Pure. */
+export function isSessionAlarm(row: {
+  readonly kind: unknown;
+  readonly final_verdict: unknown;
+  readonly grounded_in_roster: unknown;
+}): boolean {
+  return (
+    row.kind === 'fill' && row.final_verdict === 'accepted' && row.grounded_in_roster === false
+  );
+}
 
 function quote(text: string): string {
   return "'" + text.replace(/'/g, "''") + "'";
@@ -458,7 +480,7 @@ export function checkSessionAlarm(glob: string): Promise<SessionAlarmCheck> {
   return withSessions(glob, async (c, oversized) => {
     const acceptedFill = `${IS_ROW} AND kind = 'fill' AND final_verdict = 'accepted'`;
     const undecided = `${acceptedFill} AND malformed AND grounded_in_roster IS NULL`;
-    const alarm = `${acceptedFill} AND grounded_in_roster = false`;
+    const alarm = `${IS_ROW} AND ${SESSION_ALARM_SQL}`;
     const [result] = await query(
       c,
       `SELECT ${LINE_COUNTS},

@@ -30,11 +30,22 @@ export function artifactSizeMarker(bytes: number): string {
   return `{"$truncated":{"bytes":${bytes},"cap":${MAX_ARTIFACT_BYTES},"reason":"size"}}`;
 }
 
+/** Every outcome of one generate → validate attempt, in the row's `verdict_kind`. */
+export const ATTEMPT_VERDICTS = [
+  'accepted',
+  'validation_failed',
+  'no_json',
+  'infra_error',
+] as const;
+
 /** Outcome of one generate → validate attempt. */
-export type AttemptVerdict = 'accepted' | 'validation_failed' | 'no_json' | 'infra_error';
+export type AttemptVerdict = (typeof ATTEMPT_VERDICTS)[number];
+
+/** Every outcome of a whole iterate session, in the row's `final_verdict`. */
+export const FINAL_VERDICTS = ['accepted', 'max_iter_exhausted', 'infra_error'] as const;
 
 /** Outcome of a whole iterate session. */
-export type FinalVerdict = 'accepted' | 'max_iter_exhausted' | 'infra_error';
+export type FinalVerdict = (typeof FINAL_VERDICTS)[number];
 
 /** One attempt of a session; `error` and `spanId` are omitted from the row when undefined. */
 export interface SessionAttemptRecord {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { PREREQUISITES, requires } from '@lakehouse/test-support';
 import { buildReferencePeers, classifyMatrix, runProbe } from '../src/index.js';
 import { generateCorpus } from '../src/parity-corpus.js';
 import { DIST_SRC, REPO_DIR } from './helpers.js';
@@ -19,7 +20,9 @@ const MUST_FIND: readonly [string, RegExp][] = [
   ['empty strings (omitempty)', /go omits "error"/],
 ];
 
-describe('generated parity corpus (fast-check → fixtures → ours, Go, Rust)', () => {
+const skip = requires(PREREQUISITES.go, PREREQUISITES.cargo);
+
+describe('generated parity corpus (fast-check → fixtures → ours, Go, Rust)', { skip }, () => {
   it(
     'ours follows serde_json on every fixture and the corpus finds each known divergence',
     { timeout: 300_000 },

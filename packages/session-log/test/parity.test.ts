@@ -4,6 +4,7 @@ import { mkdirSync, symlinkSync, mkdtempSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { PREREQUISITES, requires } from '@lakehouse/test-support';
 import {
   buildReferencePeers,
   checkRowLine,
@@ -178,7 +179,9 @@ describe('parity helpers', () => {
   });
 });
 
-describe('parity script (our probe, the Go and the Rust reference producers)', () => {
+const skip = requires(PREREQUISITES.go, PREREQUISITES.cargo);
+
+describe('parity script (our probe, the Go and the Rust reference producers)', { skip }, () => {
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'session-log-parity-'));

@@ -40,15 +40,17 @@ async function main() {
   if (!response.ok) throw new Error(`/api/overview answered ${response.status}`);
   const data = await response.json();
   const labels = data.buckets.map((b) => bucketLabel(b, data.bucketSeconds));
-  const verdicts = Object.keys(data.verdictsOverTime);
+  // Per-model and per-verdict data come as arrays of records: nothing here is looked up by a
+  // name from the log.
+  const modelNames = data.models.map((m) => m.model);
   draw('chart-verdicts-time', {
     type: 'bar',
     data: {
       labels,
-      datasets: verdicts.map((v) => ({
-        label: v,
-        data: data.verdictsOverTime[v],
-        backgroundColor: VERDICT_COLORS[v],
+      datasets: data.verdictsOverTime.map(({ verdict, sessions }) => ({
+        label: verdict,
+        data: sessions,
+        backgroundColor: VERDICT_COLORS[verdict],
       })),
     },
     options: {
@@ -63,10 +65,8 @@ async function main() {
     data: {
       labels,
       datasets: data.models.map((m, i) => ({
-        label: m,
-        data: data.phantomRateOverTime[m].map((r) =>
-          r === null ? null : Math.round(r * 1000) / 10,
-        ),
+        label: m.model,
+        data: m.phantomRateOverTime.map((r) => (r === null ? null : Math.round(r * 1000) / 10)),
         borderColor: PALETTE[i % PALETTE.length],
         backgroundColor: PALETTE[i % PALETTE.length],
         spanGaps: true,
@@ -79,10 +79,10 @@ async function main() {
   draw('chart-verdicts-model', {
     type: 'bar',
     data: {
-      labels: data.models,
-      datasets: [...verdicts, 'other'].map((v) => ({
+      labels: modelNames,
+      datasets: [...data.verdictsOverTime.map((v) => v.verdict), 'other'].map((v) => ({
         label: v,
-        data: data.models.map((m) => data.verdictsByModel[m][v]),
+        data: data.models.map((m) => m.verdicts[v]),
         backgroundColor: VERDICT_COLORS[v],
       })),
     },

@@ -1,11 +1,12 @@
+import { FINAL_VERDICTS } from '@lakehouse/session-log';
+import type { FinalVerdict } from '@lakehouse/session-log';
 import {
   DEFAULT_PAGE_QUERY,
-  FINAL_VERDICTS,
   MAX_FILTER_LENGTH,
   MAX_PAGE_SIZE,
   SORT_COLUMNS,
-} from './session-queries.js';
-import type { FinalVerdict, SessionFilters, SessionPageQuery, SortKey } from './session-queries.js';
+} from './session-filters.js';
+import type { SessionFilters, SessionPageQuery, SortKey } from './session-filters.js';
 
 /** A query string the console refuses; `param` names the offending parameter. */
 export class QueryParamError extends Error {
@@ -32,8 +33,10 @@ const KNOWN = new Set([
   'size',
 ]);
 const MAX_PAGE = 10_000_000;
-// What a `datetime-local` input sends (no zone: UTC), or a full RFC 3339 timestamp.
-const TIMESTAMP = /^\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,9})?)?(?:Z|[+-]\d\d:\d\d)?)?$/;
+// A date, what a `datetime-local` input sends (no zone: UTC), or a full RFC 3339 timestamp.
+const TIMESTAMP =
+  /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(\.\d{1,9})?)?(Z|[+-]\d\d:\d\d)?)?$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function single(params: URLSearchParams, name: string): string | undefined {
   const all = params.getAll(name);
@@ -66,13 +69,40 @@ function flag(params: URLSearchParams, name: string): boolean | undefined {
   throw new QueryParamError(name, `${name} must be 1 or 0`);
 }
 
+function isLeapYear(year: number): boolean {
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+}
+
+/**
+ * The timestamp `text` names, written the one way DuckDB's cast reads (`YYYY-MM-DDTHH:MM:SS`,
+ * fraction, `Z` or `±HH:MM`), or undefined when it is no real calendar instant (February 30th,
+ * hour 24, an offset of 24 hours …). No zone means UTC, as the console shows times.
+ */
+export function canonicalTimestamp(text: string): string | undefined {
+  const m = TIMESTAMP.exec(text);
+  if (m === null) return undefined;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) =>
+    Number(m[i] ?? 0),
+  ) as [number, number, number, number, number, number];
+  const days = month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+  if (year < 1 || day < 1 || day > days || hour > 23 || minute > 59 || second > 59)
+    return undefined;
+  const zone = m[8] ?? 'Z';
+  if (zone !== 'Z' && (Number(zone.slice(1, 3)) > 23 || Number(zone.slice(4)) > 59))
+    return undefined;
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4] ?? '00'}:${m[5] ?? '00'}:${m[6] ?? '00'}${m[7] ?? ''}${zone}`;
+}
+
 function timestamp(params: URLSearchParams, name: string): string | undefined {
   const value = single(params, name);
   if (value === undefined) return undefined;
-  if (!TIMESTAMP.test(value) || Number.isNaN(Date.parse(value.replace(' ', 'T'))))
-    throw new QueryParamError(name, `${name} must be a date or an RFC 3339 timestamp`);
-  // No zone given: the console shows UTC, so read it as UTC.
-  return /(?:Z|[+-]\d\d:\d\d)$/.test(value) || !value.includes(':') ? value : `${value}Z`;
+  const canonical = canonicalTimestamp(value);
+  if (canonical === undefined)
+    throw new QueryParamError(
+      name,
+      `${name} must be a real date (YYYY-MM-DD) or RFC 3339 timestamp (e.g. 2026-11-25T06:00:00Z)`,
+    );
+  return canonical;
 }
 
 /**

@@ -1,7 +1,10 @@
-import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { BIGINT, DuckDBInstance, VARCHAR } from '@duckdb/node-api';
+import { BIGINT, DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { MAX_LINE_BYTES } from '@lakehouse/session-log';
+import { LineIndex } from './line-index.js';
+import { fileId, openRegularFile } from './regular-file.js';
+import { SESSIONS_TABLE_SQL, insertBulk, insertLines } from './session-table.js';
 
 /** What the store has read of the session log; shown on every page. */
 export interface SessionStoreStatus {
@@ -15,6 +18,8 @@ export interface SessionStoreStatus {
   readonly lines: number;
   /** Lines longer than `maxLineBytes`, counted and skipped. */
   readonly oversizeLines: number;
+  /** Lines read that are not rows, over-long ones aside; during `bulk`, of the newest only. */
+  readonly badLines: number;
   /** Times the file was replaced or truncated and re-read from the start. */
   readonly resets: number;
   readonly error: string | undefined;
@@ -28,83 +33,23 @@ export interface SessionStoreOptions {
   /** A cold start over a file at least this big reads it with DuckDB's own parallel reader. */
   readonly bulkMinBytes?: number;
   readonly chunkBytes?: number;
+  /** Lines longer are counted and skipped (default: the session log's own cap, DuckDB's limit). */
   readonly maxLineBytes?: number;
   readonly logger?: { warn(message: string): void };
+  /**
+   * DuckDB's memory limit (its size syntax: `1GB`, `512MB`; default {@link DEFAULT_MEMORY_LIMIT}).
+   * DuckDB has no temp directory, so a query that needs more fails instead of spilling to disk.
+   */
+  readonly memoryLimit?: string;
+  /** Awaited before DuckDB's reader loads the older lines of a cold start (tests hold `bulk`). */
+  readonly beforeBulkLoad?: () => Promise<void>;
 }
 
-export const DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024;
+/** DuckDB's memory limit unless told otherwise (its own default is 80% of the machine's RAM). */
+export const DEFAULT_MEMORY_LIMIT = '1GB';
 const DEFAULT_TAIL_BYTES = 4 * 1024 * 1024;
 const DEFAULT_BULK_MIN_BYTES = 16 * 1024 * 1024;
 const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
-const SCHEMA = 'session.iterate.v1';
-
-const ATTEMPT_TYPE =
-  'STRUCT(iteration BIGINT, verdict_kind VARCHAR, error VARCHAR, span_id VARCHAR)[]';
-// One column set for both readers; a field of another type becomes NULL in both the same way.
-const COLUMNS: ReadonlyArray<readonly [string, string]> = [
-  ['schema', 'VARCHAR'],
-  ['session_id', 'VARCHAR'],
-  ['timestamp', 'VARCHAR'],
-  ['daemon', 'VARCHAR'],
-  ['kind', 'VARCHAR'],
-  ['model', 'VARCHAR'],
-  ['provider', 'VARCHAR'],
-  ['iterations', 'BIGINT'],
-  ['max_iterations', 'BIGINT'],
-  ['final_verdict', 'VARCHAR'],
-  ['attempts', ATTEMPT_TYPE],
-  ['grounded_in_roster', 'BOOLEAN'],
-  ['duration_ms', 'BIGINT'],
-];
-const READ_JSON_COLUMNS = `{${COLUMNS.map(([k, t]) => `${k}: '${t}'`).join(', ')}}`;
-const JSON_STRUCTURE = JSON.stringify(
-  Object.fromEntries(
-    COLUMNS.map(([k, t]) => [
-      k,
-      t === ATTEMPT_TYPE
-        ? [{ iteration: 'BIGINT', verdict_kind: 'VARCHAR', error: 'VARCHAR', span_id: 'VARCHAR' }]
-        : t,
-    ]),
-  ),
-).replace(/'/g, "''");
-
-/** The in-memory table the console queries: one row per valid session line, `seq` = line index. */
-export const SESSIONS_TABLE_SQL = `CREATE TABLE sessions (
-  seq BIGINT, session_id VARCHAR, ts TIMESTAMPTZ, timestamp VARCHAR, daemon VARCHAR, kind VARCHAR,
-  model VARCHAR, provider VARCHAR, iterations BIGINT, max_iterations BIGINT, final_verdict VARCHAR,
-  grounded BOOLEAN, duration_ms BIGINT, attempts INTEGER, phantoms INTEGER, last_error VARCHAR)`;
-
-// `src` yields the read columns plus `seq`. A phantom is the validator's "not in roster" rejection.
-function insertSql(src: string): string {
-  return `INSERT INTO sessions SELECT seq, session_id, try_cast(timestamp AS TIMESTAMPTZ), timestamp,
-    daemon, kind, model, provider, iterations, max_iterations, final_verdict, grounded_in_roster,
-    duration_ms, len(attempts),
-    len(list_filter(attempts, a -> a.verdict_kind = 'validation_failed' AND contains(a.error, 'not in roster'))),
-    list_last(list_filter(list_transform(attempts, a -> a.error), e -> e IS NOT NULL))
-  FROM (${src}) WHERE schema = '${SCHEMA}' AND session_id IS NOT NULL`;
-}
-
-const BULK_SQL = insertSql(
-  `SELECT *, ordinality - 1 AS seq FROM read_json($path, format = 'nd', columns = ${READ_JSON_COLUMNS},
-     ignore_errors = true, maximum_object_size = ${DEFAULT_MAX_LINE_BYTES + 1}) WITH ORDINALITY
-   WHERE ordinality <= $lines`,
-);
-
-const EXACT_SQL = insertSql(
-  `SELECT unnest(r), $base + i - 1 AS seq FROM (
-     SELECT CASE WHEN json_valid(line) THEN json_transform(line, '${JSON_STRUCTURE}') END AS r, i
-     FROM (SELECT unnest(l) AS line, generate_subscripts(l, 1) AS i
-           FROM (SELECT string_split($text, chr(10)) AS l)))`,
-);
-
-/** True when a line has only the whitespace DuckDB's newline-delimited reader skips. */
-export function isBlankLine(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const b = bytes[i];
-    if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0b && b !== 0x0c) return false;
-  }
-  return true;
-}
 
 /**
  * Follows one session log into an in-memory DuckDB table, by file offset: each refresh reads
@@ -117,18 +62,9 @@ export class SessionStore {
   private readonly _instance: DuckDBInstance;
   private readonly _writer: DuckDBConnection;
   private readonly _path: string;
-  private readonly _tailBytes: number;
-  private readonly _bulkMinBytes: number;
-  private readonly _chunkBytes: number;
-  private readonly _maxLineBytes: number;
-  private readonly _logger: { warn(message: string): void };
-  // Start offset of each non-blank complete line; index = seq.
-  private _starts = new Float64Array(1024);
-  private _lines = 0;
-  private _oversize = new Set<number>();
-  private _offset = 0;
-  private _scanPos = 0;
-  private _pendingBlank = true;
+  private readonly _o: Required<Omit<SessionStoreOptions, 'path' | 'memoryLimit'>>;
+  private _index: LineIndex;
+  private _badLines = 0;
   private _fileId: string | undefined;
   private _fileBytes = 0;
   private _resets = 0;
@@ -142,16 +78,27 @@ export class SessionStore {
     this._instance = instance;
     this._writer = writer;
     this._path = o.path;
-    this._tailBytes = o.tailBytes ?? DEFAULT_TAIL_BYTES;
-    this._bulkMinBytes = o.bulkMinBytes ?? DEFAULT_BULK_MIN_BYTES;
-    this._chunkBytes = o.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-    this._maxLineBytes = o.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    this._logger = o.logger ?? { warn: () => {} };
+    this._o = {
+      tailBytes: o.tailBytes ?? DEFAULT_TAIL_BYTES,
+      bulkMinBytes: o.bulkMinBytes ?? DEFAULT_BULK_MIN_BYTES,
+      chunkBytes: o.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+      maxLineBytes: o.maxLineBytes ?? MAX_LINE_BYTES,
+      logger: o.logger ?? { warn: () => {} },
+      beforeBulkLoad: o.beforeBulkLoad ?? (() => Promise.resolve()),
+    };
+    this._index = new LineIndex(this._o.maxLineBytes);
   }
 
-  /** Creates the in-memory database; reads nothing until `refresh()`. */
+  /**
+   * Creates the in-memory database; reads nothing until `refresh()`. Rejects a `memoryLimit`
+   * DuckDB cannot read.
+   */
   static async create(options: SessionStoreOptions): Promise<SessionStore> {
-    const instance = await DuckDBInstance.create(':memory:');
+    // No temp directory: DuckDB's default spills into `.tmp` under the working directory.
+    const instance = await DuckDBInstance.create(':memory:', {
+      memory_limit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
+      temp_directory: '',
+    });
     const writer = await instance.connect();
     await writer.run(SESSIONS_TABLE_SQL);
     return new SessionStore(instance, writer, options);
@@ -171,9 +118,10 @@ export class SessionStore {
       path: this._path,
       state: this._state,
       fileBytes: this._fileBytes,
-      indexedBytes: this._offset,
-      lines: this._lines,
-      oversizeLines: this._oversize.size,
+      indexedBytes: this._index.offset,
+      lines: this._index.lines,
+      oversizeLines: this._index.oversizeLines,
+      badLines: this._badLines,
       resets: this._resets,
       error: this._error,
     };
@@ -190,7 +138,7 @@ export class SessionStore {
       .catch((error: unknown) => {
         this._state = 'error';
         this._error = error instanceof Error ? error.message : String(error);
-        this._logger.warn(`console: reading ${this._path} failed: ${this._error}`);
+        this._o.logger.warn(`console: reading ${this._path} failed: ${this._error}`);
       })
       .finally(() => {
         this._refreshing = undefined;
@@ -205,25 +153,28 @@ export class SessionStore {
   }
 
   /**
-   * The raw row at `seq`, parsed, or undefined when the file changed under the store or the line
-   * is not JSON. Reads at most `maxLineBytes`.
+   * The raw row at `seq`, parsed, when its line still holds session `sessionId`; undefined when
+   * the file changed under the store, is no longer a regular file, or the line is not that row.
+   * Reads at most `maxLineBytes`.
    */
-  async readRow(seq: number): Promise<unknown> {
-    if (!Number.isInteger(seq) || seq < 0 || seq >= this._lines || this._oversize.has(seq))
-      return undefined;
-    let handle: FileHandle;
+  async readRow(seq: number, sessionId: string): Promise<unknown> {
+    if (this._index.bytes(seq) === 0 || this._index.isOversize(seq)) return undefined;
+    let handle: FileHandle | undefined;
     try {
-      handle = await open(this._path, 'r');
+      handle = await openRegularFile(this._path);
+      if (handle === undefined || (await fileId(handle)) !== this._fileId) return undefined;
+      const row = (await this._index.readJson(handle, seq)) as { session_id?: unknown } | null;
+      return typeof row === 'object' && row?.session_id === sessionId ? row : undefined;
     } catch {
       return undefined;
-    }
-    try {
-      const info = await handle.stat();
-      if (`${info.dev}:${info.ino}` !== this._fileId) return undefined;
-      return await this._readLineAt(handle, seq);
     } finally {
-      await handle.close();
+      await handle?.close();
     }
+  }
+
+  /** Bytes line `seq` takes in the log (at most; blank lines after it count too); 0 if none. */
+  lineBytes(seq: number): number {
+    return this._index.bytes(seq);
   }
 
   /** Closes the database; idempotent. */
@@ -237,213 +188,107 @@ export class SessionStore {
   }
 
   private async _doRefresh(): Promise<void> {
-    let info;
-    try {
-      info = await stat(this._path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const handle = await openRegularFile(this._path);
+    if (handle === undefined) {
       if (this._state !== 'bulk') this._state = 'missing';
       this._fileBytes = 0;
       return;
     }
-    if (!info.isFile()) throw new Error(`${this._path} is not a regular file`);
-    const fileId = `${info.dev}:${info.ino}`;
-    if (this._fileId !== undefined && (fileId !== this._fileId || info.size < this._offset)) {
-      await this._background;
-      await this._reset();
-    }
-    this._fileId = fileId;
-    this._fileBytes = info.size;
-    this._error = undefined;
-    if (this._background !== undefined) return; // the first load is still reading older lines
-    if (this._lines === 0 && this._offset === 0 && info.size >= this._bulkMinBytes) {
-      await this._coldStart(info.size);
-      return;
-    }
-    if (info.size > this._scanPos || info.size > this._offset) {
-      const handle = await open(this._path, 'r');
-      try {
-        const first = this._lines;
-        await this._scan(handle, info.size);
-        await this._ingestExact(handle, first, this._lines);
-      } finally {
-        await handle.close();
-      }
-    }
-    this._state = 'ready';
-  }
-
-  private async _reset(): Promise<void> {
-    await this._writer.run('DELETE FROM sessions');
-    this._starts = new Float64Array(1024);
-    this._lines = 0;
-    this._oversize = new Set();
-    this._offset = 0;
-    this._scanPos = 0;
-    this._pendingBlank = true;
-    this._resets++;
-    this._logger.warn(`console: ${this._path} was replaced or truncated; reading it again`);
-  }
-
-  // Newest lines first (exactly), then the older ones with DuckDB's parallel reader.
-  private async _coldStart(size: number): Promise<void> {
-    const handle = await open(this._path, 'r');
     let handedOver = false;
     try {
-      await this._scan(handle, size);
-      const lines = this._lines;
-      const tailFrom = this._firstLineAtOrAfter(Math.max(0, this._offset - this._tailBytes));
-      this._state = 'tail';
-      await this._ingestExact(handle, tailFrom, lines);
-      this._state = 'bulk';
-      handedOver = true;
-      this._background = this._loadHead(handle, tailFrom).finally(async () => {
-        await handle.close();
-        this._background = undefined;
-        if (this._state === 'bulk') this._state = 'ready';
-      });
-      this._background.catch(() => {});
+      const size = (await handle.stat()).size;
+      const id = await fileId(handle);
+      // Same inode and no shorter is not enough: a log truncated and written past the old offset
+      // has other bytes where the indexed lines were.
+      if (
+        this._fileId !== undefined &&
+        (id !== this._fileId || size < this._index.offset || !(await this._index.matches(handle)))
+      ) {
+        await this._background;
+        await this._reset();
+      }
+      this._fileId = id;
+      this._fileBytes = size;
+      this._error = undefined;
+      if (this._background !== undefined) return; // the first load is still reading older lines
+      if (this._index.lines === 0 && this._index.offset === 0 && size >= this._o.bulkMinBytes) {
+        handedOver = await this._coldStart(handle, size);
+        return;
+      }
+      if (size > this._index.scanned || size > this._index.offset) {
+        const first = this._index.lines;
+        await this._index.scan(handle, size, this._o.chunkBytes);
+        await this._ingestExact(handle, first, this._index.lines);
+        await this._index.mark(handle);
+      }
+      this._state = 'ready';
     } finally {
       if (!handedOver) await handle.close();
     }
   }
 
+  private async _reset(): Promise<void> {
+    await this._writer.run('DELETE FROM sessions');
+    this._index = new LineIndex(this._o.maxLineBytes);
+    this._badLines = 0;
+    this._resets++;
+    this._o.logger.warn(`console: ${this._path} was replaced or truncated; reading it again`);
+  }
+
+  // Newest lines first (exactly), then the older ones with DuckDB's parallel reader, which
+  // keeps `handle` (true when it did) and closes it when done.
+  private async _coldStart(handle: FileHandle, size: number): Promise<boolean> {
+    await this._index.scan(handle, size, this._o.chunkBytes);
+    await this._index.mark(handle);
+    const lines = this._index.lines;
+    const tailFrom = this._index.firstLineAtOrAfter(
+      Math.max(0, this._index.offset - this._o.tailBytes),
+    );
+    this._state = 'tail';
+    await this._ingestExact(handle, tailFrom, lines);
+    this._state = 'bulk';
+    this._background = this._loadHead(handle, tailFrom).finally(async () => {
+      await handle.close();
+      this._background = undefined;
+      if (this._state === 'bulk') this._state = 'ready';
+    });
+    this._background.catch(() => {});
+    return true;
+  }
+
   private async _loadHead(handle: FileHandle, lines: number): Promise<void> {
     if (lines === 0) return;
+    await this._o.beforeBulkLoad();
+    let problem: string;
     try {
-      await this._writer.run(
-        BULK_SQL,
-        { path: this._path, lines },
-        { path: VARCHAR, lines: BIGINT },
-      );
-      const misaligned = await this._checkAlignment(handle, lines);
-      if (misaligned === undefined) return;
-      this._logger.warn(`console: ${misaligned}; reading the older lines one by one instead`);
+      const bulk = await insertBulk(this._writer, this._path, handle, this._index, lines);
+      if (typeof bulk === 'number') {
+        this._countBad(0, lines, bulk);
+        return;
+      }
+      problem = bulk;
     } catch (error) {
-      this._logger.warn(
-        `console: DuckDB's reader failed on ${this._path} (${error instanceof Error ? error.message : String(error)}); reading the older lines one by one instead`,
-      );
+      problem = `DuckDB's reader failed on ${this._path} (${error instanceof Error ? error.message : String(error)})`;
     }
+    this._o.logger.warn(`console: ${problem}; reading the older lines one by one instead`);
     await this._writer.run('DELETE FROM sessions WHERE seq < $lines', { lines }, { lines: BIGINT });
     await this._ingestExact(handle, 0, lines);
   }
 
-  // DuckDB's reader numbers the lines it reads; a sample of rows must sit where our scan put them.
-  private async _checkAlignment(handle: FileHandle, lines: number): Promise<string | undefined> {
-    const samples = new Set<number>([lines - 1]);
-    for (let k = 0; k < 32; k++) samples.add(Math.floor((k * lines) / 32));
-    const seqs = [...samples].filter((s) => !this._oversize.has(s));
-    const reader = await this._writer.runAndReadAll(
-      `SELECT seq, session_id FROM sessions WHERE seq IN (SELECT unnest($seqs::BIGINT[]))`,
-      { seqs: `[${seqs.join(',')}]` },
-    );
-    const found = new Map(reader.getRowObjectsJS().map((r) => [Number(r['seq']), r['session_id']]));
-    for (const seq of seqs) {
-      const row = await this._readLineAt(handle, seq);
-      const expected =
-        row !== null &&
-        typeof row === 'object' &&
-        (row as Record<string, unknown>)['schema'] === SCHEMA
-          ? (row as Record<string, unknown>)['session_id']
-          : undefined;
-      if (typeof expected === 'string' && found.get(seq) !== expected)
-        return `line ${seq + 1} of ${this._path} did not land where expected`;
-    }
-    return undefined;
-  }
-
-  private async _readLineAt(handle: FileHandle, seq: number): Promise<unknown> {
-    const start = this._starts[seq] ?? 0;
-    const buffer = Buffer.alloc(Math.min(this._lineEnd(seq) - start, this._maxLineBytes));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
-    const newline = buffer.indexOf(0x0a);
-    try {
-      return JSON.parse(buffer.toString('utf8', 0, newline >= 0 ? newline : bytesRead));
-    } catch {
-      return undefined;
-    }
-  }
-
-  private _firstLineAtOrAfter(offset: number): number {
-    let lo = 0;
-    let hi = this._lines;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((this._starts[mid] ?? 0) < offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  private _pushLine(start: number, end: number): void {
-    if (this._lines === this._starts.length) {
-      const grown = new Float64Array(this._starts.length * 2);
-      grown.set(this._starts);
-      this._starts = grown;
-    }
-    if (end - start > this._maxLineBytes) this._oversize.add(this._lines);
-    this._starts[this._lines++] = start;
-  }
-
-  // Records the complete lines in [offset, size); the torn tail stays unscanned past _scanPos.
-  private async _scan(handle: FileHandle, size: number): Promise<void> {
-    const buffer = Buffer.alloc(this._chunkBytes);
-    let lineStart = this._offset;
-    let pos = this._scanPos;
-    let blank = this._pendingBlank; // the torn line's scanned part is all whitespace so far
-    while (pos < size) {
-      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - pos), pos);
-      if (bytesRead === 0) break;
-      let from = 0;
-      for (;;) {
-        const newline = buffer.indexOf(0x0a, from);
-        if (newline < 0 || newline >= bytesRead) {
-          if (blank) blank = isBlankLine(buffer, from, bytesRead);
-          break;
-        }
-        if (blank) blank = isBlankLine(buffer, from, newline);
-        const end = pos + newline;
-        if (!blank) this._pushLine(lineStart, end);
-        lineStart = end + 1;
-        blank = true;
-        from = newline + 1;
-      }
-      pos += bytesRead;
-    }
-    this._offset = lineStart;
-    this._scanPos = pos;
-    this._pendingBlank = blank;
-  }
-
-  // Parses lines [first, last) through DuckDB's JSON functions, about `chunkBytes` at a time.
   private async _ingestExact(handle: FileHandle, first: number, last: number): Promise<void> {
-    let seq = first;
-    while (seq < last) {
-      const chunkStart = this._starts[seq] ?? 0;
-      let end = seq + 1;
-      while (end < last && this._lineEnd(end) - chunkStart <= this._chunkBytes) end++;
-      const chunkEnd = this._lineEnd(end - 1);
-      const buffer = Buffer.alloc(
-        Math.min(chunkEnd - chunkStart, this._chunkBytes + this._maxLineBytes),
-      );
-      await handle.read(buffer, 0, buffer.length, chunkStart);
-      const texts: string[] = [];
-      for (let k = seq; k < end; k++) {
-        const from = (this._starts[k] ?? 0) - chunkStart;
-        const newline = this._oversize.has(k) ? from : buffer.indexOf(0x0a, from);
-        texts.push(buffer.toString('utf8', from, newline >= 0 ? newline : buffer.length));
-      }
-      await this._writer.run(
-        EXACT_SQL,
-        { text: texts.join('\n'), base: seq },
-        { text: VARCHAR, base: BIGINT },
-      );
-      seq = end;
-    }
+    const inserted = await insertLines(
+      this._writer,
+      handle,
+      this._index,
+      first,
+      last,
+      this._o.chunkBytes,
+    );
+    this._countBad(first, last, inserted);
   }
 
-  // Where line `seq`'s bytes end at the latest (the next line's start, or the last newline + 1).
-  private _lineEnd(seq: number): number {
-    return seq + 1 < this._lines ? (this._starts[seq + 1] ?? 0) : this._offset;
+  // Lines [first, last) are classified now: those that gave no row are bad (over-long aside).
+  private _countBad(first: number, last: number, rows: number): void {
+    this._badLines += last - first - this._index.oversizeBetween(first, last) - rows;
   }
 }

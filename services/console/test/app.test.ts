@@ -102,6 +102,23 @@ describe('the console over HTTP', () => {
     assert.deepEqual(JSON.parse(json.body), { error: 'size must be an integer from 1 to 200' });
   });
 
+  it('answers a date that is no calendar instant with 400 naming the parameter, not a DuckDB 500', async () => {
+    for (const [name, value] of [
+      ['since', '2026-02-30'],
+      ['since', '2026-01-01T24:00'],
+      ['until', '2025-13-01'],
+      ['until', '2026-01-01T10:00:00+24:00'],
+    ] as const) {
+      const res = await get(port, `/api/sessions?${name}=${encodeURIComponent(value)}`);
+      assert.equal(res.status, 400, `${name}=${value}: ${res.body}`);
+      assert.match(
+        String((JSON.parse(res.body) as { error: string }).error),
+        new RegExp(`^${name} `),
+      );
+    }
+    assert.equal((await get(port, '/sessions?since=2026-11-25T06:00Z')).status, 200);
+  });
+
   it('is read-only and answers only to loopback Host names', async () => {
     const before = readFileSync(t.file);
     for (const method of ['POST', 'PUT', 'DELETE']) {
@@ -121,9 +138,12 @@ describe('the console over HTTP', () => {
     assert.match(res.body, /class="error-text validator-error">candidate_id W-920 not in roster</);
     assert.match(res.body, /no spans of this trace in the trace file/);
     const api = JSON.parse((await get(port, `/api/sessions/${record(2).sessionId}`)).body) as {
-      rows: Array<{ raw: { prompt: string } }>;
+      rows: Array<{ detail: { prompt: string; attempts: Array<{ error: string }> } }>;
+      rowsTotal: number;
     };
-    assert.equal(api.rows[0]?.raw.prompt, record(2).prompt);
+    assert.equal(api.rows[0]?.detail.prompt, record(2).prompt);
+    assert.equal(api.rows[0]?.detail.attempts[0]?.error, 'candidate_id W-920 not in roster');
+    assert.equal(api.rowsTotal, 1);
     assert.equal((await get(port, '/sessions/%E0%A4%A')).status, 400);
     assert.equal((await get(port, '/nothing-here')).status, 404);
   });

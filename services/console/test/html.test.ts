@@ -4,10 +4,14 @@ import fc from 'fast-check';
 import { parse } from 'parse5';
 import type { DefaultTreeAdapterMap } from 'parse5';
 import type { LangfuseTraceTree, TreeObservation } from '@lakehouse/langfuse-processor';
+import { clipText } from '../src/clip-text.js';
 import { escapeHtml, html, visible } from '../src/html.js';
-import { sessionPage, sessionTable } from '../src/pages.js';
-import type { PageContext } from '../src/pages.js';
-import type { SessionListRow } from '../src/session-queries.js';
+import { sessionTable } from '../src/page-layout.js';
+import type { PageContext } from '../src/page-layout.js';
+import { sessionDetail } from '../src/session-detail.js';
+import { sessionPage } from '../src/session-page.js';
+import { boundedTree } from '../src/tree-view.js';
+import type { SessionListRow } from '../src/session-list.js';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
@@ -76,6 +80,7 @@ const CTX: PageContext = {
     indexedBytes: 1,
     lines: 1,
     oversizeLines: 0,
+    badLines: 0,
     resets: 0,
     error: undefined,
   },
@@ -157,15 +162,56 @@ function page(s: string): string {
     attempts: [{ iteration: 0, verdict_kind: s, error: s, span_id: s }],
     artifact: { [s]: s },
   };
-  return sessionPage(CTX, s, [{ row: row(s), raw }], {
-    tree: tree(s),
-    source: s,
-    note: s,
-    link: undefined,
+  return sessionPage(CTX, {
+    sessionId: s,
+    rows: [{ row: row(s), detail: sessionDetail(raw, 100) }],
+    rowsTotal: 1,
+    trace: { tree: boundedTree(tree(s), 2000, 64), source: s, note: s, link: undefined },
   });
 }
 
 describe('hostile strings render as text, never as markup', () => {
+  it('class names come from fixed maps only: a verdict or level named like an Object member gets the neutral class', () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const table = sessionTable([{ ...row('x'), final_verdict: name }]).value;
+      const badge = elements(parse(table)).find((e) => textOf(e) === name && e.tagName === 'span');
+      assert.equal(badge?.attrs.find((a) => a.name === 'class')?.value, 'badge other', name);
+      const t = tree('x');
+      const obs = { ...observation('x'), level: name };
+      const doc = sessionPage(CTX, {
+        sessionId: 'x',
+        rows: [],
+        rowsTotal: 0,
+        trace: {
+          tree: boundedTree({ ...t, roots: [obs], observations: [obs] }, 2000, 64),
+          source: 'x',
+          note: undefined,
+          link: undefined,
+        },
+      });
+      const li = elements(parse(doc)).find((e) => e.tagName === 'li');
+      assert.equal(li?.attrs.find((a) => a.name === 'class')?.value, 'obs level-default', name);
+    }
+  });
+
+  it('clipText cuts to n code points with an ellipsis, never splitting a surrogate pair', () => {
+    const reference = (text: string, n: number): string =>
+      [...text].length > n ? `${[...text].slice(0, n - 1).join('')}…` : text;
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          hostile,
+          fc.string({ unit: 'binary', maxLength: 60 }),
+          fc.string({ unit: 'grapheme', maxLength: 60 }),
+        ),
+        fc.integer({ min: 1, max: 70 }),
+        (s, n) => assert.equal(clipText(s, n), reference(s, n)),
+      ),
+      { numRuns: 500 },
+    );
+    assert.equal(clipText('x'.repeat(30_000_000), 3), 'xx…');
+  });
+
   it('visible() shows control, bidi and invisible characters as \\u{…} and keeps the rest', () => {
     assert.equal(visible('a\u202eb\u0000c\td\ne'), 'a\\u{202e}b\\u{0}c\td\ne');
     assert.equal(visible('\ud800x\ud83d\ude00'), '\\u{d800}x\ud83d\ude00');

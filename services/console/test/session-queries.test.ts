@@ -3,18 +3,11 @@ import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { SessionRecord } from '@lakehouse/session-log';
-import {
-  FINAL_VERDICTS,
-  MAX_PAGE_SIZE,
-  OTHER_MODEL,
-  SORT_COLUMNS,
-  TOP_MODELS,
-  bucketWidth,
-  listSessions,
-  overview,
-  sessionRows,
-} from '../src/session-queries.js';
-import type { SessionFilters, SessionPageQuery, SortKey } from '../src/session-queries.js';
+import { FINAL_VERDICTS } from '@lakehouse/session-log';
+import { OTHER_MODEL, TOP_MODELS, bucketWidth, overview } from '../src/overview-query.js';
+import { MAX_PAGE_SIZE, SORT_COLUMNS } from '../src/session-filters.js';
+import type { SessionFilters, SessionPageQuery, SortKey } from '../src/session-filters.js';
+import { listSessions, sessionRows } from '../src/session-list.js';
 import type { SessionStore } from '../src/session-store.js';
 import { line, loadedStore, record, tempDir } from './helpers.js';
 
@@ -238,12 +231,18 @@ describe('session queries on real DuckDB', () => {
   it('finds every row of a session id, oldest first (a reused trace id gives two)', async () => {
     const c = await store.connect();
     try {
-      const rows = await sessionRows(c, record(41).sessionId);
+      const found = await sessionRows(c, record(41).sessionId, 20);
       assert.deepEqual(
-        rows.map((r) => r.seq),
+        found.rows.map((r) => r.seq),
         [41, 42],
       );
-      assert.deepEqual(await sessionRows(c, "' OR 1=1 --"), []);
+      assert.equal(found.total, 2);
+      const first = await sessionRows(c, record(41).sessionId, 1);
+      assert.deepEqual(
+        { seqs: first.rows.map((r) => r.seq), total: first.total },
+        { seqs: [41], total: 2 },
+      );
+      assert.deepEqual(await sessionRows(c, "' OR 1=1 --", 20), { rows: [], total: 0 });
     } finally {
       c.closeSync();
     }
@@ -268,26 +267,39 @@ describe('session queries on real DuckDB', () => {
     );
     assert.equal(data.totals.sessions, records.length);
     assert.equal(data.models.length, TOP_MODELS + 1);
-    assert.equal(data.models.at(-1), OTHER_MODEL);
-    const byModel = Object.values(data.verdictsByModel).reduce(
-      (n, v) => n + v.accepted + v.max_iter_exhausted + v.infra_error + v.other,
+    assert.equal(data.models.at(-1)?.model, OTHER_MODEL);
+    const byModel = data.models.reduce(
+      (n, m) =>
+        n +
+        m.verdicts.accepted +
+        m.verdicts.max_iter_exhausted +
+        m.verdicts.infra_error +
+        m.verdicts.other,
       0,
     );
     assert.equal(byModel, records.length);
-    for (const v of FINAL_VERDICTS) {
+    assert.deepEqual(
+      data.verdictsOverTime.map((v) => v.verdict),
+      FINAL_VERDICTS,
+    );
+    for (const { verdict, sessions } of data.verdictsOverTime) {
       assert.equal(
-        data.verdictsOverTime[v].reduce((a, b) => a + b, 0),
-        records.filter((r) => r.finalVerdict === v).length,
+        sessions.reduce((a, b) => a + b, 0),
+        records.filter((r) => r.finalVerdict === verdict).length,
       );
     }
-    const clean = data.phantomRateByModel['clean'];
+    const clean = data.models.find((m) => m.model === 'clean');
     const cleanFills = records.filter((r) => r.model === 'clean' && r.kind === 'fill');
-    assert.deepEqual(clean, {
-      fills: cleanFills.length,
-      phantom: cleanFills.filter((r) => r.attempts.some((a) => a.error?.includes('not in roster')))
-        .length,
-    });
-    assert.equal(data.buckets.length, data.verdictsOverTime.accepted.length);
+    assert.deepEqual(
+      { fills: clean?.fills, phantom: clean?.phantom },
+      {
+        fills: cleanFills.length,
+        phantom: cleanFills.filter((r) =>
+          r.attempts.some((a) => a.error?.includes('not in roster')),
+        ).length,
+      },
+    );
+    for (const m of data.models) assert.equal(m.phantomRateOverTime.length, data.buckets.length);
     assert.ok(data.buckets.length <= 60);
     assert.deepEqual(
       data.attemptsPerSession,
@@ -296,6 +308,35 @@ describe('session queries on real DuckDB', () => {
         sessions: records.filter((r) => r.iterations === n).length,
       })),
     );
+  });
+
+  it('overview: models named like Object members keep their numbers through JSON', async () => {
+    const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+    const u = tempDir();
+    writeFileSync(
+      u.file,
+      names.map((model, i) => line(record(i, { model, attempts: [], iterations: 0 }))).join(''),
+    );
+    const s = await loadedStore(u.file);
+    try {
+      const c = await s.connect();
+      try {
+        const data = JSON.parse(JSON.stringify(await overview(c))) as Awaited<
+          ReturnType<typeof overview>
+        >;
+        assert.deepEqual(data.models.map((m) => m.model).sort(), [...names].sort());
+        for (const m of data.models) {
+          assert.equal(m.verdicts.accepted, 1, m.model);
+          assert.equal(m.fills, 1, m.model);
+          assert.ok(Array.isArray(m.phantomRateOverTime), m.model);
+        }
+      } finally {
+        c.closeSync();
+      }
+    } finally {
+      await s.close();
+      u.cleanup();
+    }
   });
 
   it('picks at most 60 time buckets whatever the span', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -51,7 +51,7 @@ describe('SessionStore follows the session log by offset', () => {
           rows.map((r) => r['session_id']),
           [1, 2, 3].map((i) => record(i).sessionId),
         );
-        assert.deepEqual(await store.readRow(2), JSON.parse(third));
+        assert.deepEqual(await store.readRow(2, record(3).sessionId), JSON.parse(third));
       } finally {
         await store.close();
       }
@@ -90,6 +90,66 @@ describe('SessionStore follows the session log by offset', () => {
     }
   });
 
+  it('notices a log truncated and rewritten past the old offset, and reads it again', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 0, max: 6 }),
+        async (before, extra) => {
+          const t = tempDir();
+          try {
+            const old = Array.from({ length: before }, (_, i) => record(i));
+            writeFileSync(t.file, old.map(line).join(''));
+            const store = await loadedStore(t.file);
+            try {
+              // Same inode, at least as long as before: size and inode say nothing changed.
+              const fresh = Array.from({ length: before + extra }, (_, i) => record(100 + i));
+              truncateSync(t.file, 0);
+              appendFileSync(t.file, fresh.map(line).join(''));
+              await store.refresh();
+              assert.deepEqual(
+                (await tableRows(store)).map((r) => r['session_id']),
+                fresh.map((r) => r.sessionId),
+              );
+              assert.equal(store.status().resets, 1);
+              assert.equal(
+                ((await store.readRow(0, fresh[0]?.sessionId ?? '')) as { session_id?: string })
+                  ?.session_id,
+                fresh[0]?.sessionId,
+              );
+            } finally {
+              await store.close();
+            }
+          } finally {
+            t.cleanup();
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it('reads a row back only while its line still holds that session', async () => {
+    const t = tempDir();
+    try {
+      writeFileSync(t.file, line(record(1)) + line(record(2)));
+      const store = await loadedStore(t.file);
+      try {
+        assert.equal(
+          ((await store.readRow(0, record(1).sessionId)) as { session_id?: string })?.session_id,
+          record(1).sessionId,
+        );
+        // Rewritten in place between the last refresh and this read (same size, same inode).
+        writeFileSync(t.file, line(record(3)) + line(record(4)));
+        assert.equal(await store.readRow(0, record(1).sessionId), undefined);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('counts blank-free bad lines, skips over-long lines, and keeps every row where it is in the file', async () => {
     const t = tempDir();
     try {
@@ -109,13 +169,14 @@ describe('SessionStore follows the session log by offset', () => {
         assert.ok(!ids.includes(record(5).sessionId), 'the over-long line is skipped');
         assert.equal(store.status().oversizeLines, 1);
         for (const row of rows) {
-          const raw = (await store.readRow(row['seq'] as number)) as
+          const raw = (await store.readRow(row['seq'] as number, String(row['session_id']))) as
             Record<string, unknown> | undefined;
           if (raw !== undefined) assert.equal(raw['session_id'], row['session_id']);
         }
         // Blank and whitespace-only lines are not lines; the rest is a row or a bad line.
         const blank = NASTY_LINES.filter((l) => /^[ \t\r\v\f]*$/.test(l)).length;
         assert.equal(store.status().lines, NASTY_LINES.length - blank + 3);
+        assert.equal(store.status().badLines, store.status().lines - rows.length - 1);
       } finally {
         await store.close();
       }
@@ -183,6 +244,97 @@ describe('SessionStore follows the session log by offset', () => {
         assert.equal(store.status().state, 'ready');
         assert.equal((await tableRows(store)).length, 1);
       } finally {
+        await store.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it(
+    'never blocks on a log replaced by a FIFO: reading a row back refuses it at once',
+    { timeout: 20_000 },
+    async () => {
+      const t = tempDir();
+      try {
+        writeFileSync(t.file, line(record(1)));
+        const store = await loadedStore(t.file);
+        try {
+          rmSync(t.file);
+          execFileSync('mkfifo', [t.file]);
+          // Opening a FIFO for reading waits for a writer; four of them would take libuv's pool.
+          const reads = await Promise.all(
+            Array.from({ length: 6 }, () => store.readRow(0, record(1).sessionId)),
+          );
+          assert.deepEqual(
+            reads,
+            Array.from({ length: 6 }, () => undefined),
+          );
+          await store.refresh();
+          assert.equal(store.status().state, 'error');
+          assert.match(store.status().error ?? '', /not a regular file/);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
+
+  it('reports bad lines only among the lines it has read while the older ones load', async () => {
+    const t = tempDir();
+    try {
+      const good = Array.from({ length: 400 }, (_, i) => line(record(i))).join('');
+      writeFileSync(t.file, good + 'not json\n' + line(record(999)));
+      let release = (): void => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const store = await SessionStore.create({
+        path: t.file,
+        bulkMinBytes: 0,
+        tailBytes: 1024,
+        beforeBulkLoad: () => held,
+      });
+      try {
+        await store.refresh();
+        assert.equal(store.status().state, 'bulk', 'the older lines are still loading');
+        const tailRows = (await tableRows(store)).length;
+        assert.ok(tailRows > 0 && tailRows < 400, String(tailRows));
+        assert.equal(store.status().lines, 402);
+        assert.equal(store.status().badLines, 1, 'only the bad line among the newest is counted');
+        release();
+        await store.settled();
+        assert.equal(store.status().badLines, 1);
+        assert.equal((await tableRows(store)).length, 401);
+      } finally {
+        release();
+        await store.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('never writes: DuckDB has a memory limit and no temp directory, so a query past the limit fails instead of spilling', async () => {
+    const t = tempDir();
+    try {
+      const store = await SessionStore.create({ path: t.file, memoryLimit: '32MB' });
+      const c = await store.connect();
+      try {
+        const settings = (
+          await c.runAndReadAll(
+            "SELECT current_setting('memory_limit') AS m, current_setting('temp_directory') AS t",
+          )
+        ).getRowObjectsJS()[0];
+        assert.deepEqual(settings, { m: '30.5 MiB', t: '' });
+        await assert.rejects(
+          c.runAndReadAll(
+            'SELECT count(*) FROM (SELECT * FROM range(5000000) t(x) ORDER BY hash(x))',
+          ),
+          /Out of Memory/,
+        );
+      } finally {
+        c.closeSync();
         await store.close();
       }
     } finally {

@@ -5,8 +5,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { langfuseAuthorization } from '@lakehouse/langfuse-processor';
-import { sessionPage } from '../src/pages.js';
-import { LangfuseApiSource, TraceFileSource } from '../src/trace-source.js';
+import { sessionPage } from '../src/session-page.js';
+import { LangfuseApiSource } from '../src/langfuse-trace-source.js';
+import { TraceFileSource } from '../src/trace-source.js';
+import { boundedTree } from '../src/tree-view.js';
 import { tempDir } from './helpers.js';
 
 const TRACE_A = 'a'.repeat(32);
@@ -196,15 +198,19 @@ describe('LangfuseApiSource against a stand-in for Langfuse’s public read API'
           indexedBytes: 0,
           lines: 0,
           oversizeLines: 0,
+          badLines: 0,
           resets: 0,
           error: undefined,
         },
         rows: 0,
         traces: source.description,
       },
-      TRACE_A,
-      [],
-      lookup,
+      {
+        sessionId: TRACE_A,
+        rows: [],
+        rowsTotal: 0,
+        trace: { ...lookup, tree: lookup.tree && boundedTree(lookup.tree, 2000, 64) },
+      },
     );
     assert.ok(html.includes(`href="${base}/project/proj-1/traces/${TRACE_A}"`));
     assert.match(html, /WARNING/);

@@ -50,12 +50,14 @@ export function createApp(deps: AppDeps): Express {
         chatTimeoutMs: config.chatTimeoutMs,
         validateTimeoutMs: config.validateTimeoutMs,
         chatBodyLimitBytes: config.bodyLimitBytes,
+        abortSignal: drain.signal,
       },
       selfUrl: (localPort) => selfUrl(config, localPort ?? config.port),
       logger,
       sessionLog,
       instruments,
       contentCapture: config.contentCapture,
+      drain,
     }),
   );
   app.post(

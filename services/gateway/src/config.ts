@@ -31,6 +31,8 @@ export interface GatewayConfig {
   readinessTimeoutMs: number;
   /** Request/headers timeouts and the connection cap of the listener. */
   server: ServerLimits;
+  /** How long sessions may run on after SIGTERM before their hops are aborted (`SHUTDOWN_GRACE_MS`). */
+  shutdownGraceMs: number;
 }
 
 /** Default settings, used for every variable that is unset or empty. */
@@ -48,6 +50,8 @@ export const DEFAULT_CONFIG: Readonly<GatewayConfig> = {
   contentCapture: true,
   readinessTimeoutMs: 2_000,
   server: DEFAULT_SERVER_LIMITS,
+  // Below the 30 s a container runtime usually waits between SIGTERM and SIGKILL.
+  shutdownGraceMs: 20_000,
 };
 
 /** Reads and validates the gateway's environment. Throws ConfigError naming the first bad variable. */
@@ -72,6 +76,13 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     contentCapture: readContentCapture(env),
     readinessTimeoutMs: DEFAULT_CONFIG.readinessTimeoutMs,
     server: readServerLimits(env),
+    shutdownGraceMs: readInt(
+      env,
+      'SHUTDOWN_GRACE_MS',
+      DEFAULT_CONFIG.shutdownGraceMs,
+      0,
+      3_600_000,
+    ),
   };
 }
 

@@ -33,6 +33,8 @@ export interface HopClientOptions {
   validateTimeoutMs: number;
   /** chatd's body limit (BODY_LIMIT_BYTES, the same on both services): a bigger chat hop is refused here. */
   chatBodyLimitBytes: number;
+  /** Aborts every hop in progress or to come (the drain's, at the end of the shutdown grace). */
+  abortSignal?: AbortSignal;
 }
 
 /** The JSON body of the chat hop for `prompt`, serialised once. */
@@ -61,6 +63,16 @@ export class HopClient {
     this._options = options;
   }
 
+  private _post(
+    ctx: Context,
+    url: string,
+    body: unknown,
+    timeoutMs: number,
+    hop: string,
+  ): Promise<AxiosResponse<unknown>> {
+    return post(ctx, url, body, timeoutMs, hop, this._options.abortSignal);
+  }
+
   /** Asks chatd for a completion of `prompt`; resolves to its text. */
   async chat(req: IterateRequest, prompt: string, ctx: Context): Promise<string> {
     const body = chatHopBody(req, prompt);
@@ -70,7 +82,7 @@ export class HopClient {
       const summary = `the chat request (${bytes} bytes) exceeds BODY_LIMIT_BYTES (${this._options.chatBodyLimitBytes})`;
       throw new HopError(summary, { callerStatus: 413, summary });
     }
-    const res = await post(
+    const res = await this._post(
       ctx,
       `${this._options.chatdUrl}/v1/chat`,
       body,
@@ -105,7 +117,7 @@ export class HopClient {
     artifact: Record<string, unknown>,
     ctx: Context,
   ): Promise<ValidateHopResult> {
-    const res = await post(
+    const res = await this._post(
       ctx,
       `${this._options.selfUrl}/v1/validate`,
       { kind: req.kind, artifact, context: req.context },
@@ -141,7 +153,16 @@ function errorText(body: unknown): string {
   return 'no error message';
 }
 
-function describeAxiosError(err: unknown, hop: string, timeoutMs: number): string {
+function describeAxiosError(
+  err: unknown,
+  hop: string,
+  timeoutMs: number,
+  abortSignal: AbortSignal | undefined,
+): string {
+  if (abortSignal?.aborted === true) {
+    const reason: unknown = abortSignal.reason;
+    return `${hop} aborted: ${reason instanceof Error ? reason.message : String(reason)}`;
+  }
   if (axios.isAxiosError(err)) {
     if (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' || err.code === 'ERR_CANCELED') {
       return `${hop} timed out after ${timeoutMs} ms`;
@@ -157,18 +178,20 @@ async function post(
   body: unknown,
   timeoutMs: number,
   hop: string,
+  abortSignal: AbortSignal | undefined,
 ): Promise<AxiosResponse<unknown>> {
+  // axios's timeout is per socket inactivity; the signal bounds the whole exchange.
+  const deadline = AbortSignal.timeout(timeoutMs);
   try {
     return await axios.post<unknown>(url, body, {
       timeout: timeoutMs,
-      // axios's timeout is per socket inactivity; the signal bounds the whole exchange.
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: abortSignal === undefined ? deadline : AbortSignal.any([deadline, abortSignal]),
       validateStatus: () => true,
       // traceparent + x-lakehouse-trace-id + the hop signature of the span in ctx (the attempt).
       headers: { 'content-type': 'application/json', ...hopHeaders(ctx) },
       maxContentLength: MAX_HOP_BODY_BYTES,
     });
   } catch (err) {
-    throw new HopError(describeAxiosError(err, hop, timeoutMs));
+    throw new HopError(describeAxiosError(err, hop, timeoutMs, abortSignal));
   }
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { metrics } from '@opentelemetry/api';
 import { WorkerLookup } from '@lakehouse/roster';
 import { createSessionLog } from '@lakehouse/session-log';
@@ -9,9 +10,9 @@ import { selfUrl } from './config.js';
 import { DrainGate } from './drain.js';
 import { STARTUP_CONFIG } from './startup-config.js';
 
-// Sessions still running at SIGTERM get this long to finish before their sockets are cut
-// (below the 30 s a container runtime usually waits before SIGKILL).
-const SHUTDOWN_GRACE_MS = 20_000;
+// After the grace period's hops are aborted, sessions end within moments; a client that reads
+// nothing could still hold its socket, so connections are cut this long after that.
+const CUT_AFTER_ABORT_MS = 5_000;
 
 async function main(): Promise<void> {
   const config = STARTUP_CONFIG;
@@ -72,14 +73,21 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('shutting down', { signal, sessions_in_flight: drain.sessionsInFlight });
     for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
-    const force = setTimeout(() => {
-      logger.warn('shutdown grace period over; cutting connections', {
+    // Grace over: every running session's hops are aborted, so each ends infra_error, writes its
+    // row and answers; the drain then goes idle and the listener closes.
+    const grace = setTimeout(() => {
+      logger.warn('shutdown grace period over; ending the sessions still running', {
         sessions_in_flight: drain.sessionsInFlight,
+        shutdown_grace_ms: config.shutdownGraceMs,
       });
-      closeListener();
-      server.closeAllConnections();
-    }, SHUTDOWN_GRACE_MS);
-    force.unref();
+      drain.abortSessions();
+      const cut = setTimeout(() => {
+        closeListener();
+        server.closeAllConnections();
+      }, CUT_AFTER_ABORT_MS);
+      cut.unref();
+    }, config.shutdownGraceMs);
+    grace.unref();
     let closing = false;
     // close() stops accepting and waits for open connections; idle keep-alive sockets would
     // hold it open, and busy ones close after their response (connection: close above).
@@ -87,9 +95,11 @@ async function main(): Promise<void> {
       if (closing) return;
       closing = true;
       server.close(() => {
-        clearTimeout(force);
+        clearTimeout(grace);
         void (async () => {
           try {
+            // Every session that began has emitted its row before the log is flushed.
+            await Promise.race([drain.idle(), delay(CUT_AFTER_ABORT_MS)]);
             await sessionLog.shutdown();
             await getTelemetry()?.shutdown();
           } catch (err) {

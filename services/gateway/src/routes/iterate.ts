@@ -4,6 +4,7 @@ import type { SessionLog } from '@lakehouse/session-log';
 import { requestTrace } from '@lakehouse/telemetry';
 import { chatHopBody, HopClient } from '../hop-client.js';
 import type { HopClientOptions } from '../hop-client.js';
+import type { DrainGate } from '../drain.js';
 import { HttpError } from '../http-error.js';
 import { parseIterateRequest } from '../iterate-request.js';
 import { buildInitialPrompt } from '../prompt.js';
@@ -21,6 +22,8 @@ export interface IterateRouteOptions {
   sessionLog: SessionLog;
   instruments: IterateInstruments;
   contentCapture: boolean;
+  /** Counts the session until it has ended, not only until its client hung up. */
+  drain: DrainGate;
 }
 
 /** `POST /v1/iterate`: validates the request (400 before any session), then runs one session. */
@@ -44,13 +47,24 @@ export function iterateRoute(options: IterateRouteOptions): RequestHandler {
     }
     const trace = requestTrace(req);
     const hops = new HopClient({ ...options.hops, selfUrl: options.selfUrl(req.socket.localPort) });
-    const result = await runIterateSession(parsed.value, trace, {
-      hops,
-      logger: options.logger,
-      sessionLog: options.sessionLog,
-      instruments: options.instruments,
-      contentCapture: options.contentCapture,
+    let ended = false;
+    res.once('close', () => {
+      if (!ended && options.logger.isInfoEnabled())
+        options.logger.info('client went away before its session ended; the session runs on', {
+          trace_id: trace.traceId,
+        });
     });
+    const result = await options.drain.hold(
+      res,
+      runIterateSession(parsed.value, trace, {
+        hops,
+        logger: options.logger,
+        sessionLog: options.sessionLog,
+        instruments: options.instruments,
+        contentCapture: options.contentCapture,
+      }),
+    );
+    ended = true;
     const { status, body } = iterateResponse(parsed.value, result);
     res.status(status).json({ ...body, trace_id: trace.traceId });
   };

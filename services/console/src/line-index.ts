@@ -1,0 +1,202 @@
+import type { FileHandle } from 'node:fs/promises';
+
+const MARK_BYTES = 256;
+
+async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(Math.max(0, length));
+  const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+  return buffer.subarray(0, bytesRead);
+}
+
+/** True when a line has only the whitespace DuckDB's newline-delimited reader skips. */
+export function isBlankLine(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = bytes[i];
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0b && b !== 0x0c) return false;
+  }
+  return true;
+}
+
+/**
+ * Where each non-blank complete line of a file starts (its index is the line's `seq`), built by
+ * scanning the file forward. The torn last line is not a line until its newline arrives. Lines
+ * longer than `maxLineBytes` are recorded and flagged oversize.
+ */
+export class LineIndex {
+  private readonly _maxLineBytes: number;
+  private _starts = new Float64Array(1024);
+  private _lines = 0;
+  private readonly _oversize = new Set<number>();
+  private _offset = 0;
+  private _scanPos = 0;
+  private _pendingBlank = true;
+  // Bytes of what is indexed, kept to tell an append from a rewrite (see `matches`).
+  private _mark: { readonly head: Buffer; readonly lastStart: number; readonly last: Buffer } = {
+    head: Buffer.alloc(0),
+    lastStart: 0,
+    last: Buffer.alloc(0),
+  };
+
+  constructor(maxLineBytes: number) {
+    this._maxLineBytes = maxLineBytes;
+  }
+
+  /** Complete non-blank lines recorded. */
+  get lines(): number {
+    return this._lines;
+  }
+
+  /** End of the last complete line (its newline included): everything before it is indexed. */
+  get offset(): number {
+    return this._offset;
+  }
+
+  /** How far the scan has read (past `offset` when the last line is torn). */
+  get scanned(): number {
+    return this._scanPos;
+  }
+
+  get oversizeLines(): number {
+    return this._oversize.size;
+  }
+
+  isOversize(seq: number): boolean {
+    return this._oversize.has(seq);
+  }
+
+  /** Oversize lines among [first, last). */
+  oversizeBetween(first: number, last: number): number {
+    let n = 0;
+    for (const seq of this._oversize) if (seq >= first && seq < last) n++;
+    return n;
+  }
+
+  /**
+   * Keeps the first bytes of the file and of its last indexed line (where a row's schema,
+   * session id and timestamp are), so that `matches` can tell a rewrite from an append.
+   */
+  async mark(handle: FileHandle): Promise<void> {
+    const lastStart = this._lines > 0 ? this.start(this._lines - 1) : 0;
+    this._mark = {
+      head: await readAt(handle, 0, Math.min(MARK_BYTES, this._offset)),
+      lastStart,
+      last: await readAt(handle, lastStart, Math.min(MARK_BYTES, this._offset - lastStart)),
+    };
+  }
+
+  /** True when `handle` still holds the bytes `mark` kept: only appends happened since. */
+  async matches(handle: FileHandle): Promise<boolean> {
+    const { head, lastStart, last } = this._mark;
+    return (
+      (await readAt(handle, 0, head.length)).equals(head) &&
+      (await readAt(handle, lastStart, last.length)).equals(last)
+    );
+  }
+
+  /** Where line `seq` starts. */
+  start(seq: number): number {
+    return this._starts[seq] ?? 0;
+  }
+
+  /** Where line `seq`'s bytes end at the latest (the next line's start, or `offset`). */
+  end(seq: number): number {
+    return seq + 1 < this._lines ? (this._starts[seq + 1] ?? 0) : this._offset;
+  }
+
+  /** Bytes line `seq` spans up to the next line (blank lines after it too); 0 for no such line. */
+  bytes(seq: number): number {
+    return Number.isInteger(seq) && seq >= 0 && seq < this._lines
+      ? this.end(seq) - this.start(seq)
+      : 0;
+  }
+
+  /** The first line starting at or after `offset` (`lines` when none does). */
+  firstLineAtOrAfter(offset: number): number {
+    let lo = 0;
+    let hi = this._lines;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this._starts[mid] ?? 0) < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Line `seq`'s text (at most `maxLineBytes` of it), read from `handle`. */
+  async readLine(handle: FileHandle, seq: number): Promise<string> {
+    const start = this.start(seq);
+    const buffer = Buffer.alloc(Math.min(this.end(seq) - start, this._maxLineBytes));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
+    const newline = buffer.indexOf(0x0a);
+    return buffer.toString('utf8', 0, newline >= 0 && newline < bytesRead ? newline : bytesRead);
+  }
+
+  /** Line `seq` parsed as JSON, or undefined when it is not JSON. */
+  async readJson(handle: FileHandle, seq: number): Promise<unknown> {
+    try {
+      return JSON.parse(await this.readLine(handle, seq)) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The text of lines [first, last), read in one go (an oversize line reads as ''). */
+  async readLines(handle: FileHandle, first: number, last: number): Promise<string[]> {
+    const chunkStart = this.start(first);
+    // Up to the last line's newline: never more than `maxLineBytes` of one line (nor of the
+    // blank lines after it), and nothing of an oversize one.
+    const lastStart = this.start(last - 1);
+    const lastBytes = this.isOversize(last - 1)
+      ? 0
+      : Math.min(this.end(last - 1) - lastStart, this._maxLineBytes + 1);
+    const buffer = Buffer.alloc(lastStart - chunkStart + lastBytes);
+    await handle.read(buffer, 0, buffer.length, chunkStart);
+    const texts: string[] = [];
+    for (let k = first; k < last; k++) {
+      const from = this.start(k) - chunkStart;
+      const newline = this.isOversize(k) ? from : buffer.indexOf(0x0a, from);
+      texts.push(buffer.toString('utf8', from, newline >= 0 ? newline : buffer.length));
+    }
+    return texts;
+  }
+
+  /** Records the complete lines in [offset, size), reading `chunkBytes` at a time. */
+  async scan(handle: FileHandle, size: number, chunkBytes: number): Promise<void> {
+    const buffer = Buffer.alloc(chunkBytes);
+    let lineStart = this._offset;
+    let pos = this._scanPos;
+    let blank = this._pendingBlank; // the torn line's scanned part is all whitespace so far
+    while (pos < size) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - pos), pos);
+      if (bytesRead === 0) break;
+      let from = 0;
+      for (;;) {
+        const newline = buffer.indexOf(0x0a, from);
+        if (newline < 0 || newline >= bytesRead) {
+          if (blank) blank = isBlankLine(buffer, from, bytesRead);
+          break;
+        }
+        if (blank) blank = isBlankLine(buffer, from, newline);
+        const end = pos + newline;
+        if (!blank) this._push(lineStart, end);
+        lineStart = end + 1;
+        blank = true;
+        from = newline + 1;
+      }
+      pos += bytesRead;
+    }
+    this._offset = lineStart;
+    this._scanPos = pos;
+    this._pendingBlank = blank;
+  }
+
+  private _push(start: number, end: number): void {
+    if (this._lines === this._starts.length) {
+      const grown = new Float64Array(this._starts.length * 2);
+      grown.set(this._starts);
+      this._starts = grown;
+    }
+    if (end - start > this._maxLineBytes) this._oversize.add(this._lines);
+    this._starts[this._lines++] = start;
+  }
+}
