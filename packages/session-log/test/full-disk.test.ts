@@ -24,7 +24,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ExportResult } from '@opentelemetry/core';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { mountTmpfs, unmountTmpfs } from '@lakehouse/test-support';
+import { PREREQUISITES, mountTmpfs, requires, unmountTmpfs } from '@lakehouse/test-support';
 import { SESSION_RECORD_SCHEMA, SessionLogExporter, buildReferencePeers } from '../src/index.js';
 import type { SessionLogWriteError } from '../src/index.js';
 import { REPO_DIR } from './helpers.js';
@@ -182,7 +182,7 @@ describe('the session log on a full disk', () => {
 
   describe(
     'the Go and Rust appenders',
-    { skip: !mounted && 'needs a real full disk (root)' },
+    { skip: mounted ? requires(PREREQUISITES.go, PREREQUISITES.cargo) : 'needs a real full disk (root)' },
     () => {
       let peers: { go: string[]; rust: string[] };
       before(async () => {
