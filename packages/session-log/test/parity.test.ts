@@ -4,12 +4,14 @@ import { mkdirSync, symlinkSync, mkdtempSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { PREREQUISITES, requires } from '@lakehouse/test-support';
 import {
   buildReferencePeers,
   checkRowLine,
   classifyMatrix,
   compareRuns,
+  encodeSessionRecord,
   runProbe,
   stripTopLevelKeys,
 } from '../src/index.js';
@@ -237,5 +239,51 @@ describe('parity script (our probe, the Go and the Rust reference producers)', {
       `${q(process.execPath)} ${q(PROBE)}`,
     ]);
     assert.equal(same.code, 0, same.stdout + same.stderr);
+  });
+  it('artifact keys that become one once well-formed ("\\udc00", "\\ufffd"): ours keeps the last, as serde_json reading the well-formed bytes', async () => {
+    const peers = await buildReferencePeers(REPO_DIR);
+    const wellFormed = (text: string): string =>
+      text.replace(
+        /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+        '\ufffd',
+      );
+    const key = fc.constantFrom('\udc00', '\ud800', '\ufffd', 'a', 'a\udfff', 'a\ufffd', 'b');
+    const entries = fc.uniqueArray(fc.tuple(key, fc.integer()), {
+      selector: ([k]) => k,
+      minLength: 1,
+      maxLength: 7,
+    });
+    await fc.assert(
+      fc.asyncProperty(entries, entries, async (outer, inner) => {
+        const object = (list: [string, number][], convert: (k: string) => string): string =>
+          '{' + list.map(([k, v]) => `${q(convert(k))}:${v}`).join(',') + '}';
+        // What the gateway holds: JSON.parse of the model's text, lone surrogates and all.
+        const source = `{"x":${object(inner, (k) => k)},${object(outer, (k) => k).slice(1)}`;
+        const row = encodeSessionRecord({
+          sessionId: 's',
+          timestamp: '2026-01-01T00:00:00+00:00',
+          daemon: 'gateway',
+          kind: 'fill',
+          model: 'm',
+          provider: 'p',
+          prompt: 'x',
+          iterations: 1,
+          maxIterations: 3,
+          finalVerdict: 'accepted',
+          attempts: [],
+          artifact: JSON.parse(source) as unknown,
+          artifactJson: source,
+          groundedInRoster: true,
+          durationMs: 1,
+        });
+        // What serde_json reads from the same keys written well-formed (repeats included).
+        const artifact = `{"x":${object(inner, wellFormed)},${object(outer, wellFormed).slice(1)}`;
+        const fixture = `{"session_id":"s","kind":"fill","model":"m","provider":"p","prompt":"x","iterations":1,"max_iterations":3,"final_verdict":"accepted","attempts":[],"artifact":${artifact},"grounded_in_roster":true,"duration_ms":1}`;
+        const rust = await runProbe(peers.rust, fixture);
+        assert.equal(rust.exitCode, 0, rust.stderr);
+        assert.equal(row, rust.stdout);
+      }),
+      { numRuns: 40 },
+    );
   });
 });

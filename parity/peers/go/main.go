@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -175,7 +176,7 @@ func appendRows(path, daemon string) error {
 		// One write per row on the O_APPEND descriptor keeps rows whole across processes; the
 		// leading newline keeps a fragment another producer left (killed mid-write) off this row.
 		row = append([]byte{'\n'}, row...)
-		n, err := f.Write(row)
+		n, err := writeOnce(f, row)
 		if err != nil {
 			return err
 		}
@@ -184,6 +185,30 @@ func appendRows(path, daemon string) error {
 		}
 	}
 	return lines.Err()
+}
+
+// writeOnce is one write(2). os.File.Write loops after a short write, and the rest of the row
+// would land wherever the file ends by then (after another producer's row): a short count must
+// stay short, so the row goes through the raw descriptor.
+func writeOnce(f *os.File, row []byte) (int, error) {
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	var werr error
+	err = raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), row)
+			if werr != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	if err == nil {
+		err = werr
+	}
+	return max(n, 0), err
 }
 
 func main() {
