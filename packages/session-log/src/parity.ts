@@ -103,7 +103,9 @@ interface Outcome {
 }
 
 function isWrong(result: MatrixResult): boolean {
-  return result === 'OURS DIFFERS' || result === 'PEERS DISAGREE, OURS != RUST';
+  return (
+    result === 'OURS DIFFERS' || result === 'PEERS DISAGREE, OURS != RUST' || result === 'FAILED'
+  );
 }
 
 async function main(): Promise<number> {
