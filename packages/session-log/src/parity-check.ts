@@ -344,3 +344,15 @@ export function disagreementReason(go: ProbeRun, rust: ProbeRun): string {
   }
   return `${where}: go writes ${shape(goToken)} where rust writes ${shape(rustToken)}`;
 }
+
+/**
+ * The class of a disagreement: {@link disagreementReason} without what varies between fixtures
+ * of one kind (the member it happened in, quoted names, the JSON type Go refused). The README's
+ * divergence table names each class; a test holds it to what the parity run finds.
+ */
+export function divergenceClass(reason: string): string {
+  return reason
+    .replace(/^"(?:[^"\\]|\\.)*": /, '')
+    .replace(/"(?:[^"\\]|\\.)*"/g, '"…"')
+    .replace(/cannot unmarshal \w+ into/, 'cannot unmarshal … into');
+}
