@@ -5,7 +5,7 @@
 //	session-log-peer                       fixture on stdin -> row on stdout (timestamp pinned)
 //	session-log-peer append FILE DAEMON    NDJSON fixtures on stdin -> one write per row to FILE
 //
-// Bad input goes to stderr with exit status 1.
+// A fixture it refuses: `bad fixture: …` on stderr, exit status 1.
 package main
 
 import (
@@ -126,7 +126,8 @@ func applyCaps(r *SessionRecord) {
 func decode(data []byte, timestamp, daemon string) (SessionRecord, error) {
 	var r SessionRecord
 	if err := json.Unmarshal(data, &r); err != nil {
-		return r, err
+		// The parity script counts a refusal only with this marker (anything else is a crash).
+		return r, fmt.Errorf("bad fixture: %w", err)
 	}
 	r.Schema = "session.iterate.v1"
 	r.Timestamp = timestamp
