@@ -46,6 +46,7 @@ export {
   secretShapes,
 } from './hostile.js';
 export type { SecretSample } from './hostile.js';
+export { mountTmpfs, unmountTmpfs } from './tmpfs.js';
 export {
   PREREQUISITES,
   commandPrerequisite,
