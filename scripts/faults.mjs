@@ -1,4 +1,4 @@
-// `npm run faults`: runs the fault, load, bad-input, secrets and property suites with Node's test
+// `npm run faults`: runs the fault, load, bad-input, secrets, session-log crash, shared-log and property suites with Node's test
 // runner (one file at a time, so the load figures are not shared with another suite) and prints
 // a summary table: fault | expectation | result | evidence. Tests report their evidence as
 // diagnostics `faults: {json}`. Exits 1 when any test fails. `--verbose` lists every bad-input case.
@@ -22,7 +22,7 @@ function listFiles(dir, pattern) {
 
 const suites = [
   ...listFiles('test/dist/src', /^faults-.*\.test\.js$/),
-  ...listFiles('test/dist/src', /^(load|bad-input|secrets)\.e2e\.test\.js$/),
+  ...listFiles('test/dist/src', /^(load|bad-input|secrets|session-log-crash|shared-log)\.e2e\.test\.js$/),
 ];
 const properties = [
   ...readdirSync(path.join(ROOT, 'packages')).flatMap((p) => listFiles(`packages/${p}/dist/test`, /-property\.test\.js$/)),
