@@ -135,13 +135,15 @@ function deployReadmeQueries(): string[] {
   );
 }
 
-const skip = requires(COLLECTOR_PREREQUISITE, PREREQUISITES.prometheus);
+const skip = requires(COLLECTOR_PREREQUISITE);
+// Only the cases that query Prometheus need it; the trace, outage and full-queue cases run without.
+const withoutPrometheus = requires(PREREQUISITES.prometheus);
 
 void describe('the compose path through a real Collector', { skip }, () => {
   let endpoint: LangfuseOtlpEndpoint;
   let stack: Stack;
   let collector: CollectorHandle;
-  let prometheus: Prometheus;
+  let prometheus: Prometheus | undefined;
   let telemetryUrl: string;
   let exporterUrl: string;
   let collectorHttpUrl: string;
@@ -202,9 +204,10 @@ void describe('the compose path through a real Collector', { skip }, () => {
 
     // Prometheus scrapes only the Collector's exporter. honor_labels keeps the job/instance the
     // Collector carries over from its own scrape (job="gateway"), as a Grafana user expects.
-    prometheus = await startPrometheus([
-      { name: 'otel-collector-exporter', target: `127.0.0.1:${exporter}`, honorLabels: true },
-    ]);
+    if (withoutPrometheus === false)
+      prometheus = await startPrometheus([
+        { name: 'otel-collector-exporter', target: `127.0.0.1:${exporter}`, honorLabels: true },
+      ]);
   });
 
   after(async () => {
@@ -214,7 +217,10 @@ void describe('the compose path through a real Collector', { skip }, () => {
     await endpoint?.close();
   });
 
-  const query = (expr: string) => prometheus.query(expr);
+  const query = (expr: string) => {
+    assert.ok(prometheus, 'Prometheus is running');
+    return prometheus.query(expr);
+  };
   const text = async (url: string) => (await fetch(url)).text();
   /** The Collector's own metrics, read where its otel-collector scrape job reads them. */
   const telemetry = () => text(telemetryUrl);
@@ -282,64 +288,68 @@ void describe('the compose path through a real Collector', { skip }, () => {
     );
   });
 
-  void it("serves both services' metrics through the Collector to Prometheus under the README's names", async () => {
-    for (const model of ['clean', 'phantom-once', 'phantom-always']) await iterate(model);
-    const gatewayUp = await eventually(
-      async () => {
-        const up = await query('up{job=~"gateway|chatd"}');
-        return up.length === 2 && up.every((s) => s.value[1] === '1') ? up : undefined;
-      },
-      60_000,
-      "the Collector's scrape of both services, seen through Prometheus",
-    );
-    assert.equal(gatewayUp.length, 2);
+  void it(
+    "serves both services' metrics through the Collector to Prometheus under the README's names",
+    { skip: withoutPrometheus },
+    async () => {
+      for (const model of ['clean', 'phantom-once', 'phantom-always']) await iterate(model);
+      const gatewayUp = await eventually(
+        async () => {
+          const up = await query('up{job=~"gateway|chatd"}');
+          return up.length === 2 && up.every((s) => s.value[1] === '1') ? up : undefined;
+        },
+        60_000,
+        "the Collector's scrape of both services, seen through Prometheus",
+      );
+      assert.equal(gatewayUp.length, 2);
 
-    // Counters keep their _total; histograms keep _bucket/_sum/_count; job is the service.
-    const sessions = await eventually(
-      async () => {
-        const result = await query(
-          'sum by (final_verdict) (lakehouse_iterate_sessions_total{job="gateway", kind="fill"})',
-        );
-        const total = result.reduce((n, s) => n + Number(s.value[1]), 0);
-        return total >= 5 ? result : undefined;
-      },
-      60_000,
-      'lakehouse_iterate_sessions_total through the Collector',
-    );
-    const byVerdict = Object.fromEntries(
-      sessions.map((s) => [s.metric.final_verdict, Number(s.value[1])]),
-    );
-    assert.ok((byVerdict.accepted ?? 0) >= 4, JSON.stringify(byVerdict));
-    assert.ok((byVerdict.max_iter_exhausted ?? 0) >= 1, JSON.stringify(byVerdict));
+      // Counters keep their _total; histograms keep _bucket/_sum/_count; job is the service.
+      const sessions = await eventually(
+        async () => {
+          const result = await query(
+            'sum by (final_verdict) (lakehouse_iterate_sessions_total{job="gateway", kind="fill"})',
+          );
+          const total = result.reduce((n, s) => n + Number(s.value[1]), 0);
+          return total >= 5 ? result : undefined;
+        },
+        60_000,
+        'lakehouse_iterate_sessions_total through the Collector',
+      );
+      const byVerdict = Object.fromEntries(
+        sessions.map((s) => [s.metric.final_verdict, Number(s.value[1])]),
+      );
+      assert.ok((byVerdict.accepted ?? 0) >= 4, JSON.stringify(byVerdict));
+      assert.ok((byVerdict.max_iter_exhausted ?? 0) >= 1, JSON.stringify(byVerdict));
 
-    const tokens = await query(
-      'sum by (gen_ai_token_type) (gen_ai_client_token_usage_count{job="chatd"})',
-    );
-    assert.deepEqual(tokens.map((s) => s.metric.gen_ai_token_type).sort(), ['input', 'output']);
-    for (const name of [
-      'gen_ai_client_operation_duration_bucket{job="chatd"}',
-      'lakehouse_iterate_attempts_count{job="gateway"}',
-      'lakehouse_validation_failures_total{job="gateway", category="consistency"}',
-      'http_server_request_duration_count{job="gateway"}',
-      'http_server_request_duration_count{job="chatd"}',
-    ]) {
-      const result = await query(name);
-      assert.ok(result.length > 0, `${name} through the Collector`);
-    }
-    // The Collector's own health is there too: what to watch for a Langfuse outage. Its job
-    // label is the Collector's service name (the binary's), so select by exporter.
-    const queue = await eventually(
-      async () => {
-        const result = await query('otelcol_exporter_queue_size{exporter="otlp_http/langfuse"}');
-        return result.length > 0 ? result : undefined;
-      },
-      60_000,
-      "the Collector's own metrics through its exporter",
-    );
-    assert.equal(queue[0]?.metric.data_type, 'traces');
-    const exported = await (await fetch(exporterUrl)).text();
-    assert.match(exported, /^lakehouse_iterate_sessions_total\{/m);
-  });
+      const tokens = await query(
+        'sum by (gen_ai_token_type) (gen_ai_client_token_usage_count{job="chatd"})',
+      );
+      assert.deepEqual(tokens.map((s) => s.metric.gen_ai_token_type).sort(), ['input', 'output']);
+      for (const name of [
+        'gen_ai_client_operation_duration_bucket{job="chatd"}',
+        'lakehouse_iterate_attempts_count{job="gateway"}',
+        'lakehouse_validation_failures_total{job="gateway", category="consistency"}',
+        'http_server_request_duration_count{job="gateway"}',
+        'http_server_request_duration_count{job="chatd"}',
+      ]) {
+        const result = await query(name);
+        assert.ok(result.length > 0, `${name} through the Collector`);
+      }
+      // The Collector's own health is there too: what to watch for a Langfuse outage. Its job
+      // label is the Collector's service name (the binary's), so select by exporter.
+      const queue = await eventually(
+        async () => {
+          const result = await query('otelcol_exporter_queue_size{exporter="otlp_http/langfuse"}');
+          return result.length > 0 ? result : undefined;
+        },
+        60_000,
+        "the Collector's own metrics through its exporter",
+      );
+      assert.equal(queue[0]?.metric.data_type, 'traces');
+      const exported = await (await fetch(exporterUrl)).text();
+      assert.match(exported, /^lakehouse_iterate_sessions_total\{/m);
+    },
+  );
 
   /** Waits until the Collector has handed Langfuse everything it holds; returns its sent_spans. */
   async function drained(): Promise<number> {
@@ -521,87 +531,91 @@ void describe('the compose path through a real Collector', { skip }, () => {
     await endpoint.restart();
     await drained();
   });
-  void it('carries every metric the READMEs name, and answers every query deploy/README lists', async () => {
-    // A retried session for the validation and attempt series, then what no ordinary session
-    // touches (lakehouse_langfuse_spans_dropped_total comes from the queue-full case above).
-    await iterate('phantom-once');
-    const rejected = await postJson(
-      `${stack.gateway.url}/v1/iterate`,
-      await fillRequest('clean', { max_iterations: 1 }),
-      { 'x-lakehouse-trace-id': '0'.repeat(32) },
-    );
-    assert.equal(rejected.status, 200);
-    // More model names than a series cap holds: chatd folds the rest into the overflow series.
-    for (let i = 0; i <= 200; i++) {
-      const chat = await postJson(`${stack.chatd.url}/v1/chat`, {
-        provider: 'sim',
-        model: `overflow-${i}`,
-        messages: [{ role: 'user', content: 'Artifact kind: email' }],
-      });
-      assert.equal(chat.status, 200);
-    }
-    // Sockets until chatd closes one on arrival (compose leaves MAX_CONNECTIONS at its default).
-    const sockets: net.Socket[] = [];
-    let closedOnArrival = false;
-    try {
-      while (!closedOnArrival) {
-        assert.ok(sockets.length <= 5000, 'chatd never closed a socket past its cap');
-        const socket = net.connect(stack.chatd.port, '127.0.0.1');
-        socket.on('error', () => undefined);
-        socket.once('close', () => (closedOnArrival = true));
-        sockets.push(socket);
-        await new Promise<void>((resolve) => {
-          socket.once('connect', () => resolve());
-          socket.once('close', () => resolve());
+  void it(
+    'carries every metric the READMEs name, and answers every query deploy/README lists',
+    { skip: withoutPrometheus },
+    async () => {
+      // A retried session for the validation and attempt series, then what no ordinary session
+      // touches (lakehouse_langfuse_spans_dropped_total comes from the queue-full case above).
+      await iterate('phantom-once');
+      const rejected = await postJson(
+        `${stack.gateway.url}/v1/iterate`,
+        await fillRequest('clean', { max_iterations: 1 }),
+        { 'x-lakehouse-trace-id': '0'.repeat(32) },
+      );
+      assert.equal(rejected.status, 200);
+      // More model names than a series cap holds: chatd folds the rest into the overflow series.
+      for (let i = 0; i <= 200; i++) {
+        const chat = await postJson(`${stack.chatd.url}/v1/chat`, {
+          provider: 'sim',
+          model: `overflow-${i}`,
+          messages: [{ role: 'user', content: 'Artifact kind: email' }],
         });
+        assert.equal(chat.status, 200);
       }
+      // Sockets until chatd closes one on arrival (compose leaves MAX_CONNECTIONS at its default).
+      const sockets: net.Socket[] = [];
+      let closedOnArrival = false;
+      try {
+        while (!closedOnArrival) {
+          assert.ok(sockets.length <= 5000, 'chatd never closed a socket past its cap');
+          const socket = net.connect(stack.chatd.port, '127.0.0.1');
+          socket.on('error', () => undefined);
+          socket.once('close', () => (closedOnArrival = true));
+          sockets.push(socket);
+          await new Promise<void>((resolve) => {
+            socket.once('connect', () => resolve());
+            socket.once('close', () => resolve());
+          });
+        }
+        await eventually(
+          async () => {
+            const n = sampleSum(
+              await text(`${stack.chatd.url}/metrics`).catch(() => ''),
+              'lakehouse_http_connections_dropped_total',
+            );
+            return n !== undefined && n > 0 ? true : undefined;
+          },
+          30_000,
+          'chatd to count the socket it closed',
+        );
+      } finally {
+        for (const socket of sockets) socket.destroy();
+      }
+      // The session log's file turns into a directory: the next row cannot be written.
+      rmSync(stack.sessionLogPath, { force: true });
+      mkdirSync(stack.sessionLogPath);
+      await iterate('clean', 1);
       await eventually(
-        async () => {
-          const n = sampleSum(
-            await text(`${stack.chatd.url}/metrics`).catch(() => ''),
-            'lakehouse_http_connections_dropped_total',
-          );
-          return n !== undefined && n > 0 ? true : undefined;
-        },
+        async () =>
+          (sampleSum(await gatewayMetrics(), 'lakehouse_session_log_write_failures_total') ?? 0) > 0
+            ? true
+            : undefined,
         30_000,
-        'chatd to count the socket it closed',
+        'the gateway to count the row it could not write',
       );
-    } finally {
-      for (const socket of sockets) socket.destroy();
-    }
-    // The session log's file turns into a directory: the next row cannot be written.
-    rmSync(stack.sessionLogPath, { force: true });
-    mkdirSync(stack.sessionLogPath);
-    await iterate('clean', 1);
-    await eventually(
-      async () =>
-        (sampleSum(await gatewayMetrics(), 'lakehouse_session_log_write_failures_total') ?? 0) > 0
-          ? true
-          : undefined,
-      30_000,
-      'the gateway to count the row it could not write',
-    );
 
-    // Needs 10,000 rows waiting behind a stalled disk; the README says so. Its neighbours'
-    // names show how it arrives.
-    const notDriven = new Set(['lakehouse_session_log_dropped_total']);
-    const names = readmeMetricSeries();
-    assert.ok(names.length >= 12, names.join(' '));
-    for (const name of names.filter((n) => !notDriven.has(n))) {
-      await eventually(
-        async () => ((await query(name)).length > 0 ? true : undefined),
-        60_000,
-        `${name} through the Collector in Prometheus`,
-      );
-    }
-    const queries = deployReadmeQueries();
-    assert.ok(queries.length >= 8, queries.join(' '));
-    for (const expr of queries) {
-      await eventually(
-        async () => ((await query(expr)).length > 0 ? true : undefined),
-        60_000,
-        `deploy/README.md's query ${expr}`,
-      );
-    }
-  });
+      // Needs 10,000 rows waiting behind a stalled disk; the README says so. Its neighbours'
+      // names show how it arrives.
+      const notDriven = new Set(['lakehouse_session_log_dropped_total']);
+      const names = readmeMetricSeries();
+      assert.ok(names.length >= 12, names.join(' '));
+      for (const name of names.filter((n) => !notDriven.has(n))) {
+        await eventually(
+          async () => ((await query(name)).length > 0 ? true : undefined),
+          60_000,
+          `${name} through the Collector in Prometheus`,
+        );
+      }
+      const queries = deployReadmeQueries();
+      assert.ok(queries.length >= 8, queries.join(' '));
+      for (const expr of queries) {
+        await eventually(
+          async () => ((await query(expr)).length > 0 ? true : undefined),
+          60_000,
+          `deploy/README.md's query ${expr}`,
+        );
+      }
+    },
+  );
 });

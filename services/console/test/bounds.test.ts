@@ -10,28 +10,45 @@ import fc from 'fast-check';
 import { createConsoleApp } from '../src/app.js';
 import { OneAtATime } from '../src/one-at-a-time.js';
 import type { ConsoleAppOptions } from '../src/app.js';
-import { SessionStore } from '../src/session-store.js';
 import { TraceFileSource } from '../src/trace-source.js';
-import { tempDir } from './helpers.js';
+import { loadedStore, tempDir } from './helpers.js';
 
 const ID = 'c'.repeat(32);
 
-interface Served {
-  get(target: string): Promise<{ status: number; body: string }>;
-  close(): Promise<void>;
-}
+type Get = (target: string) => Promise<{ status: number; body: string }>;
 
-async function serve(options: ConsoleAppOptions): Promise<Served> {
-  const server = http.createServer(createConsoleApp(options));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    async get(target) {
+/**
+ * Runs `fn` against a console app on port 0 over a fresh log holding `log` (loaded first) and a
+ * trace file holding `traces`; closes and removes everything after.
+ */
+async function withConsole(
+  setup: { log?: string; traces?: string; limits?: ConsoleAppOptions['limits'] },
+  fn: (get: Get) => Promise<void>,
+): Promise<void> {
+  const t = tempDir();
+  const tracesPath = path.join(t.dir, 'traces.jsonl');
+  writeFileSync(t.file, setup.log ?? '');
+  if (setup.traces !== undefined) writeFileSync(tracesPath, setup.traces);
+  // A log of 16 MiB or more loads in the background: wait for it.
+  const store = await loadedStore(t.file);
+  const app = createConsoleApp({
+    store,
+    traces: new TraceFileSource(tracesPath),
+    ...(setup.limits !== undefined ? { limits: setup.limits } : {}),
+  });
+  const server = http.createServer(app);
+  try {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    await fn(async (target) => {
       const res = await fetch(`http://127.0.0.1:${port}${target}`);
       return { status: res.status, body: await res.text() };
-    },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+    });
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await store.close();
+    t.cleanup();
+  }
 }
 
 // A row as a foreign producer could write it: no caps at all.
@@ -77,19 +94,9 @@ describe('a session page is bounded whatever the row holds', () => {
           error: fc.integer({ min: 0, max: 20_000 }),
         }),
         async (f) => {
-          const t = tempDir();
-          const store = await SessionStore.create({ path: t.file });
-          const served = await serve({
-            store,
-            traces: new TraceFileSource(path.join(t.dir, 'none.jsonl')),
-          });
-          try {
-            const row = hostileRow(f);
-            writeFileSync(t.file, row);
-            // A log of 16 MiB or more loads in the background: wait for it.
-            await store.refresh();
-            await store.settled();
-            const page = await served.get(`/sessions/${ID}`);
+          const row = hostileRow(f);
+          await withConsole({ log: row }, async (get) => {
+            const page = await get(`/sessions/${ID}`);
             assert.equal(page.status, 200);
             const shown = (page.body.match(/validator-error/g) ?? []).length;
             // A row past the page's read-back budget shows its indexed fields only.
@@ -104,15 +111,11 @@ describe('a session page is bounded whatever the row holds', () => {
             for (const label of ['model', 'provider', 'daemon', 'time (UTC)'])
               assert.ok([...textOf(page.body, label)].length <= 256, label);
             assert.ok(page.body.length < 1_000_000, `${page.body.length} bytes of HTML`);
-            const api = await served.get(`/api/sessions/${ID}`);
+            const api = await get(`/api/sessions/${ID}`);
             assert.equal(api.status, 200);
             assert.ok(api.body.length < 1_000_000, `${api.body.length} bytes of JSON`);
             assert.doesNotMatch(api.body, /"raw":/, 'no unclipped raw row');
-          } finally {
-            await served.close();
-            await store.close();
-            t.cleanup();
-          }
+          });
         },
       ),
       { numRuns: 12, includeErrorInReport: true },
@@ -127,8 +130,6 @@ describe('a tree is bounded whatever the trace holds', () => {
         fc.integer({ min: 1, max: 6000 }),
         fc.integer({ min: 1, max: 400 }),
         async (n, depth) => {
-          const t = tempDir();
-          const traces = path.join(t.dir, 'traces.jsonl');
           const spanId = (i: number): string => (i + 1).toString(16).padStart(16, '0');
           // A chain `depth` deep under the root, the rest flat under the root.
           const spans = Array.from({ length: n }, (_, i) => ({
@@ -139,14 +140,9 @@ describe('a tree is bounded whatever the trace holds', () => {
             startTimeUnixNano: String(1_000_000 + i),
             endTimeUnixNano: '9000000',
           }));
-          writeFileSync(
-            traces,
-            `${JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans }] }] })}\n`,
-          );
-          const store = await SessionStore.create({ path: t.file });
-          const served = await serve({ store, traces: new TraceFileSource(traces) });
-          try {
-            const page = await served.get(`/sessions/${ID}`);
+          const traces = `${JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans }] }] })}\n`;
+          await withConsole({ traces }, async (get) => {
+            const page = await get(`/sessions/${ID}`);
             assert.equal(page.status, 200);
             const shown = (page.body.match(/<li id="obs-/g) ?? []).length;
             assert.ok(shown <= 2000 && shown > 0, `${shown} of ${n} observations shown`);
@@ -156,13 +152,9 @@ describe('a tree is bounded whatever the trace holds', () => {
                 new RegExp(`${(n - shown).toLocaleString('en-US')} more observations`),
               );
             assert.ok(page.body.length < 2_000_000, `${page.body.length} bytes of HTML`);
-            const api = await served.get(`/api/sessions/${ID}`);
+            const api = await get(`/api/sessions/${ID}`);
             assert.ok(api.body.length < 2_000_000, `${api.body.length} bytes of JSON`);
-          } finally {
-            await served.close();
-            await store.close();
-            t.cleanup();
-          }
+          });
         },
       ),
       { numRuns: 8, includeErrorInReport: true },
@@ -200,18 +192,11 @@ describe('what one page reads is bounded', () => {
   });
 
   it('reads back rows only while the page’s budget lasts, and shows the first rows of an id', async () => {
-    const t = tempDir();
-    const store = await SessionStore.create({ path: t.file });
-    const served = await serve({
-      store,
-      traces: new TraceFileSource(path.join(t.dir, 'none.jsonl')),
-      limits: { readBackBytes: 64 * 1024, rowsPerSession: 5 },
-    });
-    try {
-      // Ten rows under one id (a reused trace id), about 20 KiB each.
-      const row = hostileRow({ attempts: 1, label: 10, prompt: 20_000, error: 10 });
-      writeFileSync(t.file, row.repeat(10));
-      const api = JSON.parse((await served.get(`/api/sessions/${ID}`)).body) as {
+    // Ten rows under one id (a reused trace id), about 20 KiB each.
+    const row = hostileRow({ attempts: 1, label: 10, prompt: 20_000, error: 10 });
+    const limits = { readBackBytes: 64 * 1024, rowsPerSession: 5 };
+    await withConsole({ log: row.repeat(10), limits }, async (get) => {
+      const api = JSON.parse((await get(`/api/sessions/${ID}`)).body) as {
         rows: Array<{ detail: { unread?: string; prompt: string } }>;
         rowsTotal: number;
       };
@@ -224,14 +209,10 @@ describe('what one page reads is bounded', () => {
           r.detail.unread ?? '',
           /^not read back: this row is 20 KiB and a page reads back at most 64 KiB of the log$/,
         );
-      const page = await served.get(`/sessions/${ID}`);
+      const page = await get(`/sessions/${ID}`);
       assert.match(page.body, /10 rows carry this session id/);
       assert.match(page.body, /5 more rows not shown/);
-    } finally {
-      await served.close();
-      await store.close();
-      t.cleanup();
-    }
+    });
   });
 
   it('reads at most maxReadBytes of the trace file per lookup, and says how much it left', async () => {
