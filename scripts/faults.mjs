@@ -1,7 +1,8 @@
-// `npm run faults`: runs the fault, load, bad-input, secrets and property suites with Node's test
+// `npm run faults`: runs the fault, load, bad-input, secrets, session-log crash, shared-log and property suites with Node's test
 // runner (one file at a time, so the load figures are not shared with another suite) and prints
 // a summary table: fault | expectation | result | evidence. Tests report their evidence as
-// diagnostics `faults: {json}`. Exits 1 when any test fails. `--verbose` lists every bad-input case.
+// diagnostics `faults: {json}`. Exits 1 when any test fails. `--verbose` lists every bad-input case,
+// `--only REGEX` runs the suite files whose name matches.
 import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { run } from 'node:test';
@@ -10,6 +11,9 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PREFIX = 'faults: ';
 const verbose = process.argv.includes('--verbose');
+// `--only REGEX`: just the suite files whose name matches (e.g. `--only session-log|shared-log`).
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt === -1 ? undefined : new RegExp(process.argv[onlyAt + 1] ?? '');
 
 function listFiles(dir, pattern) {
   const full = path.join(ROOT, dir);
@@ -22,14 +26,17 @@ function listFiles(dir, pattern) {
 
 const suites = [
   ...listFiles('test/dist/src', /^faults-.*\.test\.js$/),
-  ...listFiles('test/dist/src', /^(load|bad-input|secrets)\.e2e\.test\.js$/),
+  ...listFiles('test/dist/src', /^(load|bad-input|secrets|session-log-crash|shared-log)\.e2e\.test\.js$/),
 ];
 const properties = [
   ...readdirSync(path.join(ROOT, 'packages')).flatMap((p) => listFiles(`packages/${p}/dist/test`, /-property\.test\.js$/)),
   ...readdirSync(path.join(ROOT, 'services')).flatMap((s) => listFiles(`services/${s}/dist/test`, /-property\.test\.js$/)),
   ...listFiles('test/dist/src', /-property(\.e2e)?\.test\.js$/),
 ];
-const files = [...suites, ...properties];
+const picked = (list) => (only === undefined ? list : list.filter((f) => only.test(path.basename(f))));
+const suiteFiles = picked(suites);
+const propertyFiles = picked(properties);
+const files = [...suiteFiles, ...propertyFiles];
 if (files.length === 0) {
   process.stderr.write('faults: no compiled test files found; run `tsc -b` first\n');
   process.exit(1);
@@ -39,7 +46,7 @@ const evidence = [];
 const results = new Map(); // `${file}\0${name}` -> { ok, error }
 const failures = [];
 const started = Date.now();
-process.stderr.write(`faults: running ${files.length} files (${suites.length} suites, ${properties.length} property files)\n`);
+process.stderr.write(`faults: running ${files.length} files (${suiteFiles.length} suites, ${propertyFiles.length} property files)\n`);
 
 const key = (file, name) => `${file ?? ''}\0${name}`;
 const seen = new Set();
@@ -92,7 +99,7 @@ if (badInput.pass + badInput.fail > 0) {
   ]);
 }
 // Property files: one row each.
-for (const file of properties) {
+for (const file of propertyFiles) {
   const mine = [...results].filter(([k]) => k.startsWith(`${file}\0`));
   const passed = mine.filter(([, r]) => r.ok).length;
   rows.push([

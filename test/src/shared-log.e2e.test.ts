@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { buildReferencePeers } from '@lakehouse/session-log';
 import { PREREQUISITES, requires } from '@lakehouse/test-support';
 import { REPO_ROOT, fillRequest, postJson, startStack } from './harness.js';
-import { mapLimit, readSessionFile } from './faults-helpers.js';
+import { mapLimit, readSessionFile, reportEvidence } from './faults-helpers.js';
 
 const PEER_ROWS = 1500;
 const GATEWAY_SESSIONS = 400;
@@ -81,7 +81,7 @@ describe('one session log written by three runtimes at once', { skip }, () => {
   it(
     'gateway under load + Go + Rust appenders: no torn line, every row once, one report, the alarm works',
     { timeout: 300_000 },
-    async () => {
+    async (t) => {
       const peers = await buildReferencePeers(REPO_ROOT);
       const stack = await startStack();
       const file = stack.sessionLogPath;
@@ -158,6 +158,12 @@ describe('one session log written by three runtimes at once', { skip }, () => {
         );
         assert.match(alarm.stdout, /g0+77 .* go /);
         assert.match(alarm.stdout, /r0+77 .* rust /);
+        reportEvidence(t, {
+          fault: 'one session log: the gateway under load + Go and Rust appenders at once',
+          expectation:
+            'no torn or interleaved line, every row once, one report, the alarm finds both planted rows',
+          evidence: `${rows.length} rows (gateway ${GATEWAY_SESSIONS}/${answered.length} answered, go ${PEER_ROWS}, rust ${PEER_ROWS}), ${badLines.length} bad lines, ${switches} producer switches; alarm exit 1 with 2 rows`,
+        });
       } finally {
         await stack.stop();
       }

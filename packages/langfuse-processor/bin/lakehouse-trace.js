@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { runBuilt } from './run-built.js';
+import { runBuilt } from '../../../scripts/run-built.mjs';
 
-await runBuilt('trace-cli', 'lakehouse-trace');
+await runBuilt(new URL('../dist/src/trace-cli.js', import.meta.url), 'lakehouse-trace');

@@ -1,5 +1,5 @@
 // One copy per package (packages never import each other): session-log and langfuse-processor
-// both print client strings to terminals.
+// both print client strings to terminals. test/src/shared-copies.test.ts keeps the two identical.
 // Characters a terminal acts on instead of printing: C0 controls (ESC starts CSI and OSC 52
 // clipboard writes), DEL, C1 controls (U+009B is an 8-bit CSI, U+009D an OSC), and the bidi
 // overrides and isolates that reorder what is shown (Trojan Source).

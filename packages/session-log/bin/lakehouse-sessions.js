@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { runBuilt } from './run-built.js';
+import { runBuilt } from '../../../scripts/run-built.mjs';
 
-await runBuilt('sessions-cli', 'lakehouse-sessions');
+await runBuilt(new URL('../dist/src/sessions-cli.js', import.meta.url), 'lakehouse-sessions');

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { runBuilt } from './run-built.js';
+import { runBuilt } from '../../../scripts/run-built.mjs';
 
-await runBuilt('parity', 'session-log-parity-check');
+await runBuilt(new URL('../dist/src/parity.js', import.meta.url), 'session-log-parity-check');

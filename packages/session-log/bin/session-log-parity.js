@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { runBuilt } from './run-built.js';
+import { runBuilt } from '../../../scripts/run-built.mjs';
 
-await runBuilt('parity-probe', 'session-log-parity');
+await runBuilt(new URL('../dist/src/parity-probe.js', import.meta.url), 'session-log-parity');
