@@ -1,5 +1,6 @@
 import express from 'express';
 import type { Express } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'winston';
 import type { SessionLog } from '@lakehouse/session-log';
 import { metricsHandler, requestTelemetry } from '@lakehouse/telemetry';
@@ -22,7 +23,22 @@ export interface AppDeps {
   sessionLog: SessionLog;
   /** The SIGTERM drain (server.ts); without one, sessions are never refused. */
   drain?: DrainGate;
+  /**
+   * The validate hop's own loopback listener (server.ts): its base URL once bound, and whether a
+   * request arrived through it. Without one the hop goes to GATEWAY_SELF_URL or the listener the
+   * session's request arrived on.
+   */
+  validateListener?: ValidateListener;
 }
+
+/** See {@link AppDeps.validateListener}. */
+export interface ValidateListener {
+  url(): string | undefined;
+  carries(req: IncomingMessage): boolean;
+}
+
+/** The validate route's path, the only one the hop listener serves. */
+export const VALIDATE_PATH = '/v1/validate';
 
 const ROUTES = ['/v1/iterate', '/v1/validate', '/healthz', '/readyz', '/metrics'];
 
@@ -52,7 +68,8 @@ export function createApp(deps: AppDeps): Express {
         chatBodyLimitBytes: config.bodyLimitBytes,
         abortSignal: drain.signal,
       },
-      selfUrl: (localPort) => selfUrl(config, localPort ?? config.port),
+      selfUrl: (localPort) =>
+        deps.validateListener?.url() ?? selfUrl(config, localPort ?? config.port),
       logger,
       sessionLog,
       instruments,
@@ -61,7 +78,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.post(
-    '/v1/validate',
+    VALIDATE_PATH,
     validateRoute({
       roster,
       failures: instruments.validationFailures,
