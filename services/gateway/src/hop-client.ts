@@ -48,8 +48,9 @@ export function chatHopBody(req: IterateRequest, prompt: string): string {
   });
 }
 
-// A model reply or report past this is not an answer; axios refuses it as ERR_BAD_RESPONSE.
-const MAX_HOP_BODY_BYTES = 64 * 1024 * 1024;
+// chatd forwards at most 2 Mi characters of content (6 bytes each at most, JSON-escaped); a
+// reply or report past this is not an answer, and axios refuses it as ERR_BAD_RESPONSE.
+export const MAX_HOP_BODY_BYTES = 16 * 1024 * 1024;
 
 /**
  * The HTTP client of both hops of an attempt (gateway → chatd `/v1/chat`, gateway → its own
@@ -111,16 +112,19 @@ export class HopClient {
     throw new HopError(`${summary}: ${errorText(res.data)}`, { summary });
   }
 
-  /** Validates `artifact` through the gateway's own `/v1/validate`. */
+  /**
+   * Validates the artifact whose JSON text is `artifactJson` (as extracted, sent as is) through
+   * the gateway's own `/v1/validate`.
+   */
   async validate(
     req: IterateRequest,
-    artifact: Record<string, unknown>,
+    artifactJson: string,
     ctx: Context,
   ): Promise<ValidateHopResult> {
     const res = await this._post(
       ctx,
       `${this._options.selfUrl}/v1/validate`,
-      { kind: req.kind, artifact, context: req.context },
+      `{"kind":${JSON.stringify(req.kind)},"artifact":${artifactJson},"context":${JSON.stringify(req.context)}}`,
       this._options.validateTimeoutMs,
       'validate hop',
     );

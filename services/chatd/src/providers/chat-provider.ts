@@ -24,7 +24,12 @@ export interface ChatResult {
   content: string;
   finishReason: string;
   usage: { inputTokens: number; outputTokens: number };
+  /** Characters cut off the end of `content` past {@link MAX_FORWARDED_CONTENT_CHARS}. */
+  contentTruncatedChars?: number;
 }
+
+/** Longest completion chatd forwards (UTF-16 units); the rest is cut and counted. */
+export const MAX_FORWARDED_CONTENT_CHARS = 2 * 1024 * 1024;
 
 /**
  * One configured provider. `chat` must honour `signal` (reject promptly once aborted) and
