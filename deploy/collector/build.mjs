@@ -2,21 +2,14 @@
 // module proxy, from deploy/collector/manifest.yaml. The result is cached under
 // .cache/otelcol/<key>/ (gitignored), keyed by the manifest's bytes and the builder version, so
 // reruns are instant and any manifest edit builds afresh. `node deploy/collector/build.mjs`
-// prints the binary's path; .ci/run calls it before `npm test`.
+// prints the binary's path; `npm test` runs it first (deploy/prepare-tests.mjs, its pretest).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
+import { fillCacheDir, runVisibly } from '../cache.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(HERE, '../..');
@@ -51,12 +44,11 @@ export function collectorBuild(root = REPO_ROOT) {
   };
 }
 
-function run(command, args, options) {
-  execFileSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], ...options });
-}
-
-/** Builds the Collector unless the cache already holds it; returns its path. Throws on failure. */
-export function buildCollector(root = REPO_ROOT) {
+/**
+ * Builds the Collector unless the cache already holds it, printing progress on stderr (a cold
+ * build takes minutes); resolves to where it is. Rejects on failure.
+ */
+export async function buildCollector(root = REPO_ROOT) {
   const build = collectorBuild(root);
   if (existsSync(build.binary)) return { ...build, built: false, seconds: 0 };
   const started = Date.now();
@@ -65,26 +57,23 @@ export function buildCollector(root = REPO_ROOT) {
   const builder = path.join(builderDir, 'builder');
   if (!existsSync(builder)) {
     console.error(`collector: installing ${BUILDER_MODULE}@${build.builderVersion}`);
-    run('go', ['install', `${BUILDER_MODULE}@${build.builderVersion}`], {
+    await runVisibly('collector', 'go', ['install', `${BUILDER_MODULE}@${build.builderVersion}`], {
       env: { ...process.env, GOBIN: builderDir },
     });
   }
-  // Built next to the final folder and renamed into place, so a half-done build never counts.
-  const staging = `${build.dir}.partial-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  const config = { ...build.manifest, dist: { ...build.manifest.dist, output_path: staging } };
-  const configPath = path.join(staging, 'builder-config.yaml');
-  writeFileSync(configPath, stringify(config));
   console.error(
-    `collector: building ${build.manifest.dist.name} ${build.version} (key ${build.key})`,
+    `collector: building ${build.manifest.dist.name} ${build.version} into ${build.dir} ` +
+      '(first run only: about 6 min on 2 cores with cold Go caches)',
   );
-  run(builder, [`--config=${configPath}`]);
-  execFileSync(path.join(staging, String(build.manifest.dist.name)), ['--version'], {
-    stdio: 'ignore',
+  await fillCacheDir(build.dir, async (staging) => {
+    const config = { ...build.manifest, dist: { ...build.manifest.dist, output_path: staging } };
+    const configPath = path.join(staging, 'builder-config.yaml');
+    writeFileSync(configPath, stringify(config));
+    await runVisibly('collector', builder, [`--config=${configPath}`]);
+    execFileSync(path.join(staging, String(build.manifest.dist.name)), ['--version'], {
+      stdio: 'ignore',
+    });
   });
-  rmSync(build.dir, { recursive: true, force: true });
-  renameSync(staging, build.dir);
   // Builds for older manifests are dead weight (about 110 MB each).
   for (const entry of readdirSync(build.cacheRoot)) {
     if (entry !== build.key && !entry.startsWith('builder-'))
@@ -95,7 +84,7 @@ export function buildCollector(root = REPO_ROOT) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    const result = buildCollector();
+    const result = await buildCollector();
     console.error(
       result.built
         ? `collector: built in ${result.seconds} s`

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { COLLECTOR, COLLECTOR_CONFIG, collectorSkip, runCollector } from './collector.js';
+import { requires } from '@lakehouse/test-support';
+import { COLLECTOR, COLLECTOR_CONFIG, COLLECTOR_PREREQUISITE, runCollector } from './collector.js';
 import { composeEnv, composeService, dict, readRepoFile } from './compose-file.js';
 
 const KINDS = ['receivers', 'processors', 'exporters', 'extensions', 'connectors'] as const;
@@ -26,7 +27,9 @@ function configComponents(): Record<string, string[]> {
   );
 }
 
-void describe('the built Collector and otel-collector.yaml', { skip: collectorSkip }, () => {
+const skip = requires(COLLECTOR_PREREQUISITE);
+
+void describe('the built Collector and otel-collector.yaml', { skip }, () => {
   void it('`otelcol validate` accepts otel-collector.yaml with the compose environment', () => {
     const result = runCollector(
       ['validate', `--config=${COLLECTOR_CONFIG}`],

@@ -1,9 +1,9 @@
 // Runs the OpenTelemetry Collector built from deploy/collector/manifest.yaml (by
-// `node deploy/collector/build.mjs`, which .ci/run calls) with the project's otel-collector.yaml.
+// `node deploy/collector/build.mjs`, which `npm test` runs first) with the project's otel-collector.yaml.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { filePrerequisite } from '@lakehouse/test-support';
 import { eventually, REPO_ROOT } from './harness.js';
 
 interface CollectorBuild {
@@ -22,14 +22,12 @@ export const COLLECTOR = buildModule.collectorBuild(REPO_ROOT);
 /** The project's Collector configuration. */
 export const COLLECTOR_CONFIG = path.join(REPO_ROOT, 'otel-collector.yaml');
 
-/**
- * Why Collector tests cannot run here, or false. CI (.ci/run) builds the Collector first, so
- * there a missing binary is a failure, never a skip.
- */
-export const collectorSkip: string | false =
-  existsSync(COLLECTOR.binary) || process.env.CI
-    ? false
-    : `the Collector is not built (run \`node deploy/collector/build.mjs\`; needs Go and the module proxy): ${COLLECTOR.binary}`;
+/** The built Collector, for `requires()`: `npm test` builds it first wherever Go is installed. */
+export const COLLECTOR_PREREQUISITE = filePrerequisite(
+  `the Collector built from deploy/collector/manifest.yaml (${COLLECTOR.binary})`,
+  COLLECTOR.binary,
+  'install Go 1.24 or newer and rerun npm test, which builds it (node deploy/collector/build.mjs)',
+);
 
 /** Runs a Collector subcommand (validate, components, --version) to completion. */
 export function runCollector(
@@ -53,14 +51,15 @@ export interface CollectorHandle {
 }
 
 /**
- * Starts `otelcol --config otel-collector.yaml` with exactly `env` (plus PATH) and resolves once
- * its health check at `healthUrl` answers 200.
+ * Starts `otelcol --config otel-collector.yaml [args]` with exactly `env` (plus PATH) and resolves
+ * once its health check at `healthUrl` answers 200.
  */
 export async function startCollector(
   env: Record<string, string>,
   healthUrl: string,
+  args: readonly string[] = [],
 ): Promise<CollectorHandle> {
-  const child = spawn(COLLECTOR.binary, [`--config=${COLLECTOR_CONFIG}`], {
+  const child = spawn(COLLECTOR.binary, [`--config=${COLLECTOR_CONFIG}`, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

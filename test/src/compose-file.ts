@@ -108,3 +108,50 @@ export function imageInstallCommand(service: string): string[] {
   assert.ok(command);
   return command.replace(/\$\{SERVICE\}|\$SERVICE\b/g, service).split(/\s+/);
 }
+
+/** A compose or Go memory size (`256M`, `1g`, `160MiB`) in MiB. */
+export function memoryMiB(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(M|Mi|MiB|MB|m|G|Gi|GiB|GB|g)$/.exec(text.trim());
+  assert.ok(m?.[1] && m[2], `${text} is a memory size`);
+  return Number(m[1]) * (/^g/i.test(m[2]) ? 1024 : 1);
+}
+
+/** The collector's memory settings, in MiB and bytes, as its compose container gives them. */
+export interface CollectorMemory {
+  /** The container's memory limit (deploy.resources.limits.memory). */
+  readonly containerMiB: number;
+  /** memory_limiter's hard limit: limit_percentage of the container's limit. */
+  readonly hardMiB: number;
+  /** spike_limit_percentage of it; the soft limit is hard - spike. */
+  readonly spikeMiB: number;
+  readonly softMiB: number;
+  readonly goMemLimitMiB: number;
+  /** otlp_http/langfuse sending_queue.queue_size (sizer: bytes). */
+  readonly queueBytes: number;
+}
+
+/**
+ * What memory_limiter computes inside the compose container (percentages of the container's
+ * limit, read from its cgroup), with GOMEMLIMIT and the Langfuse exporter's queue bound.
+ */
+export function collectorMemory(): CollectorMemory {
+  const config = dict(parse(readRepoFile('otel-collector.yaml')), 'otel-collector.yaml');
+  const limiter = dict(dict(config.processors, 'processors').memory_limiter, 'memory_limiter');
+  const exporter = dict(dict(config.exporters, 'exporters')['otlp_http/langfuse'], 'otlp_http');
+  const service = composeService('otel-collector');
+  const limits = dict(
+    dict(dict(service.deploy, 'deploy').resources, 'deploy.resources').limits,
+    'deploy.resources.limits',
+  );
+  const containerMiB = memoryMiB(String(limits.memory));
+  const hardMiB = (containerMiB * Number(limiter.limit_percentage)) / 100;
+  const spikeMiB = (containerMiB * Number(limiter.spike_limit_percentage)) / 100;
+  return {
+    containerMiB,
+    hardMiB,
+    spikeMiB,
+    softMiB: hardMiB - spikeMiB,
+    goMemLimitMiB: memoryMiB(composeEnv('otel-collector').GOMEMLIMIT ?? ''),
+    queueBytes: Number(dict(exporter.sending_queue, 'sending_queue').queue_size),
+  };
+}

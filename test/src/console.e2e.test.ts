@@ -3,13 +3,14 @@
 // loads the overview, filters to max_iter_exhausted, opens a session and its tree, and follows the
 // alarm to a planted ungrounded row. Screenshots of each view land in test/screenshots/.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, appendFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, appendFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { encodeSessionRecord, formatSessionTimestamp } from '@lakehouse/session-log';
+import { PREREQUISITES, requires } from '@lakehouse/test-support';
 import {
   REPO_ROOT,
   eventually,
@@ -44,7 +45,9 @@ interface Session {
   readonly status: number;
 }
 
-describe('the console in a real browser, over real sessions', () => {
+const skip = requires(PREREQUISITES.chromium(CHROMIUM));
+
+describe('the console in a real browser, over real sessions', { skip }, () => {
   let stack: Stack;
   let consoleService: ServiceHandle;
   let context: BrowserContext;
@@ -56,10 +59,6 @@ describe('the console in a real browser, over real sessions', () => {
   const dialogs: string[] = [];
 
   before(async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium; .ci/run does)`,
-    );
     const tracesPath = path.join(tmpdir(), `lakehouse-console-traces-${process.pid}.jsonl`);
     stack = await startStack({ env: { LANGFUSE_TRACE_FILE: tracesPath } });
     const models = [
@@ -112,8 +111,8 @@ describe('the console in a real browser, over real sessions', () => {
     await eventually(
       async () => {
         const res = await fetch(`${consoleService.url}/api/sessions/${exhausted.traceId}`);
-        const data = (await res.json()) as { trace: { tree?: { observations: unknown[] } } };
-        return (data.trace.tree?.observations.length ?? 0) >= 10 ? true : undefined;
+        const data = (await res.json()) as { trace: { tree?: { observations: number } } };
+        return (data.trace.tree?.observations ?? 0) >= 10 ? true : undefined;
       },
       30_000,
       'the exhausted session tree in the trace file',

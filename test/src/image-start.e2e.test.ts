@@ -5,11 +5,20 @@
 // service runs.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { filePrerequisite, requires } from '@lakehouse/test-support';
 import { imageInstallCommand } from './compose-file.js';
 import {
   fillRequest,
@@ -25,10 +34,30 @@ const imageNodeModule = (await import(
 )) as { imageNode(root: string): { image: string; version: string; binary: string } };
 const NODE = imageNodeModule.imageNode(REPO_ROOT);
 
-const skip =
-  existsSync(NODE.binary) || process.env.CI
-    ? false
-    : `Node ${NODE.version} (the image's ${NODE.image}) is not fetched: run \`node deploy/image-node.mjs\``;
+const skip = requires(
+  filePrerequisite(
+    `Node ${NODE.version}, the image's ${NODE.image} (${NODE.binary})`,
+    NODE.binary,
+    'install python3-pip and rerun npm test, which fetches it (node deploy/image-node.mjs)',
+  ),
+);
+
+/**
+ * Wraps node:module's register() and registerHooks() (runtime-deprecated and its successor) so
+ * that any call prints a line, and says so once it is in place.
+ */
+const LOADER_HOOK_SPY = `import module from 'node:module';
+for (const name of ['register', 'registerHooks']) {
+  const original = module[name];
+  if (typeof original !== 'function') continue;
+  module[name] = function (...args) {
+    process.stderr.write('loader hook registered: module.' + name + '(' + String(args[0]) + ')\\n');
+    return original.apply(this, args);
+  };
+}
+module.syncBuiltinESMExports();
+process.stderr.write('loader-hook spy armed\\n');
+`;
 
 const SERVICES = ['gateway', 'chatd'] as const;
 const WORKSPACES = (dir: string) =>
@@ -79,7 +108,14 @@ void describe(`the service image's start command on ${NODE.image}`, { skip }, ()
       copyCompiled(dir, service);
       trees[service] = dir;
     }
-    const env = { ROSTER_PATH: await sharedRoster(), NODE_ENV: 'production' };
+    // Preloaded before the start command's own --import: reports any loader hook registration.
+    const spy = path.join(trees.gateway ?? '', 'loader-hook-spy.mjs');
+    writeFileSync(spy, LOADER_HOOK_SPY);
+    const env = {
+      ROSTER_PATH: await sharedRoster(),
+      NODE_ENV: 'production',
+      NODE_OPTIONS: `--import=${pathToFileURL(spy).href}`,
+    };
     chatd = await startService('chatd', env, { root: trees.chatd ?? '', node: NODE.binary });
     handles.push(chatd);
     gateway = await startService(
@@ -133,6 +169,12 @@ void describe(`the service image's start command on ${NODE.image}`, { skip }, ()
     for (const handle of handles) {
       const warnings = handle.lines.filter((l) => /DeprecationWarning|ExperimentalWarning/.test(l));
       assert.deepEqual(warnings, [], `${handle.name} warned on Node ${NODE.version}`);
+      assert.ok(handle.lines.includes('loader-hook spy armed'), `${handle.name} ran the spy`);
+      assert.deepEqual(
+        handle.lines.filter((l) => l.startsWith('loader hook registered')),
+        [],
+        `${handle.name} registered a module loader hook`,
+      );
     }
   });
 });

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sampleContract, WorkerLookup } from '@lakehouse/roster';
+import { PREREQUISITES, requires } from '@lakehouse/test-support';
 import { eventually, postJson, sharedRoster, startStack, type Stack } from './harness.js';
-import { prometheusSkip as skip, startPrometheus, type Prometheus } from './prometheus.js';
+import { startPrometheus, type Prometheus } from './prometheus.js';
+
+const skip = requires(PREREQUISITES.prometheus);
 
 describe('a real Prometheus scrapes both services', { skip }, () => {
   let stack: Stack;

@@ -1,22 +1,11 @@
 // A real Prometheus (Debian's `prometheus`) for the tests: scrapes the given targets every second
 // and answers instant queries.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eventually, freePort } from './harness.js';
-
-const hasPrometheus = spawnSync('prometheus', ['--version']).status === 0;
-
-/**
- * Why Prometheus tests cannot run here, or false. CI installs Prometheus (.ci/run); a developer
- * machine without it skips loudly instead of passing silently.
- */
-export const prometheusSkip: string | false =
-  !hasPrometheus && !process.env.CI
-    ? 'prometheus is not installed (apt-get install prometheus)'
-    : false;
 
 export interface VectorSample {
   metric: Record<string, string>;

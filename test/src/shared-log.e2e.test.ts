@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { buildReferencePeers } from '@lakehouse/session-log';
+import { PREREQUISITES, requires } from '@lakehouse/test-support';
 import { REPO_ROOT, fillRequest, postJson, startStack } from './harness.js';
 import { mapLimit, readSessionFile } from './faults-helpers.js';
 
@@ -74,7 +75,9 @@ function npmSessions(
   });
 }
 
-describe('one session log written by three runtimes at once', () => {
+const skip = requires(PREREQUISITES.go, PREREQUISITES.cargo);
+
+describe('one session log written by three runtimes at once', { skip }, () => {
   it(
     'gateway under load + Go + Rust appenders: no torn line, every row once, one report, the alarm works',
     { timeout: 300_000 },

@@ -6,7 +6,7 @@ export {
   joinedParentSpanId,
 } from './langfuse-translating-span-processor.js';
 export type { DroppedSpanCounts } from './langfuse-translating-span-processor.js';
-export { LangfuseConfigError } from './langfuse-config.js';
+export { LangfuseConfigError, resolveConfig as resolveLangfuseConfig } from './langfuse-config.js';
 export type {
   LangfuseProcessorOptions,
   LangfuseProcessorLogger,
@@ -25,6 +25,7 @@ export type { SpanPlacement, TranslateOptions } from './translate-span.js';
 export { LANGFUSE_ATTRIBUTES, LAKEHOUSE_ATTRIBUTES, DEFAULT_NOISE_SCOPES } from './attributes.js';
 export type { ObservationType, ObservationLevel } from './attributes.js';
 export { buildLangfuseTrees, renderTraceTree } from './trace-tree.js';
+export { onlyTrace } from './trace-file.js';
 export type { LangfuseTraceTree, TreeObservation } from './trace-tree.js';
 export {
   fetchLangfuseObservations,

@@ -85,8 +85,8 @@ function isObj(v: unknown): v is Json {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-// A copy of one export request holding only the spans of `traceId`, or undefined when none.
-function onlyTrace(request: unknown, traceId: string): unknown {
+/** A copy of one export request holding only the spans of `traceId`, or undefined when none. */
+export function onlyTrace(request: unknown, traceId: string): unknown {
   if (!isObj(request) || !Array.isArray(request['resourceSpans'])) return undefined;
   const resourceSpans = [];
   for (const rs of request['resourceSpans'] as unknown[]) {

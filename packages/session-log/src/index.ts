@@ -72,6 +72,7 @@ export {
   compareRuns,
   classifyMatrix,
   disagreementReason,
+  divergenceClass,
   runProbe,
   STRIPPED_KEYS,
 } from './parity-check.js';

@@ -1,18 +1,43 @@
 import { spawn } from 'node:child_process';
 
+/** What one probe did with one fixture. Only these two are answers; anything else failed. */
+export type ProbeOutcome = 'accepted' | 'rejected' | 'failed';
+
 /** Outcome of running one probe on one fixture. */
 export interface ProbeRun {
+  /** The exit status, or null when the probe did not run or was killed (see `signal`). */
   exitCode: number | null;
-  stdout: string;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  /** The raw bytes written: rows are compared byte for byte, invalid UTF-8 included. */
+  stdout: Buffer;
   stderr: string;
   /** Why the output is not one valid JSON row, or undefined when it is. */
   invalid: string | undefined;
+  /**
+   * `accepted`: exit 0 with one valid row. `rejected`: exit 1, nothing on stdout, and the
+   * probe's `bad fixture:` message on stderr. `failed`: anything else (a crash, a signal, the
+   * timeout, an exit 1 without the message, invalid output) — never an answer.
+   */
+  outcome: ProbeOutcome;
 }
 
 /** Comparison verdict of one fixture. Only `equal` counts as parity. */
 export type ParityResult = 'equal' | 'different' | 'ours failed' | 'peer failed' | 'both failed';
 
 const PROBE_TIMEOUT_MS = 30_000;
+
+/** What every probe (ours, the Go and Rust peers) prints on stderr when it refuses a fixture. */
+export const REJECTION_MARKER = 'bad fixture:';
+
+function outcomeOf(run: Omit<ProbeRun, 'outcome'>): ProbeOutcome {
+  if (run.timedOut || run.signal !== null) return 'failed';
+  if (run.exitCode === 0) return run.invalid === undefined ? 'accepted' : 'failed';
+  if (run.exitCode === 1 && run.stdout.length === 0 && run.stderr.includes(REJECTION_MARKER)) {
+    return 'rejected';
+  }
+  return 'failed';
+}
 
 /**
  * Runs `command` (argv form, or a shell command string) with `input` on stdin and classifies
@@ -31,32 +56,48 @@ export function runProbe(
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let spawnError: Error | undefined;
-    const timer = setTimeout(() => child.kill('SIGKILL'), PROBE_TIMEOUT_MS);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, PROBE_TIMEOUT_MS);
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.stdin.on('error', () => undefined); // the probe may exit before reading stdin
     child.on('error', (error) => {
       spawnError = error;
     });
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const stdout = Buffer.concat(out).toString('utf8');
+      const stdout = Buffer.concat(out);
       let stderr = Buffer.concat(err).toString('utf8');
       if (spawnError !== undefined) stderr += spawnError.message;
+      if (timedOut) stderr += `killed after the ${PROBE_TIMEOUT_MS / 1000} s timeout`;
       const exitCode = spawnError !== undefined ? null : code;
-      resolve({
+      const run = {
         exitCode,
+        signal: spawnError !== undefined ? null : signal,
+        timedOut,
         stdout,
         stderr,
         invalid: exitCode === 0 ? checkRowLine(stdout) : undefined,
-      });
+      };
+      resolve({ ...run, outcome: outcomeOf(run) });
     });
     child.stdin.end(input);
   });
 }
 
-/** Returns why `text` is not exactly one JSON object line ending in "\n", or undefined. */
-export function checkRowLine(text: string): string | undefined {
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Returns why `output` is not exactly one UTF-8 JSON object line ending in "\n", or undefined. */
+export function checkRowLine(output: Buffer | string): string | undefined {
+  let text: string;
+  try {
+    text = typeof output === 'string' ? output : UTF8.decode(output);
+  } catch {
+    return 'not valid UTF-8';
+  }
   if (text === '') return 'empty output';
   if (!text.endsWith('\n')) return 'no trailing newline';
   const body = text.slice(0, -1);
@@ -124,16 +165,20 @@ export function stripTopLevelKeys(line: string, keys: readonly string[]): string
   return '{' + members.join(',') + '}';
 }
 
+// A row's bytes without the top-level timestamp and daemon. Latin-1 maps each byte to one
+// character, so the stripping keeps every other byte as it was (invalid UTF-8 included).
+function strippedRow(run: ProbeRun): Buffer {
+  return Buffer.from(stripTopLevelKeys(run.stdout.toString('latin1'), STRIPPED_KEYS), 'latin1');
+}
+
 /** Describes the first byte where `a` and `b` differ, with a little context from each side. */
-export function describeDifference(a: string, b: string, names = ['ours', 'theirs']): string {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
+export function describeDifference(a: Buffer, b: Buffer, names = ['ours', 'theirs']): string {
   let i = 0;
-  while (i < x.length && i < y.length && x[i] === y[i]) i++;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
   const from = Math.max(0, i - 20);
   const show = (buffer: Buffer): string =>
     JSON.stringify(buffer.subarray(from, i + 30).toString('utf8'));
-  return `first difference at byte ${i}: ${names[0]} ${show(x)} vs ${names[1]} ${show(y)}`;
+  return `first difference at byte ${i}: ${names[0]} ${show(a)} vs ${names[1]} ${show(b)}`;
 }
 
 /** Classifies one fixture: rows equal after stripping timestamp/daemon, or why not. */
@@ -141,26 +186,30 @@ export function compareRuns(
   ours: ProbeRun,
   peer: ProbeRun,
 ): { result: ParityResult; detail?: string } {
-  const oursOk = ours.exitCode === 0 && ours.invalid === undefined;
-  const peerOk = peer.exitCode === 0 && peer.invalid === undefined;
+  const oursOk = ours.outcome === 'accepted';
+  const peerOk = peer.outcome === 'accepted';
   // Two failures are never "equal": a regression where both sides stop producing rows must fail.
   if (!oursOk && !peerOk) return { result: 'both failed' };
   if (!oursOk) return { result: 'ours failed' };
   if (!peerOk) return { result: 'peer failed' };
-  const a = stripTopLevelKeys(ours.stdout, STRIPPED_KEYS);
-  const b = stripTopLevelKeys(peer.stdout, STRIPPED_KEYS);
-  if (a === b) return { result: 'equal' };
+  const a = strippedRow(ours);
+  const b = strippedRow(peer);
+  if (a.equals(b)) return { result: 'equal' };
   return { result: 'different', detail: describeDifference(a, b) };
 }
 
 /** The two fields that legitimately differ between producers. */
 export const STRIPPED_KEYS: readonly string[] = ['timestamp', 'daemon'];
 
-/** Short status of one side for the table: `ok`, `exit N`, or the reason its output is invalid. */
+/** Short status of one side for the table: `ok`, `rejects`, or how it failed. */
 export function describeRun(run: ProbeRun): string {
-  if (run.exitCode === null) return 'did not run';
-  if (run.exitCode !== 0) return `exit ${run.exitCode}`;
-  return run.invalid === undefined ? 'ok' : `invalid (${run.invalid})`;
+  if (run.outcome === 'accepted') return 'ok';
+  if (run.outcome === 'rejected') return 'rejects';
+  if (run.timedOut) return 'FAILED (timeout)';
+  if (run.signal !== null) return `FAILED (${run.signal})`;
+  if (run.exitCode === null) return 'FAILED (did not run)';
+  if (run.exitCode === 0) return `FAILED (${run.invalid ?? 'invalid output'})`;
+  return `FAILED (exit ${run.exitCode})`;
 }
 
 /** How one fixture came out across our probe and the two reference producers. */
@@ -169,7 +218,8 @@ export type MatrixResult =
   | 'all reject'
   | 'peers disagree (ours = rust)'
   | 'PEERS DISAGREE, OURS != RUST'
-  | 'OURS DIFFERS';
+  | 'OURS DIFFERS'
+  | 'FAILED';
 
 /** The three runs of one fixture. */
 export interface MatrixRuns {
@@ -178,12 +228,8 @@ export interface MatrixRuns {
   rust: ProbeRun;
 }
 
-function accepted(run: ProbeRun): boolean {
-  return run.exitCode === 0 && run.invalid === undefined;
-}
-
 function sameRow(a: ProbeRun, b: ProbeRun): boolean {
-  return stripTopLevelKeys(a.stdout, STRIPPED_KEYS) === stripTopLevelKeys(b.stdout, STRIPPED_KEYS);
+  return strippedRow(a).equals(strippedRow(b));
 }
 
 function firstLine(text: string): string {
@@ -191,23 +237,32 @@ function firstLine(text: string): string {
 }
 
 /**
- * Classifies one fixture. Go and Rust agreeing (same row, or both refusing) is the rule our
- * probe must meet; where they disagree, ours must do what serde_json does. Two refusals are
+ * Classifies one fixture. A probe that failed (crashed, was killed, timed out, exited 1 without
+ * its `bad fixture:` message, wrote no valid row) makes the fixture FAILED: only an accepted
+ * row and a rejection are answers. Go and Rust agreeing (same row, or both rejecting) is the rule
+ * our probe must meet; where they disagree, ours must do what serde_json does. Two rejections are
  * never "equal": they are "all reject", which only a fixture meant to be refused may be.
  */
 export function classifyMatrix(runs: MatrixRuns): { result: MatrixResult; detail?: string } {
   const { ours, go, rust } = runs;
-  const oursOk = accepted(ours);
-  const rustOk = accepted(rust);
-  const goOk = accepted(go);
+  const failed = (['ours', 'go', 'rust'] as const).filter(
+    (name) => runs[name].outcome === 'failed',
+  );
+  if (failed.length > 0) {
+    return {
+      result: 'FAILED',
+      detail: failed
+        .map((name) => `${name} ${describeRun(runs[name])}: ${firstLine(runs[name].stderr)}`)
+        .join('; '),
+    };
+  }
+  const oursOk = ours.outcome === 'accepted';
+  const rustOk = rust.outcome === 'accepted';
+  const goOk = go.outcome === 'accepted';
   const oursAsRust = oursOk === rustOk && (!oursOk || sameRow(ours, rust));
   const oursVsRust = (): string =>
     oursOk && rustOk
-      ? describeDifference(
-          stripTopLevelKeys(ours.stdout, STRIPPED_KEYS),
-          stripTopLevelKeys(rust.stdout, STRIPPED_KEYS),
-          ['ours', 'rust'],
-        )
+      ? describeDifference(strippedRow(ours), strippedRow(rust), ['ours', 'rust'])
       : oursOk
         ? `ours accepts, rust rejects: ${firstLine(rust.stderr)}`
         : `ours rejects (${firstLine(ours.stderr)}), rust accepts`;
@@ -255,6 +310,7 @@ function shape(token: string): string {
 function normaliseError(stderr: string): string {
   return firstLine(stderr)
     .replace(/^session-log-peer \((go|rust)\): /, '')
+    .replace(/^bad fixture: /, '')
     .replace(/ at line \d+ column \d+$/, '')
     .replace(/`[^`]*`/g, '`…`')
     .replace(/number \S+ into/, 'number into')
@@ -263,12 +319,10 @@ function normaliseError(stderr: string): string {
 
 /** A short, groupable reason why Go and Rust disagree on one fixture. */
 export function disagreementReason(go: ProbeRun, rust: ProbeRun): string {
-  if (!accepted(go)) return `go rejects: ${normaliseError(go.stderr)}`;
-  if (!accepted(rust)) return `rust rejects: ${normaliseError(rust.stderr)}`;
-  const a = stripTopLevelKeys(go.stdout, STRIPPED_KEYS);
-  const b = stripTopLevelKeys(rust.stdout, STRIPPED_KEYS);
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
+  if (go.outcome !== 'accepted') return `go rejects: ${normaliseError(go.stderr)}`;
+  if (rust.outcome !== 'accepted') return `rust rejects: ${normaliseError(rust.stderr)}`;
+  const x = strippedRow(go);
+  const y = strippedRow(rust);
   let i = 0;
   while (i < x.length && i < y.length && x[i] === y[i]) i++;
   const from = Math.min(tokenStart(x, i), tokenStart(y, i));
@@ -289,4 +343,16 @@ export function disagreementReason(go: ProbeRun, rust: ProbeRun): string {
     return `${where}: go and rust write different digits (${shape(rustToken)})`;
   }
   return `${where}: go writes ${shape(goToken)} where rust writes ${shape(rustToken)}`;
+}
+
+/**
+ * The class of a disagreement: {@link disagreementReason} without what varies between fixtures
+ * of one kind (the member it happened in, quoted names, the JSON type Go refused). The README's
+ * divergence table names each class; a test holds it to what the parity run finds.
+ */
+export function divergenceClass(reason: string): string {
+  return reason
+    .replace(/^"(?:[^"\\]|\\.)*": /, '')
+    .replace(/"(?:[^"\\]|\\.)*"/g, '"…"')
+    .replace(/cannot unmarshal \w+ into/, 'cannot unmarshal … into');
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Parity probe (SPEC §5): one fixture JSON object on stdin → one session.iterate.v1 row on
-// stdout, timestamp and daemon pinned. Malformed input → message on stderr, exit 1.
+// stdout, timestamp and daemon pinned. A fixture it refuses → `bad fixture: …` on stderr, exit 1
+// (what the parity script counts as a rejection); anything else that goes wrong is a crash,
+// exit 2, never mistaken for a rejection.
 import { FixtureError, parseSessionFixture } from './fixture.js';
 import { encodeSessionRecord } from './session-record.js';
 
@@ -13,24 +15,29 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+function reject(message: string): number {
+  process.stderr.write(`session-log-parity: bad fixture: ${message}\n`);
+  return 1;
+}
+
 async function main(): Promise<number> {
   let text: string;
   try {
     // Invalid UTF-8 is refused, as Rust's read_to_string does; a BOM is kept (and refused).
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(await readStdin());
-  } catch {
-    process.stderr.write('session-log-parity: stdin is not valid UTF-8\n');
-    return 1;
-  }
-  try {
-    const record = parseSessionFixture(text, PINNED_TIMESTAMP, 'gateway');
-    process.stdout.write(encodeSessionRecord(record));
-    return 0;
   } catch (error) {
-    const message = error instanceof FixtureError ? error.message : String(error);
-    process.stderr.write(`session-log-parity: bad fixture: ${message}\n`);
-    return 1;
+    if (error instanceof TypeError) return reject('stdin is not valid UTF-8');
+    throw error;
   }
+  let record;
+  try {
+    record = parseSessionFixture(text, PINNED_TIMESTAMP, 'gateway');
+  } catch (error) {
+    if (error instanceof FixtureError) return reject(error.message);
+    throw error;
+  }
+  process.stdout.write(encodeSessionRecord(record));
+  return 0;
 }
 
 main().then(
@@ -38,7 +45,7 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`session-log-parity: ${String(error)}\n`);
-    process.exitCode = 1;
+    process.stderr.write(`session-log-parity: internal error: ${String(error)}\n`);
+    process.exitCode = 2;
   },
 );

@@ -5,7 +5,13 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { classifyMatrix, compareRuns, describeRun, runProbe } from './parity-check.js';
+import {
+  classifyMatrix,
+  compareRuns,
+  describeRun,
+  divergenceClass,
+  runProbe,
+} from './parity-check.js';
 import type { MatrixResult, ProbeRun } from './parity-check.js';
 import { buildReferencePeers } from './reference-peers.js';
 import { formatTextTable } from './text-table.js';
@@ -103,7 +109,9 @@ interface Outcome {
 }
 
 function isWrong(result: MatrixResult): boolean {
-  return result === 'OURS DIFFERS' || result === 'PEERS DISAGREE, OURS != RUST';
+  return (
+    result === 'OURS DIFFERS' || result === 'PEERS DISAGREE, OURS != RUST' || result === 'FAILED'
+  );
 }
 
 async function main(): Promise<number> {
@@ -166,13 +174,16 @@ async function main(): Promise<number> {
     );
     for (const o of outcomes) if (o.detail !== undefined) out(`${o.fixture.name}: ${o.detail}\n`);
   } else {
-    // A corpus is summarised: every distinct way Go and Rust disagree, with one example each.
+    // A corpus is summarised: every class of disagreement between Go and Rust (the README's
+    // divergence table names each), with one example each; anything wrong in full.
     const groups = new Map<string, Outcome[]>();
     for (const o of outcomes) {
       const key =
         o.result === 'equal' || o.result === 'all reject'
           ? o.result
-          : `${o.result}: ${o.detail ?? ''}`;
+          : o.result === 'peers disagree (ours = rust)'
+            ? `${o.result}: ${divergenceClass(o.detail ?? '')}`
+            : `${o.result}: ${o.detail ?? ''}`;
       groups.set(key, [...(groups.get(key) ?? []), o]);
     }
     out(`corpus of ${fixtures.length} generated fixtures (fast-check seed ${args.seed})\n`);

@@ -1,5 +1,5 @@
 import { constants, statSync } from 'node:fs';
-import { mkdir, open, stat } from 'node:fs/promises';
+import { mkdir, open, stat, statfs } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { diag } from '@opentelemetry/api';
@@ -57,6 +57,33 @@ interface AppendResult {
 
 // Short writes in a row (each one still landing some bytes) before a batch is given up.
 const MAX_SHORT_WRITES = 3;
+
+/** Bytes one write() carries at most: whole rows, a longer row alone. */
+export const MAX_WRITE_BYTES = 1024 * 1024;
+
+// Blocks left free beyond a write's bytes: a filesystem may need one or two of its own for the
+// write (extent or indirect blocks).
+const SPARE_BLOCKS = 2;
+
+// Bytes the filesystem holding `path` has room for (root may use the reserved blocks), or
+// undefined when it does not say (statfs failed, or a filesystem that reports no blocks).
+async function roomFor(path: string): Promise<number | undefined> {
+  try {
+    const fs = await statfs(path);
+    if (fs.blocks <= 0 || fs.bsize <= 0) return undefined;
+    const free = process.getuid?.() === 0 ? fs.bfree : fs.bavail;
+    return Math.max(0, (free - SPARE_BLOCKS) * fs.bsize);
+  } catch {
+    return undefined;
+  }
+}
+
+function noSpace(free: number, row: number): Error & { code: string } {
+  return Object.assign(
+    new Error(`no space left on device for the next row (${row} bytes, ${free} free)`),
+    { code: 'ENOSPC' },
+  );
+}
 
 const OPEN_FLAGS =
   constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
@@ -166,30 +193,68 @@ export class SessionLogExporter implements LogRecordExporter {
     return this._shutdown;
   }
 
-  // One write() per batch on the O_APPEND descriptor keeps rows whole across processes, and
-  // every write starts with "\n": a producer killed inside a write leaves a fragment without
-  // one, and our rows must not be glued onto it. Only a leading newline in the same write is
-  // race-free (checking the file's last byte first is not: another producer may die inside a
-  // write between the check and ours). Readers skip the empty lines this leaves. The shared file
-  // is never truncated: a failed or short write leaves at most a fragment line (readers count
-  // it), never a cut into a row another process committed.
+  // One write() per batch of whole rows (at most MAX_WRITE_BYTES, and no more than the disk has
+  // room for) on the O_APPEND descriptor keeps rows whole across processes, and every write
+  // starts with "\n": a producer killed inside a write leaves a fragment without one, and our rows
+  // must not be glued onto it. Only a leading newline in the same write is race-free (checking
+  // the file's last byte first is not: another producer may die inside a write between the check
+  // and ours). Readers skip the empty lines this leaves. The shared file is never truncated.
+  //
+  // Why check the room first: every Node write API goes through libuv, which answers a short
+  // write(2) by writing the rest with a second write(2) at the file's end at that moment. A
+  // write the disk cannot hold would land a fragment, and should space free up between libuv's
+  // two calls, the tail of the cut row would land after another producer's row. So a row is
+  // only written when the filesystem has room for it; the rest wait for the next batch's check
+  // or are counted as failed. What remains (another process fills the disk between our check
+  // and our write) is handled below and documented in the README.
   private async _append(rows: readonly string[]): Promise<AppendResult> {
+    // One buffer per batch: "\n" + rows. Every row ends with "\n", so the byte before any row
+    // is a newline and a write may start there. Row offsets are only counted when needed.
+    const buffer = Buffer.from('\n' + rows.join(''), 'utf8');
+    let starts: number[] | undefined; // starts[i]: where row i begins; starts[rows.length]: the end
+    const rowStarts = (): number[] => {
+      if (starts === undefined) {
+        starts = [1];
+        for (const row of rows) starts.push((starts.at(-1) as number) + Buffer.byteLength(row));
+      }
+      return starts;
+    };
     let written = 0;
+    let at = 1; // where row `written` begins
     let shortWrites = 0;
     try {
       while (written < rows.length) {
         const handle = await this._ensureOpen();
-        const text = '\n' + (written === 0 ? rows.join('') : rows.slice(written).join(''));
-        const buffer = Buffer.from(text, 'utf8');
-        const { bytesWritten } = await handle.write(buffer, 0, buffer.length, null);
-        if (bytesWritten === buffer.length) return { written: rows.length };
-        // A short write (disk full): the rows that landed whole count; the cut one is written
-        // again from its start on a fresh line, never continued after whatever came meanwhile.
-        let landed = bytesWritten - 1;
-        while (written < rows.length && landed >= Buffer.byteLength(rows[written] as string)) {
-          landed -= Buffer.byteLength(rows[written] as string);
+        const room = await roomFor(this._path);
+        const limit = Math.min(MAX_WRITE_BYTES, room ?? Number.MAX_SAFE_INTEGER);
+        let last = rows.length;
+        let end = buffer.length;
+        if (end - at + 1 > limit) {
+          const offsets = rowStarts();
+          last = written;
+          while (last < rows.length && (offsets[last + 1] as number) - at + 1 <= limit) last += 1;
+          if (last === written) {
+            const size = (offsets[written + 1] as number) - at + 1;
+            if (room !== undefined && size > room) throw noSpace(room, size);
+            last = written + 1; // a row longer than MAX_WRITE_BYTES goes alone
+          }
+          end = offsets[last] as number;
+        }
+        const { bytesWritten } = await handle.write(buffer, at - 1, end - at + 1, null);
+        if (bytesWritten === end - at + 1) {
+          written = last;
+          at = end;
+          shortWrites = 0;
+          continue;
+        }
+        // A short count (another process filled the disk after our check, and libuv's second
+        // write failed too): the rows that landed whole count; the cut one is written again from
+        // its start on a fresh line, never continued after whatever came meanwhile.
+        const offsets = rowStarts();
+        while (written < last && (offsets[written + 1] as number) <= at - 1 + bytesWritten) {
           written += 1;
         }
+        at = offsets[written] as number;
         if (bytesWritten <= 0 || ++shortWrites >= MAX_SHORT_WRITES) {
           throw Object.assign(new Error('short write: the disk is full'), { code: 'ENOSPC' });
         }

@@ -20,6 +20,11 @@ export interface SessionLogLines {
   unreadable: number;
   /** Valid JSON rows of another schema (another producer's records). */
   otherSchema: number;
+  /**
+   * Rows of our schema (counted in `rows`) with a field of the wrong JSON type, which reads as
+   * NULL (`"grounded_in_roster":"nope"`, `"duration_ms":1.5`).
+   */
+  malformed: number;
   /** Lines longer than {@link MAX_LINE_BYTES}, which were not read at all. */
   oversized: number;
 }
@@ -48,29 +53,64 @@ export class SessionLogNotFoundError extends Error {
   override readonly name = 'SessionLogNotFoundError';
 }
 
-/**
- * A row's keys and the DuckDB type every reader gives each. Explicit columns: every row reads
- * whatever key shows up first after DuckDB's sample, and rows of other shapes become NULLs
- * (ignore_errors) that the schema filter removes.
- */
-export const SESSION_COLUMNS: ReadonlyArray<readonly [string, string]> = [
-  ['schema', 'VARCHAR'],
-  ['session_id', 'VARCHAR'],
-  ['timestamp', 'VARCHAR'],
-  ['daemon', 'VARCHAR'],
-  ['kind', 'VARCHAR'],
-  ['model', 'VARCHAR'],
-  ['provider', 'VARCHAR'],
-  ['prompt', 'VARCHAR'],
-  ['iterations', 'BIGINT'],
-  ['max_iterations', 'BIGINT'],
-  ['final_verdict', 'VARCHAR'],
-  ['attempts', 'STRUCT(iteration BIGINT, verdict_kind VARCHAR, error VARCHAR, span_id VARCHAR)[]'],
-  ['artifact', 'JSON'],
-  ['grounded_in_roster', 'BOOLEAN'],
-  ['duration_ms', 'BIGINT'],
+// The row's columns as the `sessions` view types them, and how each is read. Explicit columns:
+// a key first seen after DuckDB's 20,480-row sample still reads, and no auto-detected struct
+// (artifact keys differing only in case) can fail the file. String fields are read as VARCHAR
+// (DuckDB reads a value of another JSON type as its JSON text, never as NULL). Every other field
+// is read as JSON and typed only when its JSON type is the schema's, so a wrong type
+// (`"grounded_in_roster":"nope"`, a fraction, a number past the column's range) is NULL and
+// counted as malformed instead of silently becoming NULL. duration_ms is HUGEINT: Rust writes any
+// u64, Go any i64.
+const NUMBER_TYPES = "('BIGINT','UBIGINT')";
+const ATTEMPTS_TYPE =
+  'STRUCT(iteration BIGINT, verdict_kind VARCHAR, error VARCHAR, span_id VARCHAR)[]';
+const ATTEMPTS_STRUCTURE =
+  '[{"iteration":"BIGINT","verdict_kind":"VARCHAR","error":"VARCHAR","span_id":"VARCHAR"}]';
+const typedNumber = (name: string, type: string): string =>
+  `CASE WHEN json_type(${name}) IN ${NUMBER_TYPES} THEN TRY_CAST(${name} AS ${type}) END`;
+// [name, type in the view, SQL typing the JSON read (undefined: read as VARCHAR or JSON as is)]
+const COLUMN_READS: ReadonlyArray<readonly [string, string, string | undefined]> = [
+  ['schema', 'VARCHAR', undefined],
+  ['session_id', 'VARCHAR', undefined],
+  ['timestamp', 'VARCHAR', undefined],
+  ['daemon', 'VARCHAR', undefined],
+  ['kind', 'VARCHAR', undefined],
+  ['model', 'VARCHAR', undefined],
+  ['provider', 'VARCHAR', undefined],
+  ['prompt', 'VARCHAR', undefined],
+  ['iterations', 'BIGINT', typedNumber('iterations', 'BIGINT')],
+  ['max_iterations', 'BIGINT', typedNumber('max_iterations', 'BIGINT')],
+  ['final_verdict', 'VARCHAR', undefined],
+  [
+    'attempts',
+    ATTEMPTS_TYPE,
+    `CASE WHEN json_type(attempts) = 'ARRAY' THEN from_json(attempts, '${ATTEMPTS_STRUCTURE}') END`,
+  ],
+  ['artifact', 'JSON', undefined],
+  [
+    'grounded_in_roster',
+    'BOOLEAN',
+    `CASE WHEN json_type(grounded_in_roster) = 'BOOLEAN' THEN grounded_in_roster::BOOLEAN END`,
+  ],
+  ['duration_ms', 'HUGEINT', typedNumber('duration_ms', 'HUGEINT')],
 ];
-const COLUMNS = `{${SESSION_COLUMNS.map(([name, type]) => `${name}:'${type}'`).join(',')}}`;
+/**
+ * A row's keys and the DuckDB type each has in the `sessions` view (what every reader of the log
+ * gives each column).
+ */
+export const SESSION_COLUMNS: ReadonlyArray<readonly [string, string]> = COLUMN_READS.map(
+  ([name, type]) => [name, type] as const,
+);
+const READ_COLUMNS = `{${COLUMN_READS.map(([name, type, typed]) => `${name}:'${typed === undefined ? type : 'JSON'}'`).join(',')}}`;
+// Each line typed once; `<name>_read` says whether a JSON-read field was present (not null).
+const TYPED_SELECT = COLUMN_READS.map(([name, , typed]) =>
+  typed === undefined ? name : `${typed} AS ${name}, ${name} IS NOT NULL AS ${name}_read`,
+).join(', ');
+const TYPED_NAMES = COLUMN_READS.map(([name]) => name).join(', ');
+// A field present with a value the view could not type: NULL in the view, not in the line.
+const MALFORMED = COLUMN_READS.flatMap(([name, , typed]) =>
+  typed === undefined ? [] : [`(${name}_read AND ${name} IS NULL)`],
+).join(' OR ');
 
 /** The alarm's rule in SQL over a row's columns: an accepted fill not grounded in the roster. */
 export const SESSION_ALARM_SQL =
@@ -91,31 +131,37 @@ function quote(text: string): string {
   return "'" + text.replace(/'/g, "''") + "'";
 }
 
+const IS_ROW = `schema = ${quote(SESSION_RECORD_SCHEMA)}`;
+
 /**
  * SQL of the views over `glob` (one path or a DuckDB glob of several files): `session_lines`,
- * every non-empty line (unreadable ones are all-NULL rows), and `sessions`, the rows of our
+ * every non-empty line typed (unreadable ones are all-NULL rows) with `malformed` (a row of our
+ * schema with a field of the wrong type, which reads as NULL), and `sessions`, the rows of our
  * schema. Empty lines are skipped (a writer may start a row on a fresh line).
  */
 export function sessionsViewSql(glob: string): string {
   return (
-    `CREATE OR REPLACE VIEW session_lines AS SELECT * FROM read_json_auto(${quote(glob)}, ` +
-    `format='nd', columns=${COLUMNS}, ignore_errors=true, maximum_object_size=${MAX_LINE_BYTES}); ` +
-    `CREATE OR REPLACE VIEW sessions AS SELECT * FROM session_lines ` +
-    `WHERE schema = ${quote(SESSION_RECORD_SCHEMA)}`
+    `CREATE OR REPLACE VIEW session_lines AS SELECT ${TYPED_NAMES}, ` +
+    `coalesce(${IS_ROW} AND (${MALFORMED}), false) AS malformed FROM (SELECT ${TYPED_SELECT} ` +
+    `FROM read_json(${quote(glob)}, format='nd', columns=${READ_COLUMNS}, ignore_errors=true, ` +
+    `maximum_object_size=${MAX_LINE_BYTES})); ` +
+    `CREATE OR REPLACE VIEW sessions AS SELECT ${TYPED_NAMES} FROM session_lines WHERE ${IS_ROW}`
   );
 }
 
 // Counts of one pass over session_lines (or a table made from it), as SQL select items.
 const LINE_COUNTS =
-  `count(*) FILTER (schema = ${quote(SESSION_RECORD_SCHEMA)}) AS rows, ` +
+  `count(*) FILTER (${IS_ROW}) AS rows, ` +
   `count(*) FILTER (schema IS NULL) AS unreadable, ` +
-  `count(*) FILTER (schema <> ${quote(SESSION_RECORD_SCHEMA)}) AS other_schema`;
+  `count(*) FILTER (schema <> ${quote(SESSION_RECORD_SCHEMA)}) AS other_schema, ` +
+  `count(*) FILTER (malformed) AS malformed`;
 
 function lineCounts(row: SessionQueryRow | undefined, oversized: number): SessionLogLines {
   return {
     rows: Number(row?.['rows'] ?? 0),
     unreadable: Number(row?.['unreadable'] ?? 0),
     otherSchema: Number(row?.['other_schema'] ?? 0),
+    malformed: Number(row?.['malformed'] ?? 0),
     oversized,
   };
 }
@@ -258,29 +304,67 @@ async function copyWithoutLongLines(from: string, to: string): Promise<number> {
   return dropped;
 }
 
+/** Groups a report section lists (producers, verdict mix, kinds, attempt counts); the rest are one "(other)" row. */
+export const MAX_REPORT_GROUPS = 50;
+
+/** Alarm rows listed (every one is counted). */
+export const MAX_ALARM_ROWS = 100;
+
+/** Rows `runSessionSql` returns at most (the CLI's default for `sql`). */
+export const MAX_SQL_ROWS = 1000;
+
+// The first MAX_REPORT_GROUPS groups of `groupsSql` (which yields `n`, the group's rank from 1)
+// and one row for all the others: `other` with `sums` summed, `pct` recomputed by the caller. A
+// log with 125,000 model names still prints a bounded report.
+async function boundedGroups(
+  c: DuckDBConnection,
+  groupsSql: string,
+  sums: readonly string[],
+  other: (rest: SessionQueryRow) => SessionQueryRow,
+): Promise<SessionQueryRow[]> {
+  await c.run(`CREATE OR REPLACE TEMP TABLE report_groups AS ${groupsSql}`);
+  const top = await query(
+    c,
+    `SELECT * EXCLUDE (n) FROM report_groups WHERE n <= ${MAX_REPORT_GROUPS} ORDER BY n`,
+  );
+  const [rest] = await query(
+    c,
+    `SELECT count(*) AS groups, ${sums.map((x) => `sum(${x})::HUGEINT AS ${x}`).join(', ')}
+     FROM report_groups WHERE n > ${MAX_REPORT_GROUPS}`,
+  );
+  return rest !== undefined && Number(rest['groups']) > 0 ? [...top, other(rest)] : top;
+}
+
+const pct = (part: unknown, whole: unknown): number =>
+  Math.round((1000 * Number(part)) / Math.max(1, Number(whole))) / 10;
+
 /**
- * Runs the report (verdict mix, attempts distribution, duration percentiles, top validation
- * errors) over `glob`. Throws SessionLogNotFoundError when no file matches.
+ * Runs the report (producers, verdict mix, attempts distribution, duration percentiles, top
+ * validation errors) over `glob`; each grouped section lists at most MAX_REPORT_GROUPS groups
+ * plus one "(other)" row. Throws SessionLogNotFoundError when no file matches.
  */
 export function runSessionReport(glob: string, topErrors = 10): Promise<SessionReport> {
   return withSessions(glob, async (c, oversized) => {
     // Parse the log once: the sections below read this table, not the JSON files.
     await c.run(
       `CREATE OR REPLACE TEMP TABLE report_lines AS
-       SELECT schema, session_id, timestamp, daemon, kind, model, provider, final_verdict,
-              iterations, duration_ms,
+       SELECT schema, malformed, session_id, timestamp, daemon, kind, model, provider,
+              final_verdict, iterations, duration_ms,
               list_transform(list_filter(attempts, a -> a.verdict_kind = 'validation_failed'),
                              a -> a.error) AS validation_errors
        FROM session_lines;
-       CREATE OR REPLACE TEMP VIEW report_sessions AS
-       SELECT * FROM report_lines WHERE schema = ${quote(SESSION_RECORD_SCHEMA)}`,
+       CREATE OR REPLACE TEMP VIEW report_sessions AS SELECT * FROM report_lines WHERE ${IS_ROW}`,
     );
     const [counts] = await query(c, `SELECT ${LINE_COUNTS} FROM report_lines`);
-    const daemons = await query(
+    const others = (rest: SessionQueryRow): string => `(${String(rest['groups'])} more)`;
+    const daemons = await boundedGroups(
       c,
       `SELECT daemon, count(*) AS sessions, count(*) FILTER (final_verdict = 'accepted') AS accepted,
-              min(timestamp) AS first_timestamp, max(timestamp) AS last_timestamp
-       FROM report_sessions GROUP BY daemon ORDER BY sessions DESC, daemon`,
+              min(timestamp) AS first_timestamp, max(timestamp) AS last_timestamp,
+              row_number() OVER (ORDER BY count(*) DESC, daemon) AS n
+       FROM report_sessions GROUP BY daemon`,
+      ['sessions', 'accepted'],
+      (rest) => ({ daemon: others(rest), sessions: rest['sessions'], accepted: rest['accepted'] }),
     );
     const [totals] = await query(
       c,
@@ -289,30 +373,58 @@ export function runSessionReport(glob: string, topErrors = 10): Promise<SessionR
               min(timestamp) AS first_timestamp, max(timestamp) AS last_timestamp
        FROM report_sessions`,
     );
-    const verdictMix = await query(
+    const verdictMix = await boundedGroups(
       c,
       `SELECT kind, model, provider, count(*) AS sessions,
               count(*) FILTER (final_verdict = 'accepted') AS accepted,
               count(*) FILTER (final_verdict = 'max_iter_exhausted') AS max_iter_exhausted,
               count(*) FILTER (final_verdict = 'infra_error') AS infra_error,
-              round(100.0 * count(*) FILTER (final_verdict = 'accepted') / count(*), 1) AS accepted_pct
-       FROM report_sessions GROUP BY ALL ORDER BY sessions DESC, kind, model, provider`,
+              round(100.0 * count(*) FILTER (final_verdict = 'accepted') / count(*), 1) AS accepted_pct,
+              row_number() OVER (ORDER BY count(*) DESC, kind, model, provider) AS n
+       FROM report_sessions GROUP BY kind, model, provider`,
+      ['sessions', 'accepted', 'max_iter_exhausted', 'infra_error'],
+      (rest) => ({
+        kind: '(other)',
+        model: `${others(rest)} kind/model/provider groups`,
+        provider: null,
+        sessions: rest['sessions'],
+        accepted: rest['accepted'],
+        max_iter_exhausted: rest['max_iter_exhausted'],
+        infra_error: rest['infra_error'],
+        accepted_pct: pct(rest['accepted'], rest['sessions']),
+      }),
     );
-    const attempts = await query(
+    const attempts = await boundedGroups(
       c,
       `SELECT iterations, count(*) AS sessions,
-              round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS pct
-       FROM report_sessions GROUP BY iterations ORDER BY iterations`,
+              round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS pct,
+              row_number() OVER (ORDER BY count(*) DESC, iterations) AS n
+       FROM report_sessions GROUP BY iterations`,
+      ['sessions'],
+      (rest) => ({
+        iterations: `${others(rest)} values`,
+        sessions: rest['sessions'],
+        pct: pct(rest['sessions'], totals?.['sessions']),
+      }),
     );
+    attempts.sort((a, b) => order(a['iterations']) - order(b['iterations']));
+    // Percentiles cannot be summed: the other kinds are measured again, only when there are any.
+    const kinds = `SELECT kind FROM report_sessions GROUP BY kind ORDER BY count(*) DESC, kind LIMIT ${MAX_REPORT_GROUPS}`;
     const durations = await query(
       c,
-      `SELECT kind, sessions, p50_ms, p95_ms, max_ms FROM (
-         SELECT 0 AS o, kind, count(*) AS sessions,
+      `WITH top_kinds AS (${kinds}),
+       labelled AS (
+         SELECT CASE WHEN EXISTS (SELECT 1 FROM top_kinds t WHERE t.kind IS NOT DISTINCT FROM s.kind)
+                     THEN s.kind ELSE '(other)' END AS kind,
+                duration_ms
+         FROM report_sessions s)
+       SELECT kind, sessions, p50_ms, p95_ms, max_ms FROM (
+         SELECT CASE WHEN kind = '(other)' THEN 1 ELSE 0 END AS o, kind, count(*) AS sessions,
                 round(quantile_cont(duration_ms, 0.5), 1) AS p50_ms,
                 round(quantile_cont(duration_ms, 0.95), 1) AS p95_ms, max(duration_ms) AS max_ms
-         FROM report_sessions GROUP BY kind
+         FROM labelled GROUP BY kind
          UNION ALL
-         SELECT 1, '(all)', count(*), round(quantile_cont(duration_ms, 0.5), 1),
+         SELECT 2, '(all)', count(*), round(quantile_cont(duration_ms, 0.5), 1),
                 round(quantile_cont(duration_ms, 0.95), 1), max(duration_ms)
          FROM report_sessions)
        ORDER BY o, kind`,
@@ -335,39 +447,89 @@ export function runSessionReport(glob: string, topErrors = 10): Promise<SessionR
   });
 }
 
-/** The alarm's answer: the offending rows, and what it could not read. */
+// Attempt counts in order, the "(other)" row last.
+function order(iterations: unknown): number {
+  return typeof iterations === 'number' ? iterations : Number.MAX_VALUE;
+}
+
+/** The alarm's answer: the offending rows, and what it could not read or decide. */
 export interface SessionAlarmCheck {
+  /** Ungrounded accepted fills, the first MAX_ALARM_ROWS (oldest first). */
   rows: SessionQueryRow[];
+  /** How many there are in all. */
+  found: number;
+  /**
+   * Accepted fill rows whose `grounded_in_roster` is of the wrong type (`"nope"`, `[false]`):
+   * the alarm cannot tell whether they are grounded. The first MAX_ALARM_ROWS are in `undecidedRows`.
+   */
+  undecided: number;
+  undecidedRows: SessionQueryRow[];
   lines: SessionLogLines;
 }
+
+const ALARM_ROW_FIELDS =
+  'struct_pack(session_id, timestamp, daemon, model, provider, iterations, duration_ms, artifact)';
 
 /**
  * The alarm query: accepted `fill` rows with grounded_in_roster = false (must always be
  * empty), with the line counts of the same single pass over the files, so a caller can tell
- * "none" from "could not read everything". Throws SessionLogNotFoundError when no file matches.
+ * "none" from "could not read everything", and the accepted fills it cannot decide (a
+ * malformed grounded_in_roster). Throws SessionLogNotFoundError when no file matches.
  */
 export function checkSessionAlarm(glob: string): Promise<SessionAlarmCheck> {
   return withSessions(glob, async (c, oversized) => {
+    const acceptedFill = `${IS_ROW} AND kind = 'fill' AND final_verdict = 'accepted'`;
+    const undecided = `${acceptedFill} AND malformed AND grounded_in_roster IS NULL`;
+    const alarm = `${IS_ROW} AND ${SESSION_ALARM_SQL}`;
     const [result] = await query(
       c,
       `SELECT ${LINE_COUNTS},
-              list(struct_pack(session_id, timestamp, daemon, model, provider, iterations,
-                               duration_ms, artifact) ORDER BY timestamp, session_id)
-                FILTER (schema = ${quote(SESSION_RECORD_SCHEMA)} AND ${SESSION_ALARM_SQL}) AS alarm
+              count(*) FILTER (${alarm}) AS found,
+              list(${ALARM_ROW_FIELDS} ORDER BY timestamp, session_id)
+                FILTER (${alarm})[1:${MAX_ALARM_ROWS}] AS alarm,
+              count(*) FILTER (${undecided}) AS undecided,
+              list(${ALARM_ROW_FIELDS} ORDER BY timestamp, session_id)
+                FILTER (${undecided})[1:${MAX_ALARM_ROWS}] AS undecided_rows
        FROM session_lines`,
     );
-    const rows = Array.isArray(result?.['alarm']) ? (result['alarm'] as SessionQueryRow[]) : [];
-    return { rows, lines: lineCounts(result, oversized) };
+    const list = (value: unknown): SessionQueryRow[] =>
+      Array.isArray(value) ? (value as SessionQueryRow[]) : [];
+    return {
+      rows: list(result?.['alarm']),
+      found: Number(result?.['found'] ?? 0),
+      undecided: Number(result?.['undecided'] ?? 0),
+      undecidedRows: list(result?.['undecided_rows']),
+      lines: lineCounts(result, oversized),
+    };
   });
 }
 
-/** The offending rows of {@link checkSessionAlarm} alone. */
+/** The offending rows of {@link checkSessionAlarm} alone (the first MAX_ALARM_ROWS). */
 export async function runSessionAlarm(glob: string): Promise<SessionQueryRow[]> {
   return (await checkSessionAlarm(glob)).rows;
 }
 
-/** Runs arbitrary SQL with the view `sessions` defined over `glob`. Throws on SQL errors. */
-export function runSessionSql(glob: string, sql: string): Promise<SessionQueryRow[]> {
-  // `session_lines` (every line, unreadable ones all-NULL) is there too.
-  return withSessions(glob, (c) => query(c, sql));
+/** What `runSessionSql` returns: at most `maxRows` rows, and whether the query had more. */
+export interface SessionSqlResult {
+  rows: SessionQueryRow[];
+  more: boolean;
+}
+
+/**
+ * Runs arbitrary SQL with the views `sessions` and `session_lines` defined over `glob`, reading
+ * at most `maxRows` result rows (streamed, so a huge result never sits in memory). Throws on SQL
+ * errors.
+ */
+export function runSessionSql(
+  glob: string,
+  sql: string,
+  maxRows = MAX_SQL_ROWS,
+): Promise<SessionSqlResult> {
+  return withSessions(glob, async (c) => {
+    const limit = Math.max(0, Math.floor(maxRows));
+    const reader = await c.streamAndReadUntil(sql, limit + 1);
+    const rows = reader.getRowObjectsJS();
+    const more = rows.length > limit || !reader.done;
+    return { rows: rows.slice(0, limit).map((row) => plain(row) as SessionQueryRow), more };
+  });
 }

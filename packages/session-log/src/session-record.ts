@@ -244,12 +244,27 @@ const UNENCODABLE_MARKER = '{"$truncated":{"reason":"unencodable"}}';
 
 function encodeObject(object: Record<string, unknown>, depth: number): string {
   const keys = Object.keys(object);
-  // Sort the raw keys first; a lone surrogate sorts like the U+FFFD it becomes. Artifacts'
-  // keys usually arrive sorted already, and checking is cheaper than sorting.
-  if (!isSorted(keys)) keys.sort(compareKeys);
+  // Sort the raw keys first; a lone surrogate sorts like the U+FFFD it becomes (a stable sort:
+  // keys that become the same keep their order). Artifacts' keys usually arrive sorted already,
+  // and checking is cheaper than sorting.
+  let order = keyOrder(keys);
+  if (order === UNSORTED) {
+    keys.sort(compareKeys);
+    order = keyOrder(keys);
+  }
   let out = '{';
   let first = true;
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    // Two keys that are one once well-formed ("\udc00" and "\ufffd"): serde_json's map keeps
+    // the last of the keys it reads, so the row holds the last one's value, and one key.
+    if (
+      order === COLLIDING &&
+      i + 1 < keys.length &&
+      compareKeys(key, keys[i + 1] as string) === 0
+    ) {
+      continue;
+    }
     const encoded = encodeValue(object[key], depth + 1);
     if (encoded === undefined) continue;
     out += (first ? '' : ',') + keyLiteral(key) + ':' + encoded;
@@ -258,11 +273,18 @@ function encodeObject(object: Record<string, unknown>, depth: number): string {
   return out + '}';
 }
 
-function isSorted(keys: readonly string[]): boolean {
+const SORTED = 0;
+const COLLIDING = 1; // sorted, with neighbours that are one key once well-formed
+const UNSORTED = 2;
+
+function keyOrder(keys: readonly string[]): number {
+  let order = SORTED;
   for (let i = 1; i < keys.length; i++) {
-    if (compareKeys(keys[i - 1] as string, keys[i] as string) > 0) return false;
+    const c = compareKeys(keys[i - 1] as string, keys[i] as string);
+    if (c > 0) return UNSORTED;
+    if (c === 0) order = COLLIDING;
   }
-  return true;
+  return order;
 }
 
 // Artifact keys repeat row after row (`fills`, `candidate_id`, `name`): their literals are

@@ -2,7 +2,9 @@
 // Forensic queries over session.iterate.v1 logs with DuckDB.
 // Usage: npm run sessions -- <report|alarm|sql "SELECT ... FROM sessions"> [--file GLOB] [--json]
 import {
+  MAX_ALARM_ROWS,
   MAX_LINE_BYTES,
+  MAX_SQL_ROWS,
   SessionLogNotFoundError,
   checkSessionAlarm,
   runSessionReport,
@@ -14,9 +16,11 @@ import { formatTextTable } from './text-table.js';
 
 const USAGE =
   'usage: sessions <report|alarm|sql "<query over the view sessions>"> [--file GLOB] [--json]\n' +
-  '                [--max-unreadable N]\n' +
+  '                [--max-unreadable N] [--max-rows N]\n' +
   '  default file: $SESSION_LOG_PATH or data/sessions.jsonl\n' +
-  '  alarm exits 0 (none), 1 (found), 2 (could not check: more than N unreadable lines, default 0)\n';
+  '  alarm exits 0 (none), 1 (found), 2 (could not check: more than N unreadable lines, default 0,\n' +
+  '  or an accepted fill whose grounded_in_roster is not a boolean)\n' +
+  `  sql prints at most --max-rows rows (default ${MAX_SQL_ROWS})\n`;
 
 interface Args {
   command: string;
@@ -24,6 +28,7 @@ interface Args {
   file: string;
   json: boolean;
   maxUnreadable: number;
+  maxRows: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -31,16 +36,20 @@ function parseArgs(argv: readonly string[]): Args {
   let file = process.env['SESSION_LOG_PATH'] || 'data/sessions.jsonl';
   let json = false;
   let maxUnreadable = 0;
+  let maxRows = MAX_SQL_ROWS;
+  const whole = (flag: string, text: string | undefined): number => {
+    const value = Number(text);
+    if (text === undefined || !Number.isSafeInteger(value) || value < 0) {
+      throw new UsageError(`${flag} needs a whole number`);
+    }
+    return value;
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--json') json = true;
-    else if (arg === '--max-unreadable') {
-      const value = Number(argv[++i]);
-      if (!Number.isSafeInteger(value) || value < 0) {
-        throw new UsageError('--max-unreadable needs a whole number');
-      }
-      maxUnreadable = value;
-    } else if (arg === '--file') {
+    else if (arg === '--max-unreadable') maxUnreadable = whole(arg, argv[++i]);
+    else if (arg === '--max-rows') maxRows = whole(arg, argv[++i]);
+    else if (arg === '--file') {
       const value = argv[++i];
       if (value === undefined || value === '') throw new UsageError('--file needs a path or glob');
       file = value;
@@ -59,7 +68,7 @@ function parseArgs(argv: readonly string[]): Args {
     throw new UsageError('sql needs a query');
   if ((command !== 'sql' && sql !== undefined) || extra !== undefined)
     throw new UsageError('too many arguments');
-  return { command, sql, file, json, maxUnreadable };
+  return { command, sql, file, json, maxUnreadable, maxRows };
 }
 
 class UsageError extends Error {}
@@ -95,6 +104,24 @@ function notRead(lines: SessionLogLines): string | undefined {
     : `${lines.unreadable + lines.oversized} line(s) not read: ${parts.join(', ')}`;
 }
 
+// Rows read with a field the schema types otherwise: that field is NULL in every query.
+function malformedNote(lines: SessionLogLines): string | undefined {
+  return lines.malformed === 0
+    ? undefined
+    : `${lines.malformed} row(s) malformed: a field of the wrong type, read as NULL ` +
+        `(SELECT * FROM session_lines WHERE malformed)`;
+}
+
+// The first rows of a bounded list, and how many more there are.
+function listed(rows: readonly SessionQueryRow[], count: number): string {
+  return (
+    table(rows) +
+    (count > rows.length
+      ? `… and ${count - rows.length} more (first ${MAX_ALARM_ROWS} listed)\n`
+      : '')
+  );
+}
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const out = (text: string): void => void process.stdout.write(text);
@@ -112,6 +139,8 @@ async function main(): Promise<number> {
     out(`from ${String(t['first_timestamp'] ?? '-')} to ${String(t['last_timestamp'] ?? '-')}\n`);
     const problem = notRead(l);
     if (problem !== undefined) out(`WARNING: ${problem}\n`);
+    const malformed = malformedNote(l);
+    if (malformed !== undefined) out(`WARNING: ${malformed}\n`);
     if (l.otherSchema > 0) out(`note: ${l.otherSchema} row(s) of another schema, not counted\n`);
     out('\nproducers (daemon)\n' + table(report.daemons) + '\n');
     out('verdict mix by kind / model / provider\n' + table(report.verdictMix) + '\n');
@@ -121,29 +150,62 @@ async function main(): Promise<number> {
     return 0;
   }
   if (args.command === 'alarm') {
-    const { rows, lines } = await checkSessionAlarm(args.file);
+    const check = await checkSessionAlarm(args.file);
+    const { lines } = check;
     const problem = notRead(lines);
-    const unchecked = lines.unreadable + lines.oversized > args.maxUnreadable;
-    const code = rows.length > 0 ? 1 : unchecked ? 2 : 0;
+    const malformed = malformedNote(lines);
+    // Accepted fills whose grounded_in_roster is not a boolean cannot be called grounded.
+    const unchecked = lines.unreadable + lines.oversized + check.undecided > args.maxUnreadable;
+    const code = check.found > 0 ? 1 : unchecked ? 2 : 0;
+    const undecided =
+      check.undecided === 0
+        ? undefined
+        : `${check.undecided} accepted fill row(s) whose grounded_in_roster is not a boolean`;
+    // What --max-unreadable tolerated is said so, on an OK.
+    const warnings = (tolerated = ''): void => {
+      for (const text of [problem, undecided]) {
+        if (text !== undefined) out(`WARNING: ${text}${tolerated}\n`);
+      }
+      if (malformed !== undefined) out(`WARNING: ${malformed}\n`);
+    };
     if (args.json) {
-      json({ ok: code === 0, code, rows, lines });
-    } else if (rows.length > 0) {
-      out(`ALARM: ${rows.length} accepted fill row(s) with grounded_in_roster = false\n`);
-      out(table(rows));
-      if (problem !== undefined) out(`WARNING: ${problem}\n`);
+      json({
+        ok: code === 0,
+        code,
+        found: check.found,
+        rows: check.rows,
+        undecided: check.undecided,
+        undecidedRows: check.undecidedRows,
+        lines,
+      });
+    } else if (check.found > 0) {
+      out(`ALARM: ${check.found} accepted fill row(s) with grounded_in_roster = false\n`);
+      out(listed(check.rows, check.found));
+      warnings();
     } else if (unchecked) {
+      const why = [problem, undecided].filter((text) => text !== undefined).join('; ');
       out(
-        `UNCHECKED: ${problem ?? ''}; none of the ${lines.rows} rows read is an ungrounded accepted fill\n`,
+        `UNCHECKED: ${why}; none of the ${lines.rows} rows read is an ungrounded accepted fill\n`,
       );
+      if (check.undecided > 0) out(listed(check.undecidedRows, check.undecided));
+      if (malformed !== undefined) out(`WARNING: ${malformed}\n`);
     } else {
       out(`OK: no ungrounded accepted fills in ${lines.rows} rows\n`);
-      if (problem !== undefined) out(`WARNING: ${problem} (tolerated by --max-unreadable)\n`);
+      warnings(' (tolerated by --max-unreadable)');
     }
     return code;
   }
-  const rows = await runSessionSql(args.file, args.sql ?? '');
-  if (args.json) json(rows);
-  else out(table(rows, 200));
+  const { rows, more } = await runSessionSql(args.file, args.sql ?? '', args.maxRows);
+  const note = more
+    ? `sessions: only the first ${rows.length} rows are shown; add a LIMIT, or --max-rows N\n`
+    : undefined;
+  if (args.json) {
+    json(rows);
+    if (note !== undefined) process.stderr.write(note);
+  } else {
+    out(table(rows, 200));
+    if (note !== undefined) out(note);
+  }
   return 0;
 }
 

@@ -13,9 +13,13 @@ export function formatTextTable(
   const numeric = headers.map(
     (_, i) => rows.length > 0 && rows.every((row) => typeof row[i] === 'number' || row[i] == null),
   );
-  const widths = head.map((header, i) =>
-    Math.max(width(header), ...cells.map((row) => width(row[i] ?? ''))),
-  );
+  // A loop, not Math.max(...column): spreading 125,000 cells overflows the call stack.
+  const widths = head.map((header) => width(header));
+  for (const row of cells) {
+    for (let i = 0; i < widths.length; i++) {
+      widths[i] = Math.max(widths[i] ?? 0, width(row[i] ?? ''));
+    }
+  }
   const line = (row: readonly string[]): string =>
     row
       .map((cell, i) => {

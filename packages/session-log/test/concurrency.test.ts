@@ -90,8 +90,8 @@ describe('concurrent appends from several processes', () => {
 
         const text = readFileSync(path, 'utf8');
         assert.ok(text.endsWith('\n'));
-        // A writer whose line-boundary check meets another's write in flight starts its row on
-        // a fresh line: empty lines are allowed (readers skip them), torn or glued ones are not.
+        // Every write starts with "\n", so an empty line stands before each batch: allowed
+        // (readers skip them); torn or glued lines are not.
         const lines = text
           .slice(0, -1)
           .split('\n')

@@ -191,6 +191,15 @@ describe('encodeSessionRecord', () => {
     assert.ok(row.includes('"error":"x\ufffd"'));
   });
 
+  it('writes one key for keys that become one once well-formed, with the value of the last', () => {
+    const source = String.raw`{"\udc00":1,"\ufffd":2,"a":{"\ufffd":3,"\ud800":4}}`;
+    const artifact = JSON.parse(source) as unknown;
+    for (const artifactJson of [undefined, source, source.replace('1', '1.0')]) {
+      const row = encodeSessionRecord(base({ finalVerdict: 'accepted', artifact, artifactJson }));
+      assert.ok(row.includes('"artifact":{"a":{"\ufffd":4},"\ufffd":2}'), row);
+    }
+  });
+
   it('sorts artifact keys by UTF-8 bytes at every depth, arrays keep order', () => {
     const row = encodeSessionRecord(
       base({

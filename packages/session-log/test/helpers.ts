@@ -21,3 +21,34 @@ export function readLog(path: string): string {
     .map((line) => line + '\n')
     .join('');
 }
+
+/** One row of the README's Go/serde_json divergence table. */
+export interface DivergenceRow {
+  /** The fixtures of parity/divergent it names (in brackets in its first cell). */
+  fixtures: string[];
+  /** The classes of disagreement `npm run parity` reports for them (its last cell). */
+  classes: string[];
+}
+
+/** The rows of the package README's table "Where Go and Rust disagree". */
+export function divergenceTable(): DivergenceRow[] {
+  const readme = readFileSync(`${PACKAGE_DIR}README.md`, 'utf8');
+  const start = readme.indexOf('### Where Go and Rust disagree');
+  const lines = readme.slice(start).split('\n');
+  const first = lines.findIndex((line) => line.startsWith('|---'));
+  const rows: DivergenceRow[] = [];
+  for (const line of lines.slice(first + 1)) {
+    if (!line.startsWith('|')) break;
+    const cells = line
+      .slice(1, -1)
+      .split('|')
+      .map((cell) => cell.trim());
+    const data = cells[0] ?? '';
+    const last = cells.at(-1) ?? '';
+    const fixtures = [...data.matchAll(/\[([^\]]+)\]/g)].flatMap((m) =>
+      [...(m[1] ?? '').matchAll(/`([^`]+)`/g)].map((n) => n[1] ?? ''),
+    );
+    rows.push({ fixtures, classes: last.split('<br>') });
+  }
+  return rows;
+}

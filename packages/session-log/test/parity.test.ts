@@ -4,11 +4,14 @@ import { mkdirSync, symlinkSync, mkdtempSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { PREREQUISITES, requires } from '@lakehouse/test-support';
 import {
   buildReferencePeers,
   checkRowLine,
   classifyMatrix,
   compareRuns,
+  encodeSessionRecord,
   runProbe,
   stripTopLevelKeys,
 } from '../src/index.js';
@@ -39,8 +42,10 @@ describe('parity probe', () => {
   it('prints the row with pinned timestamp and daemon', async () => {
     const out = await runProbe([process.execPath, PROBE], okFixture);
     assert.equal(out.exitCode, 0, out.stderr);
-    assert.equal(out.stdout, readFileSync(join(EXPECTED_DIR, 'accepted_grounded.jsonl'), 'utf8'));
-    assert.ok(out.stdout.includes('"timestamp":"2026-01-01T00:00:00+00:00","daemon":"gateway"'));
+    assert.equal(out.outcome, 'accepted');
+    const text = out.stdout.toString('utf8');
+    assert.equal(text, readFileSync(join(EXPECTED_DIR, 'accepted_grounded.jsonl'), 'utf8'));
+    assert.ok(text.includes('"timestamp":"2026-01-01T00:00:00+00:00","daemon":"gateway"'));
   });
 
   it('accepts what serde accepts: unknown fields ignored, missing artifact/grounded_in_roster are None', async () => {
@@ -106,11 +111,13 @@ describe('parity probe', () => {
     ['empty input', '', /not valid JSON/],
   ];
   for (const [name, input, message] of malformed) {
-    it(`malformed input (${name}) → exit 1 with a message on stderr`, async () => {
+    it(`malformed input (${name}) → exit 1 with the bad fixture message on stderr`, async () => {
       const out = await runProbe([process.execPath, PROBE], input);
-      assert.equal(out.exitCode, 1, out.stdout);
-      assert.equal(out.stdout, '');
+      assert.equal(out.exitCode, 1, out.stdout.toString());
+      assert.equal(out.stdout.length, 0);
+      assert.match(out.stderr, /^session-log-parity: bad fixture: /);
       assert.match(out.stderr, message);
+      assert.equal(out.outcome, 'rejected');
     });
   }
 });
@@ -134,30 +141,45 @@ describe('parity helpers', () => {
     assert.equal(checkRowLine(''), 'empty output');
   });
 
-  const failed: ProbeRun = { exitCode: 1, stdout: '', stderr: 'boom', invalid: undefined };
-  const row = (text: string): ProbeRun => ({
+  const run = (fields: Partial<ProbeRun> & Pick<ProbeRun, 'outcome'>): ProbeRun => ({
     exitCode: 0,
-    stdout: text + '\n',
+    signal: null,
+    timedOut: false,
+    stdout: Buffer.alloc(0),
     stderr: '',
     invalid: undefined,
+    ...fields,
   });
+  const rejected = run({ exitCode: 1, stderr: 'p: bad fixture: boom', outcome: 'rejected' });
+  const crashed = run({ exitCode: 1, stderr: 'TypeError: boom', outcome: 'failed' });
+  const row = (text: string): ProbeRun =>
+    run({ stdout: Buffer.from(text + '\n'), outcome: 'accepted' });
 
   it('never calls two failures equal, even with identical output', () => {
-    assert.equal(compareRuns(failed, failed).result, 'both failed');
-    const invalid: ProbeRun = { exitCode: 0, stdout: 'x\n', stderr: '', invalid: 'not valid JSON' };
+    assert.equal(compareRuns(rejected, rejected).result, 'both failed');
+    const invalid = run({
+      stdout: Buffer.from('x\n'),
+      invalid: 'not valid JSON',
+      outcome: 'failed',
+    });
     assert.equal(compareRuns(invalid, invalid).result, 'both failed');
     const ok = row('{"a":1,"timestamp":"x"}');
     assert.equal(compareRuns(ok, row('{"a":1,"timestamp":"y"}')).result, 'equal');
     assert.equal(compareRuns(ok, row('{"a":2,"timestamp":"x"}')).result, 'different');
-    assert.equal(compareRuns(ok, failed).result, 'peer failed');
+    assert.equal(compareRuns(ok, rejected).result, 'peer failed');
   });
 
-  it('classifies the three-runtime matrix: three refusals are "all reject", never "equal"', () => {
+  it('classifies the three-runtime matrix: three refusals are "all reject", never "equal"; any failure is FAILED', () => {
     const a = row('{"a":1}');
     const b = row('{"a":1.0}');
     assert.equal(classifyMatrix({ ours: a, go: a, rust: a }).result, 'equal');
-    assert.equal(classifyMatrix({ ours: failed, go: failed, rust: failed }).result, 'all reject');
-    assert.equal(classifyMatrix({ ours: a, go: failed, rust: failed }).result, 'OURS DIFFERS');
+    assert.equal(
+      classifyMatrix({ ours: rejected, go: rejected, rust: rejected }).result,
+      'all reject',
+    );
+    assert.equal(classifyMatrix({ ours: crashed, go: rejected, rust: rejected }).result, 'FAILED');
+    assert.equal(classifyMatrix({ ours: a, go: a, rust: crashed }).result, 'FAILED');
+    assert.equal(classifyMatrix({ ours: a, go: rejected, rust: rejected }).result, 'OURS DIFFERS');
     assert.equal(classifyMatrix({ ours: b, go: a, rust: a }).result, 'OURS DIFFERS');
     assert.equal(
       classifyMatrix({ ours: b, go: a, rust: b }).result,
@@ -168,17 +190,19 @@ describe('parity helpers', () => {
       'PEERS DISAGREE, OURS != RUST',
     );
     assert.equal(
-      classifyMatrix({ ours: failed, go: a, rust: failed }).result,
+      classifyMatrix({ ours: rejected, go: a, rust: rejected }).result,
       'peers disagree (ours = rust)',
     );
     assert.equal(
-      classifyMatrix({ ours: a, go: a, rust: failed }).result,
+      classifyMatrix({ ours: a, go: a, rust: rejected }).result,
       'PEERS DISAGREE, OURS != RUST',
     );
   });
 });
 
-describe('parity script (our probe, the Go and the Rust reference producers)', () => {
+const skip = requires(PREREQUISITES.go, PREREQUISITES.cargo);
+
+describe('parity script (our probe, the Go and the Rust reference producers)', { skip }, () => {
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'session-log-parity-'));
@@ -195,7 +219,7 @@ describe('parity script (our probe, the Go and the Rust reference producers)', (
       out.stdout,
       /divergent\/u2028_u2029\s+ok\s+ok\s+ok\s+peers disagree \(ours = rust\)/,
     );
-    assert.match(out.stdout, /rejected\/not_json\s+exit 1\s+exit 1\s+exit 1\s+all reject/);
+    assert.match(out.stdout, /rejected\/not_json\s+rejects\s+rejects\s+rejects\s+all reject/);
     assert.match(out.stdout, / 0 wrong\n$/);
   });
 
@@ -214,7 +238,10 @@ describe('parity script (our probe, the Go and the Rust reference producers)', (
     const root = tree('broken', { 'fixtures/broken.json': '"not a fixture"' });
     const out = await run([PARITY, '--root', root]);
     assert.equal(out.code, 1, out.stdout + out.stderr);
-    assert.match(out.stdout, /broken\s+exit 1\s+exit 1\s+exit 1\s+all reject \(expected equal\)/);
+    assert.match(
+      out.stdout,
+      /broken\s+rejects\s+rejects\s+rejects\s+all reject \(expected equal\)/,
+    );
     assert.match(out.stdout, / 1 wrong\n$/);
   });
 
@@ -234,5 +261,51 @@ describe('parity script (our probe, the Go and the Rust reference producers)', (
       `${q(process.execPath)} ${q(PROBE)}`,
     ]);
     assert.equal(same.code, 0, same.stdout + same.stderr);
+  });
+  it('artifact keys that become one once well-formed ("\\udc00", "\\ufffd"): ours keeps the last, as serde_json reading the well-formed bytes', async () => {
+    const peers = await buildReferencePeers(REPO_DIR);
+    const wellFormed = (text: string): string =>
+      text.replace(
+        /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+        '\ufffd',
+      );
+    const key = fc.constantFrom('\udc00', '\ud800', '\ufffd', 'a', 'a\udfff', 'a\ufffd', 'b');
+    const entries = fc.uniqueArray(fc.tuple(key, fc.integer()), {
+      selector: ([k]) => k,
+      minLength: 1,
+      maxLength: 7,
+    });
+    await fc.assert(
+      fc.asyncProperty(entries, entries, async (outer, inner) => {
+        const object = (list: [string, number][], convert: (k: string) => string): string =>
+          '{' + list.map(([k, v]) => `${q(convert(k))}:${v}`).join(',') + '}';
+        // What the gateway holds: JSON.parse of the model's text, lone surrogates and all.
+        const source = `{"x":${object(inner, (k) => k)},${object(outer, (k) => k).slice(1)}`;
+        const row = encodeSessionRecord({
+          sessionId: 's',
+          timestamp: '2026-01-01T00:00:00+00:00',
+          daemon: 'gateway',
+          kind: 'fill',
+          model: 'm',
+          provider: 'p',
+          prompt: 'x',
+          iterations: 1,
+          maxIterations: 3,
+          finalVerdict: 'accepted',
+          attempts: [],
+          artifact: JSON.parse(source) as unknown,
+          artifactJson: source,
+          groundedInRoster: true,
+          durationMs: 1,
+        });
+        // What serde_json reads from the same keys written well-formed (repeats included).
+        const artifact = `{"x":${object(inner, wellFormed)},${object(outer, wellFormed).slice(1)}`;
+        const fixture = `{"session_id":"s","kind":"fill","model":"m","provider":"p","prompt":"x","iterations":1,"max_iterations":3,"final_verdict":"accepted","attempts":[],"artifact":${artifact},"grounded_in_roster":true,"duration_ms":1}`;
+        const rust = await runProbe(peers.rust, fixture);
+        assert.equal(rust.exitCode, 0, rust.stderr);
+        assert.equal(row, rust.stdout.toString('utf8'));
+      }),
+      { numRuns: 40 },
+    );
   });
 });

@@ -132,7 +132,13 @@ describe('DuckDB queries', () => {
 
   it('report counts every line it could not read and reads the rest', async () => {
     const report = await runSessionReport(garbage);
-    assert.deepEqual(report.lines, { rows: 2, unreadable: 2, otherSchema: 1, oversized: 0 });
+    assert.deepEqual(report.lines, {
+      rows: 2,
+      unreadable: 2,
+      otherSchema: 1,
+      malformed: 0,
+      oversized: 0,
+    });
     assert.equal(report.totals['sessions'], 2);
     assert.deepEqual(
       report.daemons.map((d) => [d['daemon'], d['sessions']]),
@@ -142,6 +148,7 @@ describe('DuckDB queries', () => {
       rows: 400,
       unreadable: 0,
       otherSchema: 0,
+      malformed: 0,
       oversized: 0,
     });
   });
@@ -167,7 +174,9 @@ describe('DuckDB queries', () => {
       });
     text += row(1);
     writeFileSync(late, text);
-    const [count] = await runSessionSql(
+    const {
+      rows: [count],
+    } = await runSessionSql(
       join(dir, '*.jsonl'),
       'SELECT count(*) AS n, count(artifact) AS with_artifact FROM sessions',
     );
@@ -186,6 +195,21 @@ describe('reports over generated hostile logs', () => {
   // One line of a log: a valid row with hostile strings, a torn row, garbage (invalid UTF-8,
   // controls, JSON scalars), an empty line, or a row of another schema.
   const hostileText = fc.string({ unit: 'binary', maxLength: 30 });
+  const wrongTyped: fc.Arbitrary<unknown> = fc.oneof(
+    fc.string({ maxLength: 8 }),
+    fc.boolean(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.constantFrom(2 ** 64 * 3, -(2 ** 70)),
+    fc.constant([]),
+    fc.constant([false]),
+    fc.constant({}),
+  );
+  // Whether `value` is of the type the schema gives `field` (then it is no malformed case).
+  const fitsField = (field: string, value: unknown): boolean => {
+    if (field === 'grounded_in_roster') return typeof value === 'boolean';
+    if (field === 'attempts') return Array.isArray(value);
+    return typeof value === 'number' && Number.isSafeInteger(value);
+  };
   const logLine = fc.oneof(
     fc
       .tuple(fc.nat(5000), hostileText, hostileText, fc.boolean())
@@ -223,12 +247,41 @@ describe('reports over generated hostile logs', () => {
           .map((t) => Buffer.from(t + '\n')),
       )
       .map((bytes) => ({ kind: 'unreadable' as const, bytes })),
+    // A row that parses but holds a field of the wrong type (DuckDB NULLs only that field).
+    fc
+      .tuple(
+        fc.nat(5000),
+        fc.boolean(),
+        fc.constantFrom(
+          'iterations',
+          'max_iterations',
+          'duration_ms',
+          'grounded_in_roster',
+          'attempts',
+        ),
+        wrongTyped,
+      )
+      .filter(([, , field, value]) => fitsField(field, value) === false)
+      .map(([i, grounded, field, value]) => {
+        const fields = JSON.parse(row(i, { groundedInRoster: grounded })) as Record<
+          string,
+          unknown
+        >;
+        fields[field] = value;
+        const acceptedFill = i % 4 !== 3 && i % 5 !== 0;
+        return {
+          kind: 'malformed' as const,
+          bytes: Buffer.from(JSON.stringify(fields) + '\n'),
+          ungrounded: acceptedFill && field !== 'grounded_in_roster' && !grounded,
+          undecided: acceptedFill && field === 'grounded_in_roster',
+        };
+      }),
     fc.constant({ kind: 'empty' as const, bytes: Buffer.from('\n') }),
     fc.constant({ kind: 'other' as const, bytes: Buffer.from('{"schema":"other.v1","x":1}\n') }),
   );
 
   it(
-    'count every line, never skip one silently, and never fail the whole file',
+    'count every line and every malformed row, never skip one silently, and never fail the whole file',
     { timeout: 120_000 },
     async () => {
       let n = 0;
@@ -239,15 +292,21 @@ describe('reports over generated hostile logs', () => {
           const count = (kind: string): number => lines.filter((l) => l.kind === kind).length;
           const report = await runSessionReport(file);
           assert.deepEqual(report.lines, {
-            rows: count('row'),
+            rows: count('row') + count('malformed'),
             unreadable: count('unreadable'),
             otherSchema: count('other'),
+            malformed: count('malformed'),
             oversized: 0,
           });
           const alarm = await checkSessionAlarm(file);
           assert.equal(
-            alarm.rows.length,
-            lines.filter((l) => l.kind === 'row' && l.ungrounded).length,
+            alarm.found,
+            lines.filter((l) => (l.kind === 'row' || l.kind === 'malformed') && l.ungrounded)
+              .length,
+          );
+          assert.equal(
+            alarm.undecided,
+            lines.filter((l) => l.kind === 'malformed' && l.undecided).length,
           );
           rmSync(file);
         }),
@@ -329,7 +388,13 @@ describe('sessions CLI', () => {
       );
       writeFileSync(huge, row(1) + longRow + row(1001, { groundedInRoster: false }));
       const check = await checkSessionAlarm(huge);
-      assert.deepEqual(check.lines, { rows: 2, unreadable: 0, otherSchema: 0, oversized: 1 });
+      assert.deepEqual(check.lines, {
+        rows: 2,
+        unreadable: 0,
+        otherSchema: 0,
+        malformed: 0,
+        oversized: 1,
+      });
       assert.equal(check.rows.length, 1);
       const cli = await runCli(['alarm', '--file', huge]);
       assert.equal(cli.code, 1);

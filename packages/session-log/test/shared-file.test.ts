@@ -49,7 +49,8 @@ type Write = (
 
 // Replaces FileHandle.prototype.write until the returned function is called: the first write
 // lands only `landed(length)` bytes, then another producer appends `other`; later writes call
-// `later` (the real write when omitted).
+// `later` (the real write when omitted). This sits above libuv: it is the short count the
+// exporter sees when libuv's own second write(2) failed too (full-disk.test.ts fills a real disk).
 async function shortFirstWrite(
   path: string,
   landed: (length: number) => number,
@@ -100,7 +101,7 @@ describe('the shared session file: no producer costs another its row', () => {
     ]);
   });
 
-  it('a short write (disk full) is never continued or truncated: another producer keeps its row, ours is rewritten whole', async () => {
+  it('a short count from the write (another process filled the disk after the room check) is never continued or truncated: another producer keeps its row, ours is rewritten whole', async () => {
     const path = join(dir, 'sessions.jsonl');
     writeFileSync(path, row(1));
     // Half the batch lands, then another process appends its row before we go on.

@@ -46,3 +46,13 @@ export {
   secretShapes,
 } from './hostile.js';
 export type { SecretSample } from './hostile.js';
+export { mountTmpfs, unmountTmpfs } from './tmpfs.js';
+export {
+  PREREQUISITES,
+  commandPrerequisite,
+  decidePrerequisites,
+  filePrerequisite,
+  inCi,
+  requires,
+} from './prerequisite.js';
+export type { Prerequisite, PrerequisiteDecision } from './prerequisite.js';

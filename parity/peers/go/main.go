@@ -5,7 +5,7 @@
 //	session-log-peer                       fixture on stdin -> row on stdout (timestamp pinned)
 //	session-log-peer append FILE DAEMON    NDJSON fixtures on stdin -> one write per row to FILE
 //
-// Bad input goes to stderr with exit status 1.
+// A fixture it refuses: `bad fixture: …` on stderr, exit status 1.
 package main
 
 import (
@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -125,7 +126,8 @@ func applyCaps(r *SessionRecord) {
 func decode(data []byte, timestamp, daemon string) (SessionRecord, error) {
 	var r SessionRecord
 	if err := json.Unmarshal(data, &r); err != nil {
-		return r, err
+		// The parity script counts a refusal only with this marker (anything else is a crash).
+		return r, fmt.Errorf("bad fixture: %w", err)
 	}
 	r.Schema = "session.iterate.v1"
 	r.Timestamp = timestamp
@@ -175,7 +177,7 @@ func appendRows(path, daemon string) error {
 		// One write per row on the O_APPEND descriptor keeps rows whole across processes; the
 		// leading newline keeps a fragment another producer left (killed mid-write) off this row.
 		row = append([]byte{'\n'}, row...)
-		n, err := f.Write(row)
+		n, err := writeOnce(f, row)
 		if err != nil {
 			return err
 		}
@@ -184,6 +186,30 @@ func appendRows(path, daemon string) error {
 		}
 	}
 	return lines.Err()
+}
+
+// writeOnce is one write(2). os.File.Write loops after a short write, and the rest of the row
+// would land wherever the file ends by then (after another producer's row): a short count must
+// stay short, so the row goes through the raw descriptor.
+func writeOnce(f *os.File, row []byte) (int, error) {
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	var werr error
+	err = raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), row)
+			if werr != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	if err == nil {
+		err = werr
+	}
+	return max(n, 0), err
 }
 
 func main() {

@@ -4,7 +4,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { DEFAULT_CONSOLE_LIMITS } from './console-limits.js';
+import type { ConsoleLimits } from './console-limits.js';
 import { escapeHtml } from './html.js';
+import { OneAtATime } from './one-at-a-time.js';
 import { overviewPage } from './overview-page.js';
 import type { PageContext } from './page-layout.js';
 import { sessionPage } from './session-page.js';
@@ -12,7 +15,8 @@ import { sessionsPage } from './sessions-page.js';
 import { QueryParamError, parseSessionQuery } from './query-params.js';
 import { overview } from './overview-query.js';
 import { DEFAULT_PAGE_QUERY } from './session-filters.js';
-import { listSessions, sessionRows } from './session-list.js';
+import { listSessions } from './session-list.js';
+import { loadSessionView } from './session-view.js';
 import type { SessionStore } from './session-store.js';
 import type { TraceSource } from './trace-source.js';
 
@@ -25,6 +29,8 @@ export interface ConsoleAppOptions {
    */
   readonly allowedHosts?: ReadonlySet<string>;
   readonly logger?: { error(message: string): void };
+  /** What one page may show or read (default {@link DEFAULT_CONSOLE_LIMITS}). */
+  readonly limits?: Partial<ConsoleLimits>;
 }
 
 const MAX_SESSION_ID_LENGTH = 200;
@@ -108,6 +114,8 @@ function errorPage(status: number, message: string): string {
  */
 export function createConsoleApp(options: ConsoleAppOptions): RequestListener {
   const { store, traces } = options;
+  const limits = { ...DEFAULT_CONSOLE_LIMITS, ...options.limits };
+  const heavy = new OneAtATime();
   const assets = loadAssets();
   const withConnection = async <T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> => {
     const connection = await store.connect();
@@ -179,14 +187,9 @@ export function createConsoleApp(options: ConsoleAppOptions): RequestListener {
       }
       if (sessionId.length > MAX_SESSION_ID_LENGTH)
         throw new HttpError(400, `a session id is at most ${MAX_SESSION_ID_LENGTH} characters`);
-      const found = await sessionRows(c, sessionId);
-      const rows = await Promise.all(
-        found.map(async (row) => ({ row, raw: await store.readRow(row.seq, sessionId) })),
-      );
-      const lookup = await traces.lookup(sessionId);
-      if (api) sendJson(res, 200, { status: ctx.status, rows, trace: lookup }, head);
-      else
-        send(res, 200, 'text/html; charset=utf-8', sessionPage(ctx, sessionId, rows, lookup), head);
+      const view = await loadSessionView(c, { store, traces, heavy, limits }, sessionId);
+      if (api) sendJson(res, 200, { status: ctx.status, ...view }, head);
+      else send(res, 200, 'text/html; charset=utf-8', sessionPage(ctx, view), head);
     });
   };
 

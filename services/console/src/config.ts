@@ -2,6 +2,10 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { resolveLangfuseConfig } from '@lakehouse/langfuse-processor';
+import { ConfigError, readBoolean, readInt, readString } from '@lakehouse/telemetry';
+import type { Env } from '@lakehouse/telemetry';
+import { DEFAULT_MEMORY_LIMIT } from './session-store.js';
 
 export const DEFAULT_CONSOLE_PORT = 4130;
 
@@ -12,30 +16,34 @@ export interface ConsoleConfig {
   readonly allowRemote: boolean;
   readonly sessionsPath: string;
   readonly tracesPath: string;
+  /** DuckDB's memory limit (`CONSOLE_MEMORY_LIMIT`). */
+  readonly memoryLimit: string;
   readonly langfuse:
     | { readonly baseUrl: string; readonly publicKey: string; readonly secretKey: string }
     | undefined;
-}
-
-/** A setting the console refuses; the message names it. */
-export class ConsoleConfigError extends Error {
-  override readonly name = 'ConsoleConfigError';
 }
 
 export const CONSOLE_USAGE = `usage: npm run console [-- options]
   --sessions FILE   session log (default $SESSION_LOG_PATH or data/sessions.jsonl)
   --traces FILE     offline trace file (default $LANGFUSE_TRACE_FILE or data/traces.jsonl);
                     with LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY set, trees come from Langfuse
+                    at LANGFUSE_BASE_URL (or LANGFUSE_HOST; default https://cloud.langfuse.com)
   --port N          port (default $PORT or ${DEFAULT_CONSOLE_PORT}; 0 = any free port)
   --host ADDR       address to bind (default $CONSOLE_HOST or 127.0.0.1)
   --allow-remote    allow an address beyond loopback (or CONSOLE_ALLOW_REMOTE=true); the console
-                    has no authentication, so anyone who reaches it reads every prompt in the log`;
+                    has no authentication, so anyone who reaches it reads every prompt in the log
+  CONSOLE_MEMORY_LIMIT  DuckDB's memory limit (default ${DEFAULT_MEMORY_LIMIT}); past it a query fails`;
 
-/** Parses argv and env. Throws ConsoleConfigError naming the bad flag or variable. */
-export function parseConsoleConfig(
-  argv: readonly string[],
-  env: NodeJS.ProcessEnv,
-): ConsoleConfig | 'help' {
+// DuckDB's size syntax: 512MB, 2GB, 1.5GiB …
+const SIZE = /^\d+(?:\.\d+)?\s*(?:[KMGT]i?B|B)$/i;
+
+/**
+ * Parses argv and env with the services' readers: a bad flag or variable throws telemetry's
+ * ConfigError naming it; Langfuse's variables follow the services' own rules (the processor's
+ * resolveLangfuseConfig: LANGFUSE_HOST as a fallback, URLs checked, keys both or neither) and
+ * throw LangfuseConfigError naming the variable.
+ */
+export function parseConsoleConfig(argv: readonly string[], env: Env): ConsoleConfig | 'help' {
   let values;
   try {
     ({ values } = parseArgs({
@@ -51,38 +59,39 @@ export function parseConsoleConfig(
       strict: true,
     }));
   } catch (error) {
-    throw new ConsoleConfigError(error instanceof Error ? error.message : String(error));
+    throw new ConfigError('argv', error instanceof Error ? error.message : String(error));
   }
   if (values.help) return 'help';
-  const portText = values.port ?? (env['PORT'] || String(DEFAULT_CONSOLE_PORT));
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535)
-    throw new ConsoleConfigError(
-      `${values.port !== undefined ? '--port' : 'PORT'} must be a port number 0..65535, got "${portText}"`,
+  // A flag is read with the same reader as its variable, named as the flag.
+  const port =
+    values.port !== undefined
+      ? readInt({ '--port': values.port }, '--port', DEFAULT_CONSOLE_PORT, 0, 65535)
+      : readInt(env, 'PORT', DEFAULT_CONSOLE_PORT, 0, 65535);
+  const allowRemote = readBoolean(env, 'CONSOLE_ALLOW_REMOTE', false) || values['allow-remote'];
+  const memoryLimit = readString(env, 'CONSOLE_MEMORY_LIMIT') ?? DEFAULT_MEMORY_LIMIT;
+  if (!SIZE.test(memoryLimit))
+    throw new ConfigError(
+      'CONSOLE_MEMORY_LIMIT',
+      `expected a size such as 512MB or 2GB, got ${JSON.stringify(memoryLimit)}`,
     );
-  const remote = env['CONSOLE_ALLOW_REMOTE'] ?? '';
-  if (!['', 'true', 'false'].includes(remote))
-    throw new ConsoleConfigError(`CONSOLE_ALLOW_REMOTE must be true or false, got "${remote}"`);
-  const publicKey = env['LANGFUSE_PUBLIC_KEY'] ?? '';
-  const secretKey = env['LANGFUSE_SECRET_KEY'] ?? '';
-  if ((publicKey === '') !== (secretKey === ''))
-    throw new ConsoleConfigError(
-      `LANGFUSE_${publicKey === '' ? 'PUBLIC' : 'SECRET'}_KEY is missing (set both Langfuse keys or neither)`,
-    );
+  const langfuse = resolveLangfuseConfig({ env });
   return {
-    host: values.host ?? (env['CONSOLE_HOST'] || '127.0.0.1'),
+    host: values.host ?? readString(env, 'CONSOLE_HOST') ?? '127.0.0.1',
     port,
-    allowRemote: values['allow-remote'] || remote === 'true',
+    allowRemote,
     sessionsPath: path.resolve(
-      values.sessions ?? (env['SESSION_LOG_PATH'] || 'data/sessions.jsonl'),
+      values.sessions ?? readString(env, 'SESSION_LOG_PATH') ?? 'data/sessions.jsonl',
     ),
-    tracesPath: path.resolve(values.traces ?? (env['LANGFUSE_TRACE_FILE'] || 'data/traces.jsonl')),
+    tracesPath: path.resolve(
+      values.traces ?? readString(env, 'LANGFUSE_TRACE_FILE') ?? 'data/traces.jsonl',
+    ),
+    memoryLimit,
     langfuse:
-      publicKey !== ''
+      langfuse.publicKey !== undefined && langfuse.secretKey !== undefined
         ? {
-            baseUrl: env['LANGFUSE_BASE_URL'] || 'https://cloud.langfuse.com',
-            publicKey,
-            secretKey,
+            baseUrl: langfuse.baseUrl,
+            publicKey: langfuse.publicKey,
+            secretKey: langfuse.secretKey,
           }
         : undefined,
   };
@@ -100,7 +109,7 @@ export function isLoopbackAddress(address: string): boolean {
 
 /**
  * Refuses a bind address beyond loopback unless `allowRemote`: a name counts as loopback only
- * when every address it resolves to is. Throws ConsoleConfigError.
+ * when every address it resolves to is. Throws ConfigError naming `--host`.
  */
 export async function checkBindAddress(host: string, allowRemote: boolean): Promise<void> {
   if (allowRemote) return;
@@ -110,7 +119,8 @@ export async function checkBindAddress(host: string, allowRemote: boolean): Prom
     : (await lookup(bare, { all: true })).map((a) => a.address);
   const outside = addresses.filter((a) => !isLoopbackAddress(a));
   if (addresses.length === 0 || outside.length > 0) {
-    throw new ConsoleConfigError(
+    throw new ConfigError(
+      '--host',
       `refusing to bind ${host}${outside.length > 0 && outside[0] !== bare ? ` (${outside.join(', ')})` : ''}: it is beyond loopback and the console has no authentication; pass --allow-remote (or CONSOLE_ALLOW_REMOTE=true) to do it anyway`,
     );
   }

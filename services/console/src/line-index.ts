@@ -103,6 +103,13 @@ export class LineIndex {
     return seq + 1 < this._lines ? (this._starts[seq + 1] ?? 0) : this._offset;
   }
 
+  /** Bytes line `seq` spans up to the next line (blank lines after it too); 0 for no such line. */
+  bytes(seq: number): number {
+    return Number.isInteger(seq) && seq >= 0 && seq < this._lines
+      ? this.end(seq) - this.start(seq)
+      : 0;
+  }
+
   /** The first line starting at or after `offset` (`lines` when none does). */
   firstLineAtOrAfter(offset: number): number {
     let lo = 0;

@@ -1,17 +1,13 @@
 // The console's entry point: `npm run console`, and the third service of `npm start`.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { langfuseAuthorization } from '@lakehouse/langfuse-processor';
+import { LangfuseConfigError, langfuseAuthorization } from '@lakehouse/langfuse-processor';
+import { ConfigError } from '@lakehouse/telemetry';
 import { createConsoleApp } from './app.js';
-import {
-  CONSOLE_USAGE,
-  ConsoleConfigError,
-  checkBindAddress,
-  loopbackHosts,
-  parseConsoleConfig,
-} from './config.js';
+import { CONSOLE_USAGE, checkBindAddress, loopbackHosts, parseConsoleConfig } from './config.js';
 import { SessionStore } from './session-store.js';
-import { LangfuseApiSource, TraceFileSource } from './trace-source.js';
+import { LangfuseApiSource } from './langfuse-trace-source.js';
+import { TraceFileSource } from './trace-source.js';
 import type { TraceSource } from './trace-source.js';
 
 const log = (level: string, message: string, extra: Record<string, unknown> = {}): void => {
@@ -26,7 +22,11 @@ async function main(): Promise<void> {
     return;
   }
   await checkBindAddress(config.host, config.allowRemote);
-  const store = await SessionStore.create({ path: config.sessionsPath, logger });
+  const store = await SessionStore.create({
+    path: config.sessionsPath,
+    memoryLimit: config.memoryLimit,
+    logger,
+  });
   const traces: TraceSource = config.langfuse
     ? new LangfuseApiSource({
         baseUrl: config.langfuse.baseUrl,
@@ -73,10 +73,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
 }
 
+// One format for every bad setting, the console's own or Langfuse's, as the services print theirs.
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
+  const config = error instanceof ConfigError || error instanceof LangfuseConfigError;
   process.stderr.write(
-    `console: ${message}\n${error instanceof ConsoleConfigError ? `${CONSOLE_USAGE}\n` : ''}`,
+    config
+      ? `console: invalid configuration: ${message}\n${CONSOLE_USAGE}\n`
+      : `console: ${message}\n`,
   );
   process.exit(2);
 });

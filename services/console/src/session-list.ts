@@ -106,16 +106,26 @@ export async function listSessions(
   return { rows: list, total, query: { ...query, page, pageSize } };
 }
 
-/** Every row that carries `sessionId` (a reused trace id can give several), oldest first. */
-export function sessionRows(
+/**
+ * The first `limit` rows that carry `sessionId` (a reused trace id can give several), oldest
+ * first, and how many carry it.
+ */
+export async function sessionRows(
   connection: DuckDBConnection,
   sessionId: string,
-  limit = 20,
-): Promise<SessionListRow[]> {
-  return rows<SessionListRow>(
+  limit: number,
+): Promise<{ rows: SessionListRow[]; total: number }> {
+  const [count] = await rows<{ n: number }>(
+    connection,
+    'SELECT count(*) AS n FROM sessions WHERE session_id = $id',
+    { id: sessionId },
+    { id: VARCHAR },
+  );
+  const list = await rows<SessionListRow>(
     connection,
     `SELECT ${LIST_COLUMNS} FROM sessions WHERE session_id = $id ORDER BY seq LIMIT $limit`,
     { id: sessionId, limit },
     { id: VARCHAR, limit: BIGINT },
   );
+  return { rows: list, total: count?.n ?? 0 };
 }

@@ -158,20 +158,23 @@ export class SessionStore {
    * Reads at most `maxLineBytes`.
    */
   async readRow(seq: number, sessionId: string): Promise<unknown> {
-    const index = this._index;
-    if (!Number.isInteger(seq) || seq < 0 || seq >= index.lines || index.isOversize(seq))
-      return undefined;
+    if (this._index.bytes(seq) === 0 || this._index.isOversize(seq)) return undefined;
     let handle: FileHandle | undefined;
     try {
       handle = await openRegularFile(this._path);
       if (handle === undefined || (await fileId(handle)) !== this._fileId) return undefined;
-      const row = await this._index.readJson(handle, seq);
-      return sessionIdOf(row) === sessionId ? row : undefined;
+      const row = (await this._index.readJson(handle, seq)) as { session_id?: unknown } | null;
+      return typeof row === 'object' && row?.session_id === sessionId ? row : undefined;
     } catch {
       return undefined;
     } finally {
       await handle?.close();
     }
+  }
+
+  /** Bytes line `seq` takes in the log (at most; blank lines after it count too); 0 if none. */
+  lineBytes(seq: number): number {
+    return this._index.bytes(seq);
   }
 
   /** Closes the database; idempotent. */
@@ -288,10 +291,4 @@ export class SessionStore {
   private _countBad(first: number, last: number, rows: number): void {
     this._badLines += last - first - this._index.oversizeBetween(first, last) - rows;
   }
-}
-
-function sessionIdOf(row: unknown): unknown {
-  return row !== null && typeof row === 'object'
-    ? (row as Record<string, unknown>)['session_id']
-    : undefined;
 }

@@ -14,7 +14,7 @@ const JSON_STRUCTURE = JSON.stringify(Object.fromEntries(COLUMNS)).replace(/'/g,
 export const SESSIONS_TABLE_SQL = `CREATE TABLE sessions (
   seq BIGINT, session_id VARCHAR, ts TIMESTAMPTZ, timestamp VARCHAR, daemon VARCHAR, kind VARCHAR,
   model VARCHAR, provider VARCHAR, iterations BIGINT, max_iterations BIGINT, final_verdict VARCHAR,
-  grounded_in_roster BOOLEAN, duration_ms BIGINT, attempts INTEGER, phantoms INTEGER, last_error VARCHAR)`;
+  grounded_in_roster BOOLEAN, duration_ms HUGEINT, attempts INTEGER, phantoms INTEGER, last_error VARCHAR)`;
 
 // `src` yields the read columns plus `seq`. A phantom is the validator's "not in roster" rejection.
 function insertSql(src: string): string {

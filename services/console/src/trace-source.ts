@@ -1,11 +1,8 @@
-import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import {
-  buildLangfuseTrees,
-  fetchLangfuseObservations,
-  langfuseTreeFromObservations,
-} from '@lakehouse/langfuse-processor';
-import type { LangfuseApi, LangfuseTraceTree } from '@lakehouse/langfuse-processor';
+import { buildLangfuseTrees, onlyTrace } from '@lakehouse/langfuse-processor';
+import type { LangfuseTraceTree } from '@lakehouse/langfuse-processor';
+import { formatBytes } from './console-limits.js';
+import { fileId, openRegularFile } from './regular-file.js';
 
 /** One session's tree, or why there is none. */
 export interface TraceLookup {
@@ -26,8 +23,11 @@ export interface TraceSource {
 }
 
 const TRACE_ID_IN_LINE = /"traceId":"([0-9a-fA-F]{32})"/g;
-const MAX_LINE_BYTES = 32 * 1024 * 1024;
-const MAX_LINES_PER_TRACE = 1000;
+/** A lookup reads at most this many bytes of the trace file, and at most this many lines. */
+export const MAX_TRACE_READ_BYTES = 32 * 1024 * 1024;
+export const MAX_LINES_PER_TRACE = 1000;
+// Longer lines are not indexed: no lookup could read them.
+const MAX_LINE_BYTES = MAX_TRACE_READ_BYTES;
 const CHUNK_BYTES = 8 * 1024 * 1024;
 
 /**
@@ -38,14 +38,17 @@ const CHUNK_BYTES = 8 * 1024 * 1024;
  */
 export class TraceFileSource implements TraceSource {
   private readonly _path: string;
+  private readonly _maxReadBytes: number;
   private _index = new Map<string, number[]>();
   private _offset = 0;
   private _fileId: string | undefined;
   private _skipping = false; // inside a line longer than MAX_LINE_BYTES
   private _refreshing: Promise<void> | undefined;
 
-  constructor(path: string) {
+  /** `maxReadBytes` bounds what one lookup reads (default {@link MAX_TRACE_READ_BYTES}). */
+  constructor(path: string, options: { maxReadBytes?: number } = {}) {
     this._path = path;
+    this._maxReadBytes = options.maxReadBytes ?? MAX_TRACE_READ_BYTES;
   }
 
   get description(): string {
@@ -63,13 +66,23 @@ export class TraceFileSource implements TraceSource {
     const offsets = this._index.get(traceId.toLowerCase()) ?? [];
     if (offsets.length === 0)
       return { ...base, tree: undefined, note: 'no spans of this trace in the trace file (yet)' };
+    const id = traceId.toLowerCase();
     const requests: unknown[] = [];
-    const handle = await open(this._path, 'r');
+    let budget = this._maxReadBytes;
+    let read = 0;
+    const handle = await openRegularFile(this._path).catch(() => undefined);
+    if (handle === undefined)
+      return { ...base, tree: undefined, note: 'the trace file is gone or not a regular file' };
     try {
       for (const offset of offsets.slice(0, MAX_LINES_PER_TRACE)) {
-        const line = await readLine(handle, offset);
+        const line = await readLine(handle, offset, budget);
+        if (line === undefined) break; // longer than what is left to read
+        budget -= Buffer.byteLength(line);
+        read++;
         try {
-          requests.push(JSON.parse(line) as unknown);
+          // Only this trace's spans are kept: a line is a batch of many sessions' spans.
+          const kept = onlyTrace(JSON.parse(line) as unknown, id);
+          if (kept !== undefined) requests.push(kept);
         } catch {
           // a line that is not JSON adds nothing to the tree
         }
@@ -77,12 +90,16 @@ export class TraceFileSource implements TraceSource {
     } finally {
       await handle.close();
     }
-    const tree = buildLangfuseTrees(requests).find((t) => t.traceId === traceId.toLowerCase());
+    const tree = buildLangfuseTrees(requests).find((t) => t.traceId === id);
     const note =
-      offsets.length > MAX_LINES_PER_TRACE
-        ? `only the first ${MAX_LINES_PER_TRACE} of ${offsets.length} lines of this trace are shown`
+      read < offsets.length
+        ? `only ${read} of the ${offsets.length} lines holding this trace were read (a lookup reads at most ${MAX_LINES_PER_TRACE} lines and ${formatBytes(this._maxReadBytes)})`
         : undefined;
-    return { ...base, tree, note: tree ? note : 'the trace file has no spans of this trace' };
+    return {
+      ...base,
+      tree,
+      note: tree ? note : (note ?? 'the trace file has no spans of this trace'),
+    };
   }
 
   async close(): Promise<void> {
@@ -90,59 +107,57 @@ export class TraceFileSource implements TraceSource {
   }
 
   private async _refresh(): Promise<void> {
-    let info;
+    const handle = await openRegularFile(this._path);
+    if (handle === undefined) return;
     try {
-      info = await stat(this._path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
+      await this._indexFrom(handle);
+    } finally {
+      await handle.close();
     }
-    if (!info.isFile()) throw new Error(`${this._path} is not a regular file`);
-    const fileId = `${info.dev}:${info.ino}`;
-    if (fileId !== this._fileId || info.size < this._offset) {
+  }
+
+  private async _indexFrom(handle: FileHandle): Promise<void> {
+    const info = await handle.stat();
+    const id = await fileId(handle);
+    if (id !== this._fileId || info.size < this._offset) {
       this._index = new Map();
       this._offset = 0;
       this._skipping = false;
-      this._fileId = fileId;
+      this._fileId = id;
     }
     if (info.size <= this._offset) return;
-    const handle = await open(this._path, 'r');
-    try {
-      let pos = this._offset;
-      let pending = Buffer.alloc(0);
-      let pendingStart = pos;
-      const buffer = Buffer.alloc(CHUNK_BYTES);
-      while (pos < info.size) {
-        const { bytesRead } = await handle.read(
-          buffer,
-          0,
-          Math.min(CHUNK_BYTES, info.size - pos),
-          pos,
-        );
-        if (bytesRead === 0) break;
-        const chunk = buffer.subarray(0, bytesRead);
-        let from = 0;
-        for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
-          const line =
-            pending.length > 0
-              ? Buffer.concat([pending, chunk.subarray(from, nl)])
-              : chunk.subarray(from, nl);
-          if (!this._skipping) this._indexLine(line.toString('utf8'), pendingStart);
-          this._skipping = false;
-          pending = Buffer.alloc(0);
-          from = nl + 1;
-          pendingStart = pos + from;
-          this._offset = pendingStart;
-        }
-        if (!this._skipping) pending = Buffer.concat([pending, chunk.subarray(from)]);
-        if (pending.length > MAX_LINE_BYTES) {
-          this._skipping = true;
-          pending = Buffer.alloc(0);
-        }
-        pos += bytesRead;
+    let pos = this._offset;
+    let pending = Buffer.alloc(0);
+    let pendingStart = pos;
+    const buffer = Buffer.alloc(CHUNK_BYTES);
+    while (pos < info.size) {
+      const { bytesRead } = await handle.read(
+        buffer,
+        0,
+        Math.min(CHUNK_BYTES, info.size - pos),
+        pos,
+      );
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
+      let from = 0;
+      for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
+        const line =
+          pending.length > 0
+            ? Buffer.concat([pending, chunk.subarray(from, nl)])
+            : chunk.subarray(from, nl);
+        if (!this._skipping) this._indexLine(line.toString('utf8'), pendingStart);
+        this._skipping = false;
+        pending = Buffer.alloc(0);
+        from = nl + 1;
+        pendingStart = pos + from;
+        this._offset = pendingStart;
       }
-    } finally {
-      await handle.close();
+      if (!this._skipping) pending = Buffer.concat([pending, chunk.subarray(from)]);
+      if (pending.length > MAX_LINE_BYTES) {
+        this._skipping = true;
+        pending = Buffer.alloc(0);
+      }
+      pos += bytesRead;
     }
   }
 
@@ -159,17 +174,24 @@ export class TraceFileSource implements TraceSource {
   }
 }
 
-async function readLine(handle: FileHandle, offset: number): Promise<string> {
+// The line at `offset`, or undefined when it is longer than `max` bytes.
+async function readLine(
+  handle: FileHandle,
+  offset: number,
+  max: number,
+): Promise<string | undefined> {
   const parts: Buffer[] = [];
   let total = 0;
   let pos = offset;
-  const buffer = Buffer.alloc(1024 * 1024);
-  while (total < MAX_LINE_BYTES) {
+  const buffer = Buffer.alloc(Math.min(1024 * 1024, max + 1));
+  for (;;) {
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, pos);
     if (bytesRead === 0) break;
     const nl = buffer.subarray(0, bytesRead).indexOf(0x0a);
-    parts.push(Buffer.from(buffer.subarray(0, nl >= 0 ? nl : bytesRead)));
-    total += nl >= 0 ? nl : bytesRead;
+    const piece = nl >= 0 ? nl : bytesRead;
+    total += piece;
+    if (total > max) return undefined;
+    parts.push(Buffer.from(buffer.subarray(0, piece)));
     if (nl >= 0) break;
     pos += bytesRead;
   }
@@ -178,79 +200,4 @@ async function readLine(handle: FileHandle, offset: number): Promise<string> {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Reads trees from Langfuse's public API (the same endpoints `npm run smoke` reads), and links
- * each session to its trace page in Langfuse's UI.
- */
-export class LangfuseApiSource implements TraceSource {
-  private readonly _api: LangfuseApi;
-  private _v1Only = false;
-  private _projectId: Promise<string | undefined> | undefined;
-
-  constructor(api: LangfuseApi) {
-    this._api = { ...api, baseUrl: api.baseUrl.replace(/\/+$/, '') };
-  }
-
-  get description(): string {
-    return `Langfuse at ${this._api.baseUrl}`;
-  }
-
-  async lookup(traceId: string): Promise<TraceLookup> {
-    const source = this._api.baseUrl;
-    let got = await fetchLangfuseObservations(this._api, traceId, this._v1Only ? 'v1' : 'v2');
-    if (got.observations === undefined && got.status === 404 && !this._v1Only) {
-      // Older servers have no v2 observations API; the v1 trace endpoint answers there.
-      this._v1Only = true;
-      got = await fetchLangfuseObservations(this._api, traceId, 'v1');
-    }
-    const projectId = await this._project();
-    const link = projectId
-      ? `${this._api.baseUrl}/project/${encodeURIComponent(projectId)}/traces/${encodeURIComponent(traceId)}`
-      : undefined;
-    if (got.observations === undefined) {
-      const why = got.error ?? got.malformed ?? `answered ${got.status ?? '?'} ${got.body}`;
-      return { tree: undefined, source, link, note: `Langfuse: ${got.url} ${why}` };
-    }
-    if (got.observations.length === 0)
-      return {
-        tree: undefined,
-        source,
-        link,
-        note: 'Langfuse has no observations of this trace (yet)',
-      };
-    return {
-      tree: langfuseTreeFromObservations(traceId, got.observations, got.name),
-      source: `${source} (${got.endpoint})`,
-      link,
-      note: undefined,
-    };
-  }
-
-  async close(): Promise<void> {}
-
-  // GET /api/public/projects names the key's project, which the UI's trace URL needs; a failed
-  // read is tried again on the next lookup.
-  private _project(): Promise<string | undefined> {
-    this._projectId ??= (async () => {
-      try {
-        const response = await fetch(`${this._api.baseUrl}/api/public/projects`, {
-          headers: { authorization: this._api.authorization },
-          signal: AbortSignal.timeout(this._api.timeoutMs ?? 10_000),
-        });
-        if (response.status !== 200) return undefined;
-        const body = (await response.json()) as { data?: Array<{ id?: unknown }> };
-        const id = body.data?.[0]?.id;
-        return typeof id === 'string' ? id : undefined;
-      } catch {
-        return undefined;
-      }
-    })();
-    const pending = this._projectId;
-    void pending.then((id) => {
-      if (id === undefined && this._projectId === pending) this._projectId = undefined;
-    });
-    return pending;
-  }
 }

@@ -138,9 +138,12 @@ describe('the console over HTTP', () => {
     assert.match(res.body, /class="error-text validator-error">candidate_id W-920 not in roster</);
     assert.match(res.body, /no spans of this trace in the trace file/);
     const api = JSON.parse((await get(port, `/api/sessions/${record(2).sessionId}`)).body) as {
-      rows: Array<{ raw: { prompt: string } }>;
+      rows: Array<{ detail: { prompt: string; attempts: Array<{ error: string }> } }>;
+      rowsTotal: number;
     };
-    assert.equal(api.rows[0]?.raw.prompt, record(2).prompt);
+    assert.equal(api.rows[0]?.detail.prompt, record(2).prompt);
+    assert.equal(api.rows[0]?.detail.attempts[0]?.error, 'candidate_id W-920 not in roster');
+    assert.equal(api.rowsTotal, 1);
     assert.equal((await get(port, '/sessions/%E0%A4%A')).status, 400);
     assert.equal((await get(port, '/nothing-here')).status, 404);
   });

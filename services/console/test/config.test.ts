@@ -3,12 +3,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  ConsoleConfigError,
-  checkBindAddress,
-  isLoopbackAddress,
-  parseConsoleConfig,
-} from '../src/config.js';
+import { ConfigError } from '@lakehouse/telemetry';
+import { checkBindAddress, isLoopbackAddress, parseConsoleConfig } from '../src/config.js';
 
 describe('console configuration', () => {
   it('defaults: loopback, port 4130, the data/ files, no Langfuse', () => {
@@ -19,6 +15,7 @@ describe('console configuration', () => {
       allowRemote: false,
       sessionsPath: path.resolve('data/sessions.jsonl'),
       tracesPath: path.resolve('data/traces.jsonl'),
+      memoryLimit: '1GB',
       langfuse: undefined,
     });
   });
@@ -31,20 +28,60 @@ describe('console configuration', () => {
     assert.ok(config !== 'help');
     assert.equal(config.sessionsPath, '/x/s.jsonl');
     assert.equal(config.port, 0);
-    assert.throws(() => parseConsoleConfig([], { PORT: 'http' }), /PORT must be a port number/);
+    assert.throws(
+      () => parseConsoleConfig([], { PORT: 'http' }),
+      /^ConfigError: PORT: expected an integer, got "http"/,
+    );
     assert.throws(
       () => parseConsoleConfig(['--port', '70000'], {}),
-      /--port must be a port number/,
+      /^ConfigError: --port: must be between 0 and 65535, got 70000/,
     );
-    assert.throws(() => parseConsoleConfig(['--bogus'], {}), ConsoleConfigError);
+    assert.throws(() => parseConsoleConfig(['--bogus'], {}), ConfigError);
     assert.throws(
       () => parseConsoleConfig([], { LANGFUSE_PUBLIC_KEY: 'pk' }),
       /LANGFUSE_SECRET_KEY is missing/,
     );
     assert.throws(
-      () => parseConsoleConfig([], { CONSOLE_ALLOW_REMOTE: 'yes' }),
-      /CONSOLE_ALLOW_REMOTE/,
+      () => parseConsoleConfig([], { CONSOLE_ALLOW_REMOTE: 'maybe' }),
+      /^ConfigError: CONSOLE_ALLOW_REMOTE: expected true or false/,
     );
+  });
+
+  it('reads switches and Langfuse settings as the services do (telemetry’s readers, the processor’s Langfuse rules)', () => {
+    for (const value of ['TRUE', 'true', 'Yes', '1', 'on']) {
+      const config = parseConsoleConfig([], { CONSOLE_ALLOW_REMOTE: value });
+      assert.ok(config !== 'help' && config.allowRemote, value);
+    }
+    for (const value of ['FALSE', 'no', '0', ' ']) {
+      const config = parseConsoleConfig([], { CONSOLE_ALLOW_REMOTE: value });
+      assert.ok(config !== 'help' && !config.allowRemote, value);
+    }
+    assert.throws(
+      () => parseConsoleConfig([], { LANGFUSE_BASE_URL: 'notaurl' }),
+      /LANGFUSE_BASE_URL: expected an http\(s\) URL, got "notaurl"/,
+    );
+    const keys = { LANGFUSE_PUBLIC_KEY: 'pk-lf-1', LANGFUSE_SECRET_KEY: 'sk-lf-1' };
+    const host = parseConsoleConfig([], { ...keys, LANGFUSE_HOST: 'http://langfuse.local:3000/' });
+    assert.ok(host !== 'help');
+    assert.deepEqual(host.langfuse, {
+      baseUrl: 'http://langfuse.local:3000',
+      publicKey: 'pk-lf-1',
+      secretKey: 'sk-lf-1',
+    });
+    const both = parseConsoleConfig([], {
+      ...keys,
+      LANGFUSE_HOST: 'http://host.invalid',
+      LANGFUSE_BASE_URL: 'https://cloud.langfuse.com',
+    });
+    assert.ok(both !== 'help');
+    assert.equal(both.langfuse?.baseUrl, 'https://cloud.langfuse.com');
+    assert.throws(
+      () => parseConsoleConfig([], { CONSOLE_MEMORY_LIMIT: 'lots' }),
+      /^ConfigError: CONSOLE_MEMORY_LIMIT: /,
+    );
+    const memory = parseConsoleConfig([], { CONSOLE_MEMORY_LIMIT: '512MB' });
+    assert.ok(memory !== 'help');
+    assert.equal(memory.memoryLimit, '512MB');
   });
 
   it('knows loopback addresses', () => {
@@ -73,6 +110,30 @@ describe('console configuration', () => {
         host,
       );
       await checkBindAddress(host, true);
+    }
+  });
+
+  it('the console process exits 2 with one error format for a bad variable, its own or Langfuse’s', async () => {
+    const server = fileURLToPath(new URL('../src/server.js', import.meta.url));
+    for (const [variable, value] of [
+      ['CONSOLE_ALLOW_REMOTE', 'maybe'],
+      ['LANGFUSE_BASE_URL', 'notaurl'],
+      ['PORT', 'http'],
+    ] as const) {
+      const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = execFile(
+          process.execPath,
+          [server],
+          { env: { ...process.env, PORT: '0', [variable]: value } },
+          (error, _stdout, stderr) => resolve({ code: error ? (child.exitCode ?? 1) : 0, stderr }),
+        );
+      });
+      assert.equal(result.code, 2, variable);
+      assert.match(
+        result.stderr,
+        new RegExp(`^console: invalid configuration: ${variable}: `),
+        variable,
+      );
     }
   });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeSessionRecord, formatSessionTimestamp } from '@lakehouse/session-log';
@@ -54,6 +54,26 @@ export function tempDir(): { dir: string; file: string; cleanup(): void } {
     file: path.join(dir, 'sessions.jsonl'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** Runs `fn` with a loaded store over a fresh log holding `text`; closes and removes both. */
+export async function withLog(
+  text: string,
+  fn: (store: SessionStore, t: ReturnType<typeof tempDir>) => Promise<void>,
+  options: Partial<SessionStoreOptions> = {},
+): Promise<void> {
+  const t = tempDir();
+  try {
+    writeFileSync(t.file, text);
+    const store = await loadedStore(t.file, options);
+    try {
+      await fn(store, t);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    t.cleanup();
+  }
 }
 
 /** A store over `file`, refreshed and settled; the caller closes it. */

@@ -4,10 +4,13 @@ import fc from 'fast-check';
 import { parse } from 'parse5';
 import type { DefaultTreeAdapterMap } from 'parse5';
 import type { LangfuseTraceTree, TreeObservation } from '@lakehouse/langfuse-processor';
+import { clipText } from '../src/clip-text.js';
 import { escapeHtml, html, visible } from '../src/html.js';
 import { sessionTable } from '../src/page-layout.js';
 import type { PageContext } from '../src/page-layout.js';
+import { sessionDetail } from '../src/session-detail.js';
 import { sessionPage } from '../src/session-page.js';
+import { boundedTree } from '../src/tree-view.js';
 import type { SessionListRow } from '../src/session-list.js';
 
 type Node = DefaultTreeAdapterMap['node'];
@@ -159,11 +162,11 @@ function page(s: string): string {
     attempts: [{ iteration: 0, verdict_kind: s, error: s, span_id: s }],
     artifact: { [s]: s },
   };
-  return sessionPage(CTX, s, [{ row: row(s), raw }], {
-    tree: tree(s),
-    source: s,
-    note: s,
-    link: undefined,
+  return sessionPage(CTX, {
+    sessionId: s,
+    rows: [{ row: row(s), detail: sessionDetail(raw, 100) }],
+    rowsTotal: 1,
+    trace: { tree: boundedTree(tree(s), 2000, 64), source: s, note: s, link: undefined },
   });
 }
 
@@ -175,15 +178,38 @@ describe('hostile strings render as text, never as markup', () => {
       assert.equal(badge?.attrs.find((a) => a.name === 'class')?.value, 'badge other', name);
       const t = tree('x');
       const obs = { ...observation('x'), level: name };
-      const doc = sessionPage(CTX, 'x', [], {
-        tree: { ...t, roots: [obs], observations: [obs] },
-        source: 'x',
-        note: undefined,
-        link: undefined,
+      const doc = sessionPage(CTX, {
+        sessionId: 'x',
+        rows: [],
+        rowsTotal: 0,
+        trace: {
+          tree: boundedTree({ ...t, roots: [obs], observations: [obs] }, 2000, 64),
+          source: 'x',
+          note: undefined,
+          link: undefined,
+        },
       });
       const li = elements(parse(doc)).find((e) => e.tagName === 'li');
       assert.equal(li?.attrs.find((a) => a.name === 'class')?.value, 'obs level-default', name);
     }
+  });
+
+  it('clipText cuts to n code points with an ellipsis, never splitting a surrogate pair', () => {
+    const reference = (text: string, n: number): string =>
+      [...text].length > n ? `${[...text].slice(0, n - 1).join('')}…` : text;
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          hostile,
+          fc.string({ unit: 'binary', maxLength: 60 }),
+          fc.string({ unit: 'grapheme', maxLength: 60 }),
+        ),
+        fc.integer({ min: 1, max: 70 }),
+        (s, n) => assert.equal(clipText(s, n), reference(s, n)),
+      ),
+      { numRuns: 500 },
+    );
+    assert.equal(clipText('x'.repeat(30_000_000), 3), 'xx…');
   });
 
   it('visible() shows control, bidi and invisible characters as \\u{…} and keeps the rest', () => {

@@ -137,6 +137,17 @@ describe('the sessions query string', () => {
     );
   });
 
+  it('refuses a filter value over 1,000 characters, naming it', () => {
+    assert.equal(
+      parseSessionQuery(new URLSearchParams({ model: 'm'.repeat(1000) })).filters.model?.length,
+      1000,
+    );
+    assert.throws(
+      () => parseSessionQuery(new URLSearchParams({ model: 'm'.repeat(1001) })),
+      (error: unknown) => error instanceof QueryParamError && error.param === 'model',
+    );
+  });
+
   it('the examples the form shows are accepted', () => {
     for (const text of [
       '2026-11-25T06:00Z',

@@ -231,12 +231,18 @@ describe('session queries on real DuckDB', () => {
   it('finds every row of a session id, oldest first (a reused trace id gives two)', async () => {
     const c = await store.connect();
     try {
-      const rows = await sessionRows(c, record(41).sessionId);
+      const found = await sessionRows(c, record(41).sessionId, 20);
       assert.deepEqual(
-        rows.map((r) => r.seq),
+        found.rows.map((r) => r.seq),
         [41, 42],
       );
-      assert.deepEqual(await sessionRows(c, "' OR 1=1 --"), []);
+      assert.equal(found.total, 2);
+      const first = await sessionRows(c, record(41).sessionId, 1);
+      assert.deepEqual(
+        { seqs: first.rows.map((r) => r.seq), total: first.total },
+        { seqs: [41], total: 2 },
+      );
+      assert.deepEqual(await sessionRows(c, "' OR 1=1 --", 20), { rows: [], total: 0 });
     } finally {
       c.closeSync();
     }

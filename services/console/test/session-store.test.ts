@@ -5,7 +5,15 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SessionStore } from '../src/session-store.js';
-import { exhaustedRecord, line, loadedStore, record, tableRows, tempDir } from './helpers.js';
+import {
+  exhaustedRecord,
+  line,
+  loadedStore,
+  record,
+  tableRows,
+  tempDir,
+  withLog,
+} from './helpers.js';
 
 // Lines another producer, a crash or an attacker could leave in a shared log.
 const NASTY_LINES = [
@@ -96,33 +104,24 @@ describe('SessionStore follows the session log by offset', () => {
         fc.integer({ min: 1, max: 6 }),
         fc.integer({ min: 0, max: 6 }),
         async (before, extra) => {
-          const t = tempDir();
-          try {
-            const old = Array.from({ length: before }, (_, i) => record(i));
-            writeFileSync(t.file, old.map(line).join(''));
-            const store = await loadedStore(t.file);
-            try {
-              // Same inode, at least as long as before: size and inode say nothing changed.
-              const fresh = Array.from({ length: before + extra }, (_, i) => record(100 + i));
-              truncateSync(t.file, 0);
-              appendFileSync(t.file, fresh.map(line).join(''));
-              await store.refresh();
-              assert.deepEqual(
-                (await tableRows(store)).map((r) => r['session_id']),
-                fresh.map((r) => r.sessionId),
-              );
-              assert.equal(store.status().resets, 1);
-              assert.equal(
-                ((await store.readRow(0, fresh[0]?.sessionId ?? '')) as { session_id?: string })
-                  ?.session_id,
-                fresh[0]?.sessionId,
-              );
-            } finally {
-              await store.close();
-            }
-          } finally {
-            t.cleanup();
-          }
+          const old = Array.from({ length: before }, (_, i) => record(i));
+          await withLog(old.map(line).join(''), async (store, t) => {
+            // Same inode, at least as long as before: size and inode say nothing changed.
+            const fresh = Array.from({ length: before + extra }, (_, i) => record(100 + i));
+            truncateSync(t.file, 0);
+            appendFileSync(t.file, fresh.map(line).join(''));
+            await store.refresh();
+            assert.deepEqual(
+              (await tableRows(store)).map((r) => r['session_id']),
+              fresh.map((r) => r.sessionId),
+            );
+            assert.equal(store.status().resets, 1);
+            const first = fresh[0]?.sessionId ?? '';
+            assert.equal(
+              ((await store.readRow(0, first)) as { session_id?: string })?.session_id,
+              first,
+            );
+          });
         },
       ),
       { numRuns: 15 },
@@ -130,24 +129,13 @@ describe('SessionStore follows the session log by offset', () => {
   });
 
   it('reads a row back only while its line still holds that session', async () => {
-    const t = tempDir();
-    try {
-      writeFileSync(t.file, line(record(1)) + line(record(2)));
-      const store = await loadedStore(t.file);
-      try {
-        assert.equal(
-          ((await store.readRow(0, record(1).sessionId)) as { session_id?: string })?.session_id,
-          record(1).sessionId,
-        );
-        // Rewritten in place between the last refresh and this read (same size, same inode).
-        writeFileSync(t.file, line(record(3)) + line(record(4)));
-        assert.equal(await store.readRow(0, record(1).sessionId), undefined);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      t.cleanup();
-    }
+    await withLog(line(record(1)) + line(record(2)), async (store, t) => {
+      const id = record(1).sessionId;
+      assert.equal(((await store.readRow(0, id)) as { session_id?: string })?.session_id, id);
+      // Rewritten in place between the last refresh and this read (same size, same inode).
+      writeFileSync(t.file, line(record(3)) + line(record(4)));
+      assert.equal(await store.readRow(0, id), undefined);
+    });
   });
 
   it('counts blank-free bad lines, skips over-long lines, and keeps every row where it is in the file', async () => {
@@ -254,32 +242,22 @@ describe('SessionStore follows the session log by offset', () => {
   it(
     'never blocks on a log replaced by a FIFO: reading a row back refuses it at once',
     { timeout: 20_000 },
-    async () => {
-      const t = tempDir();
-      try {
-        writeFileSync(t.file, line(record(1)));
-        const store = await loadedStore(t.file);
-        try {
-          rmSync(t.file);
-          execFileSync('mkfifo', [t.file]);
-          // Opening a FIFO for reading waits for a writer; four of them would take libuv's pool.
-          const reads = await Promise.all(
-            Array.from({ length: 6 }, () => store.readRow(0, record(1).sessionId)),
-          );
-          assert.deepEqual(
-            reads,
-            Array.from({ length: 6 }, () => undefined),
-          );
-          await store.refresh();
-          assert.equal(store.status().state, 'error');
-          assert.match(store.status().error ?? '', /not a regular file/);
-        } finally {
-          await store.close();
-        }
-      } finally {
-        t.cleanup();
-      }
-    },
+    () =>
+      withLog(line(record(1)), async (store, t) => {
+        rmSync(t.file);
+        execFileSync('mkfifo', [t.file]);
+        // Opening a FIFO for reading waits for a writer; four of them would take libuv's pool.
+        const reads = await Promise.all(
+          Array.from({ length: 6 }, () => store.readRow(0, record(1).sessionId)),
+        );
+        assert.deepEqual(
+          reads,
+          Array.from({ length: 6 }, () => undefined),
+        );
+        await store.refresh();
+        assert.equal(store.status().state, 'error');
+        assert.match(store.status().error ?? '', /not a regular file/);
+      }),
   );
 
   it('reports bad lines only among the lines it has read while the older ones load', async () => {
@@ -316,30 +294,29 @@ describe('SessionStore follows the session log by offset', () => {
   });
 
   it('never writes: DuckDB has a memory limit and no temp directory, so a query past the limit fails instead of spilling', async () => {
-    const t = tempDir();
-    try {
-      const store = await SessionStore.create({ path: t.file, memoryLimit: '32MB' });
-      const c = await store.connect();
-      try {
-        const settings = (
-          await c.runAndReadAll(
-            "SELECT current_setting('memory_limit') AS m, current_setting('temp_directory') AS t",
-          )
-        ).getRowObjectsJS()[0];
-        assert.deepEqual(settings, { m: '30.5 MiB', t: '' });
-        await assert.rejects(
-          c.runAndReadAll(
-            'SELECT count(*) FROM (SELECT * FROM range(5000000) t(x) ORDER BY hash(x))',
-          ),
-          /Out of Memory/,
-        );
-      } finally {
-        c.closeSync();
-        await store.close();
-      }
-    } finally {
-      t.cleanup();
-    }
+    await withLog(
+      '',
+      async (store) => {
+        const c = await store.connect();
+        try {
+          const settings = (
+            await c.runAndReadAll(
+              "SELECT current_setting('memory_limit') AS m, current_setting('temp_directory') AS t",
+            )
+          ).getRowObjectsJS()[0];
+          assert.deepEqual(settings, { m: '30.5 MiB', t: '' });
+          await assert.rejects(
+            c.runAndReadAll(
+              'SELECT count(*) FROM (SELECT * FROM range(5000000) t(x) ORDER BY hash(x))',
+            ),
+            /Out of Memory/,
+          );
+        } finally {
+          c.closeSync();
+        }
+      },
+      { memoryLimit: '32MB' },
+    );
   });
 
   it('refuses a FIFO without reading from it (that would take rows from its real reader)', async () => {

@@ -6,7 +6,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { langfuseAuthorization } from '@lakehouse/langfuse-processor';
 import { sessionPage } from '../src/session-page.js';
-import { LangfuseApiSource, TraceFileSource } from '../src/trace-source.js';
+import { LangfuseApiSource } from '../src/langfuse-trace-source.js';
+import { TraceFileSource } from '../src/trace-source.js';
+import { boundedTree } from '../src/tree-view.js';
 import { tempDir } from './helpers.js';
 
 const TRACE_A = 'a'.repeat(32);
@@ -203,9 +205,12 @@ describe('LangfuseApiSource against a stand-in for Langfuse’s public read API'
         rows: 0,
         traces: source.description,
       },
-      TRACE_A,
-      [],
-      lookup,
+      {
+        sessionId: TRACE_A,
+        rows: [],
+        rowsTotal: 0,
+        trace: { ...lookup, tree: lookup.tree && boundedTree(lookup.tree, 2000, 64) },
+      },
     );
     assert.ok(html.includes(`href="${base}/project/proj-1/traces/${TRACE_A}"`));
     assert.match(html, /WARNING/);

@@ -5,7 +5,7 @@
 //!   session-log-peer                       fixture on stdin -> row on stdout (timestamp pinned)
 //!   session-log-peer append FILE DAEMON    NDJSON fixtures on stdin -> one write per row to FILE
 //!
-//! Bad input goes to stderr with exit status 1.
+//! A fixture it refuses: `bad fixture: …` on stderr, exit status 1.
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::fs::OpenOptions;
@@ -114,8 +114,10 @@ fn apply_caps(r: &mut SessionRecord) {
     }
 }
 
+// The parity script counts a refusal only with the `bad fixture:` marker (anything else is a crash).
 fn decode(text: &str, timestamp: &str, daemon: &str) -> Result<SessionRecord, String> {
-    let mut r: SessionRecord = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut r: SessionRecord =
+        serde_json::from_str(text).map_err(|e| format!("bad fixture: {e}"))?;
     r.schema = "session.iterate.v1".to_string();
     r.timestamp = timestamp.to_string();
     r.daemon = daemon.to_string();
@@ -131,7 +133,10 @@ fn encode(r: &SessionRecord) -> Result<Vec<u8>, String> {
 
 fn probe() -> Result<(), String> {
     let mut input = String::new();
-    io::stdin().read_to_string(&mut input).map_err(|e| e.to_string())?;
+    io::stdin().read_to_string(&mut input).map_err(|e| match e.kind() {
+        io::ErrorKind::InvalidData => format!("bad fixture: {e}"),
+        _ => e.to_string(),
+    })?;
     let row = encode(&decode(&input, PINNED_TIMESTAMP, "gateway")?)?;
     io::stdout().write_all(&row).map_err(|e| e.to_string())
 }
