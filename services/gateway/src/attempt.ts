@@ -1,4 +1,5 @@
 import type { Context } from '@opentelemetry/api';
+import { defaultMask } from '@lakehouse/langfuse-processor';
 import { boundText } from '@lakehouse/telemetry';
 import { extractJson } from './extract-json.js';
 import { HopError } from './hop-client.js';
@@ -39,7 +40,8 @@ export async function runAttempt(
     return {
       verdict: 'validation_failed',
       raw,
-      error: messages.join('; '),
+      // Messages quote model output (a key it echoed as a candidate id): masked like hop errors.
+      error: defaultMask(messages.join('; ')),
       summary: issueSummary(checked.errors),
       feedback: validationFeedback(messages.map((message) => ({ message }))),
       ...cut,

@@ -1,23 +1,28 @@
 import axios from 'axios';
 import type { AxiosResponse } from 'axios';
 import type { Context } from '@opentelemetry/api';
+import { defaultMask } from '@lakehouse/langfuse-processor';
 import { boundText, hopHeaders, quoteClientValue } from '@lakehouse/telemetry';
 import type { IterateRequest } from './iterate-request.js';
 import type { ValidateHopResult } from './iterate-types.js';
 import { buildMessages } from './prompt.js';
 import type { ValidationIssue } from './validators/types.js';
 
-/** A failed hop (unreachable, timed out, refused, malformed answer); the attempt is an infra_error. */
+/**
+ * A failed hop (unreachable, timed out, refused, malformed answer); the attempt is an infra_error.
+ * Message and summary are masked here, where every hop error is made: the callee's error text
+ * may quote a key an upstream echoed, and it goes on to the answer, the row, logs and spans.
+ */
 export class HopError extends Error {
   /** chatd's 4xx status when it refused the request as the caller's mistake. */
   readonly callerStatus: number | undefined;
   /** The message without the callee's error text (which may quote prompts or model output). */
   readonly summary: string;
   constructor(message: string, options: { callerStatus?: number; summary?: string } = {}) {
-    super(message);
+    super(defaultMask(message));
     this.name = 'HopError';
     this.callerStatus = options.callerStatus;
-    this.summary = options.summary ?? message;
+    this.summary = options.summary === undefined ? this.message : defaultMask(options.summary);
   }
 }
 

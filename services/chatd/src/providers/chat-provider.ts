@@ -40,8 +40,8 @@ export interface ChatProvider {
   readonly name: string;
   /** The wire protocol: `openai`, `ollama` or `sim` (also `gen_ai.provider.name`). */
   readonly type: string;
-  /** Upstream base URL, for `GET /v1/providers`; undefined for `sim`. */
-  readonly baseUrl?: string;
+  /** Upstream host[:port], for `GET /v1/providers` (never the whole base URL); undefined for `sim`. */
+  readonly host?: string;
   /** Per-provider deadline overriding PROVIDER_TIMEOUT_MS. */
   readonly timeoutMs?: number;
   chat(request: ChatRequest, signal: AbortSignal): Promise<ChatResult>;
