@@ -190,12 +190,12 @@ describe('faults: chatd misbehaving behind a real gateway (stub chatd, Langfuse 
       error: /nests deeper than 127 levels/,
     },
     {
-      name: 'chatd answers with a body over the 64 MiB hop limit',
+      name: 'chatd answers with a body over the 16 MiB hop limit',
       answer: (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json' });
         const chunk = 'x'.repeat(1 << 20);
         res.write('{"content":"');
-        for (let i = 0; i < 66; i++) res.write(chunk);
+        for (let i = 0; i < 17; i++) res.write(chunk);
         res.end('"}');
       },
       status: 502,

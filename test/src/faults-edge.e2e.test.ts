@@ -1,6 +1,6 @@
 // Every route gated, every request bounded in time (issue #12, invariant 5), on the real services:
 // path spellings that reach /v1/iterate during the SIGTERM drain, bodies and headers dribbled a
-// byte at a time, and more sockets than MAX_CONNECTIONS.
+// byte at a time, and more sockets than MAX_CONNECTIONS (faults-connections.e2e: the hops' side).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -155,7 +155,7 @@ describe('faults: route gating and request bounds', () => {
     });
   }
 
-  it('sockets past MAX_CONNECTIONS are closed on arrival and counted; the service keeps serving', async (t) => {
+  it('sockets past MAX_CONNECTIONS close the longest-idle ones, are counted and logged once; the service keeps serving', async (t) => {
     const service = await startService('chatd', {
       MAX_CONNECTIONS: '4',
       ROSTER_PATH: '/nonexistent/roster.parquet',
@@ -199,7 +199,7 @@ describe('faults: route gating and request bounds', () => {
       reportEvidence(t, {
         fault: 'connection cap: 12 idle sockets against MAX_CONNECTIONS=4',
         expectation:
-          'the 8 past the cap closed on arrival, counted, logged once; service serves after',
+          '8 closed (each new idle socket takes the place of the longest idle one), counted, logged once; service serves after',
         evidence: `${dropped} closed by the server; lakehouse_http_connections_dropped_total ${counted}; /metrics answered`,
       });
     } finally {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { fillRequest, postJson, sharedRoster, startService, startStack } from './harness.js';
-import { reportEvidence } from './faults-helpers.js';
+import { readSessionFile, reportEvidence } from './faults-helpers.js';
 import {
   openAiCompletion,
   secretShapes,
@@ -54,10 +54,17 @@ describe('faults: secrets and content capture', () => {
   it('credentials in a provider base_url stop chatd at start-up, naming the field, never the value', async (t) => {
     const secret = `hunter${randomBytes(6).toString('hex')}`;
     const outputs: string[] = [];
-    for (const base of [
+    const bases = [
       `https://user:${secret}@api.example.com/v1`,
       `https://api.example.com/v1?api_key=${secret}`,
-    ]) {
+      // Spellings a list of credential names misses: only an allow-list refuses them all.
+      `http://127.0.0.1:1/v1#api_key=${secret}`,
+      `https://api.example.com/v1?api_key%20=${secret}`,
+      `https://api.example.com/v1?api_key[]=${secret}`,
+      `http://127.0.0.1:1/?apikey.=${secret}`,
+      `https://api.example.com/sk-proj-${secret}abcdefghijklmnop/v1`,
+    ];
+    for (const base of bases) {
       const started = startService('chatd', {
         ROSTER_PATH: await sharedRoster(),
         PROVIDERS: JSON.stringify([{ name: 'p', type: 'openai', base_url: base }]),
@@ -77,7 +84,8 @@ describe('faults: secrets and content capture', () => {
       assert.ok(!error.message.includes(secret), error.message);
     }
     reportEvidence(t, {
-      fault: 'secrets: PROVIDERS base_url with user:password@ and with ?api_key=',
+      fault:
+        'secrets: PROVIDERS base_url with user:password@, ?api_key=, #api_key=, ?api_key%20=, ?api_key[]=, ?apikey.=, a key in the path',
       expectation: 'chatd exits 2 naming PROVIDERS[0].base_url; the secret in no output',
       evidence: `exit 2 ×${outputs.length}; "${/PROVIDERS\[0\][^\n]*/.exec(outputs[0] ?? '')?.[0].slice(0, 90)}…"`,
     });
@@ -147,6 +155,76 @@ describe('faults: secrets and content capture', () => {
       await langfuse.close();
     }
   });
+
+  for (const capture of ['true', 'false'] as const) {
+    it(`keys an upstream echoes in its error texts reach no row, log line, answer or span (CONTENT_CAPTURE=${capture})`, async (t) => {
+      let echoed = '';
+      const upstream = await startStubServer((_req, res) =>
+        sendJson(res, 500, { error: { message: `upstream trace: token ${echoed} used` } }),
+      );
+      const otlp = await startOtlpReceiver();
+      const langfuse = await startOtlpReceiver();
+      const stack = await startExportingStack(upstream.url, otlp.url, langfuse.url, {
+        LOG_LEVEL: 'info',
+        CONTENT_CAPTURE: capture,
+      });
+      const secrets: string[] = [];
+      const bodies: string[] = [];
+      try {
+        await fc.assert(
+          fc.asyncProperty(secretShapes, async ({ secret }) => {
+            secrets.push(secret);
+            echoed = secret;
+            const viaGateway = await postJson(`${stack.gateway.url}/v1/iterate`, {
+              kind: 'email',
+              prompt: 'write',
+              provider: 'up',
+              model: 'gpt-test',
+              max_iterations: 1,
+            });
+            assert.equal(viaGateway.status, 502, viaGateway.text.slice(0, 200));
+            const direct = await postJson(`${stack.chatd.url}/v1/chat`, {
+              provider: 'up',
+              model: 'gpt-test',
+              messages: [{ role: 'user', content: 'hi' }],
+            });
+            assert.equal(direct.status, 502, direct.text.slice(0, 200));
+            bodies.push(viaGateway.text, direct.text);
+          }),
+          { numRuns: 8 },
+        );
+        await stack.gateway.stop();
+        await stack.chatd.stop();
+        const places: Record<string, string[]> = {
+          rows: readSessionFile(stack.sessionLogPath).text.split('\n').filter(Boolean),
+          'log lines': [...stack.gateway.lines, ...stack.chatd.lines],
+          answers: bodies,
+          'span batches': [...otlp.requests, ...langfuse.requests].map((r) => r.body),
+        };
+        const leaks = Object.entries(places).flatMap(([where, texts]) =>
+          secrets.filter((k) => texts.some((x) => x.includes(k))).map((k) => `${where}: ${k}`),
+        );
+        assert.ok(
+          places['rows']!.some((l) => l.includes('returned HTTP 500')),
+          'the rows carry the error',
+        );
+        assert.deepEqual(leaks, []);
+        reportEvidence(t, {
+          fault: `secrets: the upstream answers 500 quoting a key (8 generated shapes), CONTENT_CAPTURE=${capture}`,
+          expectation:
+            'masked where the error is made: no row, log line, answer body or span holds it',
+          evidence: `${secrets.length} keys; ${Object.entries(places)
+            .map(([w, x]) => `${x.length} ${w}`)
+            .join(', ')}: ${leaks.length} leaks`,
+        });
+      } finally {
+        await stack.stop();
+        await upstream.close();
+        await otlp.close();
+        await langfuse.close();
+      }
+    });
+  }
 
   it('CONTENT_CAPTURE=false keeps model output and contract values out of every exported field', async (t) => {
     const phantom = `W-Zq${randomBytes(5).toString('hex')}`;

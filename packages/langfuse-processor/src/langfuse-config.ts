@@ -1,5 +1,6 @@
 import type { Context, Meter } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { traceFilePathProblem } from './otlp-json-file-span-exporter.js';
 
 /** Minimal logger the processor reports drops and mask failures to (defaults to OTel's diag). */
 export interface LangfuseProcessorLogger {
@@ -90,6 +91,13 @@ function httpUrl(value: string | undefined, variable: string): string | undefine
   return value;
 }
 
+// A FIFO with no reader would block the first export, and with it every shutdown.
+function traceFile(path: string | undefined): string | undefined {
+  const problem = path === undefined ? undefined : traceFilePathProblem(path);
+  if (problem !== undefined) throw new LangfuseConfigError(`LANGFUSE_TRACE_FILE: ${problem}`);
+  return path;
+}
+
 function empty(value: string | undefined): value is undefined {
   return value === undefined || value.trim() === '';
 }
@@ -106,7 +114,10 @@ export interface ResolvedConfig {
   readonly contentCapture: boolean;
 }
 
-/** Resolves option → env → default; throws LangfuseConfigError on half-configured keys. */
+/**
+ * Resolves option → env → default; throws LangfuseConfigError on half-configured keys, a bad URL
+ * or a trace file that is not a regular file.
+ */
 export function resolveConfig(options: LangfuseProcessorOptions): ResolvedConfig {
   const env = options.env ?? process.env;
   const pick = (option: string | undefined, ...names: string[]): string | undefined => {
@@ -135,7 +146,7 @@ export function resolveConfig(options: LangfuseProcessorOptions): ResolvedConfig
     baseUrl,
     environment: pick(options.environment, 'LANGFUSE_TRACING_ENVIRONMENT'),
     release: pick(options.release, 'LANGFUSE_RELEASE'),
-    traceFile: pick(options.traceFile, 'LANGFUSE_TRACE_FILE'),
+    traceFile: traceFile(pick(options.traceFile, 'LANGFUSE_TRACE_FILE')),
     otlpEndpoint: httpUrl(
       pick(options.otlpEndpoint, 'LANGFUSE_OTLP_ENDPOINT'),
       'LANGFUSE_OTLP_ENDPOINT',

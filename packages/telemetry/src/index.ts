@@ -20,7 +20,7 @@ export {
   DEFAULT_SERVER_LIMITS,
   CONNECTIONS_DROPPED_METRIC,
 } from './bounded-server.js';
-export type { ServerLimits } from './bounded-server.js';
+export type { BoundedServerOptions, ConnectionDropReason, ServerLimits } from './bounded-server.js';
 export type { Telemetry, TelemetryOptions } from './telemetry.js';
 export {
   TRACE_ID_HEADER,

@@ -10,6 +10,7 @@ import {
 } from '@lakehouse/telemetry';
 import type { RequestTrace } from '@lakehouse/telemetry';
 import { HttpError, ProviderError, redact } from './errors.js';
+import { MAX_FORWARDED_CONTENT_CHARS } from './providers/chat-provider.js';
 import type { ChatProvider, ChatRequest, ChatResult } from './providers/chat-provider.js';
 
 /** The GenAI client histograms chatd records per provider call. */
@@ -52,12 +53,25 @@ export interface CallProviderOptions {
 /** Longest model name kept from an upstream's answer (it becomes a span attribute and a label). */
 export const MAX_RESPONSE_MODEL_CHARS = 256;
 
-// An upstream's answer is untrusted: it may echo our key (in `model` too) or name a huge model.
+// An upstream's answer is untrusted: it may echo our key (in `model` too), name a huge model or
+// write more than anyone downstream reads (the gateway searches the first 1 Mi characters).
 function scrubResult(result: ChatResult, secrets: readonly string[]): ChatResult {
   const model = boundText(defaultMask(redact(result.model, secrets)), MAX_RESPONSE_MODEL_CHARS);
-  const content = secrets.length === 0 ? result.content : redact(result.content, secrets);
+  let content = result.content;
+  let contentTruncatedChars: number | undefined;
+  if (content.length > MAX_FORWARDED_CONTENT_CHARS) {
+    let keep = MAX_FORWARDED_CONTENT_CHARS;
+    const last = content.charCodeAt(keep - 1);
+    // Never keep a high surrogate without its low half.
+    if (last >= 0xd800 && last <= 0xdbff) keep -= 1;
+    contentTruncatedChars = content.length - keep;
+    content = content.slice(0, keep);
+  }
+  if (secrets.length > 0) content = redact(content, secrets);
   const finishReason = boundText(result.finishReason, 64);
-  return { ...result, model, content, finishReason };
+  const out: ChatResult = { ...result, model, content, finishReason };
+  if (contentTruncatedChars !== undefined) out.contentTruncatedChars = contentTruncatedChars;
+  return out;
 }
 
 const tracer = trace.getTracer('chatd');

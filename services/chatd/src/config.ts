@@ -198,17 +198,33 @@ function parseProvider(env: Env, entry: unknown, where: string): ProviderConfig 
   }
   return config;
 }
-// Query parameters that carry credentials in provider URLs (`?key=` is Google's, `?api_key=` others').
-const CREDENTIAL_PARAMS =
-  /^(?:key|api[_-]?key|apikey|access[_-]?token|token|auth|authorization|secret|client[_-]?secret|password|passwd|sig|signature|x-api-key)$/i;
+// The only query parameter a base URL may carry (Azure OpenAI's API version), and its shape.
+const ALLOWED_QUERY = new Map([['api-version', /^[0-9A-Za-z.-]{1,32}$/]]);
 
-/** What kind of credential a base URL carries (user:password, a key parameter), or undefined. */
+/**
+ * Why a base URL could carry a credential, or undefined: an allow-list, since names and spellings
+ * of key parameters are endless (`?api_key%20=`, `?api_key[]=`, `#api_key=`). No user part (Node's
+ * fetch refuses it anyway), no fragment, no query but `api-version`, no key shape in the path.
+ */
 function credentialsIn(s: string): string | undefined {
   const u = new URL(s);
-  // Node's fetch refuses URLs with a user part anyway, so it can never work.
   if (u.username !== '' || u.password !== '') return 'a user:password part';
-  for (const name of u.searchParams.keys()) {
-    if (CREDENTIAL_PARAMS.test(name)) return `the query parameter "${name}"`;
+  if (s.includes('#')) return 'a fragment';
+  for (const [name, value] of u.searchParams) {
+    const shape = ALLOWED_QUERY.get(name);
+    if (shape === undefined || !shape.test(value))
+      return `a query part (only ${[...ALLOWED_QUERY.keys()].join(', ')} is allowed)`;
   }
+  if (u.search === '' && s.includes('?')) return 'a query part';
+  if (defaultMask(decodeURIComponentSafe(u.pathname)) !== decodeURIComponentSafe(u.pathname))
+    return 'a key in the path';
   return undefined;
+}
+
+function decodeURIComponentSafe(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }

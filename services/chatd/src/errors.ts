@@ -1,3 +1,5 @@
+import { defaultMask } from '@lakehouse/langfuse-processor';
+
 /**
  * An error with an HTTP status that the error middleware turns into `{error: message}`.
  * The message is sent to the client, so it must never carry secrets.
@@ -17,7 +19,9 @@ export class HttpError extends Error {
 /**
  * A failed provider call, already classified: `status` is 400 (the provider refused the request
  * as invalid: the caller's error), 502 (provider error) or 504 (timeout), and `errorType` is the
- * low-cardinality `error.type` recorded on spans and metrics.
+ * low-cardinality `error.type` recorded on spans and metrics. The message is masked here, where
+ * every provider error is made (upstreams echo keys of every shape in their error texts), so the
+ * answer, the log line and the span all get the masked text.
  */
 export class ProviderError extends HttpError {
   readonly errorType: string;
@@ -28,7 +32,7 @@ export class ProviderError extends HttpError {
     errorType: string,
     options: { cause?: unknown } = {},
   ) {
-    super(status, message, options);
+    super(status, defaultMask(message), options);
     this.name = 'ProviderError';
     this.errorType = errorType;
   }

@@ -13,11 +13,14 @@ const logger = createLogger({ service: 'chatd', level: config.logLevel });
 const roster = await WorkerLookup.load(config.rosterPath, { logger });
 const app = createApp({ config, logger, roster });
 
-const server = createBoundedServer(app, config.server, (limits) =>
-  logger.warn('MAX_CONNECTIONS reached; closing new connections', {
-    max_connections: limits.maxConnections,
-  }),
-);
+// The gateway's hops (their signature verifies) are not counted against MAX_CONNECTIONS.
+const server = createBoundedServer(app, config.server, {
+  onFirstDrop: (limits) =>
+    logger.warn('MAX_CONNECTIONS reached; closing connections', {
+      max_connections: limits.maxConnections,
+      max_connections_per_peer: limits.maxConnectionsPerPeer,
+    }),
+});
 const onListenError = (err: Error): void => {
   logger.error('listen failed', { error: err.message, host: config.host, port: config.port });
   process.exit(1);

@@ -56,7 +56,7 @@ void describe('chatd HTTP API', () => {
     assert.equal(artifact.fills.length, 2);
   });
 
-  void it('GET /v1/providers lists sim first and never shows keys', async () => {
+  void it('GET /v1/providers lists sim first with hosts, never keys or base URLs', async () => {
     const res = await fetch(`${app.url}/v1/providers`);
     assert.equal(res.status, 200);
     const text = await res.text();
@@ -64,8 +64,8 @@ void describe('chatd HTTP API', () => {
     assert.deepEqual(JSON.parse(text), {
       providers: [
         { name: 'sim', type: 'sim' },
-        { name: 'router', type: 'openai', base_url: 'http://127.0.0.1:9/v1' },
-        { name: 'local', type: 'ollama', base_url: 'http://127.0.0.1:11434' },
+        { name: 'router', type: 'openai', host: '127.0.0.1:9' },
+        { name: 'local', type: 'ollama', host: '127.0.0.1:11434' },
       ],
     });
   });

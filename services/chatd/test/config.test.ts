@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, DEFAULT_SERVER_LIMITS } from '@lakehouse/telemetry';
+import fc from 'fast-check';
+import { credentialName, secretShapes } from '@lakehouse/test-support';
 import { loadConfig } from '../src/config.js';
 
 function fails(env: Record<string, string>, variable: string, message: RegExp): void {
@@ -165,13 +167,68 @@ void describe('loadConfig', () => {
         base,
       );
     }
-    // Ordinary query parameters (api-version) are fine.
+    // The one query parameter allowed: Azure OpenAI's api-version.
     const ok = loadConfig({
       PROVIDERS: JSON.stringify([
         { name: 'a', type: 'openai', base_url: 'https://x.example.com/v1?api-version=2024-10-21' },
       ]),
     });
     assert.equal(ok.providers[0]?.baseUrl, 'https://x.example.com/v1?api-version=2024-10-21');
+  });
+
+  void it('refuses every base_url that could carry a credential (generated), never echoing it', () => {
+    const value = fc.stringMatching(/^[A-Za-z0-9_-]{8,24}$/).map((v) => `Zq${v}`);
+    // Any parameter name but api-version, in the spellings a deny-list misses.
+    const name = fc.oneof(
+      credentialName,
+      fc.stringMatching(/^[a-z][a-z0-9_]{0,12}$/).filter((n) => n !== 'api-version'),
+    );
+    const mangled = fc.tuple(name, fc.constantFrom('', '%20', '[]', '.', '%5B%5D', '+', '_'));
+    const base = fc.constantFrom(
+      'https://api.example.com/v1',
+      'http://127.0.0.1:1',
+      'http://h:8/x/',
+    );
+    const url = fc.oneof(
+      fc.tuple(base, mangled, value).map(([b, [n, m], v]) => `${b}?${n}${m}=${v}`),
+      fc.tuple(base, mangled, value).map(([b, [n, m], v]) => `${b}?api-version=1&${n}${m}=${v}`),
+      fc.tuple(base, mangled, value).map(([b, [n, m], v]) => `${b}#${n}${m}=${v}`),
+      fc.tuple(base, value).map(([b, v]) => `${b}#${v}`),
+      fc.tuple(value, value).map(([u, p]) => `https://${u}:${p}@api.example.com/v1`),
+      fc.tuple(base, secretShapes).map(([b, { secret }]) => `${b.replace(/\/$/, '')}/${secret}/v1`),
+    );
+    fc.assert(
+      fc.property(url, (baseUrl) => {
+        const env = {
+          PROVIDERS: JSON.stringify([{ name: 'a', type: 'openai', base_url: baseUrl }]),
+        };
+        assert.throws(
+          () => loadConfig(env),
+          (err: unknown) =>
+            err instanceof ConfigError &&
+            err.variable === 'PROVIDERS[0].base_url' &&
+            /must not carry credentials/.test(err.message) &&
+            !err.message.includes('Zq') &&
+            !err.message.includes(baseUrl),
+          baseUrl,
+        );
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  void it('accepts the base URLs real providers use', () => {
+    for (const base of [
+      'https://api.openai.com/v1',
+      'https://openrouter.ai/api/v1',
+      'http://127.0.0.1:11434',
+      'http://localhost:1234/v1',
+      'https://myres.openai.azure.com/openai/deployments/gpt-4o?api-version=2024-10-21',
+      'https://api.moonshot.ai/v1/',
+    ]) {
+      const env = { PROVIDERS: JSON.stringify([{ name: 'a', type: 'openai', base_url: base }]) };
+      assert.equal(loadConfig(env).providers.length, 1, base);
+    }
   });
 
   void it('names the unset variable an api_key_env points at', () => {

@@ -109,7 +109,7 @@ void describe('Ollama native provider (official ollama client) against a local /
     assert.equal(res.status, 502);
     assert.match(
       String(res.body['error']),
-      /^provider "down" unreachable at http:\/\/127\.0\.0\.1:1: fetch failed/,
+      /^provider "down" unreachable \(127\.0\.0\.1:1\): fetch failed/,
     );
   });
 });

@@ -137,10 +137,7 @@ void describe('OpenAI-compatible provider (official openai client) against a loc
   void it('an unreachable upstream is a 502 saying so', async () => {
     const res = await chat(app.url, 'down', 'm');
     assert.equal(res.status, 502);
-    assert.match(
-      String(res.body['error']),
-      /^provider "down" unreachable at http:\/\/127\.0\.0\.1:1\/v1/,
-    );
+    assert.match(String(res.body['error']), /^provider "down" unreachable \(127\.0\.0\.1:1\)/);
   });
 });
 

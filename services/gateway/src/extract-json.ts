@@ -52,7 +52,8 @@ export function extractJson(text: string): ExtractResult {
   }
   if (found === undefined) found = fromSegment(input, state);
   if (found !== undefined && found !== null) return { ok: true, ...found };
-  return { ok: false, reason: state.tooDeep ? TOO_DEEP : NO_JSON };
+  if (state.tooDeep) return { ok: false, reason: TOO_DEEP };
+  return { ok: false, reason: input === text ? NO_JSON : notInWindow(text.length) };
 }
 
 /** {@link extractJson}'s object, or undefined when there is none. */
@@ -62,6 +63,9 @@ export function extractJsonObject(text: string): Record<string, unknown> | undef
 }
 
 const NO_JSON = 'no JSON object found in the response';
+// A reply past the window may hold an object further on; say what was searched.
+const notInWindow = (length: number): string =>
+  `no complete JSON object in the first ${MAX_EXTRACT_CHARS} characters of the response (it has ${length}; only that many are searched)`;
 const TOO_DEEP = `the JSON object in the response nests deeper than ${MAX_JSON_NESTING} levels`;
 
 // undefined = nothing here, keep looking; null = the segment is JSON of the wrong shape, stop.

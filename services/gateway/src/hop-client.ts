@@ -1,23 +1,28 @@
 import axios from 'axios';
 import type { AxiosResponse } from 'axios';
 import type { Context } from '@opentelemetry/api';
+import { defaultMask } from '@lakehouse/langfuse-processor';
 import { boundText, hopHeaders, quoteClientValue } from '@lakehouse/telemetry';
 import type { IterateRequest } from './iterate-request.js';
 import type { ValidateHopResult } from './iterate-types.js';
 import { buildMessages } from './prompt.js';
 import type { ValidationIssue } from './validators/types.js';
 
-/** A failed hop (unreachable, timed out, refused, malformed answer); the attempt is an infra_error. */
+/**
+ * A failed hop (unreachable, timed out, refused, malformed answer); the attempt is an infra_error.
+ * Message and summary are masked here, where every hop error is made: the callee's error text
+ * may quote a key an upstream echoed, and it goes on to the answer, the row, logs and spans.
+ */
 export class HopError extends Error {
   /** chatd's 4xx status when it refused the request as the caller's mistake. */
   readonly callerStatus: number | undefined;
   /** The message without the callee's error text (which may quote prompts or model output). */
   readonly summary: string;
   constructor(message: string, options: { callerStatus?: number; summary?: string } = {}) {
-    super(message);
+    super(defaultMask(message));
     this.name = 'HopError';
     this.callerStatus = options.callerStatus;
-    this.summary = options.summary ?? message;
+    this.summary = options.summary === undefined ? this.message : defaultMask(options.summary);
   }
 }
 
@@ -48,8 +53,9 @@ export function chatHopBody(req: IterateRequest, prompt: string): string {
   });
 }
 
-// A model reply or report past this is not an answer; axios refuses it as ERR_BAD_RESPONSE.
-const MAX_HOP_BODY_BYTES = 64 * 1024 * 1024;
+// chatd forwards at most 2 Mi characters of content (6 bytes each at most, JSON-escaped); a
+// reply or report past this is not an answer, and axios refuses it as ERR_BAD_RESPONSE.
+export const MAX_HOP_BODY_BYTES = 16 * 1024 * 1024;
 
 /**
  * The HTTP client of both hops of an attempt (gateway → chatd `/v1/chat`, gateway → its own
@@ -111,16 +117,19 @@ export class HopClient {
     throw new HopError(`${summary}: ${errorText(res.data)}`, { summary });
   }
 
-  /** Validates `artifact` through the gateway's own `/v1/validate`. */
+  /**
+   * Validates the artifact whose JSON text is `artifactJson` (as extracted, sent as is) through
+   * the gateway's own `/v1/validate`.
+   */
   async validate(
     req: IterateRequest,
-    artifact: Record<string, unknown>,
+    artifactJson: string,
     ctx: Context,
   ): Promise<ValidateHopResult> {
     const res = await this._post(
       ctx,
       `${this._options.selfUrl}/v1/validate`,
-      { kind: req.kind, artifact, context: req.context },
+      `{"kind":${JSON.stringify(req.kind)},"artifact":${artifactJson},"context":${JSON.stringify(req.context)}}`,
       this._options.validateTimeoutMs,
       'validate hop',
     );

@@ -17,7 +17,7 @@ export interface AcceptedReport {
  * What one attempt came to, before any bookkeeping. `error` may quote model output and contract
  * values; `summary` says the same without them (what spans carry with content capture off).
  */
-export type AttemptOutcome =
+export type AttemptOutcome = (
   | {
       verdict: 'accepted';
       raw: string;
@@ -35,7 +35,11 @@ export type AttemptOutcome =
       summary: string;
       /** chatd's 4xx status when it refused the request as the caller's mistake: answer 400, not 502. */
       callerStatus?: number;
-    };
+    }
+) & {
+  /** Characters of the reply cut off `raw` (past MAX_RAW_CHARS); the whole reply was searched. */
+  rawTruncatedChars?: number;
+};
 
 /** The validate hop's answer: accepted with its report, or the validator's errors. */
 export type ValidateHopResult =
@@ -49,6 +53,8 @@ export interface Attempt {
   iteration: number;
   verdict: AttemptVerdict;
   raw: string | null;
+  /** Characters of the reply cut off `raw` (see {@link AttemptOutcome}). */
+  rawTruncatedChars?: number;
   error?: string;
   /** `error` without model output or contract values (see {@link AttemptOutcome}). */
   summary?: string;

@@ -31,6 +31,8 @@ export async function iterate(
       }
       const { outcome, spanId } = ran;
       const attempt: Attempt = { iteration, verdict: outcome.verdict, raw: outcome.raw };
+      if (outcome.rawTruncatedChars !== undefined)
+        attempt.rawTruncatedChars = outcome.rawTruncatedChars;
       if (outcome.verdict !== 'accepted') {
         attempt.error = outcome.error;
         attempt.summary = outcome.summary;

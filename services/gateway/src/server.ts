@@ -1,11 +1,12 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { metrics } from '@opentelemetry/api';
 import { WorkerLookup } from '@lakehouse/roster';
 import { createSessionLog } from '@lakehouse/session-log';
 import { createBoundedServer, createLogger, getTelemetry } from '@lakehouse/telemetry';
-import { createApp } from './app.js';
+import type { ServerLimits } from '@lakehouse/telemetry';
+import { createApp, VALIDATE_PATH } from './app.js';
 import { selfUrl } from './config.js';
 import { DrainGate } from './drain.js';
 import { STARTUP_CONFIG } from './startup-config.js';
@@ -26,31 +27,64 @@ async function main(): Promise<void> {
     meter: metrics.getMeter('gateway'),
   });
   const drain = new DrainGate();
-  const app = createApp({ config, logger, roster, sessionLog, drain });
+  // The validate hop has a loopback listener of its own (unless GATEWAY_SELF_URL points it
+  // elsewhere): clients holding every MAX_CONNECTIONS slot of the public one cannot starve it.
+  const hopRequests = new WeakSet<IncomingMessage>();
+  let hopUrl: string | undefined;
+  const validateListener = {
+    url: () => hopUrl,
+    carries: (req: IncomingMessage) => hopRequests.has(req),
+  };
+  const app = createApp({ config, logger, roster, sessionLog, drain, validateListener });
 
   // Draining (after SIGTERM): sessions in flight run to the end, and their validate hops still
-  // need this listener, so it stays open until they are done. Meanwhile every response closes
+  // need a listener, so both stay open until they are done. Meanwhile every response closes
   // its connection; the router refuses new sessions (DrainGate).
   const inFlight = new Set<ServerResponse>();
-  const server = createBoundedServer(
-    (req: IncomingMessage, res: ServerResponse) => {
-      inFlight.add(res);
-      res.once('close', () => inFlight.delete(res));
-      if (drain.draining) res.setHeader('connection', 'close');
-      app(req, res);
-    },
-    config.server,
-    (limits) =>
-      logger.warn('MAX_CONNECTIONS reached; closing new connections', {
-        max_connections: limits.maxConnections,
-      }),
-  );
-  server.listen(config.port, config.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const port = (server.address() as AddressInfo).port;
+  const onFirstDrop = (limits: ServerLimits): void => {
+    logger.warn('MAX_CONNECTIONS reached; closing connections', {
+      max_connections: limits.maxConnections,
+      max_connections_per_peer: limits.maxConnectionsPerPeer,
+    });
+  };
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    if (drain.draining) res.setHeader('connection', 'close');
+    app(req, res);
+  };
+  const server = createBoundedServer(serve, config.server, { onFirstDrop });
+  const hopServer =
+    config.gatewaySelfUrl === undefined
+      ? createBoundedServer(
+          (req, res) => {
+            // Only the hop's own request; anything else reaching this port is not served here.
+            if (req.method !== 'POST' || req.url !== VALIDATE_PATH) {
+              res
+                .writeHead(404, { 'content-type': 'application/json' })
+                .end('{"error":"not found"}');
+              return;
+            }
+            hopRequests.add(req);
+            serve(req, res);
+          },
+          config.server,
+          { onFirstDrop },
+        )
+      : undefined;
+  const listening = (target: Server, port: number, host: string): Promise<number> => {
+    target.listen(port, host);
+    return new Promise<number>((resolve, reject) => {
+      target.once('listening', () => resolve((target.address() as AddressInfo).port));
+      target.once('error', reject);
+    });
+  };
+  const port = await listening(server, config.port, config.host);
+  if (hopServer !== undefined) {
+    const loopback = config.host === '::1' ? '::1' : '127.0.0.1';
+    const hopPort = await listening(hopServer, 0, loopback);
+    hopUrl = `http://${loopback === '::1' ? '[::1]' : loopback}:${hopPort}`;
+  }
   const displayHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   // `npm start` and the tests learn the port from this line, so LOG_LEVEL=warn must not hide it.
   const line = {
@@ -59,7 +93,7 @@ async function main(): Promise<void> {
     service: 'gateway',
     port,
     url: `http://${displayHost}:${port}`,
-    self_url: selfUrl(config, port),
+    self_url: hopUrl ?? selfUrl(config, port),
     chatd_url: config.chatdUrl,
     roster_ready: roster.ready,
     session_log: sessionLog.enabled,
@@ -84,6 +118,7 @@ async function main(): Promise<void> {
       const cut = setTimeout(() => {
         closeListener();
         server.closeAllConnections();
+        hopServer?.closeAllConnections();
       }, CUT_AFTER_ABORT_MS);
       cut.unref();
     }, config.shutdownGraceMs);
@@ -111,6 +146,9 @@ async function main(): Promise<void> {
         })();
       });
       server.closeIdleConnections();
+      // Idle now: no session is left to need the validate hop.
+      hopServer?.close();
+      hopServer?.closeIdleConnections();
     };
     drain.startDraining(closeListener);
   };

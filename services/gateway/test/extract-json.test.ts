@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractJson, extractJsonObject, MAX_EXTRACT_CHARS, MAX_JSON_NESTING } from '../src/extract-json.js';
+import {
+  extractJson,
+  extractJsonObject,
+  MAX_EXTRACT_CHARS,
+  MAX_JSON_NESTING,
+} from '../src/extract-json.js';
 
 void describe('extractJsonObject', () => {
   void it('reads a ```json fenced block', () => {
@@ -94,17 +99,34 @@ void describe('extractJson', () => {
     assert.deepEqual(found.object, JSON.parse(found.source));
   });
 
-  const nested = (levels: number): string => '{"a":'.repeat(levels - 1) + '{}' + '}'.repeat(levels - 1);
+  const nested = (levels: number): string =>
+    '{"a":'.repeat(levels - 1) + '{}' + '}'.repeat(levels - 1);
 
   void it(`accepts ${MAX_JSON_NESTING} nested levels and refuses one more (serde_json's limit)`, () => {
     assert.equal(extractJson(nested(MAX_JSON_NESTING)).ok, true);
     const refused = extractJson(nested(MAX_JSON_NESTING + 1));
-    assert.deepEqual(refused, { ok: false, reason: 'the JSON object in the response nests deeper than 127 levels' });
+    assert.deepEqual(refused, {
+      ok: false,
+      reason: 'the JSON object in the response nests deeper than 127 levels',
+    });
   });
 
   void it('does not pick an inner object out of a refused one, even in prose', () => {
     assert.equal(extractJson(`Here: ${nested(200)} done`).ok, false);
     assert.equal(extractJson('['.repeat(500_000) + ']'.repeat(500_000)).ok, false);
-    assert.deepEqual(extractJson('no braces here'), { ok: false, reason: 'no JSON object found in the response' });
+    assert.deepEqual(extractJson('no braces here'), {
+      ok: false,
+      reason: 'no JSON object found in the response',
+    });
+  });
+
+  it('says a reply past the search window was searched only that far (a valid 2 MB object is not "no JSON")', () => {
+    const big = JSON.stringify({ to: 'a@b.c', body: 'x'.repeat(2_000_000) });
+    const found = extractJson(big);
+    assert.equal(found.ok, false);
+    assert.equal(
+      found.ok ? '' : found.reason,
+      `no complete JSON object in the first ${MAX_EXTRACT_CHARS} characters of the response (it has ${big.length}; only that many are searched)`,
+    );
   });
 });

@@ -24,7 +24,12 @@ export interface ChatResult {
   content: string;
   finishReason: string;
   usage: { inputTokens: number; outputTokens: number };
+  /** Characters cut off the end of `content` past {@link MAX_FORWARDED_CONTENT_CHARS}. */
+  contentTruncatedChars?: number;
 }
+
+/** Longest completion chatd forwards (UTF-16 units); the rest is cut and counted. */
+export const MAX_FORWARDED_CONTENT_CHARS = 2 * 1024 * 1024;
 
 /**
  * One configured provider. `chat` must honour `signal` (reject promptly once aborted) and
@@ -35,8 +40,8 @@ export interface ChatProvider {
   readonly name: string;
   /** The wire protocol: `openai`, `ollama` or `sim` (also `gen_ai.provider.name`). */
   readonly type: string;
-  /** Upstream base URL, for `GET /v1/providers`; undefined for `sim`. */
-  readonly baseUrl?: string;
+  /** Upstream host[:port], for `GET /v1/providers` (never the whole base URL); undefined for `sim`. */
+  readonly host?: string;
   /** Per-provider deadline overriding PROVIDER_TIMEOUT_MS. */
   readonly timeoutMs?: number;
   chat(request: ChatRequest, signal: AbortSignal): Promise<ChatResult>;

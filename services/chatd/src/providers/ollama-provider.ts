@@ -26,15 +26,18 @@ const CALLER_ERROR_STATUSES = new Set([400, 413, 422]);
 export class OllamaProvider implements ChatProvider {
   readonly name: string;
   readonly type = 'ollama';
-  readonly baseUrl: string;
+  private readonly _baseUrl: string;
   readonly timeoutMs: number | undefined;
+  /** The upstream's host[:port]: what errors and `/v1/providers` show, never the whole URL. */
+  readonly host: string;
   private readonly _apiKey: string | undefined;
   private readonly _fetch: typeof globalThis.fetch;
 
   constructor(options: OllamaProviderOptions) {
     this.name = options.name;
-    this.baseUrl = options.baseUrl;
+    this._baseUrl = options.baseUrl;
     this.timeoutMs = options.timeoutMs;
+    this.host = new URL(options.baseUrl).host;
     this._apiKey = options.apiKey;
     this._fetch = createCappedFetch(options.maxResponseBytes);
   }
@@ -43,7 +46,7 @@ export class OllamaProvider implements ChatProvider {
     // The client's non-streaming calls take no AbortSignal, so a per-call client gets a
     // fetch that carries ours (the client object is a few fields; construction is cheap).
     const client = new Ollama({
-      host: this.baseUrl,
+      host: this._baseUrl,
       // The response body is read under a cap before the client parses it.
       fetch: (input, init) => this._fetch(input, { ...init, signal }),
       ...(this._apiKey !== undefined
@@ -117,7 +120,7 @@ export class OllamaProvider implements ChatProvider {
       const detail = cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
       return new ProviderError(
         502,
-        `provider "${this.name}" unreachable at ${this.baseUrl}: ${this._clean(detail)}`,
+        `provider "${this.name}" unreachable (${this.host}): ${this._clean(detail)}`,
         'connection_error',
         { cause: err },
       );

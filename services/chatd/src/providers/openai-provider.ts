@@ -62,15 +62,16 @@ const MAX_UPSTREAM_MESSAGE = 500;
 export class OpenAIProvider implements ChatProvider {
   readonly name: string;
   readonly type = 'openai';
-  readonly baseUrl: string;
   readonly timeoutMs: number | undefined;
+  /** The upstream's host[:port]: what errors and `/v1/providers` show, never the whole URL. */
+  readonly host: string;
   private readonly _client: OpenAI;
   private readonly _apiKey: string | undefined;
 
   constructor(options: OpenAIProviderOptions) {
     this.name = options.name;
-    this.baseUrl = options.baseUrl;
     this.timeoutMs = options.timeoutMs;
+    this.host = new URL(options.baseUrl).host;
     this._apiKey = options.apiKey;
     this._client = new OpenAI({
       baseURL: options.baseUrl,
@@ -131,7 +132,7 @@ export class OpenAIProvider implements ChatProvider {
     if (err instanceof APIConnectionError) {
       return new ProviderError(
         502,
-        `provider "${this.name}" unreachable at ${this.baseUrl}: ${this._clean(causeMessage(err))}`,
+        `provider "${this.name}" unreachable (${this.host}): ${this._clean(causeMessage(err))}`,
         'connection_error',
         { cause: err },
       );

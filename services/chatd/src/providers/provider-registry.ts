@@ -9,7 +9,7 @@ import type { SimRoster } from './sim-provider.js';
 export interface ProviderInfo {
   name: string;
   type: string;
-  base_url?: string;
+  host?: string;
 }
 
 /** The providers chatd serves, by name, in configuration order. Immutable after construction. */
@@ -34,11 +34,11 @@ export class ProviderRegistry {
     return [...this._byName.keys()];
   }
 
-  /** Public descriptions; base URLs lose any user:password part. */
+  /** Public descriptions: name, type and host; never a key or a whole base URL. */
   list(): ProviderInfo[] {
     return [...this._byName.values()].map((p) => {
       const info: ProviderInfo = { name: p.name, type: p.type };
-      if (p.baseUrl !== undefined) info.base_url = stripCredentials(p.baseUrl);
+      if (p.host !== undefined) info.host = p.host;
       return info;
     });
   }
@@ -73,17 +73,5 @@ function createUpstreamProvider(p: ProviderConfig): ChatProvider {
       });
     case 'ollama':
       return new OllamaProvider(common);
-  }
-}
-
-function stripCredentials(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username === '' && u.password === '') return url;
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return url;
   }
 }

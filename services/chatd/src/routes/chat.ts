@@ -73,6 +73,9 @@ export function chatRoute(options: ChatRouteOptions): RequestHandler {
       content: result.content,
       finish_reason: result.finishReason,
       usage: { input_tokens: result.usage.inputTokens, output_tokens: result.usage.outputTokens },
+      ...(result.contentTruncatedChars !== undefined
+        ? { content_truncated_chars: result.contentTruncatedChars }
+        : {}),
     });
   };
 }

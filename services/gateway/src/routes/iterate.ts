@@ -79,6 +79,7 @@ export function iterateResponse(
   const history = result.attempts.map((a) => ({
     iteration: a.iteration,
     raw: a.raw,
+    ...(a.rawTruncatedChars !== undefined ? { raw_truncated_chars: a.rawTruncatedChars } : {}),
     status: a.verdict,
     ...(a.error !== undefined ? { error: a.error } : {}),
   }));
