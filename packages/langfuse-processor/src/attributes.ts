@@ -38,8 +38,6 @@ export const LAKEHOUSE_ATTRIBUTES = {
   MODEL: 'lakehouse.model',
   /** Iterate and attempt spans, and chatd's chat span: the configured provider name. */
   PROVIDER: 'lakehouse.provider',
-  /** Content: the iterate request as JSON (other producers; the gateway sends its parts below). */
-  REQUEST: 'lakehouse.request',
   /** Content: the iterate request's prompt, as the client sent it (cut to the attribute limit). */
   PROMPT: 'lakehouse.prompt',
   /** Content: the iterate request's system prompt. */

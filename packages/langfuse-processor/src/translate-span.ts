@@ -30,7 +30,6 @@ export interface TranslateOptions extends CopyOptions {
 
 // Source attributes moved into langfuse.* ones: dropped so content is not shipped twice.
 const MOVED_SOURCE_KEYS = [
-  LH.REQUEST,
   LH.PROMPT,
   LH.SYSTEM,
   LH.CONTEXT,
@@ -192,10 +191,7 @@ export function translateSpan(
     // The trace's input/output are the root's: Langfuse takes a root observation's input and
     // output for its trace when langfuse.trace.input/output are absent (OtelIngestionProcessor),
     // so they are sent once.
-    if (request !== undefined) {
-      if (request.masked) put(attrs, LF.OBSERVATION_INPUT, request.json);
-      else setContent(attrs, LF.OBSERVATION_INPUT, request.json, true);
-    }
+    if (request !== undefined) put(attrs, LF.OBSERVATION_INPUT, request);
     if (options.contentCapture) put(attrs, LF.OBSERVATION_OUTPUT, output);
     else setContent(attrs, LF.OBSERVATION_OUTPUT, output, true);
     level =
@@ -324,19 +320,13 @@ export function translateSpan(
 }
 
 /**
- * The session root's input: the request as JSON. From the gateway's parts (prompt, system,
- * context, parameters) with every text masked before it is encoded; from a producer that sent
- * the whole request as JSON, that JSON as is (masked later as one value).
+ * The session root's input: the request as JSON, built from the gateway's parts (prompt, system,
+ * context, parameters) with every text masked before it is encoded. Undefined without a prompt
+ * (content capture off at the producer).
  */
-function sessionRequest(
-  src: Attributes,
-  m: (text: string) => string,
-): { json: string; masked: boolean } | undefined {
+function sessionRequest(src: Attributes, m: (text: string) => string): string | undefined {
   const prompt = str(src[LH.PROMPT]);
-  if (prompt === undefined) {
-    const request = str(src[LH.REQUEST]);
-    return request === undefined ? undefined : { json: request, masked: false };
-  }
+  if (prompt === undefined) return undefined;
   const text = (key: string): string => {
     const value = str(src[key]);
     return value === undefined ? 'null' : JSON.stringify(m(value));
@@ -349,5 +339,5 @@ function sessionRequest(
     `"max_iterations":${number(LH.MAX_ITERATIONS)},"temperature":${number(LH.TEMPERATURE)},` +
     `"max_tokens":${number(LH.MAX_TOKENS)}`;
   if (str(src[LH.SYSTEM]) !== undefined) json += `,"system":${text(LH.SYSTEM)}`;
-  return { json: `${json}}`, masked: true };
+  return `${json}}`;
 }

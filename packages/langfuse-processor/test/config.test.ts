@@ -81,17 +81,17 @@ void describe('configuration', () => {
       attributes: {
         [LH.SESSION_ROOT]: true,
         [LH.KIND]: 'fill',
-        [LH.REQUEST]: '{"a":1}',
+        [LH.PROMPT]: 'a prompt',
       },
     });
     span.end();
     await processor.forceFlush();
     const [exported] = exporter.getFinishedSpans();
     assert.equal(exported?.attributes['langfuse.trace.name'], 'iterate:fill');
-    assert.equal(exported?.attributes[LH.REQUEST], undefined, 'moved into langfuse.trace.input');
+    assert.equal(exported?.attributes[LH.PROMPT], undefined, 'moved into the observation input');
     const original = span as unknown as { attributes: Record<string, unknown> };
     assert.equal(original.attributes['langfuse.trace.name'], undefined);
-    assert.equal(original.attributes[LH.REQUEST], '{"a":1}');
+    assert.equal(original.attributes[LH.PROMPT], 'a prompt');
     assert.ok(Object.isFrozen(exported));
     await processor.shutdown();
     // After shutdown, spans are ignored (no throw).

@@ -153,7 +153,13 @@ export function runSession(gateway: Service, chatd: Service, plan: SessionPlan):
       [LH.PROVIDER]: 'sim',
       [LH.MAX_ITERATIONS]: plan.attempts.length,
     };
-    if (capture) attrs[LH.REQUEST] = JSON.stringify({ kind, prompt, provider: 'sim', model });
+    // What the gateway writes: the request's parts, content only with capture on.
+    if (capture) {
+      attrs[LH.PROMPT] = prompt;
+      attrs[LH.CONTEXT] = '{}';
+      attrs[LH.TEMPERATURE] = 0.2;
+      attrs[LH.MAX_TOKENS] = 4096;
+    }
     return gateway.app.startActiveSpan(
       `iterate ${kind}`,
       { attributes: attrs },

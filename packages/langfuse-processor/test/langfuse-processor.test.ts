@@ -324,7 +324,7 @@ void describe('export never blocks or fails a request', () => {
       const tracer = service.provider.getTracer('lakehouse-gateway');
       const burst = (from: number): void => {
         for (let i = from; i < from + 100; i++) {
-          tracer.startSpan(`work ${i}`, { attributes: { [LH.REQUEST]: 'x'.repeat(200) } }).end();
+          tracer.startSpan(`work ${i}`, { attributes: { [LH.PROMPT]: 'x'.repeat(200) } }).end();
         }
       };
       burst(0);

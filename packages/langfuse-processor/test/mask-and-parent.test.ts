@@ -66,7 +66,7 @@ void describe('content keys', () => {
       'gen_ai.input.messages',
       'gen_ai.output.messages',
       'langfuse.observation.input',
-      LH.REQUEST,
+      LH.PROMPT,
       LH.ARTIFACT,
       LH.ATTEMPT_PROMPT,
       LH.ATTEMPT_RAW,
