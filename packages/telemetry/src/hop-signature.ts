@@ -12,6 +12,10 @@ export const HOP_KEY_VARIABLE = 'LAKEHOUSE_HOP_KEY';
 /** Shortest accepted key (characters): 16 random characters are ~96 bits and more. */
 export const MIN_HOP_KEY_LENGTH = 16;
 
+// Fewer distinct characters than this is a placeholder ("aaaa…", "abab…"), not a key: 16 random
+// hex digits have fewer than 5 distinct ones with a probability under 1e-6.
+const MIN_DISTINCT_KEY_CHARACTERS = 5;
+
 const VERSION = 'v1=';
 // 128 of the 256 bits: as strong as the trace id it vouches for, and a short header.
 const SIGNATURE_BYTES = 16;
@@ -60,11 +64,26 @@ export class HopSigner {
 /**
  * The process's signer from `LAKEHOUSE_HOP_KEY`. Unset: a random key of this process only, so
  * its own loopback hop (/v1/validate) still verifies and nothing from another process does.
- * Throws ConfigError for a key shorter than {@link MIN_HOP_KEY_LENGTH}.
+ * Empty reads as unset. Throws ConfigError for a key of only whitespace, shorter than
+ * {@link MIN_HOP_KEY_LENGTH}, or of fewer than 5 distinct characters.
  */
 export function hopSignerFromEnv(env: Env): HopSigner {
   const key = readString(env, HOP_KEY_VARIABLE);
-  if (key === undefined) return new HopSigner(randomBytes(32), false);
+  if (key === undefined) {
+    if (env[HOP_KEY_VARIABLE] !== undefined && env[HOP_KEY_VARIABLE] !== '') {
+      throw new ConfigError(
+        HOP_KEY_VARIABLE,
+        'is only whitespace; unset it or give a random key, e.g. openssl rand -hex 32',
+      );
+    }
+    return new HopSigner(randomBytes(32), false);
+  }
+  if (new Set(key).size < MIN_DISTINCT_KEY_CHARACTERS) {
+    throw new ConfigError(
+      HOP_KEY_VARIABLE,
+      `has fewer than ${MIN_DISTINCT_KEY_CHARACTERS} distinct characters, so it is no secret; e.g. openssl rand -hex 32`,
+    );
+  }
   if (key.length < MIN_HOP_KEY_LENGTH) {
     throw new ConfigError(
       HOP_KEY_VARIABLE,

@@ -66,12 +66,7 @@ export {
 export { SyncContextManager } from './context-manager.js';
 export { captureLimit, captureText } from './capture.js';
 export { metricsHandler } from './metrics-handler.js';
-export {
-  createLogger,
-  requestLogger,
-  boundFieldsFormat,
-  LOG_FIELD_MAX_LENGTH,
-} from './logger.js';
+export { createLogger, requestLogger, boundFieldsFormat, LOG_FIELD_MAX_LENGTH } from './logger.js';
 export type { LoggerOptions } from './logger.js';
 export {
   ConfigError,

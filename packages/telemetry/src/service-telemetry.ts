@@ -7,7 +7,7 @@ import type { Telemetry, TelemetryOptions } from './telemetry.js';
  * What a service's `--import` file does: builds the service's span export with `build` (e.g.
  * the Langfuse processor and the OTLP mask), reads the hop key and starts the SDK. A `build`
  * that throws is a start-up configuration error: `<service>: <message>` goes to stderr and the
- * process exits 2 (a bad LAKEHOUSE_HOP_KEY too).
+ * process exits 2 (a bad LAKEHOUSE_HOP_KEY or OTEL_* variable too, naming it).
  */
 export function instrumentService(
   serviceName: string,
@@ -22,8 +22,13 @@ export function instrumentService(
     );
     process.exit(2);
   }
-  const hopSigner = loadConfigOrExit(serviceName, () => hopSignerFromEnv(process.env));
-  const telemetry = startTelemetry({ serviceName, ...options, hopSigner });
+  const { telemetry, hopSigner } = loadConfigOrExit(serviceName, () => {
+    const signer = hopSignerFromEnv(process.env);
+    return {
+      telemetry: startTelemetry({ serviceName, ...options, hopSigner: signer }),
+      hopSigner: signer,
+    };
+  });
   if (telemetry.enabled && !hopSigner.shared) {
     process.stderr.write(
       `${serviceName}: ${HOP_KEY_VARIABLE} is not set: spans that arrive from the other service are not trusted as parents, so chat generations show as their own roots in Langfuse (npm start and docker compose set it)\n`,

@@ -1,10 +1,5 @@
 import { diag, metrics } from '@opentelemetry/api';
-import {
-  getBooleanFromEnv,
-  getNumberFromEnv,
-  getStringFromEnv,
-  getStringListFromEnv,
-} from '@opentelemetry/core';
+import { getStringFromEnv, getStringListFromEnv } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -29,13 +24,14 @@ import { ExcludeScopeLogRecordProcessor } from './exclude-scope-log-processor.js
 import type { HopSigner } from './hop-signature.js';
 import { DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT } from './limits.js';
 import { createBoundedAttributesProcessor } from './metric-bounds.js';
+import { readOtelEnv } from './otel-env.js';
+import type { OtelEnv, OtlpSignal } from './otel-env.js';
 import type { MetricBoundsOptions } from './metric-bounds.js';
 import { createPropagator } from './propagator.js';
 import { TELEMETRY_SCOPE } from './rejection-counter.js';
 import { configureRequestTracing, requestTraceIdGenerator } from './request-trace.js';
 
 export { DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT };
-
 
 /** Options of {@link startTelemetry}; everything except `serviceName` is optional. */
 export interface TelemetryOptions {
@@ -86,8 +82,6 @@ export const WINSTON_BRIDGE_SCOPE = '@opentelemetry/winston-transport';
 // Upper bound of Telemetry.shutdown() and forceFlush().
 const SHUTDOWN_TIMEOUT_MS = 5000;
 
-type Signal = 'TRACES' | 'METRICS' | 'LOGS';
-
 let current: Telemetry | undefined;
 let prometheus: PrometheusExporter | undefined;
 
@@ -102,7 +96,7 @@ export function getPrometheusExporter(): PrometheusExporter | undefined {
 }
 
 // OTLP is opt-in: only when an endpoint is set and OTEL_<SIGNAL>_EXPORTER does not exclude it.
-function otlpConfigured(signal: Signal): boolean {
+function otlpConfigured(signal: OtlpSignal): boolean {
   const exporters = getStringListFromEnv(`OTEL_${signal}_EXPORTER`);
   if (exporters !== undefined && exporters.length > 0 && !exporters.includes('otlp')) return false;
   return (
@@ -111,11 +105,8 @@ function otlpConfigured(signal: Signal): boolean {
   );
 }
 
-function warnOnUnsupportedProtocol(signal: Signal): void {
-  const protocol =
-    getStringFromEnv(`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`) ??
-    getStringFromEnv('OTEL_EXPORTER_OTLP_PROTOCOL');
-  if (protocol === 'grpc') {
+function warnOnUnsupportedProtocol(env: OtelEnv, signal: OtlpSignal): void {
+  if (env.otlpProtocol[signal] === 'grpc') {
     diag.warn(
       `@lakehouse/telemetry: OTLP ${signal.toLowerCase()} are sent as http/json; grpc is not supported`,
     );
@@ -162,6 +153,7 @@ function disabledTelemetry(serviceName: string): Telemetry {
  * span sampled whatever a caller's flags say, the composite propagator with the hop signature, a
  * Prometheus reader, OTLP exporters when OTEL_EXPORTER_OTLP_*ENDPOINT is set.
  * Idempotent: later calls return the first Telemetry. OTEL_SDK_DISABLED=true starts nothing.
+ * Throws ConfigError naming a malformed OTEL_* variable (before anything is started).
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (current !== undefined) {
@@ -170,8 +162,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     );
     return current;
   }
+  const env = readOtelEnv(process.env);
   const serviceName = getStringFromEnv('OTEL_SERVICE_NAME') ?? options.serviceName;
-  if (getBooleanFromEnv('OTEL_SDK_DISABLED')) {
+  if (env.sdkDisabled) {
     current = disabledTelemetry(serviceName);
     return current;
   }
@@ -185,7 +178,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
 
   const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   if (otlp.traces) {
-    warnOnUnsupportedProtocol('TRACES');
+    warnOnUnsupportedProtocol(env, 'TRACES');
     // Bounded queue: OTEL_BSP_MAX_QUEUE_SIZE (default 2048); spans past it are dropped, never block.
     const exporter = new OTLPTraceExporter();
     spanProcessors.push(
@@ -199,16 +192,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const metricReaders: IMetricReader[] = [prometheus];
   const otlpMetricReaders: IMetricReader[] = [];
   if (otlp.metrics) {
-    warnOnUnsupportedProtocol('METRICS');
-    const exportIntervalMillis = getNumberFromEnv('OTEL_METRIC_EXPORT_INTERVAL') ?? 60000;
-    const exportTimeoutMillis = Math.min(
-      getNumberFromEnv('OTEL_METRIC_EXPORT_TIMEOUT') ?? 30000,
-      exportIntervalMillis,
-    );
+    warnOnUnsupportedProtocol(env, 'METRICS');
     const reader = new PeriodicExportingMetricReader({
       exporter: new OTLPMetricExporter(),
-      exportIntervalMillis,
-      exportTimeoutMillis,
+      exportIntervalMillis: env.metricExportIntervalMillis,
+      exportTimeoutMillis: env.metricExportTimeoutMillis,
     });
     otlpMetricReaders.push(reader);
     metricReaders.push(reader);
@@ -218,15 +206,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     (p) => new ExcludeScopeLogRecordProcessor(p, WINSTON_BRIDGE_SCOPE),
   );
   if (otlp.logs) {
-    warnOnUnsupportedProtocol('LOGS');
+    warnOnUnsupportedProtocol(env, 'LOGS');
     logRecordProcessors.push(
-      new BatchLogRecordProcessor({
-        exporter: new OTLPLogExporter(),
-        maxQueueSize: getNumberFromEnv('OTEL_BLRP_MAX_QUEUE_SIZE'),
-        scheduledDelayMillis: getNumberFromEnv('OTEL_BLRP_SCHEDULE_DELAY'),
-        exportTimeoutMillis: getNumberFromEnv('OTEL_BLRP_EXPORT_TIMEOUT'),
-        maxExportBatchSize: getNumberFromEnv('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'),
-      }),
+      new BatchLogRecordProcessor({ exporter: new OTLPLogExporter(), ...env.logBatch }),
     );
   }
 
@@ -234,16 +216,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (options.serviceVersion !== undefined)
     resourceAttributes[ATTR_SERVICE_VERSION] = options.serviceVersion;
 
-  // Unlimited by default in the SDK: one 8 MiB completion would sit in memory and queues as an
-  // 8 MiB attribute. The standard variables still win when set.
-  const lengthLimitFromEnv =
-    process.env['OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT'] ??
-    process.env['OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'];
   const boundedAttributes = createBoundedAttributesProcessor(options.metricBounds);
   const sdk = new NodeSDK({
-    ...(lengthLimitFromEnv === undefined
-      ? { spanLimits: { attributeValueLengthLimit: DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT } }
-      : {}),
+    // Unlimited by default in the SDK: one 8 MiB completion would sit in memory and queues as an
+    // 8 MiB attribute. Always given (the standard variables, parsed, else ours): an empty or
+    // malformed variable never falls back to the SDK's unlimited.
+    spanLimits: { attributeValueLengthLimit: env.attributeValueLengthLimit },
     // Merged with the default resource so telemetry.sdk.* stay; the env detector (run by
     // NodeSDK after this) lets OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES override.
     resource: defaultResource().merge(resourceFromAttributes(resourceAttributes)),
@@ -265,11 +243,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     instrumentations: [],
   });
   sdk.start();
-  setCaptureLimit(
-    lengthLimitFromEnv === undefined
-      ? DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT
-      : Number(lengthLimitFromEnv),
-  );
+  setCaptureLimit(env.attributeValueLengthLimit);
   configureRequestTracing({ enabled: true, signer: options.hopSigner });
   metrics
     .getMeter(TELEMETRY_SCOPE)
