@@ -64,7 +64,7 @@ export {
   MIN_HOP_KEY_LENGTH,
 } from './hop-signature.js';
 export { SyncContextManager } from './context-manager.js';
-export { captureLimit, captureText } from './capture.js';
+export { captureLimit, captureText, jsonStringPrefix } from './capture.js';
 export { metricsHandler } from './metrics-handler.js';
 export { createLogger, requestLogger, boundFieldsFormat, LOG_FIELD_MAX_LENGTH } from './logger.js';
 export type { LoggerOptions } from './logger.js';

@@ -3,7 +3,13 @@ import { metrics, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Counter, Histogram, Meter, Span } from '@opentelemetry/api';
 import type { Logger } from 'winston';
 import { LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
-import { captureLimit, captureText, startSpan, withSpan } from '@lakehouse/telemetry';
+import {
+  captureLimit,
+  captureText,
+  jsonStringPrefix,
+  startSpan,
+  withSpan,
+} from '@lakehouse/telemetry';
 import type { RequestTrace } from '@lakehouse/telemetry';
 import type { SessionLog } from '@lakehouse/session-log';
 import { runAttempt } from './attempt.js';
@@ -102,11 +108,7 @@ function endSessionSpan(
   if (result.accepted !== undefined && contentCapture) {
     // The JSON the model wrote, as it was extracted (not encoded again); the translator splices
     // it, so past the attribute limit it goes as a JSON string of its beginning.
-    const json = result.accepted.artifactJson;
-    span.setAttribute(
-      LH.ARTIFACT,
-      json.length <= captureLimit() ? json : JSON.stringify(captureText(json).slice(0, -8)),
-    );
+    span.setAttribute(LH.ARTIFACT, wholeJson(result.accepted.artifactJson));
   }
   if (result.crash !== undefined) {
     span.recordException(result.crash instanceof Error ? result.crash : String(result.crash));
@@ -174,18 +176,20 @@ function record(
     });
 }
 
+// JSON the translator splices into a bigger JSON value: past the attribute limit the SDK would
+// cut it anywhere, so it goes as a JSON string of its beginning that fits instead.
+function wholeJson(json: string): string {
+  return json.length <= captureLimit() ? json : jsonStringPrefix(json, captureLimit());
+}
+
 // The request's content as it is, cut to what an attribute keeps: the translator masks each text
 // once and encodes the request JSON itself (nothing is encoded here only to be parsed back).
 function requestForTrace(req: IterateRequest): Attributes {
   const context = JSON.stringify(req.context);
   const out: Attributes = {
     [LH.PROMPT]: captureText(req.prompt),
-    // Spliced into the request JSON by the translator, so it must stay whole JSON: a contract
-    // past the limit goes as a JSON string of its beginning instead.
-    [LH.CONTEXT]:
-      context.length <= captureLimit()
-        ? context
-        : JSON.stringify(context.slice(0, Math.floor(captureLimit() / 6))),
+    // Spliced into the request JSON by the translator, so it must stay whole JSON.
+    [LH.CONTEXT]: wholeJson(context),
     [LH.TEMPERATURE]: req.temperature,
     [LH.MAX_TOKENS]: req.maxTokens,
   };

@@ -20,6 +20,9 @@ import { CONTRACT } from './fixtures.js';
 import { startGateway } from './helpers.js';
 import type { TestGateway } from './helpers.js';
 
+// Small enough that an artifact and a contract can exceed it (the cut must keep them JSON).
+const LIMIT = 2048;
+process.env['OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'] = String(LIMIT);
 const exporter = new InMemorySpanExporter();
 const processor = new LangfuseTranslatingSpanProcessor({
   exporter,
@@ -36,6 +39,14 @@ const telemetry = startTelemetry({
 
 const PHANTOM = '{"fills":[{"candidate_id":"W-1"},{"candidate_id":"W-999"}]}';
 const GOOD = '{"fills":[{"candidate_id":"W-1"},{"candidate_id":"W-2"}]}';
+// What JSON escapes most: quotes, backslashes, controls; and pairs that must not be split.
+const NASTY = '"\\\u0001😀'.repeat(400);
+const HUGE = JSON.stringify({
+  fills: [
+    { candidate_id: 'W-1', name: NASTY },
+    { candidate_id: 'W-2', name: 'James Smith' },
+  ],
+});
 
 // Every attribute each kind of observation arrives with: a producer key the translator no
 // longer reads would be copied through and show up here.
@@ -91,7 +102,7 @@ void describe('gateway spans through the Langfuse processor', () => {
   let gw: TestGateway;
   before(async () => {
     chatd = await startStubChatd((call) =>
-      userPrompt(call).includes('not in roster') ? GOOD : PHANTOM,
+      call.model === 'huge' ? HUGE : userPrompt(call).includes('not in roster') ? GOOD : PHANTOM,
     );
     gw = await startGateway({ CHATD_URL: chatd.url });
   });
@@ -193,6 +204,31 @@ void describe('gateway spans through the Langfuse processor', () => {
       const report = json(guardrail.attributes[LF.OBSERVATION_OUTPUT]) as { ok: boolean };
       assert.equal(report.ok, n === 1);
       assert.equal(guardrail.attributes[LF.OBSERVATION_LEVEL], n === 1 ? 'DEFAULT' : 'WARNING');
+    }
+  });
+
+  void it('sends an artifact and a contract over the attribute limit as JSON strings of their beginnings', async () => {
+    const context = { ...CONTRACT, note: NASTY };
+    const res = await postJson(`${gw.url}/v1/iterate`, {
+      kind: 'fill',
+      prompt: 'Staff it',
+      provider: 'stub',
+      model: 'huge',
+      context,
+    });
+    assert.equal(res.status, 200);
+    assert.ok(HUGE.length > LIMIT && JSON.stringify(context).length > LIMIT);
+    const root = only(await exported(res.traceHeader), 'iterate fill');
+    const output = json(root.attributes[LF.OBSERVATION_OUTPUT]) as { artifact: unknown };
+    const input = json(root.attributes[LF.OBSERVATION_INPUT]) as { context: unknown };
+    for (const [cut, whole] of [
+      [output.artifact, HUGE],
+      [input.context, JSON.stringify(context)],
+    ] as const) {
+      assert.equal(typeof cut, 'string');
+      assert.ok(whole.startsWith(cut as string));
+      assert.ok(JSON.stringify(cut).length <= LIMIT);
+      assert.ok(JSON.stringify(cut).length > LIMIT - 6, 'as much as fits');
     }
   });
 
