@@ -9,6 +9,7 @@ const CASES: ReadonlyArray<readonly [string, string]> = [
   ['PORT', 'eighty'],
   ['BODY_LIMIT_BYTES', '0'],
   ['LANGFUSE_OTLP_ENDPOINT', 'collector:4318'],
+  ['LANGFUSE_HOST', 'notaurl'],
   ['OTEL_SDK_DISABLED', 'maybe'],
   ['OTEL_EXPORTER_OTLP_PROTOCOL', 'carrier-pigeon'],
   ['OTEL_METRIC_EXPORT_INTERVAL', 'soon'],

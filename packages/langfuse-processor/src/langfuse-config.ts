@@ -66,36 +66,51 @@ export type LangfuseDestination =
   | { readonly kind: 'file'; readonly path: string }
   | { readonly kind: 'exporter' };
 
-/** Thrown at construction for an unusable configuration (e.g. a public key without a secret key). */
+/**
+ * Thrown at construction for an unusable configuration (e.g. a public key without a secret key).
+ * Shaped like telemetry's ConfigError (packages do not import each other): `variable` names the
+ * variable (or option) that was set, the message is `<variable>: <why>`, and the services'
+ * start-up reports both alike (exit 2).
+ */
 export class LangfuseConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
     this.name = 'LangfuseConfigError';
+    this.variable = variable;
   }
 }
 
+/** A setting and where it came from (the option's or the variable's name), for errors. */
+interface Setting {
+  readonly value: string;
+  readonly from: string;
+}
+
 // A malformed URL would only surface as failed exports later; refuse it at start-up instead.
-function httpUrl(value: string | undefined, variable: string): string | undefined {
-  if (value === undefined) return undefined;
+function httpUrl(setting: Setting | undefined): string | undefined {
+  if (setting === undefined) return undefined;
   let protocol = '';
   try {
-    protocol = new URL(value).protocol;
+    protocol = new URL(setting.value).protocol;
   } catch {
     // reported below
   }
   if (protocol !== 'http:' && protocol !== 'https:') {
     throw new LangfuseConfigError(
-      `${variable}: expected an http(s) URL, got ${JSON.stringify(value)}`,
+      setting.from,
+      `expected an http(s) URL, got ${JSON.stringify(setting.value)}`,
     );
   }
-  return value;
+  return setting.value;
 }
 
 // A FIFO with no reader would block the first export, and with it every shutdown.
-function traceFile(path: string | undefined): string | undefined {
-  const problem = path === undefined ? undefined : traceFilePathProblem(path);
-  if (problem !== undefined) throw new LangfuseConfigError(`LANGFUSE_TRACE_FILE: ${problem}`);
-  return path;
+function traceFile(setting: Setting | undefined): string | undefined {
+  if (setting === undefined) return undefined;
+  const problem = traceFilePathProblem(setting.value);
+  if (problem !== undefined) throw new LangfuseConfigError(setting.from, problem);
+  return setting.value;
 }
 
 function empty(value: string | undefined): value is undefined {
@@ -120,37 +135,43 @@ export interface ResolvedConfig {
  */
 export function resolveConfig(options: LangfuseProcessorOptions): ResolvedConfig {
   const env = options.env ?? process.env;
-  const pick = (option: string | undefined, ...names: string[]): string | undefined => {
-    if (!empty(option)) return option.trim();
+  // The option (named as such), else the first variable set, trimmed; blank is unset.
+  const pick = (
+    option: string | undefined,
+    optionName: string,
+    ...names: string[]
+  ): Setting | undefined => {
+    if (!empty(option)) return { value: option.trim(), from: `options.${optionName}` };
     for (const name of names) {
       const value = env[name];
-      if (!empty(value)) return value.trim();
+      if (!empty(value)) return { value: value.trim(), from: name };
     }
     return undefined;
   };
-  const publicKey = pick(options.publicKey, 'LANGFUSE_PUBLIC_KEY');
-  const secretKey = pick(options.secretKey, 'LANGFUSE_SECRET_KEY');
+  const publicKey = pick(options.publicKey, 'publicKey', 'LANGFUSE_PUBLIC_KEY')?.value;
+  const secretKey = pick(options.secretKey, 'secretKey', 'LANGFUSE_SECRET_KEY')?.value;
   if ((publicKey === undefined) !== (secretKey === undefined)) {
-    const missing = publicKey === undefined ? 'LANGFUSE_PUBLIC_KEY' : 'LANGFUSE_SECRET_KEY';
+    const [missing, set] =
+      publicKey === undefined
+        ? ['LANGFUSE_PUBLIC_KEY', 'LANGFUSE_SECRET_KEY']
+        : ['LANGFUSE_SECRET_KEY', 'LANGFUSE_PUBLIC_KEY'];
     throw new LangfuseConfigError(
-      `Langfuse is half-configured: ${missing} is missing. Set both LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY, or neither.`,
+      missing,
+      `is missing while ${set} is set; set both Langfuse keys, or neither`,
     );
   }
   const baseUrl = (
-    httpUrl(pick(options.baseUrl, 'LANGFUSE_BASE_URL', 'LANGFUSE_HOST'), 'LANGFUSE_BASE_URL') ??
+    httpUrl(pick(options.baseUrl, 'baseUrl', 'LANGFUSE_BASE_URL', 'LANGFUSE_HOST')) ??
     'https://cloud.langfuse.com'
   ).replace(/\/+$/, '');
   return {
     publicKey,
     secretKey,
     baseUrl,
-    environment: pick(options.environment, 'LANGFUSE_TRACING_ENVIRONMENT'),
-    release: pick(options.release, 'LANGFUSE_RELEASE'),
-    traceFile: traceFile(pick(options.traceFile, 'LANGFUSE_TRACE_FILE')),
-    otlpEndpoint: httpUrl(
-      pick(options.otlpEndpoint, 'LANGFUSE_OTLP_ENDPOINT'),
-      'LANGFUSE_OTLP_ENDPOINT',
-    ),
+    environment: pick(options.environment, 'environment', 'LANGFUSE_TRACING_ENVIRONMENT')?.value,
+    release: pick(options.release, 'release', 'LANGFUSE_RELEASE')?.value,
+    traceFile: traceFile(pick(options.traceFile, 'traceFile', 'LANGFUSE_TRACE_FILE')),
+    otlpEndpoint: httpUrl(pick(options.otlpEndpoint, 'otlpEndpoint', 'LANGFUSE_OTLP_ENDPOINT')),
     contentCapture: options.contentCapture ?? true,
   };
 }

@@ -100,7 +100,8 @@ export class LangfuseTranslatingSpanProcessor implements SpanProcessor {
       this._destination = { kind: 'file', path: config.traceFile };
     } else {
       throw new LangfuseConfigError(
-        'No Langfuse destination: set LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY, LANGFUSE_OTLP_ENDPOINT, or LANGFUSE_TRACE_FILE.',
+        'LANGFUSE_PUBLIC_KEY',
+        'no Langfuse destination: set LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY, LANGFUSE_OTLP_ENDPOINT, or LANGFUSE_TRACE_FILE',
       );
     }
     this._logger = options.logger ?? { warn: (message, meta) => diag.warn(message, meta) };

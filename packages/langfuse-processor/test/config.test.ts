@@ -50,12 +50,16 @@ void describe('configuration', () => {
   void it('rejects a malformed Langfuse URL at construction, naming the variable', () => {
     for (const [name, value] of [
       ['LANGFUSE_BASE_URL', 'cloud.langfuse.com'],
+      ['LANGFUSE_HOST', 'notaurl'],
       ['LANGFUSE_OTLP_ENDPOINT', 'ftp://collector/v1/traces'],
     ] as const) {
       assert.throws(
         () =>
           createLangfuseSpanProcessor({ env: { [name]: value, LANGFUSE_TRACE_FILE: '/tmp/x' } }),
-        (err: unknown) => err instanceof LangfuseConfigError && err.message.startsWith(`${name}:`),
+        (err: unknown) =>
+          err instanceof LangfuseConfigError &&
+          err.variable === name &&
+          err.message.startsWith(`${name}: expected an http(s) URL`),
         name,
       );
     }
@@ -65,7 +69,9 @@ void describe('configuration', () => {
     assert.throws(
       () => createLangfuseSpanProcessor({ env: { LANGFUSE_PUBLIC_KEY: PK } }),
       (err: unknown) =>
-        err instanceof LangfuseConfigError && /LANGFUSE_SECRET_KEY is missing/.test(err.message),
+        err instanceof LangfuseConfigError &&
+        err.variable === 'LANGFUSE_SECRET_KEY' &&
+        err.message.startsWith('LANGFUSE_SECRET_KEY: is missing while LANGFUSE_PUBLIC_KEY is set'),
     );
     assert.throws(
       () => new LangfuseTranslatingSpanProcessor({ secretKey: SK, env: {} }),

@@ -126,15 +126,27 @@ export function readContentCapture(env: Env): boolean {
 }
 
 /**
- * Runs `load` (a service's config parser) and returns its result. On {@link ConfigError} it
- * writes `<service>: invalid configuration: <VARIABLE>: <why>` to stderr and exits 2; other
- * errors propagate.
+ * A {@link ConfigError}, or an error of another package shaped like one (a string `variable`
+ * and the message `<variable>: <why>`, e.g. the Langfuse processor's, which cannot import this).
+ */
+function isConfigError(err: unknown): err is Error & { variable: string } {
+  if (err instanceof ConfigError) return true;
+  if (!(err instanceof Error)) return false;
+  const variable: unknown = (err as Error & { variable?: unknown }).variable;
+  return typeof variable === 'string' && err.message.startsWith(`${variable}: `);
+}
+
+/**
+ * Runs `load` (a service's config parser) and returns its result. On a configuration error
+ * ({@link ConfigError} or one shaped like it) it writes
+ * `<service>: invalid configuration: <VARIABLE>: <why>` to stderr and exits 2; other errors
+ * propagate.
  */
 export function loadConfigOrExit<T>(service: string, load: () => T): T {
   try {
     return load();
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
+    if (!isConfigError(err)) throw err;
     process.stderr.write(`${service}: invalid configuration: ${err.message}\n`);
     process.exit(2);
   }

@@ -5,9 +5,10 @@ import type { Telemetry, TelemetryOptions } from './telemetry.js';
 
 /**
  * What a service's `--import` file does: builds the service's span export with `build` (e.g.
- * the Langfuse processor and the OTLP mask), reads the hop key and starts the SDK. A `build`
- * that throws is a start-up configuration error: `<service>: <message>` goes to stderr and the
- * process exits 2 (a bad LAKEHOUSE_HOP_KEY or OTEL_* variable too, naming it).
+ * the Langfuse processor and the OTLP mask), reads the hop key and starts the SDK. A bad
+ * variable (a ConfigError-shaped error from `build`, a bad LAKEHOUSE_HOP_KEY or OTEL_*) writes
+ * `<service>: invalid configuration: <VARIABLE>: <why>` and exits 2; any other error from
+ * `build` writes `<service>: <message>` and exits 2.
  */
 export function instrumentService(
   serviceName: string,
@@ -15,7 +16,7 @@ export function instrumentService(
 ): Telemetry {
   let options: Omit<TelemetryOptions, 'serviceName' | 'hopSigner'>;
   try {
-    options = build();
+    options = loadConfigOrExit(serviceName, build);
   } catch (error) {
     process.stderr.write(
       `${serviceName}: ${error instanceof Error ? error.message : String(error)}\n`,

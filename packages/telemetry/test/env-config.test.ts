@@ -55,3 +55,34 @@ void describe('environment readers', () => {
     );
   });
 });
+
+void describe('loadConfigOrExit', () => {
+  void it('reports a ConfigError-shaped error of another package like a ConfigError', (t) => {
+    class OtherConfigError extends Error {
+      readonly variable = 'LANGFUSE_HOST';
+    }
+    const exit = t.mock.method(process, 'exit', () => {
+      throw new Error('exited');
+    });
+    const write = t.mock.method(process.stderr, 'write', () => true);
+    assert.throws(
+      () =>
+        env.loadConfigOrExit('gateway', () => {
+          throw new OtherConfigError('LANGFUSE_HOST: expected an http(s) URL, got "notaurl"');
+        }),
+      /exited/,
+    );
+    assert.deepEqual(exit.mock.calls[0]?.arguments, [2]);
+    assert.equal(
+      write.mock.calls[0]?.arguments[0],
+      'gateway: invalid configuration: LANGFUSE_HOST: expected an http(s) URL, got "notaurl"\n',
+    );
+    assert.throws(
+      () =>
+        env.loadConfigOrExit('gateway', () => {
+          throw new Error('boom');
+        }),
+      /boom/,
+    );
+  });
+});
