@@ -157,7 +157,7 @@ export function resolveConfig(options: LangfuseProcessorOptions): ResolvedConfig
         : ['LANGFUSE_SECRET_KEY', 'LANGFUSE_PUBLIC_KEY'];
     throw new LangfuseConfigError(
       missing,
-      `is missing while ${set} is set; set both Langfuse keys, or neither`,
+      `Langfuse is half-configured (${set} is set, ${missing} is missing); set both keys, or neither`,
     );
   }
   const baseUrl = (

@@ -71,7 +71,9 @@ void describe('configuration', () => {
       (err: unknown) =>
         err instanceof LangfuseConfigError &&
         err.variable === 'LANGFUSE_SECRET_KEY' &&
-        err.message.startsWith('LANGFUSE_SECRET_KEY: is missing while LANGFUSE_PUBLIC_KEY is set'),
+        err.message.startsWith(
+          'LANGFUSE_SECRET_KEY: Langfuse is half-configured (LANGFUSE_PUBLIC_KEY is set, LANGFUSE_SECRET_KEY is missing)',
+        ),
     );
     assert.throws(
       () => new LangfuseTranslatingSpanProcessor({ secretKey: SK, env: {} }),
