@@ -20,7 +20,6 @@ export { MaskingSpanExporter } from './masking-span-exporter.js';
 export type { MaskingSpanExporterOptions } from './masking-span-exporter.js';
 export { defaultMask, REDACTED, isContentKey } from './mask.js';
 export { translateSpan, outputMessagesText } from './translate-span.js';
-export { copySpan } from './copy-span.js';
 export type { SpanPlacement, TranslateOptions } from './translate-span.js';
 export { LANGFUSE_ATTRIBUTES, LAKEHOUSE_ATTRIBUTES, DEFAULT_NOISE_SCOPES } from './attributes.js';
 export type { ObservationType, ObservationLevel } from './attributes.js';

@@ -129,7 +129,7 @@ export function defaultMask(value: string): string {
 }
 
 /** True when an attribute's name says its whole value is a credential (`…authorization`, `…api_key`). */
-export function isSecretAttributeName(key: string): boolean {
+function isSecretAttributeName(key: string): boolean {
   return SECRET_ATTRIBUTE_NAME.test(key);
 }
 

@@ -28,7 +28,7 @@ export function traceFileProblem(file: string): string | undefined {
  * one chunk plus one line however large the file. Empty lines are skipped; malformed and
  * oversized lines are counted, not thrown.
  */
-export async function forEachExportRequest(
+async function forEachExportRequest(
   file: string,
   onRequest: (request: unknown) => void,
 ): Promise<TraceFileScan> {

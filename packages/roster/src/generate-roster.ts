@@ -41,7 +41,7 @@ function weightedPick(weights: readonly number[], hashColumn: string): string {
  * The SELECT that produces the roster. Every choice is hash(i, seed, salt), so the
  * rows are a pure function of (rows, seed) and DuckDB does all the work in parallel.
  */
-export function rosterSelectSql(rows: number, seed: number): string {
+function rosterSelectSql(rows: number, seed: number): string {
   // hash(a, b) combines as (hash(a) * C) ^ hash(b), so two salts over the same row differ only by
   // a constant XOR and their low bits stay correlated. Re-hashing (h0 XOR salt) mixes them fully.
   const h = (salt: number): string => `hash(xor(h0, ${salt}::UBIGINT))`;

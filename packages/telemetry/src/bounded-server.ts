@@ -38,7 +38,7 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
 });
 
 /** Counter of connections closed by the caps, by `reason` (Prometheus: `…_total`). */
-export const CONNECTIONS_DROPPED_METRIC = 'lakehouse.http.connections_dropped';
+const CONNECTIONS_DROPPED_METRIC = 'lakehouse.http.connections_dropped';
 
 /** Why a connection was closed by {@link createBoundedServer}: the `reason` label. */
 export type ConnectionDropReason =

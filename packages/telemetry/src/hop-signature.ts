@@ -10,7 +10,7 @@ export const HOP_SIGNATURE_HEADER = 'x-lakehouse-hop';
 export const HOP_KEY_VARIABLE = 'LAKEHOUSE_HOP_KEY';
 
 /** Shortest accepted key (characters): 16 random characters are ~96 bits and more. */
-export const MIN_HOP_KEY_LENGTH = 16;
+const MIN_HOP_KEY_LENGTH = 16;
 
 // Fewer distinct characters than this is a placeholder ("aaaa…", "abab…"), not a key: 16 random
 // hex digits have fewer than 5 distinct ones with a probability under 1e-6.

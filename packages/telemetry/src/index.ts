@@ -14,12 +14,7 @@ export {
 } from './metric-bounds.js';
 export type { MetricBoundsOptions, BoundedAttributesProcessor } from './metric-bounds.js';
 export { boundText, quoteClientValue, TRUNCATION_MARK } from './bounds.js';
-export {
-  createBoundedServer,
-  readServerLimits,
-  DEFAULT_SERVER_LIMITS,
-  CONNECTIONS_DROPPED_METRIC,
-} from './bounded-server.js';
+export { createBoundedServer, readServerLimits, DEFAULT_SERVER_LIMITS } from './bounded-server.js';
 export type { BoundedServerOptions, ConnectionDropReason, ServerLimits } from './bounded-server.js';
 export type { Telemetry, TelemetryOptions } from './telemetry.js';
 export {
@@ -33,44 +28,30 @@ export {
 export type { TraceHeaderRejectReason, TraceIdHeaderResult } from './trace-id.js';
 export {
   LakehouseTraceIdPropagator,
-  HopSignaturePropagator,
   createPropagator,
   isSeededTraceContext,
 } from './propagator.js';
-export { TRACE_HEADER_REJECTED_METRIC, TELEMETRY_SCOPE } from './rejection-counter.js';
+export { TRACE_HEADER_REJECTED_METRIC } from './rejection-counter.js';
 export {
   extractRequestTrace,
   requestTrace,
   resolveTraceId,
   isTrustedRemoteParent,
-  traceIdSource,
   startSpan,
   withSpan,
   hopHeaders,
   requestTraceIdGenerator,
 } from './request-trace.js';
 export type { RequestTrace, TraceIdSource } from './request-trace.js';
-export {
-  requestTelemetry,
-  TRACE_ID_RESPONSE_HEADER,
-  HTTP_SERVER_DURATION_METRIC,
-} from './request-telemetry.js';
+export { requestTelemetry, TRACE_ID_RESPONSE_HEADER } from './request-telemetry.js';
 export type { RequestTelemetryOptions } from './request-telemetry.js';
-export {
-  HopSigner,
-  hopSignerFromEnv,
-  HOP_SIGNATURE_HEADER,
-  HOP_KEY_VARIABLE,
-  MIN_HOP_KEY_LENGTH,
-} from './hop-signature.js';
-export { SyncContextManager } from './context-manager.js';
+export { HopSigner, hopSignerFromEnv, HOP_SIGNATURE_HEADER } from './hop-signature.js';
 export { captureLimit, captureText, jsonStringPrefix } from './capture.js';
 export { metricsHandler } from './metrics-handler.js';
-export { createLogger, requestLogger, boundFieldsFormat, LOG_FIELD_MAX_LENGTH } from './logger.js';
+export { createLogger, requestLogger, LOG_FIELD_MAX_LENGTH } from './logger.js';
 export type { LoggerOptions } from './logger.js';
 export {
   ConfigError,
-  LOG_LEVELS,
   isHttpUrl,
   loadConfigOrExit,
   readBoolean,

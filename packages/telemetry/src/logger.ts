@@ -41,7 +41,7 @@ function boundField(value: unknown, depth: number): unknown {
  * Winston format cutting every string field (message included, nested meta too) to
  * {@link LOG_FIELD_MAX_LENGTH} characters, so no client value can make a log line huge.
  */
-export const boundFieldsFormat = winston.format((info) => {
+const boundFieldsFormat = winston.format((info) => {
   const record = info as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     const value = record[key];

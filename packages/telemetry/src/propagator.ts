@@ -85,7 +85,7 @@ export class LakehouseTraceIdPropagator implements TextMapPropagator {
  * tell our own hops from clients. Extract reads nothing: the edge verifies the signature
  * (extractRequestTrace), where the parent is decided. Never throws.
  */
-export class HopSignaturePropagator implements TextMapPropagator {
+class HopSignaturePropagator implements TextMapPropagator {
   private readonly _signer: HopSigner;
 
   constructor(signer: HopSigner) {

@@ -10,7 +10,7 @@ import { TRACE_ID_HEADER } from './trace-id.js';
 export const TRACE_ID_RESPONSE_HEADER = TRACE_ID_HEADER;
 
 /** The stable HTTP semconv server histogram this middleware records (seconds). */
-export const HTTP_SERVER_DURATION_METRIC = 'http.server.request.duration';
+const HTTP_SERVER_DURATION_METRIC = 'http.server.request.duration';
 
 // The semconv's advice for http.server.request.duration.
 const DURATION_BUCKETS = [

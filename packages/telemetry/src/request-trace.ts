@@ -36,7 +36,6 @@ export interface RequestTrace {
 }
 
 const TRUSTED_KEY = createContextKey('lakehouse.parent.trusted');
-const SOURCE_KEY = createContextKey('lakehouse.trace_id.source');
 const SEED_KEY = createContextKey('lakehouse.trace_id.seed');
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -135,13 +134,13 @@ export function extractRequestTrace(headers: IncomingHttpHeaders): RequestTrace 
     const trusted =
       signer !== undefined &&
       signer.verify(parent.traceId, parent.spanId, header(headers, HOP_SIGNATURE_HEADER));
-    let ctx = trace.setSpanContext(ROOT_CONTEXT, parent).setValue(SOURCE_KEY, 'traceparent');
+    let ctx = trace.setSpanContext(ROOT_CONTEXT, parent);
     if (trusted) ctx = ctx.setValue(TRUSTED_KEY, true);
     return { traceId: parent.traceId, source: 'traceparent', parent, trusted, context: ctx };
   }
   const source: TraceIdSource = headerId !== undefined ? 'header' : 'minted';
   const traceId = headerId ?? randomTraceId();
-  const ctx = ROOT_CONTEXT.setValue(SEED_KEY, traceId).setValue(SOURCE_KEY, source);
+  const ctx = ROOT_CONTEXT.setValue(SEED_KEY, traceId);
   return { traceId, source, parent: undefined, trusted: false, context: ctx };
 }
 
@@ -168,12 +167,6 @@ export function resolveTraceId(req: IncomingMessage): string {
  */
 export function isTrustedRemoteParent(ctx: Context): boolean {
   return ctx.getValue(TRUSTED_KEY) === true;
-}
-
-/** Where the trace id of the request `ctx` descends from came from, when known. */
-export function traceIdSource(ctx: Context): TraceIdSource | undefined {
-  const value = ctx.getValue(SOURCE_KEY);
-  return value === 'traceparent' || value === 'header' || value === 'minted' ? value : undefined;
 }
 
 /**

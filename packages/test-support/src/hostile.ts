@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 
 /** Characters that break naive handling: controls, terminal escapes, quotes, JSON/regex metas. */
-export const NASTY_CHARACTERS = [
+const NASTY_CHARACTERS = [
   '\u0000',
   '\u0007',
   '\b',
@@ -60,7 +60,7 @@ export const hostileText = (maxLength = 64): fc.Arbitrary<string> =>
   );
 
 /** A long value: one character (possibly multi-unit) repeated up to `maxLength` code units. */
-export const hugeText = (minLength: number, maxLength: number): fc.Arbitrary<string> =>
+const hugeText = (minLength: number, maxLength: number): fc.Arbitrary<string> =>
   fc
     .tuple(
       fc.constantFrom('a', ' ', '中', '😀', '\u0000', '"', '\\', 'e\u0301'),

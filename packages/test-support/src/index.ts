@@ -1,10 +1,4 @@
-export {
-  attributeMap,
-  decodeLogsExport,
-  decodeTraceExport,
-  langfuseIngestionCheck,
-  startOtlpReceiver,
-} from './otlp-receiver.js';
+export { decodeTraceExport, langfuseIngestionCheck, startOtlpReceiver } from './otlp-receiver.js';
 export type {
   OtlpReceiver,
   OtlpReceiverOptions,
@@ -34,12 +28,10 @@ export type { AgentOutcome, JsonResponse } from './http-json.js';
 export { eventually } from './eventually.js';
 export { closedUrl, freePort } from './ports.js';
 export {
-  NASTY_CHARACTERS,
   anySizeText,
   credentialName,
   credentialValue,
   hostileText,
-  hugeText,
   jsonLayers,
   nested,
   quotedCredentialValue,

@@ -88,7 +88,7 @@ function anyValue(value: OtlpAnyValue | undefined): unknown {
 }
 
 /** Flattens OTLP key/value attributes to a plain object. */
-export function attributeMap(list: OtlpKeyValue[] | undefined): Record<string, unknown> {
+function attributeMap(list: OtlpKeyValue[] | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const kv of list ?? []) out[kv.key] = anyValue(kv.value);
   return out;
@@ -137,7 +137,7 @@ export function decodeTraceExport(payload: unknown): ReceivedSpan[] {
 }
 
 /** Decodes one OTLP JSON ExportLogsServiceRequest into flat log records. */
-export function decodeLogsExport(payload: unknown): ReceivedLog[] {
+function decodeLogsExport(payload: unknown): ReceivedLog[] {
   const logs: ReceivedLog[] = [];
   const resourceLogs = (payload as { resourceLogs?: unknown[] } | null)?.resourceLogs ?? [];
   for (const rl of resourceLogs as Array<{ scopeLogs?: unknown[] }>) {

@@ -51,7 +51,7 @@ export interface CallProviderOptions {
 }
 
 /** Longest model name kept from an upstream's answer (it becomes a span attribute and a label). */
-export const MAX_RESPONSE_MODEL_CHARS = 256;
+const MAX_RESPONSE_MODEL_CHARS = 256;
 
 // An upstream's answer is untrusted: it may echo our key (in `model` too), name a huge model or
 // write more than anyone downstream reads (the gateway searches the first 1 Mi characters).

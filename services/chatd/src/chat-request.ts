@@ -3,7 +3,7 @@ import type { ChatMessage, ChatRequest, ChatRole } from './providers/chat-provid
 import { CHAT_ROLES } from './providers/chat-provider.js';
 
 /** Longest `model` accepted: it names the span and becomes a metric label and attribute. */
-export const MAX_MODEL_CHARS = 256;
+const MAX_MODEL_CHARS = 256;
 
 /** A validated `POST /v1/chat` body: the provider name and what the provider receives. */
 export interface ParsedChatBody {

@@ -46,7 +46,7 @@ export const VALIDATE_PATH = '/v1/validate';
  * units, 3 bytes each at most) plus the contract, which the first chat request carried within
  * BODY_LIMIT_BYTES.
  */
-export function validateHopLimitBytes(bodyLimitBytes: number): number {
+function validateHopLimitBytes(bodyLimitBytes: number): number {
   return bodyLimitBytes + 3 * MAX_EXTRACT_CHARS + 1024;
 }
 

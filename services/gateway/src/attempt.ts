@@ -61,7 +61,7 @@ export async function runAttempt(
 }
 
 /** Longest part of a model reply an attempt keeps (UTF-16 units); the rest is counted. */
-export const MAX_RAW_CHARS = 65_536;
+const MAX_RAW_CHARS = 65_536;
 
 function keptRaw(reply: string): { raw: string; cut: { rawTruncatedChars?: number } } {
   if (reply.length <= MAX_RAW_CHARS) return { raw: reply, cut: {} };

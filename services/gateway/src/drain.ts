@@ -2,7 +2,7 @@ import type { RequestHandler, Response } from 'express';
 import { resolveTraceId, TRACE_ID_RESPONSE_HEADER } from '@lakehouse/telemetry';
 
 /** Why a hop was aborted by {@link DrainGate.abortSessions}: its text ends the attempt's error. */
-export const SHUTDOWN_ABORT_REASON = 'gateway shutting down (SHUTDOWN_GRACE_MS over)';
+const SHUTDOWN_ABORT_REASON = 'gateway shutting down (SHUTDOWN_GRACE_MS over)';
 
 /**
  * The SIGTERM drain, decided by the router: routes that begin sessions carry

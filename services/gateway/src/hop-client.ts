@@ -27,7 +27,7 @@ export class HopError extends Error {
 }
 
 /** Longest part of a callee's error text quoted in a hop error. */
-export const MAX_HOP_ERROR_CHARS = 500;
+const MAX_HOP_ERROR_CHARS = 500;
 
 /** Where the two hops go, how long each may take, and how big a chat request may be. */
 export interface HopClientOptions {
@@ -55,7 +55,7 @@ export function chatHopBody(req: IterateRequest, prompt: string): string {
 
 // chatd forwards at most 2 Mi characters of content (6 bytes each at most, JSON-escaped); a
 // reply or report past this is not an answer, and axios refuses it as ERR_BAD_RESPONSE.
-export const MAX_HOP_BODY_BYTES = 16 * 1024 * 1024;
+const MAX_HOP_BODY_BYTES = 16 * 1024 * 1024;
 
 /**
  * The HTTP client of both hops of an attempt (gateway → chatd `/v1/chat`, gateway → its own

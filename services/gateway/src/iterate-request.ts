@@ -23,14 +23,14 @@ export interface ValidateRequest {
 }
 
 /** Request defaults of SPEC §2. */
-export const ITERATE_DEFAULTS = {
+const ITERATE_DEFAULTS = {
   maxIterations: 3,
   temperature: 0.2,
   maxTokens: 4096,
 } as const;
 
 /** Longest `provider` and `model` accepted: they name spans and become labels and attributes. */
-export const MAX_NAME_CHARS = 256;
+const MAX_NAME_CHARS = 256;
 
 /** Result of parsing a request body: the request, or an error naming the offending field. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; field: string; error: string };

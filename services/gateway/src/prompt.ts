@@ -1,7 +1,7 @@
 import type { ArtifactKind, ValidationIssue } from './validators/types.js';
 
 /** Per-kind shape hint closing prompt_0 (docs/architecture.md, prompt protocol). */
-export const SHAPE_HINTS: Readonly<Record<ArtifactKind, string>> = {
+const SHAPE_HINTS: Readonly<Record<ArtifactKind, string>> = {
   fill: '{"fills":[{"candidate_id":"W-<worker_id>","name":"<worker name>"}]}',
   email: '{"to":"<recipient email>","subject":"<subject>","body":"<body>"}',
   playbook: '{"title":"<title>","steps":["<step>","<step>"]}',

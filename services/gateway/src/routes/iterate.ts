@@ -71,7 +71,7 @@ export function iterateRoute(options: IterateRouteOptions): RequestHandler {
 }
 
 /** The HTTP answer of a finished session (SPEC §2); the caller adds `trace_id`. */
-export function iterateResponse(
+function iterateResponse(
   req: IterateRequest,
   result: IterateResult,
 ): { status: number; body: Record<string, unknown> } {

@@ -23,7 +23,7 @@ const STRING_FIELDS = [
 ] as const;
 
 /** Longest contract string (city, state, role, client_id) accepted, after trimming. */
-export const MAX_CONTRACT_FIELD_CHARS = 256;
+const MAX_CONTRACT_FIELD_CHARS = 256;
 
 /**
  * Reads a fill contract from `context`. Returns the first ill-typed field as a problem

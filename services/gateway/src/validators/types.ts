@@ -31,7 +31,7 @@ export interface ValidationReport {
 }
 
 /** Most errors (and, separately, warnings) a report shows anywhere; the rest are only counted. */
-export const MAX_REPORT_ISSUES = 50;
+const MAX_REPORT_ISSUES = 50;
 
 /** Longest model- or client-supplied value (a candidate id, a name) quoted in a message. */
 export const MAX_MESSAGE_VALUE_CHARS = 64;
