@@ -15,7 +15,10 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { LangfuseTranslatingSpanProcessor } from '@lakehouse/langfuse-processor';
+import {
+  LAKEHOUSE_ATTRIBUTES as LH,
+  LangfuseTranslatingSpanProcessor,
+} from '@lakehouse/langfuse-processor';
 import { isTrustedBenchParent, makeProviders, SPANS_PER_SESSION } from './spans.mjs';
 import { fmt, progress } from './common.mjs';
 import {
@@ -138,9 +141,9 @@ export function sdkSpanFloor(spans) {
   const tracer = provider.getTracer('floor');
   const run = (n) => {
     for (let i = 0; i < n; i++) {
-      const span = tracer.startSpan('attempt 0', { attributes: { 'lakehouse.kind': 'fill' } });
-      span.setAttribute('lakehouse.attempt.iteration', 0);
-      span.setAttribute('lakehouse.attempt.verdict', 'accepted');
+      const span = tracer.startSpan('attempt 0', { attributes: { [LH.KIND]: 'fill' } });
+      span.setAttribute(LH.ATTEMPT_ITERATION, 0);
+      span.setAttribute(LH.ATTEMPT_VERDICT, 'accepted');
       span.end();
     }
   };

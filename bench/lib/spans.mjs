@@ -9,6 +9,7 @@ import {
   trace,
   ROOT_CONTEXT,
 } from '@opentelemetry/api';
+import { LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 
@@ -79,16 +80,16 @@ function session(t) {
     'iterate fill',
     {
       attributes: {
-        'lakehouse.session.root': true,
-        'lakehouse.trace_id.source': 'minted',
-        'lakehouse.kind': 'fill',
-        'lakehouse.model': 'clean',
-        'lakehouse.provider': 'sim',
-        'lakehouse.max_iterations': 3,
-        'lakehouse.prompt': PROMPT,
-        'lakehouse.context': JSON.stringify(CONTRACT),
-        'lakehouse.temperature': 0.2,
-        'lakehouse.max_tokens': 4096,
+        [LH.SESSION_ROOT]: true,
+        [LH.TRACE_ID_SOURCE]: 'minted',
+        [LH.KIND]: 'fill',
+        [LH.MODEL]: 'clean',
+        [LH.PROVIDER]: 'sim',
+        [LH.MAX_ITERATIONS]: 3,
+        [LH.PROMPT]: PROMPT,
+        [LH.CONTEXT]: JSON.stringify(CONTRACT),
+        [LH.TEMPERATURE]: 0.2,
+        [LH.MAX_TOKENS]: 4096,
       },
     },
     ROOT_CONTEXT,
@@ -97,14 +98,14 @@ function session(t) {
     'attempt 0',
     {
       attributes: {
-        'lakehouse.attempt.iteration': 0,
-        'lakehouse.model': 'clean',
-        'lakehouse.provider': 'sim',
+        [LH.ATTEMPT_ITERATION]: 0,
+        [LH.MODEL]: 'clean',
+        [LH.PROVIDER]: 'sim',
       },
     },
     trace.setSpan(ROOT_CONTEXT, iterate),
   );
-  attempt.setAttribute('lakehouse.attempt.prompt', PROMPT_0);
+  attempt.setAttribute(LH.ATTEMPT_PROMPT, PROMPT_0);
   const hop = hopContext(attempt);
 
   const chat = t.ch.startSpan(
@@ -117,8 +118,8 @@ function session(t) {
         'gen_ai.request.model': 'clean',
         'gen_ai.request.temperature': 0.2,
         'gen_ai.request.max_tokens': 4096,
-        'lakehouse.provider': 'sim',
-        'lakehouse.trace_id.source': 'traceparent',
+        [LH.PROVIDER]: 'sim',
+        [LH.TRACE_ID_SOURCE]: 'traceparent',
         'gen_ai.input.messages': MESSAGES,
       },
     },
@@ -129,30 +130,30 @@ function session(t) {
     'gen_ai.response.finish_reasons': ['stop'],
     'gen_ai.usage.input_tokens': 72,
     'gen_ai.usage.output_tokens': 102,
-    'lakehouse.completion_start_time': '2026-11-25T06:46:05.012Z',
+    [LH.COMPLETION_START_TIME]: '2026-11-25T06:46:05.012Z',
     'gen_ai.output.messages': OUTPUT_MESSAGES,
-    'lakehouse.completion': RAW,
+    [LH.COMPLETION]: RAW,
   });
   chat.end();
 
   const validate = t.gw.startSpan(
     'validate fill',
-    { attributes: { 'lakehouse.trace_id.source': 'traceparent' } },
+    { attributes: { [LH.TRACE_ID_SOURCE]: 'traceparent' } },
     hop,
   );
-  validate.setAttribute('lakehouse.validate.kind', 'fill');
-  validate.setAttribute('lakehouse.validate.ok', true);
-  validate.setAttribute('lakehouse.validate.report', REPORT);
+  validate.setAttribute(LH.VALIDATE_KIND, 'fill');
+  validate.setAttribute(LH.VALIDATE_OK, true);
+  validate.setAttribute(LH.VALIDATE_REPORT, REPORT);
   validate.end();
 
-  attempt.setAttribute('lakehouse.attempt.verdict', 'accepted');
-  attempt.setAttribute('lakehouse.attempt.raw', RAW);
+  attempt.setAttribute(LH.ATTEMPT_VERDICT, 'accepted');
+  attempt.setAttribute(LH.ATTEMPT_RAW, RAW);
   attempt.end();
   iterate.setAttributes({
-    'lakehouse.final_verdict': 'accepted',
-    'lakehouse.iterations': 1,
-    'lakehouse.grounded_in_roster': true,
-    'lakehouse.artifact': JSON.stringify(ARTIFACT),
+    [LH.FINAL_VERDICT]: 'accepted',
+    [LH.ITERATIONS]: 1,
+    [LH.GROUNDED_IN_ROSTER]: true,
+    [LH.ARTIFACT]: JSON.stringify(ARTIFACT),
   });
   iterate.setStatus({ code: SpanStatusCode.UNSET });
   iterate.end();

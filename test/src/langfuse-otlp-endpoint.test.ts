@@ -11,6 +11,7 @@ import {
   SimpleSpanProcessor,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base';
+import { LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
 import {
   LANGFUSE_OTLP_TRACES_PATH,
   startLangfuseOtlpEndpoint,
@@ -27,7 +28,7 @@ function makeSpans(): ReadableSpan[] {
   const root = tracer.startSpan('iterate fill', {
     kind: SpanKind.SERVER,
     attributes: {
-      'lakehouse.session.root': true,
+      [LH.SESSION_ROOT]: true,
       'langfuse.observation.type': 'span',
       'gen_ai.usage.input_tokens': 179,
       ratio: 0.25,

@@ -1,6 +1,8 @@
 // Rebuilds Langfuse trees from received spans with Langfuse's server rules, independently of the
 // processor under test: a root has no parent or carries langfuse.internal.as_root; nesting follows
-// parent span ids; type and level come from the langfuse.* attributes.
+// parent span ids; type and level come from the langfuse.* attributes (Langfuse's names, written
+// out here as its server reads them). Our own vocabulary is imported, so a rename reaches this.
+import { LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
 import type { ReceivedSpan } from '@lakehouse/test-support';
 
 export interface ObservationNode {
@@ -27,7 +29,7 @@ export function isRoot(span: ReceivedSpan): boolean {
  * (Langfuse shows it at the top of the trace), never as the trace's root.
  */
 export function joinsCallerTrace(span: ReceivedSpan): boolean {
-  const source = span.attributes['lakehouse.trace_id.source'];
+  const source = span.attributes[LH.TRACE_ID_SOURCE];
   return source === 'traceparent' || source === 'header';
 }
 

@@ -10,7 +10,7 @@ import { eventually, postJson, startOtlpReceiver } from '@lakehouse/test-support
 import type { OtlpReceiver } from '@lakehouse/test-support';
 import { fillRequest, readJsonLines, sharedRoster, startService, startStack } from './harness.js';
 import type { Stack } from './harness.js';
-import { joinedParentSpanId } from '@lakehouse/langfuse-processor';
+import { joinedParentSpanId, LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
 import { buildTraces } from './langfuse-tree.js';
 
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -140,7 +140,7 @@ describe('untrusted trace headers at the gateway and chatd', () => {
       undefined,
       'not a Langfuse root',
     );
-    assert.equal(top.span.attributes['lakehouse.upstream_parent_span_id'], CALLER_SPAN);
+    assert.equal(top.span.attributes[LH.UPSTREAM_PARENT_SPAN_ID], CALLER_SPAN);
     assert.equal(
       top.span.attributes['langfuse.trace.name'],
       undefined,
