@@ -50,7 +50,8 @@ function delay(ms: number): Promise<void> {
 
 /**
  * Span processor that translates the services' spans into ONE Langfuse tree per session
- * (SPEC §4): noise dropped without dangling parents, hops re-parented through baggage,
+ * (SPEC §4): noise dropped without dangling parents, a remote parent kept only when our signed
+ * hop vouches for it,
  * trace-level attributes only on roots, masking and content capture on every span. Export goes
  * through a bounded queue: it never blocks or fails a request; drops are counted.
  * Construction throws LangfuseConfigError when no destination (keys, trace file or exporter)

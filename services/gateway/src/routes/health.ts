@@ -58,7 +58,7 @@ export function readyzRoute(options: ReadyzRouteOptions): RequestHandler {
   };
 }
 
-// Global fetch (undici) is not traced by the http instrumentation, so probes stay out of traces.
+// A plain fetch with no trace headers and no span: probes stay out of traces.
 async function probe(url: string, timeoutMs: number): Promise<string | undefined> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
