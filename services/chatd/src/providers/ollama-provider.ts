@@ -1,9 +1,14 @@
 import { Ollama } from 'ollama';
 import type { ChatRequest as OllamaChatRequest } from 'ollama';
-import { ProviderError, redact } from '../errors.js';
+import { ProviderError } from '../errors.js';
 import { createCappedFetch, UpstreamResponseTooLargeError } from './capped-fetch.js';
 import type { ChatProvider, ChatRequest, ChatResult } from './chat-provider.js';
-import { estimateTokens } from './chat-provider.js';
+import {
+  chatResult,
+  cleanUpstreamMessage,
+  responseTooLargeError,
+  upstreamStatusError,
+} from './upstream-answer.js';
 
 /** Options for {@link OllamaProvider}; `apiKey` (ollama.com) is sent as a bearer token only. */
 export interface OllamaProviderOptions {
@@ -14,10 +19,6 @@ export interface OllamaProviderOptions {
   /** Largest response body read from the upstream (default MAX_UPSTREAM_RESPONSE_BYTES). */
   maxResponseBytes?: number;
 }
-
-const MAX_UPSTREAM_MESSAGE = 500;
-// Upstream statuses that mean the request itself was refused: the caller's 400.
-const CALLER_ERROR_STATUSES = new Set([400, 413, 422]);
 
 /**
  * Ollama's native `/api/chat` through the official `ollama` client. Usage comes from
@@ -69,50 +70,24 @@ export class OllamaProvider implements ChatProvider {
     } catch (err) {
       throw this._mapError(err, signal);
     }
-    const content = response.message?.content ?? '';
-    return {
-      model:
-        typeof response.model === 'string' && response.model !== ''
-          ? response.model
-          : request.model,
-      content,
-      finishReason: response.done_reason || 'stop',
-      usage: {
-        inputTokens:
-          response.prompt_eval_count ??
-          estimateTokens(request.messages.map((m) => m.content).join('')),
-        outputTokens: response.eval_count ?? estimateTokens(content),
-      },
-    };
+    return chatResult(request, {
+      model: response.model,
+      content: response.message?.content,
+      finishReason: response.done_reason,
+      inputTokens: response.prompt_eval_count,
+      outputTokens: response.eval_count,
+    });
   }
 
   private _mapError(err: unknown, signal: AbortSignal): unknown {
     // An abort is the caller's deadline; the caller classifies it.
     if (signal.aborted) return err;
     if (err instanceof UpstreamResponseTooLargeError) {
-      return new ProviderError(
-        502,
-        `provider "${this.name}" answered with a body over ${err.limitBytes} bytes`,
-        'response_too_large',
-        { cause: err },
-      );
+      return responseTooLargeError(this.name, err.limitBytes, err);
     }
     if (err instanceof Error && err.name === 'ResponseError') {
       const status = (err as Error & { status_code?: number }).status_code ?? 0;
-      if (CALLER_ERROR_STATUSES.has(status)) {
-        return new ProviderError(
-          400,
-          `provider "${this.name}" refused the request (HTTP ${status}): ${this._clean(err.message)}`,
-          String(status),
-          { cause: err },
-        );
-      }
-      return new ProviderError(
-        502,
-        `provider "${this.name}" returned HTTP ${status}: ${this._clean(err.message)}`,
-        String(status),
-        { cause: err },
-      );
+      return upstreamStatusError(this.name, status, this._clean(err.message), err);
     }
     if (err instanceof TypeError) {
       // undici's "fetch failed"; the socket error (ECONNREFUSED …) is its cause.
@@ -137,7 +112,6 @@ export class OllamaProvider implements ChatProvider {
   }
 
   private _clean(message: string): string {
-    const m = redact(message, [this._apiKey]);
-    return m.length > MAX_UPSTREAM_MESSAGE ? `${m.slice(0, MAX_UPSTREAM_MESSAGE)}…` : m;
+    return cleanUpstreamMessage(message, this._apiKey);
   }
 }

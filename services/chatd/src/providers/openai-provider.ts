@@ -6,10 +6,15 @@ import {
   OpenAI,
 } from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import { ProviderError, redact } from '../errors.js';
+import { ProviderError } from '../errors.js';
 import { createCappedFetch, UpstreamResponseTooLargeError } from './capped-fetch.js';
 import type { ChatProvider, ChatRequest, ChatResult } from './chat-provider.js';
-import { estimateTokens } from './chat-provider.js';
+import {
+  chatResult,
+  cleanUpstreamMessage,
+  responseTooLargeError,
+  upstreamStatusError,
+} from './upstream-answer.js';
 
 /** Options for {@link OpenAIProvider}; `apiKey` stays inside the client and out of errors. */
 export interface OpenAIProviderOptions {
@@ -47,13 +52,8 @@ function cappedFetchWithoutRetry(maxBytes: number | undefined): typeof globalThi
   };
 }
 
-// Upstream statuses that mean the request itself was refused (too many tokens, bad parameters):
-// the caller's 400, not an infrastructure failure.
-const CALLER_ERROR_STATUSES = new Set([400, 413, 422]);
-
 // Local servers (vLLM, LM Studio, Ollama /v1) ignore the key but the client insists on one.
 const PLACEHOLDER_KEY = 'no-key';
-const MAX_UPSTREAM_MESSAGE = 500;
 
 /**
  * Any OpenAI-compatible chat-completions endpoint (OpenAI, OpenRouter, vLLM, LM Studio,
@@ -106,21 +106,13 @@ export class OpenAIProvider implements ChatProvider {
         'invalid_response',
       );
     }
-    const content = choice.message?.content ?? '';
-    const usage = completion.usage;
-    return {
-      model:
-        typeof completion.model === 'string' && completion.model !== ''
-          ? completion.model
-          : request.model,
-      content,
-      finishReason: choice.finish_reason ?? 'stop',
-      usage: {
-        inputTokens:
-          usage?.prompt_tokens ?? estimateTokens(request.messages.map((m) => m.content).join('')),
-        outputTokens: usage?.completion_tokens ?? estimateTokens(content),
-      },
-    };
+    return chatResult(request, {
+      model: completion.model,
+      content: choice.message?.content,
+      finishReason: choice.finish_reason,
+      inputTokens: completion.usage?.prompt_tokens,
+      outputTokens: completion.usage?.completion_tokens,
+    });
   }
 
   private _mapError(err: unknown): unknown {
@@ -140,36 +132,17 @@ export class OpenAIProvider implements ChatProvider {
     if (err instanceof APIError) {
       const status = err.status ?? 0;
       const limit = err.headers?.get(TOO_LARGE_HEADER);
-      if (limit !== undefined && limit !== null) {
-        return new ProviderError(
-          502,
-          `provider "${this.name}" answered with a body over ${limit} bytes`,
-          'response_too_large',
-          { cause: err },
-        );
-      }
-      if (CALLER_ERROR_STATUSES.has(status)) {
-        return new ProviderError(
-          400,
-          `provider "${this.name}" refused the request (HTTP ${status}): ${this._clean(err.message.replace(/^\d{3} /, ''))}`,
-          String(status),
-          { cause: err },
-        );
-      }
-      return new ProviderError(
-        502,
-        // The client prefixes its message with the status; ours already says it.
-        `provider "${this.name}" returned HTTP ${status}: ${this._clean(err.message.replace(/^\d{3} /, ''))}`,
-        String(status),
-        { cause: err },
-      );
+      if (limit !== undefined && limit !== null)
+        return responseTooLargeError(this.name, limit, err);
+      // The client prefixes its message with the status; ours already says it.
+      const detail = this._clean(err.message.replace(/^\d{3} /, ''));
+      return upstreamStatusError(this.name, status, detail, err);
     }
     return err;
   }
 
   private _clean(message: string): string {
-    const m = redact(message, [this._apiKey]);
-    return m.length > MAX_UPSTREAM_MESSAGE ? `${m.slice(0, MAX_UPSTREAM_MESSAGE)}…` : m;
+    return cleanUpstreamMessage(message, this._apiKey);
   }
 }
 
