@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
+import type http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sampleContract, WorkerLookup } from '@lakehouse/roster';
 import {
   eventually,
   postJson,
+  sendJson,
+  startForwardingProxy,
   startOtlpReceiver,
+  startStubServer,
   type OtlpReceiver,
   type ReceivedSpan,
 } from '@lakehouse/test-support';
@@ -245,58 +247,39 @@ describe('inbound X-Lakehouse-Trace-Id and traceparent rules at the gateway', ()
 describe('outbound hops carry traceparent and the mirrored header with the same id', () => {
   it('chatd and the validate hop receive both headers', async () => {
     const seen: Array<{ path: string; traceparent?: string; mirror?: string }> = [];
+    const record = (req: { path: string; headers: http.IncomingHttpHeaders }): void => {
+      seen.push({
+        path: req.path,
+        traceparent: req.headers.traceparent as string,
+        mirror: req.headers[TRACE_HEADER] as string,
+      });
+    };
     const roster = await WorkerLookup.load(await sharedRoster());
     const contract = sampleContract(roster, 5);
     const workers = roster.find({ ...contract, activeOnly: true }, 1);
-    const stubChatd = http.createServer((req, res) => {
-      seen.push({
-        path: req.url ?? '',
-        traceparent: req.headers.traceparent as string,
-        mirror: req.headers[TRACE_HEADER] as string,
-      });
-      req.resume();
-      req.on('end', () => {
-        const content =
-          '```json\n' +
-          JSON.stringify({
-            fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
-          }) +
-          '\n```';
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            provider: 'sim',
-            model: 'm',
-            content,
-            finish_reason: 'stop',
-            usage: { input_tokens: 1, output_tokens: 1 },
-          }),
-        );
+    const stubChatd = await startStubServer((req, res) => {
+      record(req);
+      const content =
+        '```json\n' +
+        JSON.stringify({
+          fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
+        }) +
+        '\n```';
+      sendJson(res, 200, {
+        provider: 'sim',
+        model: 'm',
+        content,
+        finish_reason: 'stop',
+        usage: { input_tokens: 1, output_tokens: 1 },
       });
     });
-    await new Promise<void>((resolve) => stubChatd.listen(0, '127.0.0.1', resolve));
     // A recording proxy in front of the gateway's own /v1/validate.
     let gatewayUrl = '';
-    const proxy = http.createServer((req, res) => {
-      seen.push({
-        path: req.url ?? '',
-        traceparent: req.headers.traceparent as string,
-        mirror: req.headers[TRACE_HEADER] as string,
-      });
-      const upstream = http.request(
-        `${gatewayUrl}${req.url}`,
-        { method: req.method, headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      req.pipe(upstream);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxy = await startForwardingProxy(() => gatewayUrl, record);
     const gateway = await startService('gateway', {
       ROSTER_PATH: await sharedRoster(),
-      CHATD_URL: `http://127.0.0.1:${(stubChatd.address() as AddressInfo).port}`,
-      GATEWAY_SELF_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      CHATD_URL: stubChatd.url,
+      GATEWAY_SELF_URL: proxy.url,
     });
     gatewayUrl = gateway.url;
     try {
@@ -323,8 +306,8 @@ describe('outbound hops carry traceparent and the mirrored header with the same 
       }
     } finally {
       await gateway.stop();
-      stubChatd.close();
-      proxy.close();
+      await stubChatd.close();
+      await proxy.close();
     }
   });
 });

@@ -1,13 +1,19 @@
 // Issue 12, invariant 6: clients do not steer our observability. Both real services, a local
 // stand-in for Langfuse's OTLP endpoint, hostile trace headers — fixed regressions and generated.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { sampleContract, WorkerLookup } from '@lakehouse/roster';
-import { eventually, postJson, startOtlpReceiver } from '@lakehouse/test-support';
-import type { OtlpReceiver } from '@lakehouse/test-support';
+import {
+  eventually,
+  postJson,
+  sendJson,
+  startForwardingProxy,
+  startOtlpReceiver,
+  startStubServer,
+} from '@lakehouse/test-support';
+import type { ForwardingProxy, OtlpReceiver, StubServer } from '@lakehouse/test-support';
 import { fillRequest, readJsonLines, sharedRoster, startService, startStack } from './harness.js';
 import type { Stack } from './harness.js';
 import { joinedParentSpanId, LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
@@ -187,8 +193,8 @@ describe('untrusted trace headers at the gateway and chatd', () => {
 
 describe('hops: what a callee receives', () => {
   let seen: Array<Record<string, string | undefined>> = [];
-  let stub: http.Server;
-  let proxy: http.Server;
+  let stub: StubServer;
+  let proxy: ForwardingProxy;
   let gatewayUrl = '';
   let gateway: Awaited<ReturnType<typeof startService>>;
 
@@ -196,57 +202,40 @@ describe('hops: what a callee receives', () => {
     const roster = await WorkerLookup.load(await sharedRoster());
     const contract = sampleContract(roster, 5);
     const workers = roster.find({ ...contract, activeOnly: true }, 1);
-    const record = (req: http.IncomingMessage) =>
+    const record = (req: { path: string; headers: http.IncomingHttpHeaders }): void => {
       seen.push({
-        path: req.url,
+        path: req.path,
         traceparent: req.headers.traceparent as string | undefined,
         tracestate: req.headers.tracestate as string | undefined,
         baggage: req.headers.baggage as string | undefined,
         hop: req.headers['x-lakehouse-hop'] as string | undefined,
       });
-    stub = http.createServer((req, res) => {
+    };
+    stub = await startStubServer((req, res) => {
       record(req);
-      req.resume();
-      req.on('end', () => {
-        const content = JSON.stringify({
-          fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
-        });
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            provider: 'sim',
-            model: 'm',
-            content,
-            finish_reason: 'stop',
-            usage: { input_tokens: 1, output_tokens: 1 },
-          }),
-        );
+      const content = JSON.stringify({
+        fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
+      });
+      sendJson(res, 200, {
+        provider: 'sim',
+        model: 'm',
+        content,
+        finish_reason: 'stop',
+        usage: { input_tokens: 1, output_tokens: 1 },
       });
     });
-    proxy = http.createServer((req, res) => {
-      record(req);
-      const upstream = http.request(
-        `${gatewayUrl}${req.url}`,
-        { method: req.method, headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      req.pipe(upstream);
-    });
-    await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    proxy = await startForwardingProxy(() => gatewayUrl, record);
     gateway = await startService('gateway', {
       ROSTER_PATH: await sharedRoster(),
-      CHATD_URL: `http://127.0.0.1:${(stub.address() as AddressInfo).port}`,
-      GATEWAY_SELF_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      CHATD_URL: stub.url,
+      GATEWAY_SELF_URL: proxy.url,
     });
     gatewayUrl = gateway.url;
   });
   after(async () => {
     await gateway?.stop();
-    stub?.close();
-    proxy?.close();
+    await stub?.close();
+    await proxy?.close();
   });
 
   it('generated hostile trace headers: every hop carries our signed traceparent and nothing of the client', async () => {

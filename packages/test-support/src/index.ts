@@ -11,12 +11,15 @@ export {
   openAiCompletion,
   requestJson,
   sendJson,
+  startForwardingProxy,
   startStubChatd,
   startStubServer,
   userPrompt,
 } from './stub-server.js';
 export type {
   ChatCall,
+  ForwardingProxy,
+  ProxiedRequest,
   StubChatd,
   StubReply,
   StubRequest,
