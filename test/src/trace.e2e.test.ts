@@ -6,11 +6,11 @@ import { sampleContract, WorkerLookup } from '@lakehouse/roster';
 import {
   eventually,
   postJson,
-  sendJson,
   startForwardingProxy,
   startOtlpReceiver,
-  startStubServer,
+  startStubChatd,
   type OtlpReceiver,
+  type StubChatd,
   type ReceivedSpan,
 } from '@lakehouse/test-support';
 import { fillRequest, sharedRoster, startService, startStack } from './harness.js';
@@ -257,21 +257,14 @@ describe('outbound hops carry traceparent and the mirrored header with the same 
     const roster = await WorkerLookup.load(await sharedRoster());
     const contract = sampleContract(roster, 5);
     const workers = roster.find({ ...contract, activeOnly: true }, 1);
-    const stubChatd = await startStubServer((req, res) => {
-      record(req);
-      const content =
-        '```json\n' +
-        JSON.stringify({
-          fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
-        }) +
-        '\n```';
-      sendJson(res, 200, {
-        provider: 'sim',
-        model: 'm',
-        content,
-        finish_reason: 'stop',
-        usage: { input_tokens: 1, output_tokens: 1 },
-      });
+    const content = `\`\`\`json\n${JSON.stringify({
+      fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
+    })}\n\`\`\``;
+    // The script runs once the request is recorded: its headers are the last request's.
+    const stubChatd: StubChatd = await startStubChatd(() => {
+      const req = stubChatd.requests.at(-1);
+      if (req !== undefined) record(req);
+      return content;
     });
     // A recording proxy in front of the gateway's own /v1/validate.
     let gatewayUrl = '';

@@ -8,12 +8,11 @@ import { sampleContract, WorkerLookup } from '@lakehouse/roster';
 import {
   eventually,
   postJson,
-  sendJson,
   startForwardingProxy,
   startOtlpReceiver,
-  startStubServer,
+  startStubChatd,
 } from '@lakehouse/test-support';
-import type { ForwardingProxy, OtlpReceiver, StubServer } from '@lakehouse/test-support';
+import type { ForwardingProxy, OtlpReceiver, StubChatd } from '@lakehouse/test-support';
 import { fillRequest, readJsonLines, sharedRoster, startService, startStack } from './harness.js';
 import type { Stack } from './harness.js';
 import { joinedParentSpanId, LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
@@ -193,7 +192,7 @@ describe('untrusted trace headers at the gateway and chatd', () => {
 
 describe('hops: what a callee receives', () => {
   let seen: Array<Record<string, string | undefined>> = [];
-  let stub: StubServer;
+  let stub: StubChatd;
   let proxy: ForwardingProxy;
   let gatewayUrl = '';
   let gateway: Awaited<ReturnType<typeof startService>>;
@@ -211,18 +210,14 @@ describe('hops: what a callee receives', () => {
         hop: req.headers['x-lakehouse-hop'] as string | undefined,
       });
     };
-    stub = await startStubServer((req, res) => {
-      record(req);
-      const content = JSON.stringify({
-        fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
-      });
-      sendJson(res, 200, {
-        provider: 'sim',
-        model: 'm',
-        content,
-        finish_reason: 'stop',
-        usage: { input_tokens: 1, output_tokens: 1 },
-      });
+    const content = JSON.stringify({
+      fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
+    });
+    // The script runs once the request is recorded: its headers are the last request's.
+    stub = await startStubChatd(() => {
+      const req = stub.requests.at(-1);
+      if (req !== undefined) record(req);
+      return content;
     });
     proxy = await startForwardingProxy(() => gatewayUrl, record);
     gateway = await startService('gateway', {

@@ -23,6 +23,19 @@ export interface StubServerOptions {
   healthz?: boolean;
 }
 
+/** Listens on 127.0.0.1:0; `close` also drops idle keep-alive sockets. */
+async function listenLocal(server: http.Server): Promise<{ url: string; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 /** Starts a stub on 127.0.0.1:0; `handle` answers every request after its body has been read. */
 export async function startStubServer(
   handle: (req: StubRequest, res: http.ServerResponse) => void,
@@ -47,16 +60,7 @@ export async function startStubServer(
       handle(request, res);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...(await listenLocal(server)), requests };
 }
 
 /** What a forwarding proxy saw of one request (its body is streamed through, not kept). */
@@ -103,16 +107,7 @@ export async function startForwardingProxy(
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...(await listenLocal(server)), requests };
 }
 
 /** A recorded request's body parsed as a JSON object (`{}` when empty). Throws on bad JSON. */
