@@ -107,25 +107,7 @@ void describe('chatd GenAI telemetry', () => {
     );
     assert.match(String(a[LH.COMPLETION_START_TIME]), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.equal(span.status.code, SpanStatusCode.UNSET);
-
-    // The translator reads what chatd writes: a rename on either side breaks this view.
-    const lf = langfuseView(span);
-    assert.equal(lf[LF.OBSERVATION_TYPE], 'generation');
-    assert.equal(lf[LF.OBSERVATION_LEVEL], 'DEFAULT');
-    assert.equal(lf[LF.OBSERVATION_MODEL], 'clean');
-    assert.deepEqual(JSON.parse(String(lf[LF.OBSERVATION_MODEL_PARAMETERS])), {
-      temperature: 0.2,
-      max_tokens: 100,
-    });
-    assert.deepEqual(JSON.parse(String(lf[LF.OBSERVATION_USAGE_DETAILS])), {
-      input: usage.input_tokens,
-      output: usage.output_tokens,
-      total: usage.input_tokens + usage.output_tokens,
-    });
-    assert.equal(lf[LF.OBSERVATION_INPUT], JSON.stringify(messages));
-    assert.equal(lf[LF.OBSERVATION_OUTPUT], res.body['content']);
-    assert.equal(lf[LF.OBSERVATION_COMPLETION_START_TIME], a[LH.COMPLETION_START_TIME]);
-    assert.equal(lf[LH.COMPLETION_START_TIME], undefined, 'moved, not copied');
+    // What Langfuse receives of it: langfuse-vocabulary.test (through the real processor).
   });
 
   void it('marks failed calls ERROR with error.type', async () => {
