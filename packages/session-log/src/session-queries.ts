@@ -61,55 +61,88 @@ export class SessionLogNotFoundError extends Error {
 // (`"grounded_in_roster":"nope"`, a fraction, a number past the column's range) is NULL and
 // counted as malformed instead of silently becoming NULL. duration_ms is HUGEINT: Rust writes any
 // u64, Go any i64.
-const NUMBER_TYPES = "('BIGINT','UBIGINT')";
 const ATTEMPTS_TYPE =
   'STRUCT(iteration BIGINT, verdict_kind VARCHAR, error VARCHAR, span_id VARCHAR)[]';
 const ATTEMPTS_STRUCTURE =
   '[{"iteration":"BIGINT","verdict_kind":"VARCHAR","error":"VARCHAR","span_id":"VARCHAR"}]';
-const typedNumber = (name: string, type: string): string =>
-  `CASE WHEN json_type(${name}) IN ${NUMBER_TYPES} THEN TRY_CAST(${name} AS ${type}) END`;
-// [name, type in the view, SQL typing the JSON read (undefined: read as VARCHAR or JSON as is)]
-const COLUMN_READS: ReadonlyArray<readonly [string, string, string | undefined]> = [
-  ['schema', 'VARCHAR', undefined],
-  ['session_id', 'VARCHAR', undefined],
-  ['timestamp', 'VARCHAR', undefined],
-  ['daemon', 'VARCHAR', undefined],
-  ['kind', 'VARCHAR', undefined],
-  ['model', 'VARCHAR', undefined],
-  ['provider', 'VARCHAR', undefined],
-  ['prompt', 'VARCHAR', undefined],
-  ['iterations', 'BIGINT', typedNumber('iterations', 'BIGINT')],
-  ['max_iterations', 'BIGINT', typedNumber('max_iterations', 'BIGINT')],
-  ['final_verdict', 'VARCHAR', undefined],
-  [
-    'attempts',
-    ATTEMPTS_TYPE,
-    `CASE WHEN json_type(attempts) = 'ARRAY' THEN from_json(attempts, '${ATTEMPTS_STRUCTURE}') END`,
-  ],
-  ['artifact', 'JSON', undefined],
-  [
-    'grounded_in_roster',
-    'BOOLEAN',
-    `CASE WHEN json_type(grounded_in_roster) = 'BOOLEAN' THEN grounded_in_roster::BOOLEAN END`,
-  ],
-  ['duration_ms', 'HUGEINT', typedNumber('duration_ms', 'HUGEINT')],
+// A field read as JSON holds DuckDB's own rewrite of the value, which is cheaper to test as text
+// than with json_type (a second parse): an integer is digits with an optional "-" (`-0` is `0`),
+// a real always has a "." or an "e" (`1E3` is `1000.0`, `1.0` stays `1.0`), a string its quotes.
+// Only numbers past a double or a u64/i64 keep their own text: integers, which TRY_CAST then
+// bounds, and reals past a double (`1E400`), which no cast takes. `range` bounds a HUGEINT to
+// what the producers write (Go any i64, Rust any u64); past it the field is malformed.
+const typedNumber = (name: string, type: string, range?: readonly [string, string]): string => {
+  const integer =
+    `CASE WHEN NOT contains(${name}::VARCHAR, '.') AND NOT contains(${name}::VARCHAR, 'e') ` +
+    `THEN TRY_CAST(${name}::VARCHAR AS ${type}) END`;
+  return range === undefined
+    ? integer
+    : `CASE WHEN (${integer}) BETWEEN ${range[0]} AND ${range[1]} THEN ${integer} END`;
+};
+const I64_TO_U64 = ['-9223372036854775808', '18446744073709551615'] as const;
+// A JSON value's text as DuckDB keeps it (minified): an array's starts with "[", a boolean's is
+// true or false. Cheaper than json_type, which parses the value again.
+const isArray = (name: string): string => `left(${name}::VARCHAR, 1) = '['`;
+
+/** How one column of a row is read and typed. */
+interface ColumnRead {
+  name: string;
+  /** Its type in the `sessions` view. */
+  type: string;
+  /** SQL typing the JSON read; undefined: read as `type` directly (VARCHAR, JSON). */
+  typed?: string;
+  /** SQL true when a present value is of the wrong type (default: `typed` came out NULL). */
+  wrong?: string;
+}
+const COLUMN_READS: readonly ColumnRead[] = [
+  { name: 'schema', type: 'VARCHAR' },
+  { name: 'session_id', type: 'VARCHAR' },
+  { name: 'timestamp', type: 'VARCHAR' },
+  { name: 'daemon', type: 'VARCHAR' },
+  { name: 'kind', type: 'VARCHAR' },
+  { name: 'model', type: 'VARCHAR' },
+  { name: 'provider', type: 'VARCHAR' },
+  { name: 'prompt', type: 'VARCHAR' },
+  { name: 'iterations', type: 'BIGINT', typed: typedNumber('iterations', 'BIGINT') },
+  { name: 'max_iterations', type: 'BIGINT', typed: typedNumber('max_iterations', 'BIGINT') },
+  { name: 'final_verdict', type: 'VARCHAR' },
+  {
+    name: 'attempts',
+    type: ATTEMPTS_TYPE,
+    typed: `CASE WHEN ${isArray('attempts')} THEN from_json(attempts, '${ATTEMPTS_STRUCTURE}') END`,
+    wrong: `NOT ${isArray('attempts')}`,
+  },
+  { name: 'artifact', type: 'JSON' },
+  {
+    name: 'grounded_in_roster',
+    type: 'BOOLEAN',
+    typed: "CASE grounded_in_roster::VARCHAR WHEN 'true' THEN true WHEN 'false' THEN false END",
+  },
+  {
+    name: 'duration_ms',
+    type: 'HUGEINT',
+    typed: typedNumber('duration_ms', 'HUGEINT', I64_TO_U64),
+  },
 ];
 /**
  * A row's keys and the DuckDB type each has in the `sessions` view (what every reader of the log
  * gives each column).
  */
 export const SESSION_COLUMNS: ReadonlyArray<readonly [string, string]> = COLUMN_READS.map(
-  ([name, type]) => [name, type] as const,
+  ({ name, type }) => [name, type] as const,
 );
-const READ_COLUMNS = `{${COLUMN_READS.map(([name, type, typed]) => `${name}:'${typed === undefined ? type : 'JSON'}'`).join(',')}}`;
-// Each line typed once; `<name>_read` says whether a JSON-read field was present (not null).
-const TYPED_SELECT = COLUMN_READS.map(([name, , typed]) =>
-  typed === undefined ? name : `${typed} AS ${name}, ${name} IS NOT NULL AS ${name}_read`,
+const READ_COLUMNS = `{${COLUMN_READS.map((c) => `${c.name}:'${c.typed === undefined ? c.type : 'JSON'}'`).join(',')}}`;
+// Each line typed once; `<name>_wrong` says a present value is of the wrong type.
+const TYPED_SELECT = COLUMN_READS.map((c) =>
+  c.typed === undefined
+    ? c.name
+    : `${c.typed} AS ${c.name}, ${c.name} IS NOT NULL AND ` +
+      `${c.wrong ?? `(${c.typed}) IS NULL`} AS ${c.name}_wrong`,
 ).join(', ');
-const TYPED_NAMES = COLUMN_READS.map(([name]) => name).join(', ');
-// A field present with a value the view could not type: NULL in the view, not in the line.
-const MALFORMED = COLUMN_READS.flatMap(([name, , typed]) =>
-  typed === undefined ? [] : [`(${name}_read AND ${name} IS NULL)`],
+const TYPED_NAMES = COLUMN_READS.map((c) => c.name).join(', ');
+// A field present with a value the view cannot type: NULL in the view, not in the line.
+const MALFORMED = COLUMN_READS.flatMap((c) =>
+  c.typed === undefined ? [] : [`${c.name}_wrong`],
 ).join(' OR ');
 
 /** The alarm's rule in SQL over a row's columns: an accepted fill not grounded in the roster. */
