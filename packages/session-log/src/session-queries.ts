@@ -189,6 +189,8 @@ const LINE_COUNTS =
   `count(*) FILTER (schema <> ${quote(SESSION_RECORD_SCHEMA)}) AS other_schema, ` +
   `count(*) FILTER (malformed) AS malformed`;
 
+const unreadableLines = (result: { lines: SessionLogLines }): number => result.lines.unreadable;
+
 function lineCounts(row: SessionQueryRow | undefined, oversized: number): SessionLogLines {
   return {
     rows: Number(row?.['rows'] ?? 0),
@@ -222,11 +224,20 @@ async function query(connection: DuckDBConnection, sql: string): Promise<Session
 
 const GLOB_CHARS = /[*?[{]/;
 
-// DuckDB's error for a line past maximum_object_size; it fails the whole read, even with ignore_errors.
-const OVERSIZED = /maximum_object_size/i;
+// DuckDB's errors that fail the whole read even with ignore_errors: a line past
+// maximum_object_size, and a fragment whose value ran on into the next lines and closed there.
+const UNREADABLE_FILE = /maximum_object_size|Malformed JSON/i;
 
+// Queries `glob` with the views defined. DuckDB's newline-delimited reader lets a value run past
+// a line's end (a newline is JSON whitespace): a fragment that stops where a value is due (a torn
+// write cut after `:`, `[` or an array's `,`) takes the next line as that value, and both lines
+// come back as one error, two all-NULL rows, so another producer's intact row reads as
+// unreadable. So when `unreadableOf(result)` says some line was not read, or a line was too long
+// for DuckDB, the files are copied with each such line neutralised (see copyForReading) and the
+// copies queried again; a log with no unreadable line is read once, as is.
 async function withSessions<T>(
   glob: string,
+  unreadableOf: ((result: T) => number) | undefined,
   fn: (connection: DuckDBConnection, oversized: number) => Promise<T>,
 ): Promise<T> {
   if (!GLOB_CHARS.test(glob)) {
@@ -241,7 +252,7 @@ async function withSessions<T>(
   }
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
-  let sanitized: string | undefined;
+  let copies: string | undefined;
   try {
     try {
       await connection.run(sessionsViewSql(glob));
@@ -262,41 +273,77 @@ async function withSessions<T>(
       }
       throw error;
     }
+    let first: { result: T } | undefined;
     try {
-      return await fn(connection, 0);
+      const result = await fn(connection, 0);
+      if (unreadableOf === undefined || unreadableOf(result) === 0) return result;
+      first = { result };
     } catch (error) {
-      if (!OVERSIZED.test(String(error))) throw error;
+      if (!UNREADABLE_FILE.test(String(error))) throw error;
     }
-    // Rare path: a line too long to read. Copy the files without such lines (counting them)
-    // and query the copies.
+    // Rare path: a line DuckDB could not read, or one too long to read at all.
     const files = (
       await query(connection, `SELECT file FROM glob(${quote(glob)}) ORDER BY file`)
     ).map((r) => String(r['file']));
-    sanitized = mkdtempSync(join(tmpdir(), 'lakehouse-sessions-'));
+    copies = mkdtempSync(join(tmpdir(), 'lakehouse-sessions-'));
     let oversized = 0;
+    let neutralised = 0;
     for (const [i, file] of files.entries()) {
-      oversized += await copyWithoutLongLines(file, join(sanitized, `${i}-${basename(file)}`));
+      const copied = await copyForReading(file, join(copies, `${i}-${basename(file)}`));
+      oversized += copied.oversized;
+      neutralised += copied.neutralised;
     }
-    await connection.run(sessionsViewSql(join(sanitized, '*')));
+    // No line could have run into the next one: the first answer stands.
+    if (first !== undefined && oversized === 0 && neutralised === 0) return first.result;
+    await connection.run(sessionsViewSql(join(copies, '*')));
     return await fn(connection, oversized);
   } finally {
     connection.closeSync();
     instance.closeSync();
-    if (sanitized !== undefined) rmSync(sanitized, { recursive: true, force: true });
+    if (copies !== undefined) rmSync(copies, { recursive: true, force: true });
   }
 }
 
-// Streams `from` into `to`, leaving out lines longer than MAX_LINE_BYTES; memory stays at one
-// chunk plus one line. Returns how many lines were left out.
-async function copyWithoutLongLines(from: string, to: string): Promise<number> {
+// What stands for a line that cannot be a row and could run into the next one: not JSON from its
+// first byte, so it stays one unreadable line.
+const NEUTRAL_LINE = Buffer.from('#\n');
+const JSON_WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+// The last byte of `parts` (one line's bytes) that is not JSON whitespace, or -1 for none.
+function lastSignificantByte(parts: readonly Buffer[]): number {
+  for (let p = parts.length - 1; p >= 0; p--) {
+    const part = parts[p] as Buffer;
+    for (let i = part.length - 1; i >= 0; i--) {
+      const byte = part[i] as number;
+      if (!JSON_WHITESPACE.has(byte)) return byte;
+    }
+  }
+  return -1;
+}
+
+// Streams `from` into `to` for DuckDB: leaves out lines longer than MAX_LINE_BYTES (counted as
+// oversized) and writes NEUTRAL_LINE for each line that does not end in "}" (no row, nor any
+// line DuckDB reads as one, ends otherwise), so it can take no other line with it; blank lines
+// stay. Memory stays at one chunk plus one line.
+async function copyForReading(
+  from: string,
+  to: string,
+): Promise<{ oversized: number; neutralised: number }> {
   const out = await open(to, 'w');
-  let dropped = 0;
+  let oversized = 0;
+  let neutralised = 0;
   let line: Buffer[] = []; // the current line's bytes so far
   let lineBytes = 0;
   let skipping = false; // the current line is already too long
   let batch: Buffer[] = [];
   let batchBytes = 0;
   const emit = async (parts: Buffer[], bytes: number): Promise<void> => {
+    const last = lastSignificantByte(parts);
+    if (last !== -1 && last !== 0x7d) {
+      neutralised += 1;
+      parts = [NEUTRAL_LINE];
+      bytes = NEUTRAL_LINE.length;
+    }
     batch.push(...parts);
     batchBytes += bytes;
     if (batchBytes >= 1 << 20) {
@@ -310,7 +357,7 @@ async function copyWithoutLongLines(from: string, to: string): Promise<number> {
       let start = 0;
       for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
         const piece = chunk.subarray(start, nl + 1);
-        if (skipping || lineBytes + piece.length - 1 > MAX_LINE_BYTES) dropped += 1;
+        if (skipping || lineBytes + piece.length - 1 > MAX_LINE_BYTES) oversized += 1;
         else await emit([...line, Buffer.from(piece)], lineBytes + piece.length);
         line = [];
         lineBytes = 0;
@@ -328,13 +375,13 @@ async function copyWithoutLongLines(from: string, to: string): Promise<number> {
         lineBytes += rest.length;
       }
     }
-    if (skipping) dropped += 1;
+    if (skipping) oversized += 1;
     else await emit(line, lineBytes);
     if (batchBytes > 0) await out.write(Buffer.concat(batch));
   } finally {
     await out.close();
   }
-  return dropped;
+  return { oversized, neutralised };
 }
 
 /** Groups a report section lists (producers, verdict mix, kinds, attempt counts); the rest are one "(other)" row. */
@@ -377,7 +424,7 @@ const pct = (part: unknown, whole: unknown): number =>
  * plus one "(other)" row. Throws SessionLogNotFoundError when no file matches.
  */
 export function runSessionReport(glob: string, topErrors = 10): Promise<SessionReport> {
-  return withSessions(glob, async (c, oversized) => {
+  return withSessions(glob, unreadableLines, async (c, oversized) => {
     // Parse the log once: the sections below read this table, not the JSON files.
     await c.run(
       `CREATE OR REPLACE TEMP TABLE report_lines AS
@@ -510,7 +557,7 @@ const ALARM_ROW_FIELDS =
  * malformed grounded_in_roster). Throws SessionLogNotFoundError when no file matches.
  */
 export function checkSessionAlarm(glob: string): Promise<SessionAlarmCheck> {
-  return withSessions(glob, async (c, oversized) => {
+  return withSessions(glob, unreadableLines, async (c, oversized) => {
     const acceptedFill = `${IS_ROW} AND kind = 'fill' AND final_verdict = 'accepted'`;
     const undecided = `${acceptedFill} AND malformed AND grounded_in_roster IS NULL`;
     const alarm = `${IS_ROW} AND ${SESSION_ALARM_SQL}`;
@@ -558,7 +605,8 @@ export function runSessionSql(
   sql: string,
   maxRows = MAX_SQL_ROWS,
 ): Promise<SessionSqlResult> {
-  return withSessions(glob, async (c) => {
+  // No line counts to tell a line that ran into the next by: the files are read as they are.
+  return withSessions(glob, undefined, async (c) => {
     const limit = Math.max(0, Math.floor(maxRows));
     const reader = await c.streamAndReadUntil(sql, limit + 1);
     const rows = reader.getRowObjectsJS();

@@ -185,6 +185,29 @@ describe('DuckDB queries', () => {
     rmSync(late);
   });
 
+  it('a torn row cut anywhere costs only its own line, never the next producer row', async () => {
+    // DuckDB lets a value run on past the line's end: a fragment cut after `:` or `[` would
+    // take the next line, another producer's intact row, with it.
+    const torn = row(1);
+    const intact = row(1001, { groundedInRoster: false });
+    const cuts = Array.from({ length: torn.length - 2 }, (_, i) => i + 1);
+    assert.ok(cuts.some((cut) => torn.slice(0, cut).endsWith(':')));
+    const file = join(dir, 'torn-everywhere.jsonl');
+    writeFileSync(file, cuts.map((cut) => torn.slice(0, cut) + '\n' + intact).join(''));
+    const expectedLines = {
+      rows: cuts.length,
+      unreadable: cuts.length,
+      otherSchema: 0,
+      malformed: 0,
+      oversized: 0,
+    };
+    assert.deepEqual((await runSessionReport(file)).lines, expectedLines);
+    const alarm = await checkSessionAlarm(file);
+    assert.deepEqual(alarm.lines, expectedLines);
+    assert.equal(alarm.found, cuts.length);
+    rmSync(file);
+  });
+
   it('a missing file is a SessionLogNotFoundError', async () => {
     await assert.rejects(runSessionReport(join(dir, 'nope.jsonl')), SessionLogNotFoundError);
     await assert.rejects(runSessionAlarm(join(dir, 'nope-*.jsonl')), SessionLogNotFoundError);
