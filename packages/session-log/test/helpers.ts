@@ -22,6 +22,28 @@ export function readLog(path: string): string {
     .join('');
 }
 
+/**
+ * A valid row's fields as JSON texts, keys in schema order (an accepted, grounded fill written by
+ * the Rust producer); tests put hostile texts in place of some.
+ */
+export const ROW_TEXTS: Readonly<Record<string, string>> = {
+  schema: '"session.iterate.v1"',
+  session_id: '"s"',
+  timestamp: '"2026-01-01T00:00:00.000000Z"',
+  daemon: '"rust"',
+  kind: '"fill"',
+  model: '"m"',
+  provider: '"p"',
+  prompt: '"x"',
+  iterations: '1',
+  max_iterations: '3',
+  final_verdict: '"accepted"',
+  attempts: '[{"iteration":0,"verdict_kind":"accepted"}]',
+  artifact: '{"fills":[]}',
+  grounded_in_roster: 'true',
+  duration_ms: '5',
+};
+
 /** One row of the README's Go/serde_json divergence table. */
 export interface DivergenceRow {
   /** The fixtures of parity/divergent it names (in brackets in its first cell). */

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DIST_SRC } from './helpers.js';
+import { DIST_SRC, ROW_TEXTS } from './helpers.js';
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -25,21 +25,8 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
 // One row as a producer writes it, with `fields` (raw JSON texts) in place of the defaults.
 function row(id: string, fields: Record<string, string> = {}): string {
   const values: Record<string, string> = {
-    schema: '"session.iterate.v1"',
+    ...ROW_TEXTS,
     session_id: JSON.stringify(id),
-    timestamp: '"2026-01-01T00:00:00.000000Z"',
-    daemon: '"rust"',
-    kind: '"fill"',
-    model: '"m"',
-    provider: '"p"',
-    prompt: '"x"',
-    iterations: '1',
-    max_iterations: '3',
-    final_verdict: '"accepted"',
-    attempts: '[{"iteration":0,"verdict_kind":"accepted"}]',
-    artifact: '{"fills":[]}',
-    grounded_in_roster: 'true',
-    duration_ms: '5',
     ...fields,
   };
   return `{${Object.entries(values)

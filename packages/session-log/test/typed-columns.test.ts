@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { runSessionReport, runSessionSql } from '../src/index.js';
+import { ROW_TEXTS } from './helpers.js';
 
 const I64: readonly [bigint, bigint] = [-(2n ** 63n), 2n ** 63n - 1n];
 // duration_ms: Go writes any i64, Rust any u64.
@@ -56,27 +57,13 @@ function expected(field: Field, text: string | undefined): { value: unknown; wro
   return { value: safe ? Number(n) : n.toString(), wrong: false };
 }
 
-const BASE: Record<string, string> = {
-  schema: '"session.iterate.v1"',
-  timestamp: '"2026-01-01T00:00:00.000000Z"',
-  daemon: '"rust"',
-  kind: '"fill"',
-  model: '"m"',
-  provider: '"p"',
-  prompt: '"x"',
-  iterations: '1',
-  max_iterations: '3',
-  final_verdict: '"accepted"',
-  attempts: '[{"iteration":0,"verdict_kind":"accepted"}]',
-  artifact: '{"fills":[]}',
-  grounded_in_roster: 'true',
-  duration_ms: '5',
-};
-
 // One row with the fields of `texts` in place of the defaults; the others keep valid values
 // and a field given as undefined is left out.
 function line(id: string, texts: Texts): string {
-  const values: Record<string, string | undefined> = { ...BASE, session_id: JSON.stringify(id) };
+  const values: Record<string, string | undefined> = {
+    ...ROW_TEXTS,
+    session_id: JSON.stringify(id),
+  };
   for (const field of FIELDS) if (field in texts) values[field] = texts[field];
   const members = Object.entries(values).flatMap(([k, v]) =>
     v === undefined ? [] : [`"${k}":${v}`],
@@ -100,7 +87,7 @@ async function assertTyped(dir: string, rows: readonly Texts[]): Promise<void> {
       const row: Record<string, unknown> = { session_id: ids[i] };
       let malformed = false;
       for (const field of FIELDS) {
-        const text = field in texts ? texts[field] : BASE[field];
+        const text = field in texts ? texts[field] : ROW_TEXTS[field];
         const { value, wrong } = expected(field, text);
         row[field] = value;
         malformed ||= wrong;
