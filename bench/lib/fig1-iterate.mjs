@@ -12,11 +12,10 @@
 // The report under the table gives every variant's paired ratio and added µs, so sdk-only →
 // full-nolog → full splits our cost into the SDK layer, the Langfuse export and the session log.
 // Method: bench/lib/paired.mjs (short slices, one stack loaded at a time, ratios paired per cycle).
-import path from 'node:path';
 import { fmt } from './common.mjs';
-import { runPaired, showRatio } from './paired.mjs';
-import { startVariants, stopAll, KEEP_ALIVE_NOTE, keepAliveEvidence } from './variants.mjs';
-import { benchWorkdir, iterateBody, startReceiver } from './services.mjs';
+import { failedRequests, runPaired, showRatio } from './paired.mjs';
+import { KEEP_ALIVE_NOTE, keepAliveEvidence, withVariantStacks } from './variants.mjs';
+import { iterateBody } from './services.mjs';
 
 const VARIANT_NAMES = [
   'off',
@@ -32,16 +31,7 @@ const VARIANT_NAMES = [
 export async function figure1(sizes) {
   const { cycles, sliceSeconds, warmupSeconds, connections, promptBytes } = sizes;
   const names = sizes.variants ?? VARIANT_NAMES;
-  const work = await benchWorkdir();
-  const receiver = await startReceiver();
-  let stacks = {};
-  try {
-    stacks = await startVariants(names, {
-      rosterPath: work.rosterPath,
-      receiverUrl: receiver.url,
-      sessionLogPath: path.join(work.dir, 'sessions-full.jsonl'),
-      label: 'figure 1',
-    });
+  return withVariantStacks(names, { label: 'figure 1' }, async (stacks) => {
     const request = { path: '/v1/iterate', body: iterateBody(promptBytes), headers: {} };
     const run = await runPaired({
       label: 'figure 1',
@@ -58,7 +48,7 @@ export async function figure1(sizes) {
     const full = p.full ?? p[names[1]];
     const cpu = full.cpu.median;
     const rps = full.rps.median;
-    const failures = Object.values(p).reduce((a, v) => a + v.failed, 0);
+    const failures = failedRequests(run);
     const stock = (name) => (p[name] ? `${fmt(p[name].cpu.median, 2)}x` : 'not run');
     const pass = cpu >= 0.9 && rps >= 0.9 && failures === 0;
     const offUs = p[names[0]].cpu_us_per_session.median;
@@ -97,9 +87,5 @@ export async function figure1(sizes) {
         keep_alive: hop,
       },
     };
-  } finally {
-    await stopAll(stacks);
-    await receiver.stop().catch(() => undefined);
-    work.remove();
-  }
+  });
 }

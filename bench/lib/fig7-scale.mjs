@@ -2,7 +2,6 @@
 // and 256 KB prompts (zero-latency sim), each size its own paired run (bench/lib/paired.mjs) on
 // the same two stacks. Content is captured once per attempt and cut to the attribute limit
 // (256 KiB by default) before it is encoded and masked, so the ratio should hold as prompts grow.
-import path from 'node:path';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import {
   BasicTracerProvider,
@@ -11,9 +10,9 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { defaultMask } from '@lakehouse/langfuse-processor';
 import { fmt } from './common.mjs';
-import { runPaired, showRatio } from './paired.mjs';
-import { benchWorkdir, iterateBody, startReceiver } from './services.mjs';
-import { KEEP_ALIVE_NOTE, startVariants, stopAll } from './variants.mjs';
+import { failedRequests, runPaired, showRatio } from './paired.mjs';
+import { iterateBody } from './services.mjs';
+import { KEEP_ALIVE_NOTE, withVariantStacks } from './variants.mjs';
 
 const TARGETS = { 32: 0.85, 256: 0.8 };
 // Observations that carry the prompt's text (SPEC §4): the root's input (the request), the
@@ -68,16 +67,7 @@ export async function figure7(sizes) {
   const { cycles, sliceSeconds, warmupSeconds, connections } = sizes;
   const promptKiB = sizes.promptKiB ?? [1, 32, 256];
   const names = sizes.variants ?? ['off', 'full'];
-  const work = await benchWorkdir();
-  const receiver = await startReceiver();
-  let stacks = {};
-  try {
-    stacks = await startVariants(names, {
-      rosterPath: work.rosterPath,
-      receiverUrl: receiver.url,
-      sessionLogPath: path.join(work.dir, 'sessions.jsonl'),
-      label: 'figure 7',
-    });
+  return withVariantStacks(names, { label: 'figure 7' }, async (stacks) => {
     const runs = {};
     for (const kib of promptKiB) {
       runs[kib] = await runPaired({
@@ -92,10 +82,7 @@ export async function figure7(sizes) {
       });
     }
     const full = (kib) => runs[kib].paired[names[1]];
-    const failures = promptKiB.reduce(
-      (a, k) => a + Object.values(runs[k].paired).reduce((b, v) => b + v.failed, 0),
-      0,
-    );
+    const failures = failedRequests(...Object.values(runs));
     const pass =
       failures === 0 &&
       Object.entries(TARGETS).every(([kib, t]) => !runs[kib] || full(kib).cpu.median >= t);
@@ -142,9 +129,5 @@ export async function figure7(sizes) {
         content_floor: { ...floor, copies: OBSERVATION_COPIES, row_copies: ROW_COPIES },
       },
     };
-  } finally {
-    await stopAll(stacks);
-    await receiver.stop().catch(() => undefined);
-    work.remove();
-  }
+  });
 }

@@ -24,6 +24,14 @@ export function summary(values) {
 }
 
 /** "0.91x (IQR 0.88–0.93)" */
+/** Failed requests over every variant of one or more paired runs. */
+export function failedRequests(...runs) {
+  return runs.reduce(
+    (a, run) => a + Object.values(run.paired).reduce((b, v) => b + v.failed, 0),
+    0,
+  );
+}
+
 export function showRatio(s, digits = 2) {
   return `${fmt(s.median, digits)}x (IQR ${fmt(s.q1, digits)}–${fmt(s.q3, digits)})`;
 }

@@ -3,7 +3,7 @@
 // only swap the `--import` module (bench/lib/variants/*.mjs) for the service's instrument.js.
 import path from 'node:path';
 import { REPO_ROOT, progress } from './common.mjs';
-import { socketsTo, startStack } from './services.mjs';
+import { benchWorkdir, socketsTo, startReceiver, startStack } from './services.mjs';
 
 const VARIANTS_DIR = path.join(REPO_ROOT, 'bench/lib/variants');
 
@@ -111,6 +111,30 @@ export async function startVariants(
     throw error;
   }
   return stacks;
+}
+
+/**
+ * Runs `measure(stacks)` with one stack per variant name, a local OTLP receiver and a scratch
+ * folder (roster + session logs), and tears all of them down whatever happens.
+ */
+export async function withVariantStacks(names, { label, chatdEnv = {} }, measure) {
+  const work = await benchWorkdir();
+  const receiver = await startReceiver();
+  let stacks = {};
+  try {
+    stacks = await startVariants(names, {
+      rosterPath: work.rosterPath,
+      receiverUrl: receiver.url,
+      sessionLogPath: path.join(work.dir, 'sessions.jsonl'),
+      label,
+      chatdEnv,
+    });
+    return await measure(stacks);
+  } finally {
+    await stopAll(stacks);
+    await receiver.stop().catch(() => undefined);
+    work.remove();
+  }
 }
 
 export async function stopAll(stacks) {

@@ -22,6 +22,7 @@ export interface TreeObservation {
   readonly statusMessage: string | undefined;
   readonly serviceName: string | undefined;
   readonly scopeName: string | undefined;
+  /** The span's attributes; null-prototype, so a key such as `__proto__` is one more attribute. */
   readonly attributes: Readonly<Record<string, unknown>>;
   readonly children: TreeObservation[];
 }
@@ -83,8 +84,14 @@ function anyValue(v: unknown): unknown {
   return undefined;
 }
 
+// Keys are chosen by whoever wrote the span: on a plain object `__proto__` would replace the
+// prototype (and what it holds would pass for attributes) and `constructor` would be inherited.
+function emptyRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 function keyValues(list: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = emptyRecord<unknown>();
   for (const kv of asArray(list)) {
     if (isObj(kv) && typeof kv['key'] === 'string') out[kv['key']] = anyValue(kv['value']);
   }
@@ -98,6 +105,16 @@ function parseMaybeJson(v: unknown): unknown {
   } catch {
     return v;
   }
+}
+
+// `String(v)` throws on a null-prototype object, or on one whose `toString` is not a function.
+function isTrue(v: unknown): boolean {
+  return v === true || v === 'true';
+}
+
+function asText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  return v !== null && typeof v === 'object' ? (JSON.stringify(v) ?? '') : String(v);
 }
 
 function str(v: unknown): string | undefined {
@@ -127,11 +144,11 @@ function observationType(attrs: Record<string, unknown>): string {
 
 function usageOf(attrs: Record<string, unknown>): Record<string, number> | undefined {
   const explicit = parseMaybeJson(attrs[LF.OBSERVATION_USAGE_DETAILS]);
-  if (isObj(explicit)) {
-    const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries(explicit)) if (typeof v === 'number') out[k] = v;
-    return out;
-  }
+  // fromEntries defines each key as its own (`__proto__` too); only numbers are read from it.
+  if (isObj(explicit))
+    return Object.fromEntries(
+      Object.entries(explicit).filter((e): e is [string, number] => typeof e[1] === 'number'),
+    );
   const input = attrs['gen_ai.usage.input_tokens'];
   const output = attrs['gen_ai.usage.output_tokens'];
   if (typeof input !== 'number' && typeof output !== 'number') return undefined;
@@ -180,7 +197,7 @@ export function buildLangfuseTrees(exportRequests: readonly unknown[]): Langfuse
             name: str(span['name']) ?? '',
             type: observationType(attrs),
             level,
-            isRoot: parentId === undefined || String(attrs[LF.AS_ROOT]) === 'true',
+            isRoot: parentId === undefined || isTrue(attrs[LF.AS_ROOT]),
             startTimeMs,
             endTimeMs,
             durationMs: Math.max(0, endTimeMs - startTimeMs),
@@ -233,7 +250,7 @@ export function buildLangfuseTrees(exportRequests: readonly unknown[]): Langfuse
       input: parseMaybeJson(rootAttrs[LF.TRACE_INPUT]) ?? root?.input,
       output: parseMaybeJson(rootAttrs[LF.TRACE_OUTPUT]) ?? root?.output,
       tags: Array.isArray(tagsValue)
-        ? tagsValue.map(String)
+        ? tagsValue.map(asText)
         : typeof tagsValue === 'string'
           ? [tagsValue]
           : [],
@@ -286,24 +303,38 @@ function detail(o: TreeObservation): string {
   return parts.join(' ');
 }
 
+/** `renderTraceTree` prints observations at most this many levels below the top ones. */
+export const MAX_RENDER_DEPTH = 64;
+
 /**
  * Renders one trace as a terminal tree (name, type, level, duration, model/tokens), followed by
- * a warning listing dangling parents when there are any. Strings from spans are printed
+ * a warning listing dangling parents when there are any. Observations deeper than
+ * {@link MAX_RENDER_DEPTH} levels are counted in a note, not printed (a caller can chain any
+ * number of spans; each level widens every line below it). Strings from spans are printed
  * terminal-safe (control, C1 and bidi characters as visible escapes). Pure.
  */
 export function renderTraceTree(tree: LangfuseTraceTree): string {
   const rows: Array<{ label: string; o: TreeObservation }> = [];
-  const walk = (nodes: TreeObservation[], prefix: string): void => {
-    nodes.forEach((o, i) => {
-      const last = i === nodes.length - 1;
-      rows.push({ label: `${prefix}${last ? '└─ ' : '├─ '}${terminalSafe(o.name)}`, o });
-      walk(o.children, `${prefix}${last ? '   ' : '│  '}`);
-    });
-  };
   // The root is the header line; its children are the tree. Extra roots and dangling nodes show
   // at the top level, as Langfuse shows them.
   const [root, ...otherRoots] = tree.roots;
-  walk([...(root?.children ?? []), ...otherRoots, ...tree.dangling], '');
+  // Depth first with a stack of its own: a trace's depth is the caller's choice, not ours.
+  const stack: Array<{ o: TreeObservation; prefix: string; last: boolean; depth: number }> = [];
+  const pushChildren = (nodes: readonly TreeObservation[], prefix: string, depth: number): void => {
+    for (let i = nodes.length - 1; i >= 0; i--)
+      stack.push({ o: nodes[i] as TreeObservation, prefix, last: i === nodes.length - 1, depth });
+  };
+  pushChildren([...(root?.children ?? []), ...otherRoots, ...tree.dangling], '', 0);
+  let deeper = 0;
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const { o, prefix, last, depth } = top;
+    if (depth >= MAX_RENDER_DEPTH) {
+      deeper += subtreeSize(o);
+      continue;
+    }
+    rows.push({ label: `${prefix}${last ? '└─ ' : '├─ '}${terminalSafe(o.name)}`, o });
+    pushChildren(o.children, `${prefix}${last ? '   ' : '│  '}`, depth + 1);
+  }
   let width = 0;
   for (const r of rows) width = Math.max(width, [...r.label].length);
   const verdict = str(tree.metadata['final_verdict']) ?? root?.level ?? '';
@@ -323,6 +354,10 @@ export function renderTraceTree(tree: LangfuseTraceTree): string {
       `${label}${pad}  ${terminalSafe(o.type).padEnd(10)}  ${terminalSafe(o.level).padEnd(7)}  ${formatDuration(o.durationMs).padStart(8)}${extra !== '' ? `  ${extra}` : ''}`,
     );
   }
+  if (deeper > 0)
+    lines.push(
+      `! ${deeper} observation${deeper === 1 ? '' : 's'} deeper than ${MAX_RENDER_DEPTH} levels not shown`,
+    );
   if (tree.roots.length !== 1)
     lines.push(`! ${tree.roots.length} roots in this trace (expected exactly one)`);
   if (tree.dangling.length > 0) {
@@ -331,6 +366,17 @@ export function renderTraceTree(tree: LangfuseTraceTree): string {
     );
   }
   return lines.join('\n');
+}
+
+// Observations in the subtree under `o`, itself included; iterative like the walk.
+function subtreeSize(o: TreeObservation): number {
+  let n = 0;
+  const stack = [o];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    n++;
+    for (const child of next.children) stack.push(child);
+  }
+  return n;
 }
 
 function joinsCallerTrace(o: TreeObservation): boolean {

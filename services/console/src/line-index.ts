@@ -1,12 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-
-const MARK_BYTES = 256;
-
-async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(Math.max(0, length));
-  const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-  return buffer.subarray(0, bytesRead);
-}
+import { FileMark } from './file-mark.js';
 
 /** True when a line has only the whitespace DuckDB's newline-delimited reader skips. */
 export function isBlankLine(bytes: Uint8Array, start: number, end: number): boolean {
@@ -31,11 +24,7 @@ export class LineIndex {
   private _scanPos = 0;
   private _pendingBlank = true;
   // Bytes of what is indexed, kept to tell an append from a rewrite (see `matches`).
-  private _mark: { readonly head: Buffer; readonly lastStart: number; readonly last: Buffer } = {
-    head: Buffer.alloc(0),
-    lastStart: 0,
-    last: Buffer.alloc(0),
-  };
+  private _mark = FileMark.NONE;
 
   constructor(maxLineBytes: number) {
     this._maxLineBytes = maxLineBytes;
@@ -77,20 +66,12 @@ export class LineIndex {
    */
   async mark(handle: FileHandle): Promise<void> {
     const lastStart = this._lines > 0 ? this.start(this._lines - 1) : 0;
-    this._mark = {
-      head: await readAt(handle, 0, Math.min(MARK_BYTES, this._offset)),
-      lastStart,
-      last: await readAt(handle, lastStart, Math.min(MARK_BYTES, this._offset - lastStart)),
-    };
+    this._mark = await FileMark.take(handle, lastStart, this._offset);
   }
 
   /** True when `handle` still holds the bytes `mark` kept: only appends happened since. */
-  async matches(handle: FileHandle): Promise<boolean> {
-    const { head, lastStart, last } = this._mark;
-    return (
-      (await readAt(handle, 0, head.length)).equals(head) &&
-      (await readAt(handle, lastStart, last.length)).equals(last)
-    );
+  matches(handle: FileHandle): Promise<boolean> {
+    return this._mark.matches(handle);
   }
 
   /** Where line `seq` starts. */

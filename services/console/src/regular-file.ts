@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 
 /** `path` exists but is a FIFO, a directory, a device …: the console reads regular files only. */
@@ -38,4 +38,23 @@ export async function openRegularFile(path: string): Promise<FileHandle | undefi
 export async function fileId(handle: FileHandle): Promise<string> {
   const info = await handle.stat();
   return `${info.dev}:${info.ino}`;
+}
+
+/**
+ * A path that opens the very file `handle` holds (`/proc/self/fd/N`, or `/dev/fd/N` where there
+ * is no /proc), for a reader that takes only paths (DuckDB's): the name may point at a FIFO by
+ * now, whatever the handle was checked to be. Undefined when no such path reaches that file.
+ */
+export async function pathOfHandle(handle: FileHandle): Promise<string | undefined> {
+  const id = await fileId(handle);
+  for (const dir of ['/proc/self/fd', '/dev/fd']) {
+    const candidate = `${dir}/${handle.fd}`;
+    try {
+      const info = await stat(candidate);
+      if (info.isFile() && `${info.dev}:${info.ino}` === id) return candidate;
+    } catch {
+      // not on this system
+    }
+  }
+  return undefined;
 }

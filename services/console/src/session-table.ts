@@ -3,6 +3,7 @@ import { BIGINT, VARCHAR } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MAX_LINE_BYTES, SESSION_COLUMNS, SESSION_RECORD_SCHEMA } from '@lakehouse/session-log';
 import type { LineIndex } from './line-index.js';
+import { pathOfHandle } from './regular-file.js';
 
 // The session log's columns, less the two the table does not hold (a page reads them back from
 // the file). Both readers use them, so a field of another type becomes NULL in both the same way.
@@ -72,7 +73,9 @@ export async function insertLines(
 }
 
 /**
- * Inserts lines [0, lines) of the file at `path` with DuckDB's parallel reader, then checks that
+ * Inserts lines [0, lines) of the file `handle` holds (`path` names it in messages) with DuckDB's
+ * parallel reader, through a path to the handle itself (the name could be a FIFO by now, and
+ * DuckDB opening one would wait for a writer). Then checks that
  * a sample of rows sits at the line our index gave it (DuckDB numbers the lines it reads; a
  * reader that skipped or split one would shift every row after it). Resolves to the rows
  * inserted, or to what did not line up (the caller deletes them and inserts line by line).
@@ -84,9 +87,11 @@ export async function insertBulk(
   index: LineIndex,
   lines: number,
 ): Promise<number | string> {
+  const source = await pathOfHandle(handle);
+  if (source === undefined) return `no path on this system reaches the opened ${path}`;
   const inserted = await writer.run(
     BULK_INSERT_SQL,
-    { path, lines },
+    { path: source, lines },
     { path: VARCHAR, lines: BIGINT },
   );
   const samples = new Set<number>([lines - 1]);

@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { buildLangfuseTrees, onlyTrace } from '@lakehouse/langfuse-processor';
 import type { LangfuseTraceTree } from '@lakehouse/langfuse-processor';
 import { formatBytes } from './console-limits.js';
+import { FileMark } from './file-mark.js';
 import { fileId, openRegularFile } from './regular-file.js';
 
 /** One session's tree, or why there is none. */
@@ -33,8 +34,9 @@ const CHUNK_BYTES = 8 * 1024 * 1024;
 /**
  * Follows the offline OTLP/JSON trace file by offset, indexing which lines hold spans of which
  * trace, so a session's tree is read from a few lines instead of the whole file. Lines appended
- * later are picked up on the next lookup; a torn last line waits; a replaced or truncated file
- * is indexed again. Read only; regular files only.
+ * later are picked up on the next lookup; a torn last line waits; a replaced, truncated or
+ * rewritten file (the session store's rule: same first bytes and last line, or read again) is
+ * indexed again. Read only; regular files only.
  */
 export class TraceFileSource implements TraceSource {
   private readonly _path: string;
@@ -42,6 +44,8 @@ export class TraceFileSource implements TraceSource {
   private _index = new Map<string, number[]>();
   private _offset = 0;
   private _fileId: string | undefined;
+  private _lastLineStart = 0;
+  private _mark = FileMark.NONE;
   private _skipping = false; // inside a line longer than MAX_LINE_BYTES
   private _refreshing: Promise<void> | undefined;
 
@@ -74,6 +78,12 @@ export class TraceFileSource implements TraceSource {
     if (handle === undefined)
       return { ...base, tree: undefined, note: 'the trace file is gone or not a regular file' };
     try {
+      if ((await fileId(handle)) !== this._fileId)
+        return {
+          ...base,
+          tree: undefined,
+          note: 'the trace file was replaced; load the page again',
+        };
       for (const offset of offsets.slice(0, MAX_LINES_PER_TRACE)) {
         const line = await readLine(handle, offset, budget);
         if (line === undefined) break; // longer than what is left to read
@@ -119,9 +129,13 @@ export class TraceFileSource implements TraceSource {
   private async _indexFrom(handle: FileHandle): Promise<void> {
     const info = await handle.stat();
     const id = await fileId(handle);
-    if (id !== this._fileId || info.size < this._offset) {
+    // Same inode and no shorter is not enough: a file truncated and written past the old offset
+    // has other bytes where the indexed lines were.
+    if (id !== this._fileId || info.size < this._offset || !(await this._mark.matches(handle))) {
       this._index = new Map();
       this._offset = 0;
+      this._lastLineStart = 0;
+      this._mark = FileMark.NONE;
       this._skipping = false;
       this._fileId = id;
     }
@@ -146,6 +160,7 @@ export class TraceFileSource implements TraceSource {
             ? Buffer.concat([pending, chunk.subarray(from, nl)])
             : chunk.subarray(from, nl);
         if (!this._skipping) this._indexLine(line.toString('utf8'), pendingStart);
+        this._lastLineStart = pendingStart;
         this._skipping = false;
         pending = Buffer.alloc(0);
         from = nl + 1;
@@ -159,6 +174,7 @@ export class TraceFileSource implements TraceSource {
       }
       pos += bytesRead;
     }
+    this._mark = await FileMark.take(handle, this._lastLineStart, this._offset);
   }
 
   private _indexLine(line: string, offset: number): void {

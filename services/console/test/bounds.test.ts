@@ -162,6 +162,111 @@ describe('a tree is bounded whatever the trace holds', () => {
   });
 });
 
+describe('a tree is shown whatever shape its caller gave it', () => {
+  const spanId = (i: number): string => (i + 1).toString(16).padStart(16, '0');
+  const tracesOf = (spans: object[]): string =>
+    `${JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans }] }] })}\n`;
+
+  it('a parent chain up to 120,000 deep: 64 levels shown, the rest counted, no stack overflow', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 65, max: 120_000 }), async (depth) => {
+        const spans = Array.from({ length: depth }, (_, i) => ({
+          traceId: ID,
+          spanId: spanId(i),
+          ...(i > 0 ? { parentSpanId: spanId(i - 1) } : {}),
+          name: `level ${i}`,
+          startTimeUnixNano: String(1_000_000 + i),
+          endTimeUnixNano: '900000000',
+        }));
+        await withConsole({ traces: tracesOf(spans) }, async (get) => {
+          const page = await get(`/sessions/${ID}`);
+          assert.equal(page.status, 200);
+          assert.equal((page.body.match(/<li id="obs-/g) ?? []).length, 64);
+          assert.match(
+            page.body,
+            new RegExp(
+              `${(depth - 64).toLocaleString('en-US')} more observations? not shown \\(a tree shows the first 2,000 in tree order, at most 64 levels deep\\)`,
+            ),
+          );
+          const api = await get(`/api/sessions/${ID}`);
+          assert.equal(api.status, 200);
+          assert.ok(api.body.length < 100_000, `${api.body.length} bytes of JSON`);
+        });
+      }),
+      { numRuns: 3, examples: [[100_000]], includeErrorInReport: true },
+    );
+  });
+
+  // Keys an object literal answers to, and the ones the tree reads.
+  const KEY = fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'toString',
+    'valueOf',
+    'hasOwnProperty',
+    'langfuse.observation.level',
+    'langfuse.observation.model.name',
+    'langfuse.internal.as_root',
+    'langfuse.trace.tags',
+    'langfuse.trace.metadata',
+    'x',
+  );
+  type Attr = { key: string; value: object };
+  const { attrs: ATTRS } = fc.letrec<{ attrs: Attr[]; value: object }>((tie) => ({
+    attrs: fc.array(fc.record({ key: KEY, value: tie('value') as fc.Arbitrary<object> }), {
+      maxLength: 6,
+    }),
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.constantFrom('ERROR', 'WARNING', 'true', 'm').map((s) => ({ stringValue: s })),
+      fc.boolean().map((b) => ({ boolValue: b })),
+      fc.array(tie('value'), { maxLength: 2 }).map((values) => ({ arrayValue: { values } })),
+      tie('attrs').map((values) => ({ kvlistValue: { values } })),
+    ),
+  }));
+
+  it('attribute keys such as __proto__ and constructor: the page renders, each node shows only its own attributes', async () => {
+    await fc.assert(
+      fc.asyncProperty(ATTRS, ATTRS, async (rootAttrs, childAttrs) => {
+        const span = (i: number, attributes: Attr[]): object => ({
+          traceId: ID,
+          spanId: spanId(i),
+          ...(i > 0 ? { parentSpanId: spanId(0) } : {}),
+          name: `node ${i}`,
+          startTimeUnixNano: String(1_000_000 + i),
+          endTimeUnixNano: '9000000',
+          attributes,
+        });
+        // The last value given under a key is the attribute; only a string sets the level.
+        const own = (attrs: Attr[], key: string): object | undefined =>
+          attrs.filter((a) => a.key === key).at(-1)?.value;
+        const levelOf = (attrs: Attr[]): string => {
+          const v = own(attrs, 'langfuse.observation.level') as
+            { stringValue?: unknown } | undefined;
+          return typeof v?.stringValue === 'string' ? v.stringValue : 'DEFAULT';
+        };
+        await withConsole(
+          { traces: tracesOf([span(0, rootAttrs), span(1, childAttrs)]) },
+          async (get) => {
+            const page = await get(`/sessions/${ID}`);
+            assert.equal(page.status, 200);
+            assert.match(page.body, new RegExp(`<li id="obs-${spanId(1)}"`));
+            type Node = { id: string; level: string; children: Node[] };
+            const api = JSON.parse((await get(`/api/sessions/${ID}`)).body) as {
+              trace: { tree: { top: Node[] } };
+            };
+            const nodes = api.trace.tree.top.flatMap((n) => [n, ...n.children]);
+            const byId = new Map(nodes.map((n) => [n.id, n]));
+            assert.equal(byId.get(spanId(0))?.level, levelOf(rootAttrs));
+            assert.equal(byId.get(spanId(1))?.level, levelOf(childAttrs));
+          },
+        );
+      }),
+      { numRuns: 40, includeErrorInReport: true },
+    );
+  });
+});
+
 describe('what one page reads is bounded', () => {
   it('runs heavy reads one at a time, in order, a failed one not stopping the next', async () => {
     const queue = new OneAtATime();

@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SessionStore } from '../src/session-store.js';
 import {
@@ -318,6 +328,81 @@ describe('SessionStore follows the session log by offset', () => {
       { memoryLimit: '32MB' },
     );
   });
+
+  // A cold start over a log whose name is made to point elsewhere while the older lines wait for
+  // DuckDB's reader: `swap` does it, given the log's path and a scratch directory.
+  async function coldStartSwapped(swap: (file: string, dir: string) => void): Promise<{
+    rows: number;
+    warnings: string[];
+    store: SessionStore;
+    t: ReturnType<typeof tempDir>;
+  }> {
+    const t = tempDir();
+    writeFileSync(t.file, Array.from({ length: 300 }, (_, i) => line(record(i))).join(''));
+    const warnings: string[] = [];
+    let release = (): void => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const store = await SessionStore.create({
+      path: t.file,
+      bulkMinBytes: 0,
+      tailBytes: 1024,
+      logger: { warn: (m) => warnings.push(m) },
+      beforeBulkLoad: () => held,
+    });
+    await store.refresh();
+    assert.equal(store.status().state, 'bulk', 'the older lines wait for DuckDB’s reader');
+    swap(t.file, t.dir);
+    release();
+    await store.settled();
+    return { rows: (await tableRows(store)).length, warnings, store, t };
+  }
+
+  it('DuckDB’s reader reads the log the store opened, not whatever its name points at by then', async () => {
+    const { rows, warnings, store, t } = await coldStartSwapped((file, dir) => {
+      // Same size, other sessions: rows read from it would not sit where the index says.
+      const decoy = path.join(dir, 'decoy.jsonl');
+      writeFileSync(decoy, Array.from({ length: 300 }, (_, i) => line(record(i + 1000))).join(''));
+      renameSync(file, path.join(dir, 'moved.jsonl'));
+      renameSync(decoy, file);
+    });
+    try {
+      assert.equal(rows, 300);
+      assert.deepEqual(warnings, [], 'no fallback: DuckDB read the opened file');
+      assert.equal((await tableRows(store))[0]?.['session_id'], record(0).sessionId);
+    } finally {
+      await store.close();
+      t.cleanup();
+    }
+  });
+
+  // Were DuckDB left waiting on the FIFO below (the failure), a writer that comes and goes lets
+  // it finish, so the test run can end.
+  let fifo = '';
+  after(() => {
+    if (fifo !== '' && existsSync(fifo))
+      closeSync(openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK));
+  });
+
+  it(
+    'a log swapped for a FIFO while the older lines wait for DuckDB’s reader: loads the opened file, never opens the FIFO',
+    { timeout: 60_000 },
+    async () => {
+      const { rows, warnings, store, t } = await coldStartSwapped((file, dir) => {
+        renameSync(file, path.join(dir, 'moved.jsonl'));
+        execFileSync('mkfifo', [file]);
+        fifo = file;
+      });
+      try {
+        assert.equal(rows, 300);
+        assert.deepEqual(warnings, []);
+        // Opening a FIFO to write without blocking fails (ENXIO) while nobody reads it.
+        assert.throws(() => openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK), /ENXIO/);
+      } finally {
+        await store.close();
+        t.cleanup();
+      }
+    },
+  );
 
   it('refuses a FIFO without reading from it (that would take rows from its real reader)', async () => {
     const t = tempDir();

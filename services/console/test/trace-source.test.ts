@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { langfuseAuthorization } from '@lakehouse/langfuse-processor';
 import { sessionPage } from '../src/session-page.js';
 import { LangfuseApiSource } from '../src/langfuse-trace-source.js';
@@ -90,6 +91,101 @@ describe('TraceFileSource', () => {
         (await new TraceFileSource(path.join(t.dir, 'missing.jsonl')).lookup(TRACE_A)).note ?? '',
         /no spans/,
       );
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('TraceFileSource notices a trace file rewritten in place', () => {
+  const TRACES = ['a', 'b', 'c'].map((c) => c.repeat(32));
+  // One batch line; `writer` leads the line (as service.name), so lines written by another run
+  // differ in their first bytes.
+  const batch = (writer: string, spans: Array<{ trace: number; name: string }>): string =>
+    `${JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: writer } }] },
+          scopeSpans: [
+            {
+              spans: spans.map((s, i) => ({
+                traceId: TRACES[s.trace],
+                spanId: (i + 1).toString(16).padStart(16, '0'),
+                name: s.name,
+                startTimeUnixNano: '1000000',
+                endTimeUnixNano: '2000000',
+              })),
+            },
+          ],
+        },
+      ],
+    })}\n`;
+  const BATCHES = fc.array(
+    fc.array(fc.record({ trace: fc.integer({ min: 0, max: 2 }), name: fc.string() }), {
+      minLength: 1,
+      maxLength: 4,
+    }),
+    { maxLength: 5 },
+  );
+  const names = async (source: TraceFileSource, trace: string): Promise<string[]> =>
+    ((await source.lookup(trace)).tree?.observations ?? []).map((o) => o.name).sort();
+
+  it('after a rewrite in place (same inode, any length) or an append, answers as a fresh read of the file does', async () => {
+    const t = tempDir();
+    const file = path.join(t.dir, 'traces.jsonl');
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          BATCHES,
+          BATCHES,
+          fc.constantFrom('rewrite', 'append'),
+          async (older, newer, how) => {
+            writeFileSync(file, older.map((b) => batch('run-1', b)).join(''));
+            const followed = new TraceFileSource(file);
+            for (const trace of TRACES) await followed.lookup(trace);
+            const inode = statSync(file).ino;
+            const next = newer.map((b) => batch('run-2', b)).join('');
+            // writeFileSync truncates the same file: the inode stays, only the bytes change.
+            if (how === 'rewrite') writeFileSync(file, next);
+            else appendFileSync(file, next);
+            assert.equal(statSync(file).ino, inode);
+            for (const trace of TRACES)
+              assert.deepEqual(
+                await names(followed, trace),
+                await names(new TraceFileSource(file), trace),
+                trace,
+              );
+          },
+        ),
+        { numRuns: 150, includeErrorInReport: true },
+      );
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a rewrite longer than what was indexed: the old trees are gone, the new ones all there', async () => {
+    const t = tempDir();
+    const file = path.join(t.dir, 'traces.jsonl');
+    try {
+      writeFileSync(
+        file,
+        batch('run-1', [{ trace: 0, name: 'old a' }]) +
+          batch('run-1', [{ trace: 1, name: 'old b' }]),
+      );
+      const source = new TraceFileSource(file);
+      assert.deepEqual(await names(source, TRACES[1] ?? ''), ['old b']);
+      // Trace c's span comes first in a line that runs far past the old end of the file.
+      writeFileSync(
+        file,
+        batch('run-2', [
+          { trace: 2, name: 'new c' },
+          { trace: 2, name: 'x'.repeat(2000) },
+        ]) + batch('run-2', [{ trace: 0, name: 'new a' }]),
+      );
+      assert.deepEqual(await names(source, TRACES[0] ?? ''), ['new a']);
+      assert.deepEqual(await names(source, TRACES[1] ?? ''), []);
+      assert.deepEqual(await names(source, TRACES[2] ?? ''), ['new c', 'x'.repeat(2000)]);
     } finally {
       t.cleanup();
     }
