@@ -483,6 +483,12 @@ void describe('docker-compose.yml', () => {
     assert.equal(hostPort(gateway.CHATD_URL ?? '').host, 'chatd');
   });
 
+  void it("leaves the validate hop on the gateway's own loopback listener", () => {
+    // GATEWAY_SELF_URL would send the hop through the public listener, whose MAX_CONNECTIONS
+    // slots clients can hold.
+    assert.equal(serviceEnv('gateway').GATEWAY_SELF_URL, undefined);
+  });
+
   void it('requires LAKEHOUSE_HOP_KEY with no default (a key in a public file signs nothing)', () => {
     for (const name of SERVICES) {
       const raw = String(dict(service(name).environment, `${name}.environment`).LAKEHOUSE_HOP_KEY);
