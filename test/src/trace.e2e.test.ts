@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sampleContract, WorkerLookup } from '@lakehouse/roster';
 import {
@@ -13,6 +11,7 @@ import {
 } from '@lakehouse/test-support';
 import { fillRequest, sharedRoster, startService, startStack } from './harness.js';
 import type { ServiceHandle, Stack } from './harness.js';
+import { startRecordedHops } from './chatd-stand-ins.js';
 
 const SPAN_KIND_SERVER = 2;
 const SPAN_KIND_CLIENT = 3;
@@ -244,87 +243,33 @@ describe('inbound X-Lakehouse-Trace-Id and traceparent rules at the gateway', ()
 
 describe('outbound hops carry traceparent and the mirrored header with the same id', () => {
   it('chatd and the validate hop receive both headers', async () => {
-    const seen: Array<{ path: string; traceparent?: string; mirror?: string }> = [];
     const roster = await WorkerLookup.load(await sharedRoster());
     const contract = sampleContract(roster, 5);
     const workers = roster.find({ ...contract, activeOnly: true }, 1);
-    const stubChatd = http.createServer((req, res) => {
-      seen.push({
-        path: req.url ?? '',
-        traceparent: req.headers.traceparent as string,
-        mirror: req.headers[TRACE_HEADER] as string,
-      });
-      req.resume();
-      req.on('end', () => {
-        const content =
-          '```json\n' +
-          JSON.stringify({
-            fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
-          }) +
-          '\n```';
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            provider: 'sim',
-            model: 'm',
-            content,
-            finish_reason: 'stop',
-            usage: { input_tokens: 1, output_tokens: 1 },
-          }),
-        );
-      });
-    });
-    await new Promise<void>((resolve) => stubChatd.listen(0, '127.0.0.1', resolve));
-    // A recording proxy in front of the gateway's own /v1/validate.
-    let gatewayUrl = '';
-    const proxy = http.createServer((req, res) => {
-      seen.push({
-        path: req.url ?? '',
-        traceparent: req.headers.traceparent as string,
-        mirror: req.headers[TRACE_HEADER] as string,
-      });
-      const upstream = http.request(
-        `${gatewayUrl}${req.url}`,
-        { method: req.method, headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      req.pipe(upstream);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const gateway = await startService('gateway', {
-      ROSTER_PATH: await sharedRoster(),
-      CHATD_URL: `http://127.0.0.1:${(stubChatd.address() as AddressInfo).port}`,
-      GATEWAY_SELF_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-    });
-    gatewayUrl = gateway.url;
+    const content =
+      '```json\n' +
+      JSON.stringify({
+        fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
+      }) +
+      '\n```';
+    // The stand-in chatd and a proxy in front of the gateway's own /v1/validate record each hop.
+    const recorder = await startRecordedHops(await sharedRoster(), content);
     try {
-      const res = await postJson(`${gateway.url}/v1/iterate`, {
-        kind: 'fill',
-        prompt: 'p',
-        provider: 'sim',
-        model: 'm',
-        context: { target_count: 1, ...contract },
-      });
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      const traceId = String(res.body.trace_id);
-      assert.deepEqual(
-        seen.map((s) => s.path),
-        ['/v1/chat', '/v1/validate'],
-      );
-      for (const hop of seen) {
-        assert.equal(hop.mirror, traceId, `${hop.path} carries x-lakehouse-trace-id`);
+      const { traceId, hops } = await recorder.iterateFill(contract);
+      for (const hop of hops) {
         assert.equal(
-          hop.traceparent?.split('-')[1],
+          hop.headers[TRACE_HEADER],
+          traceId,
+          `${hop.path} carries x-lakehouse-trace-id`,
+        );
+        assert.equal(
+          (hop.headers.traceparent as string | undefined)?.split('-')[1],
           traceId,
           `${hop.path} carries a traceparent with the same id`,
         );
       }
     } finally {
-      await gateway.stop();
-      stubChatd.close();
-      proxy.close();
+      await recorder.close();
     }
   });
 });

@@ -1,15 +1,15 @@
 // Issue 12, invariant 6: clients do not steer our observability. Both real services, a local
 // stand-in for Langfuse's OTLP endpoint, hostile trace headers — fixed regressions and generated.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { sampleContract, WorkerLookup } from '@lakehouse/roster';
 import { eventually, postJson, startOtlpReceiver } from '@lakehouse/test-support';
 import type { OtlpReceiver } from '@lakehouse/test-support';
-import { fillRequest, readJsonLines, sharedRoster, startService, startStack } from './harness.js';
+import { fillRequest, readJsonLines, sharedRoster, startStack } from './harness.js';
 import type { Stack } from './harness.js';
+import { startRecordedHops } from './chatd-stand-ins.js';
+import type { RecordedHops } from './chatd-stand-ins.js';
 import { joinedParentSpanId } from '@lakehouse/langfuse-processor';
 import { buildTraces } from './langfuse-tree.js';
 
@@ -186,67 +186,19 @@ describe('untrusted trace headers at the gateway and chatd', () => {
 });
 
 describe('hops: what a callee receives', () => {
-  let seen: Array<Record<string, string | undefined>> = [];
-  let stub: http.Server;
-  let proxy: http.Server;
-  let gatewayUrl = '';
-  let gateway: Awaited<ReturnType<typeof startService>>;
+  let recorder: RecordedHops | undefined;
 
   before(async () => {
     const roster = await WorkerLookup.load(await sharedRoster());
     const contract = sampleContract(roster, 5);
     const workers = roster.find({ ...contract, activeOnly: true }, 1);
-    const record = (req: http.IncomingMessage) =>
-      seen.push({
-        path: req.url,
-        traceparent: req.headers.traceparent as string | undefined,
-        tracestate: req.headers.tracestate as string | undefined,
-        baggage: req.headers.baggage as string | undefined,
-        hop: req.headers['x-lakehouse-hop'] as string | undefined,
-      });
-    stub = http.createServer((req, res) => {
-      record(req);
-      req.resume();
-      req.on('end', () => {
-        const content = JSON.stringify({
-          fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
-        });
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            provider: 'sim',
-            model: 'm',
-            content,
-            finish_reason: 'stop',
-            usage: { input_tokens: 1, output_tokens: 1 },
-          }),
-        );
-      });
+    const content = JSON.stringify({
+      fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
     });
-    proxy = http.createServer((req, res) => {
-      record(req);
-      const upstream = http.request(
-        `${gatewayUrl}${req.url}`,
-        { method: req.method, headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      req.pipe(upstream);
-    });
-    await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    gateway = await startService('gateway', {
-      ROSTER_PATH: await sharedRoster(),
-      CHATD_URL: `http://127.0.0.1:${(stub.address() as AddressInfo).port}`,
-      GATEWAY_SELF_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-    });
-    gatewayUrl = gateway.url;
+    recorder = await startRecordedHops(await sharedRoster(), content);
   });
   after(async () => {
-    await gateway?.stop();
-    stub?.close();
-    proxy?.close();
+    await recorder?.close();
   });
 
   it('generated hostile trace headers: every hop carries our signed traceparent and nothing of the client', async () => {
@@ -271,36 +223,23 @@ describe('hops: what a callee receives', () => {
           { requiredKeys: [] },
         ),
         async (headers) => {
-          seen = [];
-          const res = await postJson(
-            `${gatewayUrl}/v1/iterate`,
-            {
-              kind: 'fill',
-              prompt: 'p',
-              provider: 'sim',
-              model: 'm',
-              context: { target_count: 1, ...contract },
-            },
-            headers,
-          );
-          assert.equal(res.status, 200, JSON.stringify(res.body));
-          const traceId = String(res.body.trace_id);
-          assert.deepEqual(
-            seen.map((s) => s.path),
-            ['/v1/chat', '/v1/validate'],
-          );
-          for (const hop of seen) {
+          const { traceId, hops } = await recorder!.iterateFill(contract, headers);
+          for (const hop of hops) {
             assert.match(
-              hop.traceparent ?? '',
+              String(hop.headers.traceparent),
               new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`),
               'sampled, our span',
             );
-            assert.match(hop.hop ?? '', /^v1=[A-Za-z0-9_-]{22}$/, 'signed');
-            assert.equal(hop.baggage, undefined, 'no baggage forwarded');
-            assert.equal(hop.tracestate, undefined, 'no tracestate forwarded');
+            assert.match(
+              String(hop.headers['x-lakehouse-hop']),
+              /^v1=[A-Za-z0-9_-]{22}$/,
+              'signed',
+            );
+            assert.equal(hop.headers.baggage, undefined, 'no baggage forwarded');
+            assert.equal(hop.headers.tracestate, undefined, 'no tracestate forwarded');
           }
           // Both hops name the same attempt span as parent.
-          assert.equal(seen[0]?.traceparent, seen[1]?.traceparent);
+          assert.equal(hops[0]?.headers.traceparent, hops[1]?.headers.traceparent);
         },
       ),
       { numRuns: 15 },
