@@ -226,6 +226,12 @@ async function runSession(options, label, { model, chosenTraceId, expectRetry },
 
 // ---- files written by the stack ---------------------------------------------------------------
 
+// Paths under the working directory print relative to it, as a user typed them.
+function shownPath(file) {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}
+
 function fileSize(file) {
   try {
     return statSync(file).size;
@@ -400,7 +406,7 @@ async function treeFromFile(options, offset, session, trees) {
     const tree = trees.buildLangfuseTrees(requests.filter(Boolean)).find((t) => t.traceId === session.traceId);
     const final = Date.now() > deadline;
     const problem = tree ? treeProblems(fromTreeFile(tree), session, final) : { pending: true, why: 'the trace is not in the file' };
-    if (!problem) return { tree, source: file };
+    if (!problem) return { tree, source: shownPath(file) };
     const size = fileSize(file);
     if (!tree && (size === undefined || size === (offset ?? 0)) && Date.now() > idleDeadline) {
       fail(
@@ -537,7 +543,7 @@ async function main(argv) {
     return;
   }
   const started = Date.now();
-  const mode = options.langfuse ? `Langfuse at ${options.langfuse.baseUrl}` : `offline trace file ${options.traces}`;
+  const mode = options.langfuse ? `Langfuse at ${options.langfuse.baseUrl}` : `offline trace file ${shownPath(options.traces)}`;
   console.log(`smoke: gateway ${options.gateway}, chatd ${options.chatd}, tree from ${mode}`);
 
   await probe('gateway /healthz', `${options.gateway}/healthz`, 'is the stack running (npm start / docker compose up)? pass --gateway URL');

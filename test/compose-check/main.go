@@ -1,6 +1,7 @@
 // compose-check loads a compose file the way Docker Compose v2 does, through compose-go v2 (the
-// loader Compose itself uses: the compose-spec schema, interpolation, merge keys), with no
-// environment and no .env file, i.e. what a clean checkout sees. It prints the resolved project
+// loader Compose itself uses: the compose-spec schema, interpolation, merge keys), with the
+// process environment but no .env file, i.e. what a clean checkout sees with the variables the
+// caller sets (the tests set only the required LAKEHOUSE_HOP_KEY). It prints the resolved project
 // as JSON, or the loader's error on stderr and exits 1. A test tool for
 // test/src/compose-config.test.ts (no Docker engine runs here), not part of the product.
 package main
@@ -27,6 +28,7 @@ func main() {
 		[]string{file},
 		cli.WithName("lakehouse-observability"),
 		cli.WithWorkingDirectory(filepath.Dir(file)),
+		cli.WithOsEnv,
 	)
 	if err != nil {
 		fail(err)

@@ -19,6 +19,7 @@ import {
   dockerfileStage,
   dockerfileStages,
   imageInstallCommand,
+  COMPOSE_TEST_ENV,
   interpolate,
   isDict,
   readRepoFile,
@@ -482,6 +483,21 @@ void describe('docker-compose.yml', () => {
     assert.equal(hostPort(gateway.CHATD_URL ?? '').host, 'chatd');
   });
 
+  void it("leaves the validate hop on the gateway's own loopback listener", () => {
+    // GATEWAY_SELF_URL would send the hop through the public listener, whose MAX_CONNECTIONS
+    // slots clients can hold.
+    assert.equal(serviceEnv('gateway').GATEWAY_SELF_URL, undefined);
+  });
+
+  void it('requires LAKEHOUSE_HOP_KEY with no default (a key in a public file signs nothing)', () => {
+    for (const name of SERVICES) {
+      const raw = String(dict(service(name).environment, `${name}.environment`).LAKEHOUSE_HOP_KEY);
+      assert.match(raw, /^\$\{LAKEHOUSE_HOP_KEY:\?[^}]+\}$/, `${name}: ${raw}`);
+      assert.throws(() => interpolate(raw, {}), /required variable LAKEHOUSE_HOP_KEY/);
+      assert.throws(() => interpolate(raw, { LAKEHOUSE_HOP_KEY: '' }), /required variable/);
+    }
+  });
+
   void it('gives gateway and chatd one hop key, long enough to start (chatd trusts only the gateway)', () => {
     const keys = SERVICES.map((name) => serviceEnv(name).LAKEHOUSE_HOP_KEY);
     assert.ok(keys[0] !== undefined && keys[0].length >= 16, `LAKEHOUSE_HOP_KEY=${keys[0]}`);
@@ -774,13 +790,14 @@ void describe('docker-compose.yml', () => {
 function composeCheck(
   binary: string,
   file: string,
+  env: Readonly<Record<string, string>> = COMPOSE_TEST_ENV,
 ): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(binary, [file], {
     encoding: 'utf8',
     timeout: 60_000,
     maxBuffer: 64 * 1024 * 1024,
-    // No environment and no .env: interpolation falls back to the file's defaults.
-    env: { PATH: process.env.PATH ?? '' },
+    // No .env and only the required key: interpolation falls back to the file's defaults.
+    env: { PATH: process.env.PATH ?? '', ...env },
   });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -856,6 +873,13 @@ void describe(
         'limits',
       );
       assert.equal(Number(limits.memory), collectorMemory().containerMiB * 2 ** 20);
+    });
+
+    void it('refuses to load without LAKEHOUSE_HOP_KEY, naming it', () => {
+      const result = composeCheck(binary, path.join(REPO_ROOT, 'docker-compose.yml'), {});
+      assert.equal(result.status, 1, result.stdout.slice(0, 200));
+      assert.match(result.stderr, /LAKEHOUSE_HOP_KEY/);
+      assert.match(result.stderr, /set LAKEHOUSE_HOP_KEY to a secret/);
     });
 
     void it('refuses a file Compose would refuse (the check is not vacuous)', () => {

@@ -31,11 +31,39 @@ export const compose = dict(
 /** The compose services by name. */
 export const composeServices = dict(compose.services, 'services');
 
-/** Compose interpolation with defaults only (`${X:-d}`, `${X-d}`, `${X}`, `$$`): what a clean checkout sees. */
-export function interpolate(value: string): string {
+/**
+ * The one variable docker-compose.yml requires (`${X:?…}`, no default), as the compose checks
+ * set it: a clean checkout plus the key a user must put in `.env`.
+ */
+export const COMPOSE_TEST_ENV: Readonly<Record<string, string>> = Object.freeze({
+  LAKEHOUSE_HOP_KEY: 'compose-check-hop-key-0123456789',
+});
+
+/**
+ * Compose interpolation (`${X:-d}`, `${X-d}`, `${X:?err}`, `${X?err}`, `${X}`, `$$`) over `env`
+ * (default {@link COMPOSE_TEST_ENV}): what a clean checkout sees once the required key is set.
+ * A required variable missing from `env` throws, as Compose refuses the file.
+ */
+export function interpolate(
+  value: string,
+  env: Readonly<Record<string, string>> = COMPOSE_TEST_ENV,
+): string {
   return value.replace(
-    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g,
-    (match, _name, fallback: string | undefined) => (match === '$$' ? '$' : (fallback ?? '')),
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g,
+    (
+      match,
+      name: string,
+      colon: string | undefined,
+      op: string | undefined,
+      arg: string | undefined,
+    ) => {
+      if (match === '$$') return '$';
+      const set = env[name];
+      const missing = set === undefined || (colon === ':' && set === '');
+      if (op === '?' && missing) throw new Error(`required variable ${name}: ${arg ?? ''}`);
+      if (op === '-' && missing) return arg ?? '';
+      return set ?? '';
+    },
   );
 }
 

@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { SESSION_COLUMNS, encodeSessionRecord, runSessionSql } from '@lakehouse/session-log';
+import {
+  SESSION_COLUMNS,
+  checkSessionAlarm,
+  encodeSessionRecord,
+  runSessionReport,
+  runSessionSql,
+} from '@lakehouse/session-log';
 import type { EncodableSessionRecord } from '@lakehouse/session-log';
 import { REPO_ROOT } from './harness.js';
 
@@ -122,6 +128,47 @@ describe('the README’s DuckDB query, on real DuckDB', () => {
       connection.closeSync();
       instance.closeSync();
     }
+  });
+
+  it('what plain SQL cannot tell, npm run sessions counts: a run-on fragment, a coerced field', async () => {
+    const torn = row(3).slice(0, row(3).indexOf('"prompt":') + '"prompt":'.length);
+    const ungrounded = row(6, { kind: 'fill', artifact: { fills: [] }, groundedInRoster: false });
+    const quoted = row(9).replace('"iterations":1', '"iterations":"3"');
+    const file = path.join(dir, 'limits.jsonl');
+    writeFileSync(file, row(0) + torn + '\n' + ungrounded + quoted);
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      const [view] = documentedBlock()
+        .replaceAll("'sessions.jsonl'", `'${file}'`)
+        .split(/;\s*\n/);
+      await connection.run(view ?? '');
+      const plain = (
+        await connection.runAndReadAll(
+          'SELECT session_id, iterations FROM sessions ORDER BY session_id',
+        )
+      ).getRowObjectsJS();
+      // The fragment took the ungrounded row with it, and "3" reads as the number 3.
+      assert.deepEqual(
+        plain.map((r) => [r['session_id'], Number(r['iterations'])]),
+        [
+          ['s0', 1],
+          ['s9', 3],
+        ],
+      );
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+    const report = await runSessionReport(file);
+    assert.deepEqual(report.lines, {
+      rows: 3,
+      unreadable: 1,
+      otherSchema: 0,
+      malformed: 1,
+      oversized: 0,
+    });
+    assert.equal((await checkSessionAlarm(file)).found, 1);
   });
 
   it('no document shows the bare read_json_auto form as the way to query the log', () => {

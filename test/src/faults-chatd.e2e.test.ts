@@ -93,8 +93,8 @@ describe('faults: chatd misbehaving behind a real gateway (stub chatd, Langfuse 
       name: 'chatd destroys the socket after the headers and half the body',
       answer: (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
-        res.write('{"content":"Here are the fills: {\\"fills\\":[');
-        setTimeout(() => res.socket?.destroy(), 20);
+        // Cut once the headers and the half body have left for the gateway (the write's callback).
+        res.write('{"content":"Here are the fills: {\\"fills\\":[', () => res.socket?.destroy());
       },
       status: 502,
       verdict: 'infra_error',

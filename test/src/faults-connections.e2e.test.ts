@@ -3,12 +3,9 @@
 // a slot without a request in progress give way to new ones, and one peer address cannot take
 // every slot (MAX_CONNECTIONS_PER_PEER).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { eventually, fillRequest, postJson, sharedRoster, startService } from './harness.js';
+import { eventually, fillRequest, postJson, startService, startStack } from './harness.js';
 import { metricSum, readSessionFile, reportEvidence } from './faults-helpers.js';
 
 /** An attacker's socket: `head` sent, then nothing. `closed` turns true when the server hangs up. */
@@ -39,16 +36,8 @@ const busyHead = (path: string): string =>
 
 describe('faults: connection caps and the services own hops', () => {
   it('gateway: clients holding every MAX_CONNECTIONS slot do not starve the validate hop', async (t) => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-conn-'));
-    const sessionLogPath = path.join(dir, 'sessions.jsonl');
-    const roster = await sharedRoster();
-    const chatd = await startService('chatd', { ROSTER_PATH: roster });
-    const gateway = await startService('gateway', {
-      CHATD_URL: chatd.url,
-      ROSTER_PATH: roster,
-      SESSION_LOG_PATH: sessionLogPath,
-      MAX_CONNECTIONS: '4',
-    });
+    const stack = await startStack({ gatewayEnv: { MAX_CONNECTIONS: '4' } });
+    const { gateway, sessionLogPath } = stack;
     const attackers: HeldSocket[] = [];
     try {
       const request = await fillRequest('clean', { max_iterations: 1 });
@@ -80,21 +69,13 @@ describe('faults: connection caps and the services own hops', () => {
       });
     } finally {
       for (const a of attackers) a.socket.destroy();
-      await gateway.stop();
-      await chatd.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await stack.stop();
     }
   });
 
   it('chatd: clients holding its MAX_CONNECTIONS slots do not starve the gateway chat hops', async (t) => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-conn-'));
-    const roster = await sharedRoster();
-    const chatd = await startService('chatd', { ROSTER_PATH: roster, MAX_CONNECTIONS: '4' });
-    const gateway = await startService('gateway', {
-      CHATD_URL: chatd.url,
-      ROSTER_PATH: roster,
-      SESSION_LOG_PATH: path.join(dir, 'sessions.jsonl'),
-    });
+    const stack = await startStack({ chatdEnv: { MAX_CONNECTIONS: '4' } });
+    const { chatd, gateway } = stack;
     const attackers: HeldSocket[] = [];
     try {
       const request = await fillRequest('clean', { max_iterations: 1 });
@@ -125,9 +106,7 @@ describe('faults: connection caps and the services own hops', () => {
       });
     } finally {
       for (const a of attackers) a.socket.destroy();
-      await gateway.stop();
-      await chatd.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await stack.stop();
     }
   });
 

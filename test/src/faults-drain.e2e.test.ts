@@ -8,38 +8,44 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually, postJson, sharedRoster, startService } from './harness.js';
-import { startStubServer } from '@lakehouse/test-support';
-import type { StubServer } from '@lakehouse/test-support';
-import type http from 'node:http';
+import type { ServiceHandle } from './harness.js';
+import type { HoldingChatd } from './chatd-stand-ins.js';
 import { readSessionFile, reportEvidence } from './faults-helpers.js';
+import { startHoldingChatd } from './chatd-stand-ins.js';
 
 const EMAIL = { kind: 'email', prompt: 'write it', provider: 'sim', model: 'x', max_iterations: 1 };
 
-function emailReply(res: http.ServerResponse): void {
-  res.writeHead(200, { 'content-type': 'application/json' }).end(
-    JSON.stringify({
-      provider: 'sim',
-      model: 'x',
-      content: '{"to":"a@b.c","subject":"s","body":"b"}',
-      finish_reason: 'stop',
-      usage: { input_tokens: 1, output_tokens: 1 },
-    }),
-  );
+/** A gateway in front of a holding chatd, writing its rows and traces to a fresh temp dir. */
+interface DrainRig {
+  chatd: HoldingChatd;
+  gateway: ServiceHandle;
+  sessionLog: string;
+  traceFile: string;
+  close(): Promise<void>;
 }
 
-/** A stand-in chatd that holds every request until `release()`; `held` counts them. */
-async function holdingChatd(): Promise<{
-  stub: StubServer;
-  held: () => number;
-  release: () => void;
-}> {
-  const waiting: http.ServerResponse[] = [];
-  const stub = await startStubServer((_req, res) => waiting.push(res));
+async function startDrainRig(env: Record<string, string>): Promise<DrainRig> {
+  const chatd = await startHoldingChatd();
+  const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-drain-'));
+  const sessionLog = path.join(dir, 'sessions.jsonl');
+  const traceFile = path.join(dir, 'traces.jsonl');
+  const gateway = await startService('gateway', {
+    CHATD_URL: chatd.stub.url,
+    ROSTER_PATH: await sharedRoster(),
+    SESSION_LOG_PATH: sessionLog,
+    LANGFUSE_TRACE_FILE: traceFile,
+    ...env,
+  });
   return {
-    stub,
-    held: () => waiting.length,
-    release: () => {
-      for (const res of waiting.splice(0)) if (!res.destroyed) emailReply(res);
+    chatd,
+    gateway,
+    sessionLog,
+    traceFile,
+    async close() {
+      chatd.release();
+      await gateway.stop();
+      await chatd.stub.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -54,17 +60,8 @@ function traceFileHas(file: string, text: string): boolean {
 
 describe('faults: SIGTERM with sessions that cannot answer yet', () => {
   it('a session whose client hung up is still waited for: row and trace before exit', async (t) => {
-    const chatd = await holdingChatd();
-    const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-drain-'));
-    const sessionLog = path.join(dir, 'sessions.jsonl');
-    const traceFile = path.join(dir, 'traces.jsonl');
-    const gateway = await startService('gateway', {
-      CHATD_URL: chatd.stub.url,
-      ROSTER_PATH: await sharedRoster(),
-      SESSION_LOG_PATH: sessionLog,
-      LANGFUSE_TRACE_FILE: traceFile,
-      LOG_LEVEL: 'info',
-    });
+    const rig = await startDrainRig({ LOG_LEVEL: 'info' });
+    const { chatd, gateway, sessionLog, traceFile } = rig;
     try {
       const body = JSON.stringify(EMAIL);
       const socket = net.connect(gateway.port, '127.0.0.1');
@@ -108,26 +105,14 @@ describe('faults: SIGTERM with sessions that cannot answer yet', () => {
         evidence,
       });
     } finally {
-      chatd.release();
-      await gateway.stop();
-      await chatd.stub.close();
-      rmSync(dir, { recursive: true, force: true });
+      await rig.close();
     }
   });
 
   it('a session longer than the shutdown grace ends infra_error: answer, row and trace, exit 0', async (t) => {
-    const chatd = await holdingChatd();
-    const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-drain-'));
-    const sessionLog = path.join(dir, 'sessions.jsonl');
-    const traceFile = path.join(dir, 'traces.jsonl');
-    const gateway = await startService('gateway', {
-      CHATD_URL: chatd.stub.url,
-      ROSTER_PATH: await sharedRoster(),
-      SESSION_LOG_PATH: sessionLog,
-      LANGFUSE_TRACE_FILE: traceFile,
-      // The chat hop would wait 240 s (CHAT_TIMEOUT_MS's default); the grace is 1.5 s.
-      SHUTDOWN_GRACE_MS: '1500',
-    });
+    // The chat hop would wait 240 s (CHAT_TIMEOUT_MS's default); the grace is 1.5 s.
+    const rig = await startDrainRig({ SHUTDOWN_GRACE_MS: '1500' });
+    const { chatd, gateway, sessionLog, traceFile } = rig;
     try {
       const answer = postJson(`${gateway.url}/v1/iterate`, EMAIL).catch(
         (err: unknown) =>
@@ -159,10 +144,7 @@ describe('faults: SIGTERM with sessions that cannot answer yet', () => {
         evidence,
       });
     } finally {
-      chatd.release();
-      await gateway.stop();
-      await chatd.stub.close();
-      rmSync(dir, { recursive: true, force: true });
+      await rig.close();
     }
   });
 });

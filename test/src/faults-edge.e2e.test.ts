@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually, postJson, sharedRoster, startService } from './harness.js';
-import { startStubServer } from '@lakehouse/test-support';
 import { metricSum, readSessionFile, reportEvidence } from './faults-helpers.js';
+import { startHoldingChatd } from './chatd-stand-ins.js';
 
 /** A socket that sends `head` then one byte every `everyMs`; resolves how it ended. */
 function dribble(
@@ -47,23 +47,11 @@ function dribble(
 describe('faults: route gating and request bounds', () => {
   it('every spelling of /v1/iterate is gated by the drain and counted as in flight', async (t) => {
     // A stand-in chatd that holds its answer until told: the session is in flight at SIGTERM.
-    let release: (() => void) | undefined;
-    const chatd = await startStubServer((_req, res) => {
-      release = () =>
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            provider: 'sim',
-            model: 'x',
-            content: '{"to":"a@b.c","subject":"s","body":"b"}',
-            finish_reason: 'stop',
-            usage: { input_tokens: 1, output_tokens: 1 },
-          }),
-        );
-    });
+    const chatd = await startHoldingChatd();
     const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-gate-'));
     const sessionLogPath = path.join(dir, 'sessions.jsonl');
     const gateway = await startService('gateway', {
-      CHATD_URL: chatd.url,
+      CHATD_URL: chatd.stub.url,
       ROSTER_PATH: await sharedRoster(),
       SESSION_LOG_PATH: sessionLogPath,
       LOG_LEVEL: 'info',
@@ -71,7 +59,11 @@ describe('faults: route gating and request bounds', () => {
     try {
       const body = { kind: 'email', prompt: 'write', provider: 'sim', model: 'x' };
       const inFlight = postJson(`${gateway.url}/V1/ITERATE`, body);
-      await eventually(() => release, 10_000, 'the /V1/ITERATE session to reach chatd');
+      await eventually(
+        () => (chatd.held() === 1 ? true : undefined),
+        10_000,
+        'the /V1/ITERATE session to reach chatd',
+      );
       const exited = gateway.stop(20_000);
       await eventually(
         () => (gateway.lines.some((l) => l.includes('shutting down')) ? true : undefined),
@@ -88,8 +80,7 @@ describe('faults: route gating and request bounds', () => {
         });
         refused.push({ path: p, status: res.status, text: await res.text() });
       }
-      release?.();
-      release = undefined;
+      chatd.release();
       const answered = await inFlight;
       const code = await exited;
       // Counted as in flight: the listener stayed open for its validate hop, so it was accepted.
@@ -109,9 +100,9 @@ describe('faults: route gating and request bounds', () => {
         evidence: `in flight ${answered.status}; later ${refused.map((r) => r.status).join(', ')}; exit ${code}; rows ${rows.length}`,
       });
     } finally {
-      release?.();
+      chatd.release();
       await gateway.stop();
-      await chatd.close();
+      await chatd.stub.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -3,11 +3,8 @@
 // carries any artifact and contract the first chat request could (it never turns a client's
 // big contract into an infra_error).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { eventually, postJson, sharedRoster, startService } from './harness.js';
+import { eventually, postJson, startStack } from './harness.js';
 import { openAiCompletion, startStubServer } from '@lakehouse/test-support';
 import { readSessionFile, reportEvidence, rssMiB } from './faults-helpers.js';
 
@@ -20,21 +17,11 @@ describe('faults: bounded answers', () => {
     const upstream = await startStubServer((_req, res) =>
       res.writeHead(200, { 'content-type': 'application/json' }).end(payload),
     );
-    const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-amp-'));
-    const sessionLogPath = path.join(dir, 'sessions.jsonl');
-    const roster = await sharedRoster();
     const providers = [
       { name: 'up', type: 'openai', base_url: `${upstream.url}/v1`, max_retries: 0 },
     ];
-    const chatd = await startService('chatd', {
-      ROSTER_PATH: roster,
-      PROVIDERS: JSON.stringify(providers),
-    });
-    const gateway = await startService('gateway', {
-      CHATD_URL: chatd.url,
-      ROSTER_PATH: roster,
-      SESSION_LOG_PATH: sessionLogPath,
-    });
+    const stack = await startStack({ chatdEnv: { PROVIDERS: JSON.stringify(providers) } });
+    const { chatd, gateway, sessionLogPath } = stack;
     try {
       const direct = await postJson(`${chatd.url}/v1/chat`, {
         provider: 'up',
@@ -81,23 +68,14 @@ describe('faults: bounded answers', () => {
         evidence,
       });
     } finally {
-      await gateway.stop();
-      await chatd.stop();
+      await stack.stop();
       await upstream.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('a contract near BODY_LIMIT_BYTES echoed by the model: the validate hop still carries it', async (t) => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'lakehouse-hop-size-'));
-    const sessionLogPath = path.join(dir, 'sessions.jsonl');
-    const roster = await sharedRoster();
-    const chatd = await startService('chatd', { ROSTER_PATH: roster });
-    const gateway = await startService('gateway', {
-      CHATD_URL: chatd.url,
-      ROSTER_PATH: roster,
-      SESSION_LOG_PATH: sessionLogPath,
-    });
+    const stack = await startStack();
+    const { gateway, sessionLogPath } = stack;
     try {
       // sim writes the contract's `to` into the email: artifact + contract ≈ 1.2 MB on the hop.
       const to = `a@${'é'.repeat(300_000)}`;
@@ -128,9 +106,7 @@ describe('faults: bounded answers', () => {
         evidence,
       });
     } finally {
-      await gateway.stop();
-      await chatd.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await stack.stop();
     }
   });
 });

@@ -49,6 +49,19 @@ function startExportingStack(
 }
 
 const LANGFUSE = { LANGFUSE_PUBLIC_KEY: 'pk-lf-secrets', LANGFUSE_SECRET_KEY: 'sk-lf-secrets' };
+// One session through the gateway and one chat request straight to chatd, both to the upstream.
+const ITERATE_VIA_UP = {
+  kind: 'email',
+  prompt: 'write',
+  provider: 'up',
+  model: 'gpt-test',
+  max_iterations: 1,
+};
+const CHAT_VIA_UP = {
+  provider: 'up',
+  model: 'gpt-test',
+  messages: [{ role: 'user', content: 'hi' }],
+};
 
 describe('faults: secrets and content capture', () => {
   it('credentials in a provider base_url stop chatd at start-up, naming the field, never the value', async (t) => {
@@ -111,20 +124,10 @@ describe('faults: secrets and content capture', () => {
               model: `${prefix}${secret}`,
               content: `{"to":"a@b.c","subject":"s","body":"${secret}"}`,
             };
-            const direct = await postJson(`${stack.chatd.url}/v1/chat`, {
-              provider: 'up',
-              model: 'gpt-test',
-              messages: [{ role: 'user', content: 'hi' }],
-            });
+            const direct = await postJson(`${stack.chatd.url}/v1/chat`, CHAT_VIA_UP);
             assert.equal(direct.status, 200);
             assert.ok(!String(direct.body.model).includes(secret), String(direct.body.model));
-            const viaGateway = await postJson(`${stack.gateway.url}/v1/iterate`, {
-              kind: 'email',
-              prompt: 'write',
-              provider: 'up',
-              model: 'gpt-test',
-              max_iterations: 1,
-            });
+            const viaGateway = await postJson(`${stack.gateway.url}/v1/iterate`, ITERATE_VIA_UP);
             assert.equal(viaGateway.status, 200);
             const metrics = await (await fetch(`${stack.chatd.url}/metrics`)).text();
             assert.ok(!metrics.includes(secret), 'the key in /metrics');
@@ -175,19 +178,9 @@ describe('faults: secrets and content capture', () => {
           fc.asyncProperty(secretShapes, async ({ secret }) => {
             secrets.push(secret);
             echoed = secret;
-            const viaGateway = await postJson(`${stack.gateway.url}/v1/iterate`, {
-              kind: 'email',
-              prompt: 'write',
-              provider: 'up',
-              model: 'gpt-test',
-              max_iterations: 1,
-            });
+            const viaGateway = await postJson(`${stack.gateway.url}/v1/iterate`, ITERATE_VIA_UP);
             assert.equal(viaGateway.status, 502, viaGateway.text.slice(0, 200));
-            const direct = await postJson(`${stack.chatd.url}/v1/chat`, {
-              provider: 'up',
-              model: 'gpt-test',
-              messages: [{ role: 'user', content: 'hi' }],
-            });
+            const direct = await postJson(`${stack.chatd.url}/v1/chat`, CHAT_VIA_UP);
             assert.equal(direct.status, 502, direct.text.slice(0, 200));
             bodies.push(viaGateway.text, direct.text);
           }),

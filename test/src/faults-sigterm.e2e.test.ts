@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { describe, it } from 'node:test';
-import { startStack, fillRequest } from './harness.js';
+import { eventually, startStack, fillRequest } from './harness.js';
 import { readSessionFile, reportEvidence, rssMiB } from './faults-helpers.js';
 import { buildTraces } from './langfuse-tree.js';
 import { postOverAgent, startOtlpReceiver } from '@lakehouse/test-support';
@@ -32,27 +32,30 @@ describe('faults: SIGTERM under load', () => {
       const url = `${stack.gateway.url}/v1/iterate`;
       const body = JSON.stringify(await fillRequest('phantom-once'));
       const outcomes: Outcome[] = [];
-      let stop = false;
+      let sent = 0;
+      // Each client sends until refused: once the gateway has exited its next request is, so
+      // every loop ends on its own.
       const clients = Array.from({ length: 48 }, async () => {
-        while (!stop) {
+        for (;;) {
+          sent += 1;
           const outcome = await post(agent, url, body);
           outcomes.push(outcome);
           if (outcome.kind === 'refused') return;
         }
       });
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      // Load is steady once every client has had about two sessions answered.
+      await eventually(
+        () => (outcomes.length >= 96 ? true : undefined),
+        60_000,
+        '96 sessions answered under load',
+      );
       const rss = rssMiB(stack.gateway.child.pid);
       const answeredBefore = outcomes.length;
+      const inFlightAtSignal = sent - outcomes.length;
       const signalled = Date.now();
       const exit = stack.gateway.stop(20_000);
       const code = await exit;
       const shutdownMs = Date.now() - signalled;
-      // Clients keep going until refused; give stragglers a bounded moment.
-      await Promise.race([
-        Promise.all(clients),
-        new Promise((resolve) => setTimeout(resolve, 5000)),
-      ]);
-      stop = true;
       await Promise.all(clients);
 
       const answered = outcomes.filter(
@@ -80,9 +83,11 @@ describe('faults: SIGTERM under load', () => {
         )
           trees++;
       }
-      const evidence = `exit ${code} in ${(shutdownMs / 1000).toFixed(1)} s; ${sessions.length} sessions answered, ${refusedHttp.length} refused 503 + ${refused} ECONNREFUSED + ${cut.filter((c) => !c.reused).length} reset in the accept backlog, ${cut.filter((c) => c.reused).length} cut; ${JSON.stringify(byStatus)}; ${rows.length}/${sessions.length} rows; ${trees}/${sessions.length} trees; RSS ${rss?.toFixed(0)} MiB`;
+      const evidence = `exit ${code} in ${(shutdownMs / 1000).toFixed(1)} s; ${inFlightAtSignal} in flight at SIGTERM; ${sessions.length} sessions answered, ${refusedHttp.length} refused 503 + ${refused} ECONNREFUSED + ${cut.filter((c) => !c.reused).length} reset in the accept backlog, ${cut.filter((c) => c.reused).length} cut; ${JSON.stringify(byStatus)}; ${rows.length}/${sessions.length} rows; ${trees}/${sessions.length} trees; RSS ${rss?.toFixed(0)} MiB`;
       t.diagnostic(evidence);
 
+      // The precondition: the signal landed with sessions in flight.
+      assert.ok(inFlightAtSignal > 0, `${inFlightAtSignal} requests in flight at SIGTERM`);
       assert.equal(code, 0, 'the gateway exits 0');
       // Bounded: stop() SIGKILLs past its 20 s deadline, and a killed gateway does not exit 0.
       assert.ok(

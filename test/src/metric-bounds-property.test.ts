@@ -72,12 +72,14 @@ void describe('property: bounded metric attributes', () => {
             if (!firstSeen.includes(key) && firstSeen.length < maxSeries) firstSeen.push(key);
             if (firstSeen.includes(key))
               assert.deepEqual(out, incoming, 'an early series is kept as is');
-            else assert.deepEqual(out, METRIC_OVERFLOW_ATTRIBUTES);
+            // The client's value folds; the code-chosen token type stays.
+            else
+              assert.deepEqual(out, { 'gen_ai.token.type': type, ...METRIC_OVERFLOW_ATTRIBUTES });
             // Deterministic: the same set maps to the same output every time.
             assert.deepEqual(processor.process(incoming), out);
             outputs.add(JSON.stringify(out));
           }
-          assert.ok(outputs.size <= maxSeries + 1, `${outputs.size} series`);
+          assert.ok(outputs.size <= maxSeries + 2, `${outputs.size} series`);
           const folded =
             records.length -
             records.filter(([m, t]) =>
@@ -92,15 +94,46 @@ void describe('property: bounded metric attributes', () => {
     );
   });
 
-  void it('gives each attribute-key set (instrument) its own budget', () => {
-    const processor = createBoundedAttributesProcessor({ maxSeries: 3 });
-    for (let i = 0; i < 10; i++) processor.process({ model: `m${i}` });
-    assert.deepEqual(processor.process({ kind: 'fill', final_verdict: 'accepted' }), {
-      final_verdict: 'accepted',
-      kind: 'fill',
-    });
-    assert.deepEqual(processor.process({ model: 'm1' }), { model: 'm1' });
-    assert.deepEqual(processor.process({ model: 'm9' }), METRIC_OVERFLOW_ATTRIBUTES);
+  void it('keeps client values within the byte budget, however long they are', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 64, max: 4096 }),
+        fc.array(anySizeText(2_000), { maxLength: 60 }),
+        (maxLabelBytes, models) => {
+          const processor = createBoundedAttributesProcessor({ maxLabelBytes });
+          const kept = new Map<string, string>();
+          for (const model of models) {
+            const out = processor.process({ 'gen_ai.request.model': model, kind: 'fill' });
+            assert.equal(out['kind'], 'fill', 'the code key keeps its value');
+            const value = out['gen_ai.request.model'];
+            if (typeof value === 'string') kept.set(value, value);
+            else assert.equal(out['otel.metric.overflow'], true);
+          }
+          const bytes = [...kept.keys()].reduce((n, v) => n + Buffer.byteLength(v), 0);
+          assert.ok(bytes <= maxLabelBytes, `${bytes} > ${maxLabelBytes}`);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  void it('never folds a label set of known values, whatever came first', () => {
+    fc.assert(
+      fc.property(
+        fc.array(hostileText(12), { maxLength: 300 }),
+        fc.constantFrom('clean', 'phantom-once'),
+        (flood, known) => {
+          const processor = createBoundedAttributesProcessor({
+            maxSeries: 20,
+            knownValues: ['clean', 'phantom-once'],
+          });
+          for (const model of flood) processor.process({ model, 'gen_ai.token.type': 'input' });
+          const incoming = { model: known, 'gen_ai.token.type': 'output' };
+          assert.deepEqual(processor.process(incoming), incoming);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   void it('masks secrets in label values before they are kept', () => {

@@ -1,20 +1,17 @@
 import assert from 'node:assert/strict';
-import type http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sampleContract, WorkerLookup } from '@lakehouse/roster';
 import {
   eventually,
   postJson,
-  startForwardingProxy,
   startOtlpReceiver,
-  startStubChatd,
   type OtlpReceiver,
-  type StubChatd,
   type ReceivedSpan,
 } from '@lakehouse/test-support';
 import { fillRequest, sharedRoster, startService, startStack } from './harness.js';
 import type { ServiceHandle, Stack } from './harness.js';
+import { startRecordedHops } from './chatd-stand-ins.js';
 
 const SPAN_KIND_SERVER = 2;
 const SPAN_KIND_CLIENT = 3;
@@ -246,61 +243,33 @@ describe('inbound X-Lakehouse-Trace-Id and traceparent rules at the gateway', ()
 
 describe('outbound hops carry traceparent and the mirrored header with the same id', () => {
   it('chatd and the validate hop receive both headers', async () => {
-    const seen: Array<{ path: string; traceparent?: string; mirror?: string }> = [];
-    const record = (req: { path: string; headers: http.IncomingHttpHeaders }): void => {
-      seen.push({
-        path: req.path,
-        traceparent: req.headers.traceparent as string,
-        mirror: req.headers[TRACE_HEADER] as string,
-      });
-    };
     const roster = await WorkerLookup.load(await sharedRoster());
     const contract = sampleContract(roster, 5);
     const workers = roster.find({ ...contract, activeOnly: true }, 1);
-    const content = `\`\`\`json\n${JSON.stringify({
-      fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
-    })}\n\`\`\``;
-    // The script runs once the request is recorded: its headers are the last request's.
-    const stubChatd: StubChatd = await startStubChatd(() => {
-      const req = stubChatd.requests.at(-1);
-      if (req !== undefined) record(req);
-      return content;
-    });
-    // A recording proxy in front of the gateway's own /v1/validate.
-    let gatewayUrl = '';
-    const proxy = await startForwardingProxy(() => gatewayUrl, record);
-    const gateway = await startService('gateway', {
-      ROSTER_PATH: await sharedRoster(),
-      CHATD_URL: stubChatd.url,
-      GATEWAY_SELF_URL: proxy.url,
-    });
-    gatewayUrl = gateway.url;
+    const content =
+      '```json\n' +
+      JSON.stringify({
+        fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
+      }) +
+      '\n```';
+    // The stand-in chatd and a proxy in front of the gateway's own /v1/validate record each hop.
+    const recorder = await startRecordedHops(await sharedRoster(), content);
     try {
-      const res = await postJson(`${gateway.url}/v1/iterate`, {
-        kind: 'fill',
-        prompt: 'p',
-        provider: 'sim',
-        model: 'm',
-        context: { target_count: 1, ...contract },
-      });
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      const traceId = String(res.body.trace_id);
-      assert.deepEqual(
-        seen.map((s) => s.path),
-        ['/v1/chat', '/v1/validate'],
-      );
-      for (const hop of seen) {
-        assert.equal(hop.mirror, traceId, `${hop.path} carries x-lakehouse-trace-id`);
+      const { traceId, hops } = await recorder.iterateFill(contract);
+      for (const hop of hops) {
         assert.equal(
-          hop.traceparent?.split('-')[1],
+          hop.headers[TRACE_HEADER],
+          traceId,
+          `${hop.path} carries x-lakehouse-trace-id`,
+        );
+        assert.equal(
+          (hop.headers.traceparent as string | undefined)?.split('-')[1],
           traceId,
           `${hop.path} carries a traceparent with the same id`,
         );
       }
     } finally {
-      await gateway.stop();
-      await stubChatd.close();
-      await proxy.close();
+      await recorder.close();
     }
   });
 });

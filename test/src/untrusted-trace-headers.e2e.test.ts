@@ -1,20 +1,15 @@
 // Issue 12, invariant 6: clients do not steer our observability. Both real services, a local
 // stand-in for Langfuse's OTLP endpoint, hostile trace headers — fixed regressions and generated.
 import assert from 'node:assert/strict';
-import type http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { sampleContract, WorkerLookup } from '@lakehouse/roster';
-import {
-  eventually,
-  postJson,
-  startForwardingProxy,
-  startOtlpReceiver,
-  startStubChatd,
-} from '@lakehouse/test-support';
-import type { ForwardingProxy, OtlpReceiver, StubChatd } from '@lakehouse/test-support';
-import { fillRequest, readJsonLines, sharedRoster, startService, startStack } from './harness.js';
+import { eventually, postJson, startOtlpReceiver } from '@lakehouse/test-support';
+import type { OtlpReceiver } from '@lakehouse/test-support';
+import { fillRequest, readJsonLines, sharedRoster, startStack } from './harness.js';
 import type { Stack } from './harness.js';
+import { startRecordedHops } from './chatd-stand-ins.js';
+import type { RecordedHops } from './chatd-stand-ins.js';
 import { joinedParentSpanId, LAKEHOUSE_ATTRIBUTES as LH } from '@lakehouse/langfuse-processor';
 import { buildTraces } from './langfuse-tree.js';
 
@@ -191,46 +186,19 @@ describe('untrusted trace headers at the gateway and chatd', () => {
 });
 
 describe('hops: what a callee receives', () => {
-  let seen: Array<Record<string, string | undefined>> = [];
-  let stub: StubChatd;
-  let proxy: ForwardingProxy;
-  let gatewayUrl = '';
-  let gateway: Awaited<ReturnType<typeof startService>>;
+  let recorder: RecordedHops | undefined;
 
   before(async () => {
     const roster = await WorkerLookup.load(await sharedRoster());
     const contract = sampleContract(roster, 5);
     const workers = roster.find({ ...contract, activeOnly: true }, 1);
-    const record = (req: { path: string; headers: http.IncomingHttpHeaders }): void => {
-      seen.push({
-        path: req.path,
-        traceparent: req.headers.traceparent as string | undefined,
-        tracestate: req.headers.tracestate as string | undefined,
-        baggage: req.headers.baggage as string | undefined,
-        hop: req.headers['x-lakehouse-hop'] as string | undefined,
-      });
-    };
     const content = JSON.stringify({
       fills: workers.map((w) => ({ candidate_id: w.candidateId, name: w.name })),
     });
-    // The script runs once the request is recorded: its headers are the last request's.
-    stub = await startStubChatd(() => {
-      const req = stub.requests.at(-1);
-      if (req !== undefined) record(req);
-      return content;
-    });
-    proxy = await startForwardingProxy(() => gatewayUrl, record);
-    gateway = await startService('gateway', {
-      ROSTER_PATH: await sharedRoster(),
-      CHATD_URL: stub.url,
-      GATEWAY_SELF_URL: proxy.url,
-    });
-    gatewayUrl = gateway.url;
+    recorder = await startRecordedHops(await sharedRoster(), content);
   });
   after(async () => {
-    await gateway?.stop();
-    await stub?.close();
-    await proxy?.close();
+    await recorder?.close();
   });
 
   it('generated hostile trace headers: every hop carries our signed traceparent and nothing of the client', async () => {
@@ -255,36 +223,23 @@ describe('hops: what a callee receives', () => {
           { requiredKeys: [] },
         ),
         async (headers) => {
-          seen = [];
-          const res = await postJson(
-            `${gatewayUrl}/v1/iterate`,
-            {
-              kind: 'fill',
-              prompt: 'p',
-              provider: 'sim',
-              model: 'm',
-              context: { target_count: 1, ...contract },
-            },
-            headers,
-          );
-          assert.equal(res.status, 200, JSON.stringify(res.body));
-          const traceId = String(res.body.trace_id);
-          assert.deepEqual(
-            seen.map((s) => s.path),
-            ['/v1/chat', '/v1/validate'],
-          );
-          for (const hop of seen) {
+          const { traceId, hops } = await recorder!.iterateFill(contract, headers);
+          for (const hop of hops) {
             assert.match(
-              hop.traceparent ?? '',
+              String(hop.headers.traceparent),
               new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`),
               'sampled, our span',
             );
-            assert.match(hop.hop ?? '', /^v1=[A-Za-z0-9_-]{22}$/, 'signed');
-            assert.equal(hop.baggage, undefined, 'no baggage forwarded');
-            assert.equal(hop.tracestate, undefined, 'no tracestate forwarded');
+            assert.match(
+              String(hop.headers['x-lakehouse-hop']),
+              /^v1=[A-Za-z0-9_-]{22}$/,
+              'signed',
+            );
+            assert.equal(hop.headers.baggage, undefined, 'no baggage forwarded');
+            assert.equal(hop.headers.tracestate, undefined, 'no tracestate forwarded');
           }
           // Both hops name the same attempt span as parent.
-          assert.equal(seen[0]?.traceparent, seen[1]?.traceparent);
+          assert.equal(hops[0]?.headers.traceparent, hops[1]?.headers.traceparent);
         },
       ),
       { numRuns: 15 },

@@ -25,10 +25,14 @@ export interface LangfuseApiObservation {
   readonly endTime: string | undefined;
 }
 
-/** What one read returned: observations, or the HTTP answer that stood in the way. */
+/**
+ * What one read returned: observations, or the HTTP answer that stood in the way. `invalid`
+ * counts the entries left out: not an object, or no string `id` or `type`.
+ */
 export type LangfuseObservationsResult =
   | {
       readonly observations: LangfuseApiObservation[];
+      readonly invalid: number;
       readonly endpoint: string;
       readonly name: string | undefined;
       readonly htmlPath: string | undefined;
@@ -52,7 +56,14 @@ type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function normalise(o: Json, hasRootFlag: boolean): LangfuseApiObservation {
+// The API's JSON is read as untrusted: an entry without a string id and type is left out
+// (String() on `{"toString": 1}` would throw).
+function normalise(entry: unknown, hasRootFlag: boolean): LangfuseApiObservation | undefined {
+  if (!isObj(entry)) return undefined;
+  const o = entry;
+  const id = str(o['id']);
+  const type = str(o['type']);
+  if (id === undefined || id === '' || type === undefined) return undefined;
   const parentId = str(o['parentObservationId']);
   const usage = isObj(o['usageDetails'])
     ? Object.fromEntries(
@@ -62,7 +73,7 @@ function normalise(o: Json, hasRootFlag: boolean): LangfuseApiObservation {
       )
     : undefined;
   return {
-    id: String(o['id'] ?? ''),
+    id,
     parentId,
     // v2 says whether an observation is a logical root; v1 (ObservationsView) has no such field.
     isRoot:
@@ -70,7 +81,7 @@ function normalise(o: Json, hasRootFlag: boolean): LangfuseApiObservation {
         ? o['isRootObservation']
         : parentId === undefined,
     name: str(o['name']) ?? '',
-    type: String(o['type'] ?? '').toUpperCase(),
+    type: type.toUpperCase(),
     level: str(o['level']) ?? 'DEFAULT',
     model: str(o['providedModelName']) ?? str(o['model']),
     usage,
@@ -141,13 +152,13 @@ export async function fetchLangfuseObservations(
     const body = isObj(res.json) ? res.json : {};
     if (!Array.isArray(body['observations'])) return failed(url, res, 'no observations array');
     return {
-      observations: body['observations'].filter(isObj).map((o) => normalise(o, false)),
+      ...normaliseAll(body['observations'] as unknown[], false),
       endpoint: 'GET /api/public/traces/{traceId}',
       name: str(body['name']),
       htmlPath: str(body['htmlPath']),
     };
   }
-  const data: Json[] = [];
+  const data: unknown[] = [];
   let cursor: string | undefined;
   let pages = 0;
   do {
@@ -158,16 +169,28 @@ export async function fetchLangfuseObservations(
     if (res.status !== 200) return failed(url, res);
     const body = isObj(res.json) ? res.json : {};
     if (!Array.isArray(body['data'])) return failed(url, res, 'no data array');
-    for (const o of body['data']) if (isObj(o)) data.push(o);
+    data.push(...(body['data'] as unknown[]));
     cursor = (isObj(body['meta']) ? str(body['meta']['cursor']) : undefined) || undefined;
     pages++;
   } while (cursor && pages < V2_MAX_PAGES);
   return {
-    observations: data.map((o) => normalise(o, true)),
+    ...normaliseAll(data, true),
     endpoint: 'GET /api/public/v2/observations',
     name: undefined,
     htmlPath: undefined,
   };
+}
+
+function normaliseAll(
+  entries: readonly unknown[],
+  hasRootFlag: boolean,
+): { observations: LangfuseApiObservation[]; invalid: number } {
+  const observations: LangfuseApiObservation[] = [];
+  for (const entry of entries) {
+    const o = normalise(entry, hasRootFlag);
+    if (o !== undefined) observations.push(o);
+  }
+  return { observations, invalid: entries.length - observations.length };
 }
 
 function isoMs(value: string | undefined): number {

@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { buildLangfuseTrees, renderTraceTree } from '../src/index.js';
-
-const CLI = fileURLToPath(new URL('../src/trace-cli.js', import.meta.url));
-
-function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, LANGFUSE_TRACE_FILE: '' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { TRACE_CLI, traceCli } from './trace-cli-runner.js';
 
 const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
 
@@ -97,7 +86,7 @@ describe('npm run trace on hostile trace files', () => {
       exportLine(id, { root: EVIL, child: EVIL, status: EVIL, model: EVIL }) + '\n',
     );
     for (const args of [['--last'], [id], ['--list']]) {
-      const out = cli(...args, '--file', file);
+      const out = traceCli(...args, '--file', file);
       assert.equal(out.code, 0, out.stderr);
       assert.doesNotMatch(out.stdout, RAW_CONTROL, args.join(' '));
       assert.match(
@@ -110,12 +99,12 @@ describe('npm run trace on hostile trace files', () => {
 
   it('answers a directory, a FIFO, and a line too long to hold with one clear message each', async () => {
     mkdirSync(join(dir, 'adir'));
-    const directory = cli('--last', '--file', join(dir, 'adir'));
+    const directory = traceCli('--last', '--file', join(dir, 'adir'));
     assert.equal(directory.code, 1);
     assert.match(directory.stderr, /is a directory, not a trace file/);
     const fifo = join(dir, 'traces.fifo');
     execFileSync('mkfifo', [fifo]);
-    const fromFifo = cli('--list', '--file', fifo);
+    const fromFifo = traceCli('--list', '--file', fifo);
     assert.equal(fromFifo.code, 1);
     assert.match(fromFifo.stderr, /is a FIFO, not a trace file/);
 
@@ -143,7 +132,7 @@ describe('npm run trace on hostile trace files', () => {
       }) + '\n',
     );
     await handle.close();
-    const list = cli('--list', '--file', file);
+    const list = traceCli('--list', '--file', file);
     assert.equal(list.code, 0, list.stderr);
     assert.match(
       list.stdout,
@@ -188,7 +177,7 @@ describe('npm run trace on hostile trace files', () => {
       await handle.write(batch);
       await handle.close();
       // Peak RSS of the CLI (VmHWM), sampled until it exits.
-      const child = spawn(process.execPath, [CLI, '--last', '--file', file], {
+      const child = spawn(process.execPath, [TRACE_CLI, '--last', '--file', file], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let peakKiB = 0;

@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '@lakehouse/test-support';
 import { buildLangfuseTrees, createLangfuseSpanProcessor } from '../src/index.js';
 import { chatdHandle, isTrustedTestParent, runSession, Service } from './harness.js';
-
-const CLI = fileURLToPath(new URL('../src/trace-cli.js', import.meta.url));
-
-function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8',
-    timeout: 10_000,
-    env: { ...process.env, LANGFUSE_TRACE_FILE: '' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { traceCli } from './trace-cli-runner.js';
 
 void describe('offline trace file and the trace CLI', () => {
   let dir = '';
@@ -85,7 +73,7 @@ void describe('offline trace file and the trace CLI', () => {
   });
 
   void it('renders a session as one tree', () => {
-    const r = cli(sessionId, '--file', file);
+    const r = traceCli(sessionId, '--file', file);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(
@@ -114,22 +102,22 @@ void describe('offline trace file and the trace CLI', () => {
   });
 
   void it('shows the latest trace with --last and lists traces with --list', () => {
-    const last = cli('--last', '--file', file);
+    const last = traceCli('--last', '--file', file);
     assert.equal(last.code, 0, last.stderr);
     assert.match(last.stdout, new RegExp(`^trace ${chatId}  chat:clean`));
-    const list = cli('--list', `--file=${file}`);
+    const list = traceCli('--list', `--file=${file}`);
     assert.equal(list.code, 0);
     assert.match(list.stdout, new RegExp(`${sessionId} .* iterate:fill  accepted  7 obs`));
   });
 
   void it('exits 1 with a clear message for an unknown trace id or a missing file', () => {
-    const unknown = cli('0123456789abcdef0123456789abcdef', '--file', file);
+    const unknown = traceCli('0123456789abcdef0123456789abcdef', '--file', file);
     assert.equal(unknown.code, 1);
     assert.match(
       unknown.stderr,
       /trace 0123456789abcdef0123456789abcdef not found in .*traces\.jsonl \(try --list\)/,
     );
-    const missing = cli('--last', '--file', join(dir, 'nope.jsonl'));
+    const missing = traceCli('--last', '--file', join(dir, 'nope.jsonl'));
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /trace file .*nope\.jsonl not found/);
   });

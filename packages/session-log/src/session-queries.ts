@@ -61,55 +61,88 @@ export class SessionLogNotFoundError extends Error {
 // (`"grounded_in_roster":"nope"`, a fraction, a number past the column's range) is NULL and
 // counted as malformed instead of silently becoming NULL. duration_ms is HUGEINT: Rust writes any
 // u64, Go any i64.
-const NUMBER_TYPES = "('BIGINT','UBIGINT')";
 const ATTEMPTS_TYPE =
   'STRUCT(iteration BIGINT, verdict_kind VARCHAR, error VARCHAR, span_id VARCHAR)[]';
 const ATTEMPTS_STRUCTURE =
   '[{"iteration":"BIGINT","verdict_kind":"VARCHAR","error":"VARCHAR","span_id":"VARCHAR"}]';
-const typedNumber = (name: string, type: string): string =>
-  `CASE WHEN json_type(${name}) IN ${NUMBER_TYPES} THEN TRY_CAST(${name} AS ${type}) END`;
-// [name, type in the view, SQL typing the JSON read (undefined: read as VARCHAR or JSON as is)]
-const COLUMN_READS: ReadonlyArray<readonly [string, string, string | undefined]> = [
-  ['schema', 'VARCHAR', undefined],
-  ['session_id', 'VARCHAR', undefined],
-  ['timestamp', 'VARCHAR', undefined],
-  ['daemon', 'VARCHAR', undefined],
-  ['kind', 'VARCHAR', undefined],
-  ['model', 'VARCHAR', undefined],
-  ['provider', 'VARCHAR', undefined],
-  ['prompt', 'VARCHAR', undefined],
-  ['iterations', 'BIGINT', typedNumber('iterations', 'BIGINT')],
-  ['max_iterations', 'BIGINT', typedNumber('max_iterations', 'BIGINT')],
-  ['final_verdict', 'VARCHAR', undefined],
-  [
-    'attempts',
-    ATTEMPTS_TYPE,
-    `CASE WHEN json_type(attempts) = 'ARRAY' THEN from_json(attempts, '${ATTEMPTS_STRUCTURE}') END`,
-  ],
-  ['artifact', 'JSON', undefined],
-  [
-    'grounded_in_roster',
-    'BOOLEAN',
-    `CASE WHEN json_type(grounded_in_roster) = 'BOOLEAN' THEN grounded_in_roster::BOOLEAN END`,
-  ],
-  ['duration_ms', 'HUGEINT', typedNumber('duration_ms', 'HUGEINT')],
+// A field read as JSON holds DuckDB's own rewrite of the value, which is cheaper to test as text
+// than with json_type (a second parse): an integer is digits with an optional "-" (`-0` is `0`),
+// a real always has a "." or an "e" (`1E3` is `1000.0`, `1.0` stays `1.0`), a string its quotes.
+// Only numbers past a double or a u64/i64 keep their own text: integers, which TRY_CAST then
+// bounds, and reals past a double (`1E400`), which no cast takes. `range` bounds a HUGEINT to
+// what the producers write (Go any i64, Rust any u64); past it the field is malformed.
+const typedNumber = (name: string, type: string, range?: readonly [string, string]): string => {
+  const integer =
+    `CASE WHEN NOT contains(${name}::VARCHAR, '.') AND NOT contains(${name}::VARCHAR, 'e') ` +
+    `THEN TRY_CAST(${name}::VARCHAR AS ${type}) END`;
+  return range === undefined
+    ? integer
+    : `CASE WHEN (${integer}) BETWEEN ${range[0]} AND ${range[1]} THEN ${integer} END`;
+};
+const I64_TO_U64 = ['-9223372036854775808', '18446744073709551615'] as const;
+// A JSON value's text as DuckDB keeps it (minified): an array's starts with "[", a boolean's is
+// true or false. Cheaper than json_type, which parses the value again.
+const isArray = (name: string): string => `left(${name}::VARCHAR, 1) = '['`;
+
+/** How one column of a row is read and typed. */
+interface ColumnRead {
+  name: string;
+  /** Its type in the `sessions` view. */
+  type: string;
+  /** SQL typing the JSON read; undefined: read as `type` directly (VARCHAR, JSON). */
+  typed?: string;
+  /** SQL true when a present value is of the wrong type (default: `typed` came out NULL). */
+  wrong?: string;
+}
+const COLUMN_READS: readonly ColumnRead[] = [
+  { name: 'schema', type: 'VARCHAR' },
+  { name: 'session_id', type: 'VARCHAR' },
+  { name: 'timestamp', type: 'VARCHAR' },
+  { name: 'daemon', type: 'VARCHAR' },
+  { name: 'kind', type: 'VARCHAR' },
+  { name: 'model', type: 'VARCHAR' },
+  { name: 'provider', type: 'VARCHAR' },
+  { name: 'prompt', type: 'VARCHAR' },
+  { name: 'iterations', type: 'BIGINT', typed: typedNumber('iterations', 'BIGINT') },
+  { name: 'max_iterations', type: 'BIGINT', typed: typedNumber('max_iterations', 'BIGINT') },
+  { name: 'final_verdict', type: 'VARCHAR' },
+  {
+    name: 'attempts',
+    type: ATTEMPTS_TYPE,
+    typed: `CASE WHEN ${isArray('attempts')} THEN from_json(attempts, '${ATTEMPTS_STRUCTURE}') END`,
+    wrong: `NOT ${isArray('attempts')}`,
+  },
+  { name: 'artifact', type: 'JSON' },
+  {
+    name: 'grounded_in_roster',
+    type: 'BOOLEAN',
+    typed: "CASE grounded_in_roster::VARCHAR WHEN 'true' THEN true WHEN 'false' THEN false END",
+  },
+  {
+    name: 'duration_ms',
+    type: 'HUGEINT',
+    typed: typedNumber('duration_ms', 'HUGEINT', I64_TO_U64),
+  },
 ];
 /**
  * A row's keys and the DuckDB type each has in the `sessions` view (what every reader of the log
  * gives each column).
  */
 export const SESSION_COLUMNS: ReadonlyArray<readonly [string, string]> = COLUMN_READS.map(
-  ([name, type]) => [name, type] as const,
+  ({ name, type }) => [name, type] as const,
 );
-const READ_COLUMNS = `{${COLUMN_READS.map(([name, type, typed]) => `${name}:'${typed === undefined ? type : 'JSON'}'`).join(',')}}`;
-// Each line typed once; `<name>_read` says whether a JSON-read field was present (not null).
-const TYPED_SELECT = COLUMN_READS.map(([name, , typed]) =>
-  typed === undefined ? name : `${typed} AS ${name}, ${name} IS NOT NULL AS ${name}_read`,
+const READ_COLUMNS = `{${COLUMN_READS.map((c) => `${c.name}:'${c.typed === undefined ? c.type : 'JSON'}'`).join(',')}}`;
+// Each line typed once; `<name>_wrong` says a present value is of the wrong type.
+const TYPED_SELECT = COLUMN_READS.map((c) =>
+  c.typed === undefined
+    ? c.name
+    : `${c.typed} AS ${c.name}, ${c.name} IS NOT NULL AND ` +
+      `${c.wrong ?? `(${c.typed}) IS NULL`} AS ${c.name}_wrong`,
 ).join(', ');
-const TYPED_NAMES = COLUMN_READS.map(([name]) => name).join(', ');
-// A field present with a value the view could not type: NULL in the view, not in the line.
-const MALFORMED = COLUMN_READS.flatMap(([name, , typed]) =>
-  typed === undefined ? [] : [`(${name}_read AND ${name} IS NULL)`],
+const TYPED_NAMES = COLUMN_READS.map((c) => c.name).join(', ');
+// A field present with a value the view cannot type: NULL in the view, not in the line.
+const MALFORMED = COLUMN_READS.flatMap((c) =>
+  c.typed === undefined ? [] : [`${c.name}_wrong`],
 ).join(' OR ');
 
 /** The alarm's rule in SQL over a row's columns: an accepted fill not grounded in the roster. */
@@ -156,6 +189,8 @@ const LINE_COUNTS =
   `count(*) FILTER (schema <> ${quote(SESSION_RECORD_SCHEMA)}) AS other_schema, ` +
   `count(*) FILTER (malformed) AS malformed`;
 
+const unreadableLines = (result: { lines: SessionLogLines }): number => result.lines.unreadable;
+
 function lineCounts(row: SessionQueryRow | undefined, oversized: number): SessionLogLines {
   return {
     rows: Number(row?.['rows'] ?? 0),
@@ -189,11 +224,20 @@ async function query(connection: DuckDBConnection, sql: string): Promise<Session
 
 const GLOB_CHARS = /[*?[{]/;
 
-// DuckDB's error for a line past maximum_object_size; it fails the whole read, even with ignore_errors.
-const OVERSIZED = /maximum_object_size/i;
+// DuckDB's errors that fail the whole read even with ignore_errors: a line past
+// maximum_object_size, and a fragment whose value ran on into the next lines and closed there.
+const UNREADABLE_FILE = /maximum_object_size|Malformed JSON/i;
 
+// Queries `glob` with the views defined. DuckDB's newline-delimited reader lets a value run past
+// a line's end (a newline is JSON whitespace): a fragment that stops where a value is due (a torn
+// write cut after `:`, `[` or an array's `,`) takes the next line as that value, and both lines
+// come back as one error, two all-NULL rows, so another producer's intact row reads as
+// unreadable. So when `unreadableOf(result)` says some line was not read, or a line was too long
+// for DuckDB, the files are copied with each such line neutralised (see copyForReading) and the
+// copies queried again; a log with no unreadable line is read once, as is.
 async function withSessions<T>(
   glob: string,
+  unreadableOf: ((result: T) => number) | undefined,
   fn: (connection: DuckDBConnection, oversized: number) => Promise<T>,
 ): Promise<T> {
   if (!GLOB_CHARS.test(glob)) {
@@ -208,7 +252,7 @@ async function withSessions<T>(
   }
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
-  let sanitized: string | undefined;
+  let copies: string | undefined;
   try {
     try {
       await connection.run(sessionsViewSql(glob));
@@ -229,41 +273,77 @@ async function withSessions<T>(
       }
       throw error;
     }
+    let first: { result: T } | undefined;
     try {
-      return await fn(connection, 0);
+      const result = await fn(connection, 0);
+      if (unreadableOf === undefined || unreadableOf(result) === 0) return result;
+      first = { result };
     } catch (error) {
-      if (!OVERSIZED.test(String(error))) throw error;
+      if (!UNREADABLE_FILE.test(String(error))) throw error;
     }
-    // Rare path: a line too long to read. Copy the files without such lines (counting them)
-    // and query the copies.
+    // Rare path: a line DuckDB could not read, or one too long to read at all.
     const files = (
       await query(connection, `SELECT file FROM glob(${quote(glob)}) ORDER BY file`)
     ).map((r) => String(r['file']));
-    sanitized = mkdtempSync(join(tmpdir(), 'lakehouse-sessions-'));
+    copies = mkdtempSync(join(tmpdir(), 'lakehouse-sessions-'));
     let oversized = 0;
+    let neutralised = 0;
     for (const [i, file] of files.entries()) {
-      oversized += await copyWithoutLongLines(file, join(sanitized, `${i}-${basename(file)}`));
+      const copied = await copyForReading(file, join(copies, `${i}-${basename(file)}`));
+      oversized += copied.oversized;
+      neutralised += copied.neutralised;
     }
-    await connection.run(sessionsViewSql(join(sanitized, '*')));
+    // No line could have run into the next one: the first answer stands.
+    if (first !== undefined && oversized === 0 && neutralised === 0) return first.result;
+    await connection.run(sessionsViewSql(join(copies, '*')));
     return await fn(connection, oversized);
   } finally {
     connection.closeSync();
     instance.closeSync();
-    if (sanitized !== undefined) rmSync(sanitized, { recursive: true, force: true });
+    if (copies !== undefined) rmSync(copies, { recursive: true, force: true });
   }
 }
 
-// Streams `from` into `to`, leaving out lines longer than MAX_LINE_BYTES; memory stays at one
-// chunk plus one line. Returns how many lines were left out.
-async function copyWithoutLongLines(from: string, to: string): Promise<number> {
+// What stands for a line that cannot be a row and could run into the next one: not JSON from its
+// first byte, so it stays one unreadable line.
+const NEUTRAL_LINE = Buffer.from('#\n');
+const JSON_WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+// The last byte of `parts` (one line's bytes) that is not JSON whitespace, or -1 for none.
+function lastSignificantByte(parts: readonly Buffer[]): number {
+  for (let p = parts.length - 1; p >= 0; p--) {
+    const part = parts[p] as Buffer;
+    for (let i = part.length - 1; i >= 0; i--) {
+      const byte = part[i] as number;
+      if (!JSON_WHITESPACE.has(byte)) return byte;
+    }
+  }
+  return -1;
+}
+
+// Streams `from` into `to` for DuckDB: leaves out lines longer than MAX_LINE_BYTES (counted as
+// oversized) and writes NEUTRAL_LINE for each line that does not end in "}" (no row, nor any
+// line DuckDB reads as one, ends otherwise), so it can take no other line with it; blank lines
+// stay. Memory stays at one chunk plus one line.
+async function copyForReading(
+  from: string,
+  to: string,
+): Promise<{ oversized: number; neutralised: number }> {
   const out = await open(to, 'w');
-  let dropped = 0;
+  let oversized = 0;
+  let neutralised = 0;
   let line: Buffer[] = []; // the current line's bytes so far
   let lineBytes = 0;
   let skipping = false; // the current line is already too long
   let batch: Buffer[] = [];
   let batchBytes = 0;
   const emit = async (parts: Buffer[], bytes: number): Promise<void> => {
+    const last = lastSignificantByte(parts);
+    if (last !== -1 && last !== 0x7d) {
+      neutralised += 1;
+      parts = [NEUTRAL_LINE];
+      bytes = NEUTRAL_LINE.length;
+    }
     batch.push(...parts);
     batchBytes += bytes;
     if (batchBytes >= 1 << 20) {
@@ -277,7 +357,7 @@ async function copyWithoutLongLines(from: string, to: string): Promise<number> {
       let start = 0;
       for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
         const piece = chunk.subarray(start, nl + 1);
-        if (skipping || lineBytes + piece.length - 1 > MAX_LINE_BYTES) dropped += 1;
+        if (skipping || lineBytes + piece.length - 1 > MAX_LINE_BYTES) oversized += 1;
         else await emit([...line, Buffer.from(piece)], lineBytes + piece.length);
         line = [];
         lineBytes = 0;
@@ -295,13 +375,13 @@ async function copyWithoutLongLines(from: string, to: string): Promise<number> {
         lineBytes += rest.length;
       }
     }
-    if (skipping) dropped += 1;
+    if (skipping) oversized += 1;
     else await emit(line, lineBytes);
     if (batchBytes > 0) await out.write(Buffer.concat(batch));
   } finally {
     await out.close();
   }
-  return dropped;
+  return { oversized, neutralised };
 }
 
 /** Groups a report section lists (producers, verdict mix, kinds, attempt counts); the rest are one "(other)" row. */
@@ -344,7 +424,7 @@ const pct = (part: unknown, whole: unknown): number =>
  * plus one "(other)" row. Throws SessionLogNotFoundError when no file matches.
  */
 export function runSessionReport(glob: string, topErrors = 10): Promise<SessionReport> {
-  return withSessions(glob, async (c, oversized) => {
+  return withSessions(glob, unreadableLines, async (c, oversized) => {
     // Parse the log once: the sections below read this table, not the JSON files.
     await c.run(
       `CREATE OR REPLACE TEMP TABLE report_lines AS
@@ -477,7 +557,7 @@ const ALARM_ROW_FIELDS =
  * malformed grounded_in_roster). Throws SessionLogNotFoundError when no file matches.
  */
 export function checkSessionAlarm(glob: string): Promise<SessionAlarmCheck> {
-  return withSessions(glob, async (c, oversized) => {
+  return withSessions(glob, unreadableLines, async (c, oversized) => {
     const acceptedFill = `${IS_ROW} AND kind = 'fill' AND final_verdict = 'accepted'`;
     const undecided = `${acceptedFill} AND malformed AND grounded_in_roster IS NULL`;
     const alarm = `${IS_ROW} AND ${SESSION_ALARM_SQL}`;
@@ -525,7 +605,8 @@ export function runSessionSql(
   sql: string,
   maxRows = MAX_SQL_ROWS,
 ): Promise<SessionSqlResult> {
-  return withSessions(glob, async (c) => {
+  // No line counts to tell a line that ran into the next by: the files are read as they are.
+  return withSessions(glob, undefined, async (c) => {
     const limit = Math.max(0, Math.floor(maxRows));
     const reader = await c.streamAndReadUntil(sql, limit + 1);
     const rows = reader.getRowObjectsJS();

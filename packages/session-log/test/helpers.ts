@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -9,6 +11,42 @@ export const FIXTURES_DIR = `${REPO_DIR}parity/fixtures`;
 export const EXPECTED_DIR = `${REPO_DIR}parity/expected`;
 export const SCHEMA_PATH = `${PACKAGE_DIR}schema/session.iterate.v1.schema.json`;
 export const DIST_SRC = fileURLToPath(new URL('../src/', import.meta.url));
+const SESSIONS_CLI = `${DIST_SRC}sessions-cli.js`;
+
+/** How a run of the sessions CLI ended: exit code and its whole output, decoded as UTF-8. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built sessions CLI with `args`, `env` over this process's; never rejects. */
+export function runSessionsCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [SESSIONS_CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('close', (code) =>
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+  });
+}
+
+/** The rows of `sessions sql QUERY --file FILE --json`; asserts that the CLI exited 0. */
+export async function sqlJson(query: string, file: string): Promise<unknown> {
+  const run = await runSessionsCli(['sql', query, '--file', file, '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  return JSON.parse(run.stdout) as unknown;
+}
 
 /**
  * A session log's text without its empty lines: every write starts with "\n" (so no row is
@@ -21,6 +59,28 @@ export function readLog(path: string): string {
     .map((line) => line + '\n')
     .join('');
 }
+
+/**
+ * A valid row's fields as JSON texts, keys in schema order (an accepted, grounded fill written by
+ * the Rust producer); tests put hostile texts in place of some.
+ */
+export const ROW_TEXTS: Readonly<Record<string, string>> = {
+  schema: '"session.iterate.v1"',
+  session_id: '"s"',
+  timestamp: '"2026-01-01T00:00:00.000000Z"',
+  daemon: '"rust"',
+  kind: '"fill"',
+  model: '"m"',
+  provider: '"p"',
+  prompt: '"x"',
+  iterations: '1',
+  max_iterations: '3',
+  final_verdict: '"accepted"',
+  attempts: '[{"iteration":0,"verdict_kind":"accepted"}]',
+  artifact: '{"fills":[]}',
+  grounded_in_roster: 'true',
+  duration_ms: '5',
+};
 
 /** One row of the README's Go/serde_json divergence table. */
 export interface DivergenceRow {

@@ -2,44 +2,17 @@
 // field into NULL, so the reports must count such rows, and the alarm cannot call an accepted
 // fill grounded when its grounded_in_roster is not a boolean.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DIST_SRC } from './helpers.js';
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(DIST_SRC, 'sessions-cli.js'), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { ROW_TEXTS, runSessionsCli, sqlJson } from './helpers.js';
 
 // One row as a producer writes it, with `fields` (raw JSON texts) in place of the defaults.
 function row(id: string, fields: Record<string, string> = {}): string {
   const values: Record<string, string> = {
-    schema: '"session.iterate.v1"',
+    ...ROW_TEXTS,
     session_id: JSON.stringify(id),
-    timestamp: '"2026-01-01T00:00:00.000000Z"',
-    daemon: '"rust"',
-    kind: '"fill"',
-    model: '"m"',
-    provider: '"p"',
-    prompt: '"x"',
-    iterations: '1',
-    max_iterations: '3',
-    final_verdict: '"accepted"',
-    attempts: '[{"iteration":0,"verdict_kind":"accepted"}]',
-    artifact: '{"fills":[]}',
-    grounded_in_roster: 'true',
-    duration_ms: '5',
     ...fields,
   };
   return `{${Object.entries(values)
@@ -91,7 +64,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('rows with a field of the wrong type', () => {
   it('alarm exits 2 (could not check) on accepted fills whose grounded_in_roster is not a boolean', async () => {
-    const text = await runCli(['alarm', '--file', undecidable]);
+    const text = await runSessionsCli(['alarm', '--file', undecidable]);
     assert.equal(text.code, 2, text.stdout + text.stderr);
     assert.match(
       text.stdout,
@@ -99,7 +72,7 @@ describe('rows with a field of the wrong type', () => {
     );
     for (const id of ['nope', 'list', 'object'])
       assert.match(text.stdout, new RegExp(`\\b${id}\\b`));
-    const json = await runCli(['alarm', '--file', undecidable, '--json']);
+    const json = await runSessionsCli(['alarm', '--file', undecidable, '--json']);
     const alarm = JSON.parse(json.stdout) as AlarmJson;
     assert.equal(alarm.code, 2);
     assert.equal(alarm.found, 0);
@@ -112,58 +85,44 @@ describe('rows with a field of the wrong type', () => {
   });
 
   it('report and alarm count malformed rows outside the alarm rule without failing the check', async () => {
-    const alarm = await runCli(['alarm', '--file', harmless]);
+    const alarm = await runSessionsCli(['alarm', '--file', harmless]);
     assert.equal(alarm.code, 0, alarm.stdout + alarm.stderr);
     assert.match(alarm.stdout, /^OK: no ungrounded accepted fills in 4 rows\n/);
     assert.match(alarm.stdout, /WARNING: 3 row\(s\) malformed: a field of the wrong type/);
-    const report = await runCli(['report', '--file', harmless]);
+    const report = await runSessionsCli(['report', '--file', harmless]);
     assert.equal(report.code, 0, report.stderr);
     assert.match(
       report.stdout,
       /WARNING: 3 row\(s\) malformed: a field of the wrong type, read as NULL/,
     );
     // 2.5 attempts is no count of attempts: NULL, not rounded to 3.
-    const sql = await runCli([
-      'sql',
-      'SELECT session_id, iterations, duration_ms FROM sessions ORDER BY session_id',
-      '--file',
-      harmless,
-      '--json',
-    ]);
-    assert.deepEqual(JSON.parse(sql.stdout), [
-      { session_id: 'email', iterations: 1, duration_ms: 5 },
-      { session_id: 'fraction', iterations: null, duration_ms: 5 },
-      { session_id: 'ok', iterations: 1, duration_ms: 5 },
-      { session_id: 'text-duration', iterations: 1, duration_ms: null },
-    ]);
-    const flagged = await runCli([
-      'sql',
-      'SELECT session_id FROM session_lines WHERE malformed ORDER BY 1',
-      '--file',
-      harmless,
-      '--json',
-    ]);
-    assert.deepEqual(JSON.parse(flagged.stdout), [
-      { session_id: 'email' },
-      { session_id: 'fraction' },
-      { session_id: 'text-duration' },
-    ]);
+    assert.deepEqual(
+      await sqlJson(
+        'SELECT session_id, iterations, duration_ms FROM sessions ORDER BY session_id',
+        harmless,
+      ),
+      [
+        { session_id: 'email', iterations: 1, duration_ms: 5 },
+        { session_id: 'fraction', iterations: null, duration_ms: 5 },
+        { session_id: 'ok', iterations: 1, duration_ms: 5 },
+        { session_id: 'text-duration', iterations: 1, duration_ms: null },
+      ],
+    );
+    assert.deepEqual(
+      await sqlJson('SELECT session_id FROM session_lines WHERE malformed ORDER BY 1', harmless),
+      [{ session_id: 'email' }, { session_id: 'fraction' }, { session_id: 'text-duration' }],
+    );
   });
 
   it('duration_ms keeps every u64 (Rust) and i64 (Go) exactly', async () => {
-    const sql = await runCli([
-      'sql',
-      'SELECT session_id, duration_ms FROM sessions ORDER BY session_id',
-      '--file',
-      wide,
-      '--json',
-    ]);
-    assert.equal(sql.code, 0, sql.stderr);
-    assert.deepEqual(JSON.parse(sql.stdout), [
-      { session_id: 'i64', duration_ms: -5 },
-      { session_id: 'u64', duration_ms: '18446744073709551615' },
-    ]);
-    const report = await runCli(['report', '--file', wide, '--json']);
+    assert.deepEqual(
+      await sqlJson('SELECT session_id, duration_ms FROM sessions ORDER BY session_id', wide),
+      [
+        { session_id: 'i64', duration_ms: -5 },
+        { session_id: 'u64', duration_ms: '18446744073709551615' },
+      ],
+    );
+    const report = await runSessionsCli(['report', '--file', wide, '--json']);
     const parsed = JSON.parse(report.stdout) as {
       lines: { malformed: number };
       durations: { kind: string; max_ms: unknown }[];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +15,7 @@ import {
   runSessionSql,
 } from '../src/index.js';
 import type { SessionRecord } from '../src/index.js';
-import { DIST_SRC } from './helpers.js';
-
-const CLI = join(DIST_SRC, 'sessions-cli.js');
+import { runSessionsCli, sqlJson } from './helpers.js';
 
 function row(i: number, overrides: Partial<SessionRecord> = {}): string {
   const accepted = i % 4 !== 3;
@@ -56,23 +54,6 @@ function row(i: number, overrides: Partial<SessionRecord> = {}): string {
     groundedInRoster: accepted && i % 5 !== 0 ? true : null,
     durationMs: i,
     ...overrides,
-  });
-}
-
-function runCli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -183,6 +164,29 @@ describe('DuckDB queries', () => {
     assert.equal(count?.['n'], 400 + 3 + 2 + 21_001);
     assert.equal(count?.['with_artifact'], 300 + 3 + 1 + 1);
     rmSync(late);
+  });
+
+  it('a torn row cut anywhere costs only its own line, never the next producer row', async () => {
+    // DuckDB lets a value run on past the line's end: a fragment cut after `:` or `[` would
+    // take the next line, another producer's intact row, with it.
+    const torn = row(1);
+    const intact = row(1001, { groundedInRoster: false });
+    const cuts = Array.from({ length: torn.length - 2 }, (_, i) => i + 1);
+    assert.ok(cuts.some((cut) => torn.slice(0, cut).endsWith(':')));
+    const file = join(dir, 'torn-everywhere.jsonl');
+    writeFileSync(file, cuts.map((cut) => torn.slice(0, cut) + '\n' + intact).join(''));
+    const expectedLines = {
+      rows: cuts.length,
+      unreadable: cuts.length,
+      otherSchema: 0,
+      malformed: 0,
+      oversized: 0,
+    };
+    assert.deepEqual((await runSessionReport(file)).lines, expectedLines);
+    const alarm = await checkSessionAlarm(file);
+    assert.deepEqual(alarm.lines, expectedLines);
+    assert.equal(alarm.found, cuts.length);
+    rmSync(file);
   });
 
   it('a missing file is a SessionLogNotFoundError', async () => {
@@ -318,11 +322,11 @@ describe('reports over generated hostile logs', () => {
 
 describe('sessions CLI', () => {
   it('report prints aligned tables; --json prints the report object', async () => {
-    const text = await runCli(['report', '--file', clean]);
+    const text = await runSessionsCli(['report', '--file', clean]);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /verdict mix by kind \/ model \/ provider/);
     assert.match(text.stdout, /candidate_id W-999999 not in roster/);
-    const json = await runCli(['report', '--file', clean, '--json']);
+    const json = await runSessionsCli(['report', '--file', clean, '--json']);
     assert.equal(
       (JSON.parse(json.stdout) as { totals: { sessions: number } }).totals.sessions,
       400,
@@ -330,44 +334,39 @@ describe('sessions CLI', () => {
   });
 
   it('alarm exits 0 with OK on a clean log and 1 with the rows otherwise', async () => {
-    const ok = await runCli(['alarm'], { SESSION_LOG_PATH: clean });
+    const ok = await runSessionsCli(['alarm'], { SESSION_LOG_PATH: clean });
     assert.equal(ok.code, 0);
     assert.equal(ok.stdout, 'OK: no ungrounded accepted fills in 400 rows\n');
-    const alarm = await runCli(['alarm', '--file', bad]);
+    const alarm = await runSessionsCli(['alarm', '--file', bad]);
     assert.equal(alarm.code, 1);
     assert.match(alarm.stdout, /ALARM: 1 accepted fill row/);
     assert.match(alarm.stdout, /000000000000000000000000000003e9/);
-    const json = await runCli(['alarm', '--file', bad, '--json']);
+    const json = await runSessionsCli(['alarm', '--file', bad, '--json']);
     assert.equal(json.code, 1);
     assert.equal((JSON.parse(json.stdout) as { ok: boolean }).ok, false);
   });
 
   it('sql runs against the sessions view', async () => {
-    const out = await runCli([
-      'sql',
-      'SELECT kind, count(*) AS n FROM sessions GROUP BY kind ORDER BY kind',
-      '--file',
-      clean,
-      '--json',
-    ]);
-    assert.equal(out.code, 0, out.stderr);
-    assert.deepEqual(JSON.parse(out.stdout), [
-      { kind: 'email', n: 80 },
-      { kind: 'fill', n: 320 },
-    ]);
+    assert.deepEqual(
+      await sqlJson('SELECT kind, count(*) AS n FROM sessions GROUP BY kind ORDER BY kind', clean),
+      [
+        { kind: 'email', n: 80 },
+        { kind: 'fill', n: 320 },
+      ],
+    );
   });
 
   it('alarm exits 2 "could not check" past unreadable lines, unless --max-unreadable tolerates them', async () => {
-    const unchecked = await runCli(['alarm', '--file', garbage]);
+    const unchecked = await runSessionsCli(['alarm', '--file', garbage]);
     assert.equal(unchecked.code, 2, unchecked.stdout + unchecked.stderr);
     assert.match(
       unchecked.stdout,
       /^UNCHECKED: 2 line\(s\) not read: 2 unreadable .*none of the 2 rows read/,
     );
-    const tolerated = await runCli(['alarm', '--file', garbage, '--max-unreadable', '2']);
+    const tolerated = await runSessionsCli(['alarm', '--file', garbage, '--max-unreadable', '2']);
     assert.equal(tolerated.code, 0);
     assert.match(tolerated.stdout, /^OK: .*\nWARNING: 2 line\(s\) not read/);
-    const report = await runCli(['report', '--file', garbage]);
+    const report = await runSessionsCli(['report', '--file', garbage]);
     assert.equal(report.code, 0);
     assert.match(
       report.stdout,
@@ -396,7 +395,7 @@ describe('sessions CLI', () => {
         oversized: 1,
       });
       assert.equal(check.rows.length, 1);
-      const cli = await runCli(['alarm', '--file', huge]);
+      const cli = await runSessionsCli(['alarm', '--file', huge]);
       assert.equal(cli.code, 1);
       assert.match(cli.stdout, /WARNING: 1 line\(s\) not read: 1 over 32 MiB/);
       rmSync(huge);
@@ -421,7 +420,7 @@ describe('sessions CLI', () => {
       ['report', '--json'],
       ['sql', 'SELECT model, attempts FROM sessions'],
     ]) {
-      const out = await runCli([...args, '--file', hostile]);
+      const out = await runSessionsCli([...args, '--file', hostile]);
       assert.doesNotMatch(
         out.stdout,
         // eslint-disable-next-line no-control-regex
@@ -433,19 +432,19 @@ describe('sessions CLI', () => {
   });
 
   it('a missing file, a directory, a FIFO or bad usage is one clear message and exit 2', async () => {
-    const missing = await runCli(['report', '--file', join(dir, 'missing.jsonl')]);
+    const missing = await runSessionsCli(['report', '--file', join(dir, 'missing.jsonl')]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /session log not found: .*missing\.jsonl/);
-    const directory = await runCli(['alarm', '--file', dir]);
+    const directory = await runSessionsCli(['alarm', '--file', dir]);
     assert.equal(directory.code, 2);
     assert.match(directory.stderr, /is a directory, not a session log/);
     const fifo = join(dir, 'sessions.fifo');
     execFileSync('mkfifo', [fifo]);
-    const fromFifo = await runCli(['report', '--file', fifo]);
+    const fromFifo = await runSessionsCli(['report', '--file', fifo]);
     assert.equal(fromFifo.code, 2);
     assert.match(fromFifo.stderr, /is a FIFO, not a session log/);
     rmSync(fifo);
-    const usage = await runCli(['frobnicate']);
+    const usage = await runSessionsCli(['frobnicate']);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /unknown command/);
   });

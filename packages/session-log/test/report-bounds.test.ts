@@ -1,37 +1,17 @@
 // A log whose client strings are all different (any client can send any `model`): the report
 // and `sql` must still print, bounded, instead of overflowing the stack on 125,000 names.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatTextTable } from '../src/text-table.js';
-import { DIST_SRC } from './helpers.js';
+import { runSessionsCli } from './helpers.js';
 
 const MODELS = 130_000;
 const SHOWN_GROUPS = 50; // MAX_REPORT_GROUPS, the README's N
 const SHOWN_SQL_ROWS = 1000; // MAX_SQL_ROWS
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(DIST_SRC, 'sessions-cli.js'), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('close', (code) =>
-      resolve({
-        code,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    );
-  });
-}
 
 // The lines of one titled section of the text report, without its two header lines.
 function section(report: string, title: string): string[] {
@@ -74,7 +54,7 @@ describe('reports over a log with 130,000 distinct model names', () => {
     'report lists the top 50 kind/model/provider groups and one (other) row summing the rest',
     { timeout: 120_000 },
     async () => {
-      const text = await runCli(['report', '--file', wide]);
+      const text = await runSessionsCli(['report', '--file', wide]);
       assert.equal(text.code, 0, text.stderr.slice(0, 500));
       const mix = section(text.stdout, 'verdict mix by kind / model / provider');
       assert.equal(mix.length, SHOWN_GROUPS + 1, mix.slice(-3).join('\n'));
@@ -86,7 +66,7 @@ describe('reports over a log with 130,000 distinct model names', () => {
       );
       // Every session is counted once: 50 groups of one session each, the rest in (other).
       assert.match(other, new RegExp(` ${rest} +\\d+ +\\d+ +0 +\\d+(\\.\\d)?$`));
-      const json = await runCli(['report', '--file', wide, '--json']);
+      const json = await runSessionsCli(['report', '--file', wide, '--json']);
       assert.equal(json.code, 0, json.stderr.slice(0, 500));
       const report = JSON.parse(json.stdout) as { verdictMix: { sessions: number }[] };
       assert.equal(report.verdictMix.length, SHOWN_GROUPS + 1);
@@ -101,7 +81,7 @@ describe('reports over a log with 130,000 distinct model names', () => {
     'sql prints at most 1,000 rows and says so; --max-rows and LIMIT choose another bound',
     { timeout: 120_000 },
     async () => {
-      const all = await runCli(['sql', 'SELECT model FROM sessions', '--file', wide]);
+      const all = await runSessionsCli(['sql', 'SELECT model FROM sessions', '--file', wide]);
       assert.equal(all.code, 0, all.stderr.slice(0, 500));
       const lines = all.stdout.trimEnd().split('\n');
       assert.equal(lines.length, 2 + SHOWN_SQL_ROWS + 1);
@@ -109,11 +89,17 @@ describe('reports over a log with 130,000 distinct model names', () => {
         lines.at(-1) ?? '',
         /^sessions: only the first 1000 rows are shown; add a LIMIT, or --max-rows N$/,
       );
-      const json = await runCli(['sql', 'SELECT model FROM sessions', '--file', wide, '--json']);
+      const json = await runSessionsCli([
+        'sql',
+        'SELECT model FROM sessions',
+        '--file',
+        wide,
+        '--json',
+      ]);
       assert.equal(json.code, 0, json.stderr.slice(0, 500));
       assert.equal((JSON.parse(json.stdout) as unknown[]).length, SHOWN_SQL_ROWS);
       assert.match(json.stderr, /only the first 1000 rows are shown/);
-      const five = await runCli([
+      const five = await runSessionsCli([
         'sql',
         'SELECT model FROM sessions ORDER BY model',
         '--file',
@@ -122,7 +108,12 @@ describe('reports over a log with 130,000 distinct model names', () => {
         '5',
       ]);
       assert.equal(five.stdout.trimEnd().split('\n').length, 2 + 5 + 1);
-      const limited = await runCli(['sql', 'SELECT model FROM sessions LIMIT 3', '--file', wide]);
+      const limited = await runSessionsCli([
+        'sql',
+        'SELECT model FROM sessions LIMIT 3',
+        '--file',
+        wide,
+      ]);
       assert.doesNotMatch(limited.stdout, /only the first/);
       assert.equal(limited.stdout.trimEnd().split('\n').length, 2 + 3);
     },

@@ -8,10 +8,15 @@ export {
 export { GEN_AI_OPERATION_DURATION_BUCKETS, GEN_AI_TOKEN_USAGE_BUCKETS } from './gen-ai-metrics.js';
 export {
   createBoundedAttributesProcessor,
+  METRIC_CODE_KEYS,
   METRIC_LABEL_MAX_LENGTH,
+  METRIC_MAX_LABEL_BYTES,
+  METRIC_MAX_OVERFLOW_SERIES,
   METRIC_MAX_SERIES,
   METRIC_OVERFLOW_ATTRIBUTES,
 } from './metric-bounds.js';
+export { createBoundedMeterProvider } from './bounded-meter-provider.js';
+export type { BoundedMeterProvider } from './bounded-meter-provider.js';
 export type { MetricBoundsOptions, BoundedAttributesProcessor } from './metric-bounds.js';
 export { boundText, quoteClientValue, TRUNCATION_MARK } from './bounds.js';
 export { createBoundedServer, readServerLimits, DEFAULT_SERVER_LIMITS } from './bounded-server.js';

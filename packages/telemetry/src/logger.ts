@@ -11,6 +11,12 @@ export interface LoggerOptions {
   service: string;
   /** Minimum level (the service's parsed `LOG_LEVEL`); default `info`. */
   level?: string;
+  /**
+   * Applied to every error text a line carries (fields named like `error` or `reasons`, and the
+   * message of warn and error lines) before it leaves the process: stdout and OTLP logs. The
+   * services pass the secret mask, since errors quote upstreams and clients. Must be pure.
+   */
+  maskErrors?: (text: string) => string;
 }
 
 // The key @opentelemetry/winston-transport reads a record's Context from.
@@ -52,6 +58,38 @@ const boundFieldsFormat = winston.format((info) => {
   return info;
 });
 
+// Fields that carry error texts: `error`, `db_error`, `errors`, `reason`, `reasons`, `stack`, ….
+const ERROR_FIELD = /error|reason|stack/i;
+const MASK_FAILED = '[unavailable]';
+
+/**
+ * Winston format applying `mask` to the error texts of a line: string (or string array) fields
+ * whose key names an error, and the message of warn and error lines. Never lets a throwing mask
+ * through with the raw text.
+ */
+const maskErrorsFormat = winston.format((info, options: unknown) => {
+  const mask = (options as { mask?: (text: string) => string } | undefined)?.mask;
+  if (mask === undefined) return info;
+  const safe = (text: string): string => {
+    try {
+      return mask(text);
+    } catch {
+      return MASK_FAILED;
+    }
+  };
+  const record = info as Record<string, unknown>;
+  if ((info.level === 'warn' || info.level === 'error') && typeof info.message === 'string')
+    record['message'] = safe(info.message);
+  for (const key of Object.keys(record)) {
+    if (key === 'message' || !ERROR_FIELD.test(key)) continue;
+    const value = record[key];
+    if (typeof value === 'string') record[key] = safe(value);
+    else if (Array.isArray(value))
+      record[key] = value.map((v: unknown) => (typeof v === 'string' ? safe(v) : v));
+  }
+  return info;
+});
+
 /**
  * A winston logger writing one JSON line per entry to stdout (timestamp, level, message,
  * service, meta). Lines about a request carry its trace_id/span_id through {@link requestLogger}. When OTLP logs are configured the lines
@@ -66,6 +104,7 @@ export function createLogger(options: LoggerOptions): winston.Logger {
     format: winston.format.combine(
       winston.format.timestamp(),
       boundFieldsFormat(),
+      maskErrorsFormat({ mask: options.maskErrors }),
       winston.format.json(),
     ),
     transports,

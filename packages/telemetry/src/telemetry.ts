@@ -23,7 +23,7 @@ import { SyncContextManager } from './context-manager.js';
 import { ExcludeScopeLogRecordProcessor } from './exclude-scope-log-processor.js';
 import type { HopSigner } from './hop-signature.js';
 import { DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT } from './limits.js';
-import { createBoundedAttributesProcessor } from './metric-bounds.js';
+import { createBoundedMeterProvider } from './bounded-meter-provider.js';
 import { readOtelEnv } from './otel-env.js';
 import type { OtelEnv, OtlpSignal } from './otel-env.js';
 import type { MetricBoundsOptions } from './metric-bounds.js';
@@ -53,8 +53,8 @@ export interface TelemetryOptions {
   /** Signs and verifies our hops' W3C parent (hopSignerFromEnv); none = no hop is trusted. */
   hopSigner?: HopSigner;
   /**
-   * Bounds on metric label values (length, series per instrument, a mask for secrets) applied
-   * to every instrument through one view; see {@link createBoundedAttributesProcessor}.
+   * Bounds on metric label values (length, series and bytes per instrument, a mask for secrets,
+   * known values) applied to every instrument; see {@link createBoundedMeterProvider}.
    */
   metricBounds?: MetricBoundsOptions;
 }
@@ -216,7 +216,6 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (options.serviceVersion !== undefined)
     resourceAttributes[ATTR_SERVICE_VERSION] = options.serviceVersion;
 
-  const boundedAttributes = createBoundedAttributesProcessor(options.metricBounds);
   const sdk = new NodeSDK({
     // Unlimited by default in the SDK: one 8 MiB completion would sit in memory and queues as an
     // 8 MiB attribute. Always given (the standard variables, parsed, else ours): an empty or
@@ -227,11 +226,6 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     resource: defaultResource().merge(resourceFromAttributes(resourceAttributes)),
     spanProcessors,
     metricReaders,
-    // One view for every instrument: client-derived label values (model, provider, …) are cut
-    // and their series capped per instrument. Bucket boundaries come from each instrument's
-    // advice (the GenAI ones too): a second view per name would duplicate its stream, since
-    // views cannot exclude names from '*'.
-    views: [{ instrumentName: '*', attributesProcessors: [boundedAttributes] }],
     contextManager: new SyncContextManager(),
     // Clients do not steer sampling: an inbound `-00` traceparent still gets a recorded trace
     // (so the row's span ids always point at exported spans).
@@ -243,6 +237,14 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     instrumentations: [],
   });
   sdk.start();
+  // Client-derived label values (model, provider, …) are cut, masked and budgeted per
+  // instrument: the global provider becomes a bounding wrapper around the SDK's.
+  const boundedMeters = createBoundedMeterProvider(
+    metrics.getMeterProvider(),
+    options.metricBounds,
+  );
+  metrics.disable();
+  metrics.setGlobalMeterProvider(boundedMeters);
   setCaptureLimit(env.attributeValueLengthLimit);
   configureRequestTracing({ enabled: true, signer: options.hopSigner });
   metrics
@@ -250,7 +252,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     .createObservableCounter(METRIC_OVERFLOW_METRIC, {
       description: 'Measurements folded into otel.metric.overflow=true past the series cap',
     })
-    .addCallback((result) => result.observe(boundedAttributes.overflowCount));
+    .addCallback((result) => result.observe(boundedMeters.overflowCount));
 
   let shutdownPromise: Promise<void> | undefined;
   const telemetry: Telemetry = {

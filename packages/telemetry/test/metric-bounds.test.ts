@@ -12,7 +12,7 @@ import {
 import type { Telemetry } from '../src/index.js';
 
 // The whole SDK in-process, scraped over HTTP the way Prometheus and the Collector do.
-describe('metric label bounds (every instrument, through the SDK view)', () => {
+describe('metric label bounds (every instrument, through the global meter provider)', () => {
   let telemetry: Telemetry;
   let url: string;
   const server = createServer(metricsHandler());
@@ -75,5 +75,20 @@ describe('metric label bounds (every instrument, through the SDK view)', () => {
     const folded = /^lakehouse_metric_overflow_total\{[^}]*\} (\d+)/m.exec(text);
     assert.ok(folded, 'the overflow counter is exported');
     assert.ok(Number(folded[1]) >= recorded - METRIC_MAX_SERIES);
+  });
+
+  it('each instrument has its own budget, even when two share their label keys', async () => {
+    const meter = metrics.getMeter('bounds');
+    const flooded = meter.createCounter('test.flooded');
+    const quiet = meter.createCounter('test.quiet');
+    for (let i = 0; i < METRIC_MAX_SERIES * 2; i++) flooded.add(1, { model: `junk-${i}` });
+    quiet.add(1, { model: 'gpt-4o' });
+    const text = await scrape();
+    const quietSeries = text.split('\n').filter((l) => l.startsWith('test_quiet_total{'));
+    assert.deepEqual(
+      quietSeries.map((l) => /model="([^"]*)"/.exec(l)?.[1] ?? 'folded'),
+      ['gpt-4o'],
+      quietSeries.join('\n'),
+    );
   });
 });

@@ -11,15 +11,12 @@ export {
   openAiCompletion,
   requestJson,
   sendJson,
-  startForwardingProxy,
   startStubChatd,
   startStubServer,
   userPrompt,
 } from './stub-server.js';
 export type {
   ChatCall,
-  ForwardingProxy,
-  ProxiedRequest,
   StubChatd,
   StubReply,
   StubRequest,

@@ -63,53 +63,6 @@ export async function startStubServer(
   return { ...(await listenLocal(server)), requests };
 }
 
-/** What a forwarding proxy saw of one request (its body is streamed through, not kept). */
-export interface ProxiedRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: http.IncomingHttpHeaders;
-}
-
-/** A running forwarding proxy; `requests` fills as requests arrive. */
-export interface ForwardingProxy {
-  readonly url: string;
-  readonly requests: ProxiedRequest[];
-  close(): Promise<void>;
-}
-
-/**
- * Starts a proxy on 127.0.0.1:0 that records each request (`requests`, and `onRequest` as it
- * arrives) and forwards it as is, headers and body, to `target()` + its path; the answer comes
- * back unchanged. `target` is read per request, so it may name a server started afterwards (a
- * gateway whose own hop goes through the proxy).
- */
-export async function startForwardingProxy(
-  target: () => string,
-  onRequest: (req: ProxiedRequest) => void = () => undefined,
-): Promise<ForwardingProxy> {
-  const requests: ProxiedRequest[] = [];
-  const server = http.createServer((req, res) => {
-    const seen: ProxiedRequest = {
-      method: req.method ?? '',
-      path: req.url ?? '',
-      headers: req.headers,
-    };
-    requests.push(seen);
-    onRequest(seen);
-    const upstream = http.request(
-      `${target()}${seen.path}`,
-      { method: seen.method, headers: req.headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  return { ...(await listenLocal(server)), requests };
-}
-
 /** A recorded request's body parsed as a JSON object (`{}` when empty). Throws on bad JSON. */
 export function requestJson(req: StubRequest): Record<string, unknown> {
   return req.body === '' ? {} : (JSON.parse(req.body) as Record<string, unknown>);

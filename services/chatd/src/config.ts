@@ -17,6 +17,15 @@ export const PROVIDER_TYPES = ['openai', 'ollama'] as const;
 /** A configured upstream provider type. */
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
+/** Behaviours selected by the model name (docs/architecture.md "sim modes"); others use the rate. */
+export const SIM_MODES = [
+  'clean',
+  'phantom-once',
+  'phantom-always',
+  'prose-once',
+  'prose-always',
+] as const;
+
 /** Name of the always-present offline simulator provider. */
 export const SIM_PROVIDER_NAME = 'sim';
 

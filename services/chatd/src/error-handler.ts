@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'winston';
+import { defaultMask } from '@lakehouse/langfuse-processor';
 import { boundText } from '@lakehouse/telemetry';
 import { HttpError, redact } from './errors.js';
 
@@ -44,7 +45,8 @@ export function errorHandler(options: ErrorHandlerOptions): ErrorRequestHandler 
         message = err.message;
       }
     }
-    message = boundText(redact(message, secrets), 1000);
+    // Every error text leaves masked: body-parser and JSON errors quote the client's bytes.
+    message = boundText(defaultMask(redact(message, secrets)), 1000);
 
     const meta = { method: req.method, path: req.path, status };
     if (status >= 500 && !(err instanceof HttpError)) {

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { defaultMask } from '@lakehouse/langfuse-processor';
 import { WorkerLookup } from '@lakehouse/roster';
 import { createBoundedServer, createLogger, getTelemetry } from '@lakehouse/telemetry';
 import { createApp } from './app.js';
@@ -9,7 +10,7 @@ import { STARTUP_CONFIG as config } from './startup-config.js';
 // In-flight requests get this long after SIGTERM before their sockets are cut.
 const SHUTDOWN_GRACE_MS = 10_000;
 
-const logger = createLogger({ service: 'chatd', level: config.logLevel });
+const logger = createLogger({ service: 'chatd', level: config.logLevel, maskErrors: defaultMask });
 const roster = await WorkerLookup.load(config.rosterPath, { logger });
 const app = createApp({ config, logger, roster });
 

@@ -214,7 +214,15 @@ void describe('sim provider (offline simulator)', () => {
     const slow = new SimProvider({ roster, latencyMs: 5_000 });
     const ac = new AbortController();
     const p = slow.chat({ model: 'clean', messages: user('hi') }, ac.signal);
-    setTimeout(() => ac.abort(), 20);
+    let settled = false;
+    p.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    // A full turn of the event loop: an answer given without the latency would have settled.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, false, 'still waiting out its latency');
+    ac.abort();
     // Without honouring the abort it would resolve with an answer after its 5 s latency.
     await assert.rejects(p, { name: 'AbortError' });
   });

@@ -27,15 +27,16 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 }
 
-// C0 controls other than tab and newline, DEL and C1 controls, bidi embeddings/overrides/isolates
-// and marks, zero-width characters, line/paragraph separators, the BOM, and lone surrogates.
-const INVISIBLE =
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+// Every control character but tab and newline (C0, DEL, C1), every format character (Unicode
+// Cf: the bidi marks, embeddings, overrides and isolates, the zero-width characters, the BOM,
+// U+206A–U+206F and the invisible tag characters U+E0000–U+E007F that can smuggle hidden text),
+// the line and paragraph separators, and lone surrogates: the class the terminal filters of
+// packages/*/src/terminal-safe.ts escape, less the tab and newline a page shows as layout.
+const INVISIBLE = /(?![\t\n])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
 
 /** Replaces characters a reader could not see (or that reorder text) with `\u{hex}`. Pure. */
 export function visible(text: string): string {
-  return text.replace(INVISIBLE, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+  return text.replace(INVISIBLE, (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`);
 }
 
 function render(value: unknown): string {

@@ -38,18 +38,22 @@ export class LangfuseApiSource implements TraceSource {
       const why = got.error ?? got.malformed ?? `answered ${got.status ?? '?'} ${got.body}`;
       return { tree: undefined, source, link, note: `Langfuse: ${got.url} ${why}` };
     }
+    const invalid =
+      got.invalid > 0
+        ? `${got.invalid} observation(s) Langfuse returned have no string id or type and are not shown`
+        : undefined;
     if (got.observations.length === 0)
       return {
         tree: undefined,
         source,
         link,
-        note: 'Langfuse has no observations of this trace (yet)',
+        note: invalid ?? 'Langfuse has no observations of this trace (yet)',
       };
     return {
       tree: langfuseTreeFromObservations(traceId, got.observations, got.name),
       source: `${source} (${got.endpoint})`,
       link,
-      note: undefined,
+      note: invalid,
     };
   }
 

@@ -10,19 +10,39 @@ export function isBlankLine(bytes: Uint8Array, start: number, end: number): bool
   return true;
 }
 
+const CLOSE_BRACE = 0x7d;
+const NO_BYTE = -1;
+
+// The last byte of bytes[start, end) that is not whitespace DuckDB's reader skips, or `before`.
+function lastSignificantByte(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  before: number,
+): number {
+  for (let i = end - 1; i >= start; i--) {
+    const b = bytes[i] as number;
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0b && b !== 0x0c) return b;
+  }
+  return before;
+}
+
 /**
  * Where each non-blank complete line of a file starts (its index is the line's `seq`), built by
  * scanning the file forward. The torn last line is not a line until its newline arrives. Lines
- * longer than `maxLineBytes` are recorded and flagged oversize.
+ * longer than `maxLineBytes` are recorded and flagged oversize, and so are lines that do not end
+ * in `}` (no row does), since DuckDB's reader can run such a line on into the next one.
  */
 export class LineIndex {
   private readonly _maxLineBytes: number;
   private _starts = new Float64Array(1024);
   private _lines = 0;
   private readonly _oversize = new Set<number>();
+  private readonly _unclosed: number[] = []; // ascending
   private _offset = 0;
   private _scanPos = 0;
   private _pendingBlank = true;
+  private _pendingLast = NO_BYTE; // the torn line's last significant byte so far
   // Bytes of what is indexed, kept to tell an append from a rewrite (see `matches`).
   private _mark = FileMark.NONE;
 
@@ -51,6 +71,16 @@ export class LineIndex {
 
   isOversize(seq: number): boolean {
     return this._oversize.has(seq);
+  }
+
+  /**
+   * Lines among [first, last) that do not end in `}`, ascending. DuckDB's newline-delimited
+   * reader takes a newline as whitespace, so such a line, cut where a value is due (after `:`,
+   * `[` or `,`), can take the lines after it as that value.
+   */
+  unclosedBetween(first: number, last: number): number[] {
+    const from = lowerBound(this._unclosed, first);
+    return this._unclosed.slice(from, lowerBound(this._unclosed, last, from));
   }
 
   /** Oversize lines among [first, last). */
@@ -147,6 +177,7 @@ export class LineIndex {
     let lineStart = this._offset;
     let pos = this._scanPos;
     let blank = this._pendingBlank; // the torn line's scanned part is all whitespace so far
+    let last = this._pendingLast;
     while (pos < size) {
       const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - pos), pos);
       if (bytesRead === 0) break;
@@ -155,13 +186,16 @@ export class LineIndex {
         const newline = buffer.indexOf(0x0a, from);
         if (newline < 0 || newline >= bytesRead) {
           if (blank) blank = isBlankLine(buffer, from, bytesRead);
+          last = lastSignificantByte(buffer, from, bytesRead, last);
           break;
         }
         if (blank) blank = isBlankLine(buffer, from, newline);
+        last = lastSignificantByte(buffer, from, newline, last);
         const end = pos + newline;
-        if (!blank) this._push(lineStart, end);
+        if (!blank) this._push(lineStart, end, last === CLOSE_BRACE);
         lineStart = end + 1;
         blank = true;
+        last = NO_BYTE;
         from = newline + 1;
       }
       pos += bytesRead;
@@ -169,15 +203,29 @@ export class LineIndex {
     this._offset = lineStart;
     this._scanPos = pos;
     this._pendingBlank = blank;
+    this._pendingLast = last;
   }
 
-  private _push(start: number, end: number): void {
+  private _push(start: number, end: number, closed: boolean): void {
     if (this._lines === this._starts.length) {
       const grown = new Float64Array(this._starts.length * 2);
       grown.set(this._starts);
       this._starts = grown;
     }
     if (end - start > this._maxLineBytes) this._oversize.add(this._lines);
+    if (!closed) this._unclosed.push(this._lines);
     this._starts[this._lines++] = start;
   }
+}
+
+// The first index of ascending `values` at or after `from` whose value is >= `target`.
+function lowerBound(values: readonly number[], target: number, from = 0): number {
+  let lo = from;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((values[mid] as number) < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -261,7 +261,8 @@ export class SessionStore {
     await this._o.beforeBulkLoad();
     let problem: string;
     try {
-      const bulk = await insertBulk(this._writer, this._path, handle, this._index, lines);
+      const chunk = this._o.chunkBytes;
+      const bulk = await insertBulk(this._writer, this._path, handle, this._index, lines, chunk);
       if (typeof bulk === 'number') {
         this._countBad(0, lines, bulk);
         return;

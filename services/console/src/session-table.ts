@@ -75,7 +75,9 @@ export async function insertLines(
 /**
  * Inserts lines [0, lines) of the file `handle` holds (`path` names it in messages) with DuckDB's
  * parallel reader, through a path to the handle itself (the name could be a FIFO by now, and
- * DuckDB opening one would wait for a writer). Then checks that
+ * DuckDB opening one would wait for a writer). The lines after a line that does not end in `}`
+ * (which that reader may have taken as part of it: see `LineIndex.unclosedBetween`) are read
+ * again line by line, `chunkBytes` at a time. Then checks that
  * a sample of rows sits at the line our index gave it (DuckDB numbers the lines it reads; a
  * reader that skipped or split one would shift every row after it). Resolves to the rows
  * inserted, or to what did not line up (the caller deletes them and inserts line by line).
@@ -86,6 +88,7 @@ export async function insertBulk(
   handle: FileHandle,
   index: LineIndex,
   lines: number,
+  chunkBytes: number,
 ): Promise<number | string> {
   const source = await pathOfHandle(handle);
   if (source === undefined) return `no path on this system reaches the opened ${path}`;
@@ -94,6 +97,15 @@ export async function insertBulk(
     { path: source, lines },
     { path: VARCHAR, lines: BIGINT },
   );
+  let rows = inserted.rowsChanged;
+  for (const [from, to] of runOnRanges(index, lines)) {
+    const deleted = await writer.run(
+      'DELETE FROM sessions WHERE seq >= $from AND seq < $to',
+      { from, to },
+      { from: BIGINT, to: BIGINT },
+    );
+    rows += (await insertLines(writer, handle, index, from, to, chunkBytes)) - deleted.rowsChanged;
+  }
   const samples = new Set<number>([lines - 1]);
   for (let k = 0; k < 32; k++) samples.add(Math.floor((k * lines) / 32));
   const seqs = [...samples].filter((s) => !index.isOversize(s));
@@ -111,5 +123,22 @@ export async function insertBulk(
     if (typeof expected === 'string' && found.get(seq) !== expected)
       return `line ${seq + 1} of ${path} did not land where expected`;
   }
-  return inserted.rowsChanged;
+  return rows;
+}
+
+// The line ranges [from, to) below `lines` that DuckDB's reader may have run a line not ending
+// in `}` into: from the line after such a run of lines through the first line that ends in `}`.
+function runOnRanges(index: LineIndex, lines: number): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  const unclosed = index.unclosedBetween(0, lines);
+  for (let i = 0; i < unclosed.length; i++) {
+    const from = (unclosed[i] as number) + 1;
+    let closed = from;
+    while (unclosed[i + 1] === closed) {
+      closed++;
+      i++;
+    }
+    if (from < lines) ranges.push([from, Math.min(closed + 1, lines)]);
+  }
+  return ranges;
 }

@@ -42,6 +42,9 @@ const hostile = fc
         '\ud800',
         '\udfff',
         '\ufeff',
+        '\u{e0041}\u{e0042}',
+        '\u206a',
+        '\u0600',
         '`${x}`',
       ),
       fc.string({ unit: 'binary', maxLength: 8 }),
@@ -51,6 +54,10 @@ const hostile = fc
   )
   .map((parts) => parts.join(''))
   .filter((s) => s !== '');
+
+// What no page may show raw: controls but tab and newline, format characters, the line and
+// paragraph separators, lone surrogates.
+const NOT_SHOWN = /(?![\t\n])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
 
 function elements(node: Node, out: Element[] = []): Element[] {
   if ('tagName' in node) out.push(node);
@@ -215,15 +222,25 @@ describe('hostile strings render as text, never as markup', () => {
   it('visible() shows control, bidi and invisible characters as \\u{…} and keeps the rest', () => {
     assert.equal(visible('a\u202eb\u0000c\td\ne'), 'a\\u{202e}b\\u{0}c\td\ne');
     assert.equal(visible('\ud800x\ud83d\ude00'), '\\u{d800}x\ud83d\ude00');
+    assert.equal(visible('a\u{e0041}b\u206ac'), 'a\\u{e0041}b\\u{206a}c');
     fc.assert(
       fc.property(hostile, (s) => {
-        assert.doesNotMatch(
-          visible(s),
-          // eslint-disable-next-line no-control-regex -- no control character may survive
-          /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/,
-        );
+        assert.doesNotMatch(visible(s), NOT_SHOWN);
       }),
     );
+  });
+
+  it('visible() escapes every control but tab and newline, every format character (Unicode Cf) and both separators', () => {
+    // Every code point, not a sample: the tag characters U+E0000–U+E007F hide text, U+206A–U+206F
+    // and the bidi controls reorder it.
+    let escaped = 0;
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      const ch = String.fromCodePoint(cp);
+      if (!NOT_SHOWN.test(ch)) continue;
+      assert.equal(visible(`a${ch}b`), `a\\u{${cp.toString(16)}}b`, cp.toString(16));
+      escaped++;
+    }
+    assert.ok(escaped > 2048 + 170, String(escaped)); // the surrogates alone are 2,048
   });
 
   it('html`` escapes every interpolated string, in text and in attributes', () => {

@@ -14,6 +14,7 @@ import {
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
+import type { SessionRecord } from '@lakehouse/session-log';
 import { SessionStore } from '../src/session-store.js';
 import {
   exhaustedRecord,
@@ -177,6 +178,58 @@ describe('SessionStore follows the session log by offset', () => {
         assert.equal(store.status().badLines, store.status().lines - rows.length - 1);
       } finally {
         await store.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a row torn at any byte costs only its own line: the intact rows after it are all listed', async () => {
+    // DuckDB's newline-delimited reader treats a newline as whitespace: a fragment cut where a
+    // value is due (after `:`, `[` or `,`) would take the next line, an intact row, as that value.
+    const torn = line({ ...exhaustedRecord(7), prompt: 'a} "b": [c, {d' }).slice(0, -1);
+    const cuts = Array.from({ length: torn.length - 1 }, (_, i) => i + 1);
+    assert.ok([':', '[', ','].every((c) => cuts.some((cut) => torn.slice(0, cut).endsWith(c))));
+    const intact = (cut: number, k: number): SessionRecord =>
+      k === 0 ? record(1000 + cut) : exhaustedRecord(5000 + cut);
+    const text = cuts
+      .map((cut) => torn.slice(0, cut) + '\n' + line(intact(cut, 0)) + line(intact(cut, 1)))
+      .join('');
+    const expected = cuts.flatMap((cut) => [intact(cut, 0).sessionId, intact(cut, 1).sessionId]);
+    const t = tempDir();
+    try {
+      writeFileSync(t.file, text);
+      for (const bulkMinBytes of [0, Infinity]) {
+        const warnings: string[] = [];
+        const logger = { warn: (m: string) => warnings.push(m) };
+        const store = await loadedStore(t.file, { bulkMinBytes, tailBytes: 64, logger });
+        try {
+          const ids = (await tableRows(store)).map((r) => r['session_id']);
+          assert.deepEqual(ids, expected, `bulkMinBytes ${bulkMinBytes}`);
+          assert.equal(store.status().badLines, cuts.length);
+          // DuckDB's parallel reader read the older lines: no fallback to reading them one by one.
+          assert.deepEqual(warnings, []);
+        } finally {
+          await store.close();
+        }
+      }
+      // One torn line in a long log is what the reader's own line-number check cannot see.
+      const runOnCuts = cuts.filter((cut) => /[:[,]$/.test(torn.slice(0, cut)));
+      for (const cut of runOnCuts) {
+        const rows = Array.from({ length: 64 }, (_, i) => record(i));
+        writeFileSync(t.file, [torn.slice(0, cut) + '\n', ...rows.map(line)].join(''));
+        const store = await loadedStore(t.file, { bulkMinBytes: 0, tailBytes: 64 });
+        try {
+          const ids = (await tableRows(store)).map((r) => r['session_id']);
+          assert.deepEqual(
+            ids,
+            rows.map((r) => r.sessionId),
+            `cut after ${torn.slice(0, cut)}`,
+          );
+          assert.equal(store.status().badLines, 1);
+        } finally {
+          await store.close();
+        }
       }
     } finally {
       t.cleanup();

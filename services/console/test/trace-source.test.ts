@@ -232,6 +232,8 @@ describe('LangfuseApiSource against a stand-in for Langfuse’s public read API'
   let server: http.Server;
   let base = '';
   let v2 = true;
+  let extra: unknown[] = []; // served after `observations`
+  const served = (): unknown[] => [...observations, ...extra];
   const seen: string[] = [];
 
   before(async () => {
@@ -247,20 +249,20 @@ describe('LangfuseApiSource against a stand-in for Langfuse’s public read API'
         if (!v2) return json(404, { message: 'Not found' });
         const offset = Number(url.searchParams.get('cursor') ?? 0);
         const page =
-          url.searchParams.get('traceId') === TRACE_A ? observations.slice(offset, offset + 2) : [];
+          url.searchParams.get('traceId') === TRACE_A ? served().slice(offset, offset + 2) : [];
         return json(200, {
           data: page,
           meta:
-            offset + 2 < observations.length && page.length > 0
-              ? { cursor: String(offset + 2) }
-              : {},
+            offset + 2 < served().length && page.length > 0 ? { cursor: String(offset + 2) } : {},
         });
       }
       if (url.pathname === `/api/public/traces/${TRACE_A}`)
         return json(200, {
           id: TRACE_A,
           name: 'iterate:fill',
-          observations: observations.map((o) => ({ ...o, isRootObservation: undefined })),
+          observations: served().map((o) =>
+            typeof o === 'object' && o !== null ? { ...o, isRootObservation: undefined } : o,
+          ),
         });
       return json(404, { message: 'Not found' });
     });
@@ -330,5 +332,55 @@ describe('LangfuseApiSource against a stand-in for Langfuse’s public read API'
     assert.equal(refused.tree, undefined);
     assert.equal(refused.link, undefined);
     assert.match(refused.note ?? '', /answered 401/);
+  });
+
+  it('leaves out and counts observations whose id or type is not a string, whatever JSON they hold', async () => {
+    // `{"toString": …}` is what String() cannot convert; a JSON value of any shape stands in either field.
+    const hostile = fc.oneof(
+      fc.jsonValue(),
+      fc.dictionary(fc.constantFrom('toString', 'valueOf', '__proto__'), fc.jsonValue()),
+    );
+    const field = fc.oneof(fc.string(), hostile);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ id: field, type: field }), { maxLength: 8 }),
+        fc.boolean(),
+        async (fields, useV2) => {
+          extra = fields.map((f, i) => ({
+            ...f,
+            parentObservationId: 'root',
+            isRootObservation: false,
+            name: `extra ${i}`,
+            startTime: '2026-11-25T06:46:05.010Z',
+          }));
+          v2 = useV2;
+          try {
+            const lookup = await new LangfuseApiSource({
+              baseUrl: base,
+              authorization: AUTH,
+            }).lookup(TRACE_A);
+            const valid = fields.filter(
+              (f) => typeof f.id === 'string' && f.id !== '' && typeof f.type === 'string',
+            );
+            const invalid = fields.length - valid.length;
+            assert.equal(lookup.tree?.observations.length, observations.length + valid.length);
+            assert.deepEqual(
+              lookup.tree?.observations.filter((o) => o.name.startsWith('extra')).map((o) => o.id),
+              valid.map((f) => f.id),
+            );
+            if (invalid === 0) assert.equal(lookup.note, undefined);
+            else
+              assert.match(
+                lookup.note ?? '',
+                new RegExp(`^${invalid} observation\\(s\\) .*not shown`),
+              );
+          } finally {
+            extra = [];
+            v2 = true;
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

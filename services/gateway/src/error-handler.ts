@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'winston';
+import { defaultMask } from '@lakehouse/langfuse-processor';
 import { boundText, resolveTraceId } from '@lakehouse/telemetry';
 import { HttpError } from './http-error.js';
 
@@ -73,6 +74,8 @@ export function errorHandler(options: ErrorHandlerOptions): ErrorRequestHandler 
       res.end();
       return;
     }
+    // Every error text leaves masked (a body-parser message quotes the client's bytes).
+    if (typeof body['error'] === 'string') body['error'] = defaultMask(body['error']);
     res.status(status).json({ ...body, trace_id: traceId });
   };
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { metrics } from '@opentelemetry/api';
+import { defaultMask } from '@lakehouse/langfuse-processor';
 import { WorkerLookup } from '@lakehouse/roster';
 import { createSessionLog } from '@lakehouse/session-log';
 import { createBoundedServer, createLogger, getTelemetry } from '@lakehouse/telemetry';
@@ -17,7 +18,7 @@ const CUT_AFTER_ABORT_MS = 5_000;
 
 async function main(): Promise<void> {
   const config = STARTUP_CONFIG;
-  const logger = createLogger({ service: 'gateway', level: config.logLevel });
+  const logger = createLogger({ service: 'gateway', level: config.logLevel, maskErrors: defaultMask });
   // Never throws: a missing roster logs loudly and fails /readyz instead of crashing.
   const roster = await WorkerLookup.load(config.rosterPath, { logger });
   const sessionLog = createSessionLog({

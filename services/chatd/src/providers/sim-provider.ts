@@ -1,22 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { satisfiesContract } from '@lakehouse/roster';
 import type { Worker, WorkerContract, WorkerLookup } from '@lakehouse/roster';
-import { SIM_PROVIDER_NAME } from '../config.js';
+import { SIM_MODES, SIM_PROVIDER_NAME } from '../config.js';
 import { ProviderError } from '../errors.js';
 import type { ChatMessage, ChatProvider, ChatRequest, ChatResult } from './chat-provider.js';
 import { estimateTokens } from './chat-provider.js';
 import { emailAnswer, fillAnswer, fillProse, playbookAnswer, proseOnly } from './sim-answers.js';
 import { parsePrompt, stringField } from './sim-prompt.js';
 import type { ParsedPrompt } from './sim-prompt.js';
-
-/** Behaviours selected by the model name (docs/architecture.md "sim modes"); others use the rate. */
-export const SIM_MODES = [
-  'clean',
-  'phantom-once',
-  'phantom-always',
-  'prose-once',
-  'prose-always',
-] as const;
 
 /** The part of the roster the simulator reads. */
 export type SimRoster = Pick<WorkerLookup, 'ready' | 'error' | 'find' | 'phantomId'>;
