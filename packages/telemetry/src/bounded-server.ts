@@ -22,7 +22,7 @@ export interface ServerLimits {
   maxConnectionsPerPeer: number;
   /** Unsent response bytes a socket may keep queued (`SLOW_READER_BYTES`) … */
   slowReaderBytes: number;
-  /** … for this long (`SLOW_READER_TIMEOUT_MS`); past it the socket is destroyed. */
+  /** … for this long (`SLOW_READER_TIMEOUT_MS`) without taking as many: past it the socket is destroyed. */
   slowReaderTimeoutMs: number;
 }
 
@@ -97,7 +97,21 @@ interface Slot {
   counted: boolean;
   /** Since when its unsent response bytes have been above slowReaderBytes (0 = not). */
   slowSince: number;
+  /** Bytes handed to the kernel when the current slow window began. */
+  slowMark: number;
 }
+
+// How far a socket's answer has gone out. Node's bytesWritten counts what is still queued, and
+// writableLength keeps a write whole until it completes (one res.end(body) is one write), so
+// progress inside that write is read from libuv's queue size (undocumented, long-standing; 0
+// when absent): the two together grow whenever the kernel takes bytes.
+const queuedInLibuv = (socket: Socket): number => {
+  const size = (socket as unknown as { _handle?: { writeQueueSize?: unknown } })._handle
+    ?.writeQueueSize;
+  return typeof size === 'number' ? size : 0;
+};
+const progress = (socket: Socket): number =>
+  socket.bytesWritten - socket.writableLength - queuedInLibuv(socket);
 
 // Hard ceiling on all sockets, own hops included, past which Node closes new ones on arrival.
 const OWN_HOP_HEADROOM = 2;
@@ -109,8 +123,8 @@ const OWN_HOP_HEADROOM = 2;
  * takes the place of the socket that has gone longest with no request in progress (a
  * half-sent request, an idle keep-alive); when every socket has a request in progress the new
  * one is closed on arrival. Sockets that carried one of our own hops are not counted. A socket
- * whose unsent answer stays above `slowReaderBytes` for `slowReaderTimeoutMs` (a client that
- * does not read) is destroyed. Every closed connection is counted in
+ * whose unsent answer stays above `slowReaderBytes` while it takes fewer than `slowReaderBytes`
+ * in `slowReaderTimeoutMs` (a client that stopped reading) is destroyed. Every closed connection is counted in
  * {@link CONNECTIONS_DROPPED_METRIC} by reason and the first is logged.
  */
 export function createBoundedServer(
@@ -208,7 +222,7 @@ export function createBoundedServer(
       drop('idle_evicted');
     }
     const now = performance.now();
-    slots.set(socket, { peer, busy: 0, idleSince: now, counted: true, slowSince: 0 });
+    slots.set(socket, { peer, busy: 0, idleSince: now, counted: true, slowSince: 0, slowMark: 0 });
     counted += 1;
     perPeer.set(peer, (perPeer.get(peer) ?? 0) + 1);
     socket.once('close', () => release(socket));
@@ -223,7 +237,14 @@ export function createBoundedServer(
           slot.slowSince = 0;
         } else if (slot.slowSince === 0) {
           slot.slowSince = now;
+          slot.slowMark = progress(socket);
         } else if (now - slot.slowSince >= limits.slowReaderTimeoutMs) {
+          // A reader taking slowReaderBytes per window is slow, not gone: a new window begins.
+          if (progress(socket) - slot.slowMark >= limits.slowReaderBytes) {
+            slot.slowSince = now;
+            slot.slowMark = progress(socket);
+            continue;
+          }
           release(socket);
           socket.destroy();
           drop('slow_reader');

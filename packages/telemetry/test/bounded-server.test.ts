@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { createBoundedServer, DEFAULT_SERVER_LIMITS } from '../src/index.js';
+import type { ServerLimits } from '../src/index.js';
+
+// Far more than loopback's kernel buffers take, so a client that stops reading leaves most of it
+// queued in the server's socket.
+const ANSWER_BYTES = 32 * 1024 * 1024;
+
+interface Client {
+  /** Bytes received before the connection ended. */
+  received: () => number;
+  /** Resolves when the server closed or reset the connection. */
+  closed: Promise<void>;
+  /** Reads on: what the kernel still holds arrives, then the end. */
+  resume: () => void;
+}
+
+/** `reading`: false stops after the first bytes; true reads on, pausing 2 ms per chunk (slower
+ * than the server's 100 ms window could take the whole answer). */
+function get(port: number, reading: boolean): Client {
+  let received = 0;
+  let stopped = !reading;
+  const socket = net.connect(port, '127.0.0.1');
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => undefined);
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    socket.pause();
+    if (!stopped) setTimeout(() => socket.resume(), 2);
+  });
+  socket.write('GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+  const resume = (): void => {
+    stopped = false;
+    socket.resume();
+  };
+  return { received: () => received, closed, resume };
+}
+
+describe('createBoundedServer: a client that stops reading', () => {
+  let dropped: (limits: ServerLimits) => void = () => undefined;
+  const firstDrop = new Promise<ServerLimits>((resolve) => (dropped = resolve));
+  let server: ReturnType<typeof createBoundedServer>;
+  let port: number;
+
+  before(async () => {
+    const limits = { ...DEFAULT_SERVER_LIMITS, slowReaderBytes: 1024, slowReaderTimeoutMs: 100 };
+    server = createBoundedServer(
+      (_req, res) => {
+        res.writeHead(200, { 'content-length': ANSWER_BYTES });
+        res.end(Buffer.alloc(ANSWER_BYTES, 0x61));
+      },
+      limits,
+      { onFirstDrop: (l) => dropped(l), isOwnHop: () => false },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('is cut, with its answer mostly unsent, and the cut is reported', async () => {
+    const client = get(port, false);
+    assert.equal((await firstDrop).slowReaderBytes, 1024);
+    // Reading on now gets only what the kernel had taken before the cut.
+    client.resume();
+    await client.closed;
+    assert.ok(client.received() < ANSWER_BYTES, `received ${client.received()} bytes`);
+  });
+
+  it('a client that reads slowly but steadily gets the whole answer (the cut is for no progress)', async () => {
+    const client = get(port, true);
+    await client.closed;
+    assert.ok(client.received() > ANSWER_BYTES, `received ${client.received()} bytes`);
+  });
+});
