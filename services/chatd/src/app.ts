@@ -7,6 +7,7 @@ import type { ChatdConfig } from './config.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { createProviderRegistry } from './providers/provider-registry.js';
 import type { ProviderRegistry } from './providers/provider-registry.js';
+import { UpstreamByteBudget } from './providers/upstream-budget.js';
 import { chatRoute } from './routes/chat.js';
 import { healthRoute, readyRoute } from './routes/health.js';
 import { providersRoute } from './routes/providers.js';
@@ -18,6 +19,8 @@ export interface ChatdDeps {
   roster: WorkerLookup;
   /** Overrides the providers built from `config` (tests inject stubs here). */
   providers?: ProviderRegistry;
+  /** The upstream byte budget the built providers share (default: one of `config`'s size). */
+  upstreamBudget?: UpstreamByteBudget;
 }
 
 const ROUTES = ['/v1/chat', '/v1/providers', '/healthz', '/readyz', '/metrics'];
@@ -25,7 +28,8 @@ const ROUTES = ['/v1/chat', '/v1/providers', '/healthz', '/readyz', '/metrics'];
 /** Builds chatd's Express app. No I/O and no listening; instruments come from the global meter. */
 export function createApp(deps: ChatdDeps): express.Express {
   const { config, logger, roster } = deps;
-  const providers = deps.providers ?? createProviderRegistry(config, roster);
+  const budget = deps.upstreamBudget ?? new UpstreamByteBudget(config.upstreamBytesInFlight);
+  const providers = deps.providers ?? createProviderRegistry(config, roster, budget);
   const secrets = config.providers.flatMap((p) => (p.apiKey === undefined ? [] : [p.apiKey]));
 
   const app = express();

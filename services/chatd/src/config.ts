@@ -10,6 +10,7 @@ import {
   readString,
 } from '@lakehouse/telemetry';
 import type { Env, LogLevel, ServerLimits } from '@lakehouse/telemetry';
+import { DEFAULT_UPSTREAM_BYTES_IN_FLIGHT } from './providers/upstream-budget.js';
 
 /** Provider types chatd can talk to besides the built-in `sim`. */
 export const PROVIDER_TYPES = ['openai', 'ollama'] as const;
@@ -54,6 +55,8 @@ export interface ChatdConfig {
   bodyLimitBytes: number;
   providerTimeoutMs: number;
   providers: readonly ProviderConfig[];
+  /** Upstream answer bytes all running provider calls may hold (`UPSTREAM_BYTES_IN_FLIGHT`). */
+  upstreamBytesInFlight: number;
   simPhantomRate: number;
   simLatencyMs: number;
   logLevel: LogLevel;
@@ -70,6 +73,7 @@ export const CHATD_DEFAULTS = {
   rosterPath: 'data/roster.parquet',
   bodyLimitBytes: 1_048_576,
   providerTimeoutMs: 120_000,
+  upstreamBytesInFlight: DEFAULT_UPSTREAM_BYTES_IN_FLIGHT,
   simPhantomRate: 0.3,
   simLatencyMs: 0,
   contentCapture: true,
@@ -96,6 +100,13 @@ export function loadConfig(env: Env = process.env): ChatdConfig {
       2 ** 31 - 1,
     ),
     providers: parseProviders(env),
+    upstreamBytesInFlight: readInt(
+      env,
+      'UPSTREAM_BYTES_IN_FLIGHT',
+      CHATD_DEFAULTS.upstreamBytesInFlight,
+      1,
+      2 ** 40,
+    ),
     simPhantomRate: readNumber(env, 'SIM_PHANTOM_RATE', CHATD_DEFAULTS.simPhantomRate, 0, 1),
     simLatencyMs: readInt(env, 'SIM_LATENCY_MS', CHATD_DEFAULTS.simLatencyMs, 0, 2 ** 31 - 1),
     logLevel: readLogLevel(env),

@@ -18,7 +18,8 @@ export class HttpError extends Error {
 
 /**
  * A failed provider call, already classified: `status` is 400 (the provider refused the request
- * as invalid: the caller's error), 502 (provider error) or 504 (timeout), and `errorType` is the
+ * as invalid: the caller's error), 502 (provider error), 503 (chatd's own upstream byte budget is
+ * full: retryable) or 504 (timeout), and `errorType` is the
  * low-cardinality `error.type` recorded on spans and metrics. The message is masked here, where
  * every provider error is made (upstreams echo keys of every shape in their error texts), so the
  * answer, the log line and the span all get the masked text.
@@ -27,7 +28,7 @@ export class ProviderError extends HttpError {
   readonly errorType: string;
 
   constructor(
-    status: 400 | 502 | 504,
+    status: 400 | 502 | 503 | 504,
     message: string,
     errorType: string,
     options: { cause?: unknown } = {},

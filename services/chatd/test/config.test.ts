@@ -27,6 +27,7 @@ void describe('loadConfig', () => {
       bodyLimitBytes: 1_048_576,
       providerTimeoutMs: 120_000,
       providers: [],
+      upstreamBytesInFlight: 256 * 1024 * 1024,
       simPhantomRate: 0.3,
       simLatencyMs: 0,
       logLevel: 'info',
@@ -44,6 +45,7 @@ void describe('loadConfig', () => {
       PROVIDER_TIMEOUT_MS: '5000',
       SIM_PHANTOM_RATE: '1',
       SIM_LATENCY_MS: '25',
+      UPSTREAM_BYTES_IN_FLIGHT: '1048576',
       LOG_LEVEL: 'DEBUG',
       CONTENT_CAPTURE: 'no',
       PROVIDERS: '',
@@ -56,6 +58,7 @@ void describe('loadConfig', () => {
     assert.equal(c.providerTimeoutMs, 5000);
     assert.equal(c.simPhantomRate, 1);
     assert.equal(c.simLatencyMs, 25);
+    assert.equal(c.upstreamBytesInFlight, 1_048_576);
     assert.equal(c.logLevel, 'debug');
     assert.deepEqual(c.providers, []);
   });
@@ -93,6 +96,8 @@ void describe('loadConfig', () => {
     fails({ PORT: 'abc' }, 'PORT', /expected an integer, got "abc"/);
     fails({ PORT: '70000' }, 'PORT', /between 0 and 65535/);
     fails({ BODY_LIMIT_BYTES: '0' }, 'BODY_LIMIT_BYTES', /between 1 and/);
+    fails({ UPSTREAM_BYTES_IN_FLIGHT: '0' }, 'UPSTREAM_BYTES_IN_FLIGHT', /between 1 and/);
+    fails({ UPSTREAM_BYTES_IN_FLIGHT: '1e6' }, 'UPSTREAM_BYTES_IN_FLIGHT', /expected an integer/);
     fails({ PROVIDER_TIMEOUT_MS: '-5' }, 'PROVIDER_TIMEOUT_MS', /expected an integer/);
     fails({ SIM_PHANTOM_RATE: '1.5' }, 'SIM_PHANTOM_RATE', /between 0 and 1/);
     fails({ SIM_PHANTOM_RATE: 'lots' }, 'SIM_PHANTOM_RATE', /expected a number/);

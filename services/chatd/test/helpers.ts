@@ -75,6 +75,7 @@ export async function startApp(partial: Partial<ChatdDeps> = {}): Promise<Runnin
     logger: partial.logger ?? silentLogger(),
     roster: partial.roster ?? testRoster(),
     ...(partial.providers !== undefined ? { providers: partial.providers } : {}),
+    ...(partial.upstreamBudget !== undefined ? { upstreamBudget: partial.upstreamBudget } : {}),
   });
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -33,6 +33,7 @@ const scripts: Record<string, (call: ChatCall, index: number) => StubReply> = {
       : 'I would pick Maria.',
   'server-error': () => ({ status: 500, body: { error: 'provider exploded' } }),
   'bad-gateway': () => ({ status: 502, body: { error: 'provider error' } }),
+  'bytes-in-flight': () => ({ status: 503, body: { error: 'chatd holds its limit; retry later' } }),
   'unknown-provider': (call) => ({
     status: 404,
     body: { error: `unknown provider "${call.provider}"` },
@@ -232,6 +233,8 @@ void describe('POST /v1/iterate', () => {
   for (const [model, pattern] of [
     ['server-error', /^chatd failed \(500\): provider exploded$/],
     ['bad-gateway', /^chatd failed \(502\): provider error$/],
+    // chatd's upstream byte budget is full: the infra's failure, not the caller's 400.
+    ['bytes-in-flight', /^chatd failed \(503\): chatd holds its limit; retry later$/],
     ['hang', /^chatd timed out after 300 ms$/],
   ] as const) {
     void it(`answers 502 infra_error when chatd ${model === 'hang' ? 'times out' : `answers ${model}`}`, async () => {

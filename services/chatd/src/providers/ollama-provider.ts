@@ -3,7 +3,9 @@ import type { ChatRequest as OllamaChatRequest } from 'ollama';
 import { ProviderError } from '../errors.js';
 import { createCappedFetch, UpstreamResponseTooLargeError } from './capped-fetch.js';
 import type { ChatProvider, ChatRequest, ChatResult } from './chat-provider.js';
+import { UpstreamBudgetExceededError, UpstreamByteBudget } from './upstream-budget.js';
 import {
+  budgetExceededError,
   chatResult,
   cleanUpstreamMessage,
   responseTooLargeError,
@@ -18,6 +20,8 @@ export interface OllamaProviderOptions {
   timeoutMs?: number;
   /** Largest response body read from the upstream (default MAX_UPSTREAM_RESPONSE_BYTES). */
   maxResponseBytes?: number;
+  /** The process-wide budget of upstream answer bytes (default: one of its own). */
+  budget?: UpstreamByteBudget;
 }
 
 /**
@@ -33,6 +37,7 @@ export class OllamaProvider implements ChatProvider {
   readonly host: string;
   private readonly _apiKey: string | undefined;
   private readonly _fetch: typeof globalThis.fetch;
+  private readonly _budget: UpstreamByteBudget;
 
   constructor(options: OllamaProviderOptions) {
     this.name = options.name;
@@ -40,7 +45,8 @@ export class OllamaProvider implements ChatProvider {
     this.timeoutMs = options.timeoutMs;
     this.host = new URL(options.baseUrl).host;
     this._apiKey = options.apiKey;
-    this._fetch = createCappedFetch(options.maxResponseBytes);
+    this._budget = options.budget ?? new UpstreamByteBudget();
+    this._fetch = createCappedFetch(options.maxResponseBytes, this._budget);
   }
 
   async chat(request: ChatRequest, signal: AbortSignal): Promise<ChatResult> {
@@ -66,7 +72,8 @@ export class OllamaProvider implements ChatProvider {
 
     let response;
     try {
-      response = await client.chat(body);
+      // The answer's bytes stay reserved from the first one read until the client has parsed it.
+      response = await this._budget.run(() => client.chat(body));
     } catch (err) {
       throw this._mapError(err, signal);
     }
@@ -84,6 +91,9 @@ export class OllamaProvider implements ChatProvider {
     if (signal.aborted) return err;
     if (err instanceof UpstreamResponseTooLargeError) {
       return responseTooLargeError(this.name, err.limitBytes, err);
+    }
+    if (err instanceof UpstreamBudgetExceededError) {
+      return budgetExceededError(this.name, err.limitBytes, err);
     }
     if (err instanceof Error && err.name === 'ResponseError') {
       const status = (err as Error & { status_code?: number }).status_code ?? 0;

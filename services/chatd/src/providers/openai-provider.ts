@@ -9,7 +9,9 @@ import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/ch
 import { ProviderError } from '../errors.js';
 import { createCappedFetch, UpstreamResponseTooLargeError } from './capped-fetch.js';
 import type { ChatProvider, ChatRequest, ChatResult } from './chat-provider.js';
+import { UpstreamBudgetExceededError, UpstreamByteBudget } from './upstream-budget.js';
 import {
+  budgetExceededError,
   chatResult,
   cleanUpstreamMessage,
   responseTooLargeError,
@@ -26,26 +28,35 @@ export interface OpenAIProviderOptions {
   maxRetries?: number;
   /** Largest response body read from the upstream (default MAX_UPSTREAM_RESPONSE_BYTES). */
   maxResponseBytes?: number;
+  /** The process-wide budget of upstream answer bytes (default: one of its own). */
+  budget?: UpstreamByteBudget;
 }
 
 // Marks the stand-in response for a body over the cap, so the client neither retries it nor
 // reports it as the upstream's own status.
 const TOO_LARGE_HEADER = 'x-lakehouse-response-too-large';
+const BUDGET_HEADER = 'x-lakehouse-bytes-in-flight';
 
-function cappedFetchWithoutRetry(maxBytes: number | undefined): typeof globalThis.fetch {
-  const capped = createCappedFetch(maxBytes);
+function cappedFetchWithoutRetry(
+  maxBytes: number | undefined,
+  budget: UpstreamByteBudget,
+): typeof globalThis.fetch {
+  const capped = createCappedFetch(maxBytes, budget);
   return async (input, init) => {
     try {
       return await capped(input, init);
     } catch (err) {
-      if (!(err instanceof UpstreamResponseTooLargeError)) throw err;
+      let header: string;
+      if (err instanceof UpstreamResponseTooLargeError) header = TOO_LARGE_HEADER;
+      else if (err instanceof UpstreamBudgetExceededError) header = BUDGET_HEADER;
+      else throw err;
       // A thrown error would count as a connection failure and be retried: answer instead.
       return new Response(JSON.stringify({ error: { message: err.message } }), {
         status: 502,
         headers: {
           'content-type': 'application/json',
           'x-should-retry': 'false',
-          [TOO_LARGE_HEADER]: String(err.limitBytes),
+          [header]: String(err.limitBytes),
         },
       });
     }
@@ -67,19 +78,21 @@ export class OpenAIProvider implements ChatProvider {
   readonly host: string;
   private readonly _client: OpenAI;
   private readonly _apiKey: string | undefined;
+  private readonly _budget: UpstreamByteBudget;
 
   constructor(options: OpenAIProviderOptions) {
     this.name = options.name;
     this.timeoutMs = options.timeoutMs;
     this.host = new URL(options.baseUrl).host;
     this._apiKey = options.apiKey;
+    this._budget = options.budget ?? new UpstreamByteBudget();
     this._client = new OpenAI({
       baseURL: options.baseUrl,
       apiKey: options.apiKey ?? PLACEHOLDER_KEY,
       ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
       ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
       // The response body is read under a cap before the client parses it.
-      fetch: cappedFetchWithoutRetry(options.maxResponseBytes),
+      fetch: cappedFetchWithoutRetry(options.maxResponseBytes, this._budget),
     });
   }
 
@@ -93,7 +106,10 @@ export class OpenAIProvider implements ChatProvider {
 
     let completion;
     try {
-      completion = await this._client.chat.completions.create(body, { signal });
+      // The answer's bytes stay reserved from the first one read until the client has parsed it.
+      completion = await this._budget.run(() =>
+        this._client.chat.completions.create(body, { signal }),
+      );
     } catch (err) {
       throw this._mapError(err);
     }
@@ -134,6 +150,9 @@ export class OpenAIProvider implements ChatProvider {
       const limit = err.headers?.get(TOO_LARGE_HEADER);
       if (limit !== undefined && limit !== null)
         return responseTooLargeError(this.name, limit, err);
+      const budget = err.headers?.get(BUDGET_HEADER);
+      if (budget !== undefined && budget !== null)
+        return budgetExceededError(this.name, budget, err);
       // The client prefixes its message with the status; ours already says it.
       const detail = this._clean(err.message.replace(/^\d{3} /, ''));
       return upstreamStatusError(this.name, status, detail, err);

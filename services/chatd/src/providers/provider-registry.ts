@@ -4,6 +4,7 @@ import { OllamaProvider } from './ollama-provider.js';
 import { OpenAIProvider } from './openai-provider.js';
 import { SimProvider } from './sim-provider.js';
 import type { SimRoster } from './sim-provider.js';
+import type { UpstreamByteBudget } from './upstream-budget.js';
 
 /** What `GET /v1/providers` shows of a provider: never keys. */
 export interface ProviderInfo {
@@ -44,8 +45,12 @@ export class ProviderRegistry {
   }
 }
 
-/** Builds `sim` (always first) plus every `PROVIDERS` entry. Does no I/O. */
-export function createProviderRegistry(config: ChatdConfig, roster: SimRoster): ProviderRegistry {
+/** Builds `sim` (always first) plus every `PROVIDERS` entry, all upstreams on `budget`. No I/O. */
+export function createProviderRegistry(
+  config: ChatdConfig,
+  roster: SimRoster,
+  budget: UpstreamByteBudget,
+): ProviderRegistry {
   const providers: ChatProvider[] = [
     new SimProvider({
       roster,
@@ -53,14 +58,15 @@ export function createProviderRegistry(config: ChatdConfig, roster: SimRoster): 
       latencyMs: config.simLatencyMs,
     }),
   ];
-  for (const p of config.providers) providers.push(createUpstreamProvider(p));
+  for (const p of config.providers) providers.push(createUpstreamProvider(p, budget));
   return new ProviderRegistry(providers);
 }
 
 // Exhaustive over ProviderType: a new type does not compile until it gets its client here.
-function createUpstreamProvider(p: ProviderConfig): ChatProvider {
+function createUpstreamProvider(p: ProviderConfig, budget: UpstreamByteBudget): ChatProvider {
   const common = {
     name: p.name,
+    budget,
     baseUrl: p.baseUrl,
     ...(p.apiKey !== undefined ? { apiKey: p.apiKey } : {}),
     ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),

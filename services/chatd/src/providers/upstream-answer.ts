@@ -80,3 +80,18 @@ export function responseTooLargeError(
     { cause },
   );
 }
+
+/** A call stopped because chatd holds its limit of upstream answer bytes: 503, retry later. */
+export function budgetExceededError(
+  provider: string,
+  limitBytes: number | string,
+  cause: unknown,
+): ProviderError {
+  return new ProviderError(
+    503,
+    `provider "${provider}" not read: chatd already holds its limit of ${limitBytes} bytes of ` +
+      'upstream answers (UPSTREAM_BYTES_IN_FLIGHT); retry later',
+    'upstream_bytes_in_flight',
+    { cause },
+  );
+}
