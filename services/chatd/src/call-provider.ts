@@ -174,8 +174,9 @@ async function withDeadline(
       ? deadline.signal
       : AbortSignal.any([deadline.signal, options.signal]);
   // Raced against the call so a provider that ignores its signal still cannot outlive the deadline.
+  let onAbort = (): void => undefined;
   const aborted = new Promise<never>((_, reject) => {
-    const onAbort = (): void => reject(new Error('aborted'));
+    onAbort = (): void => reject(new Error('aborted'));
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
   });
@@ -205,5 +206,8 @@ async function withDeadline(
     );
   } finally {
     clearTimeout(timer);
+    // Node keeps an AbortSignal.any() signal with a listener alive for good; the listener holds
+    // `aborted`, whose race holds the provider's whole answer: every answer would stay in memory.
+    signal.removeEventListener('abort', onAbort);
   }
 }
