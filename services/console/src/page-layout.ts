@@ -62,7 +62,7 @@ export function groundedCell(row: SessionListRow): SafeHtml {
 }
 
 /** Link to one session's page. */
-export const sessionHref = (sessionId: string): string =>
+const sessionHref = (sessionId: string): string =>
   `/sessions/${encodeURIComponent(wellFormed(sessionId))}`;
 
 // encodeURIComponent throws on a lone surrogate; such an id links as U+FFFD instead.

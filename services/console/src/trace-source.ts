@@ -27,8 +27,8 @@ export interface TraceSource {
 
 const TRACE_ID_IN_LINE = /"traceId":"([0-9a-fA-F]{32})"/g;
 /** A lookup reads at most this many bytes of the trace file, and at most this many lines. */
-export const MAX_TRACE_READ_BYTES = 32 * 1024 * 1024;
-export const MAX_LINES_PER_TRACE = 1000;
+const MAX_TRACE_READ_BYTES = 32 * 1024 * 1024;
+const MAX_LINES_PER_TRACE = 1000;
 // Longer lines are not indexed: no lookup could read them.
 const MAX_LINE_BYTES = MAX_TRACE_READ_BYTES;
 const CHUNK_BYTES = 8 * 1024 * 1024;
