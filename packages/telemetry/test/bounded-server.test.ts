@@ -18,8 +18,8 @@ interface Client {
   resume: () => void;
 }
 
-/** `reading`: false stops after the first bytes; true reads on, pausing 2 ms per chunk (slower
- * than the server's 100 ms window could take the whole answer). */
+/** `reading`: false stops after the first bytes; true reads on, pausing 2 ms per chunk: over a
+ * second for the whole answer, longer than the server's 400 ms window. */
 function get(port: number, reading: boolean): Client {
   let received = 0;
   let stopped = !reading;
@@ -46,7 +46,7 @@ describe('createBoundedServer: a client that stops reading', () => {
   let port: number;
 
   before(async () => {
-    const limits = { ...DEFAULT_SERVER_LIMITS, slowReaderBytes: 1024, slowReaderTimeoutMs: 100 };
+    const limits = { ...DEFAULT_SERVER_LIMITS, slowReaderBytes: 1024, slowReaderTimeoutMs: 400 };
     server = createBoundedServer(
       (_req, res) => {
         res.writeHead(200, { 'content-length': ANSWER_BYTES });
