@@ -162,6 +162,12 @@ describe('the console in a real browser, over real sessions', { skip }, () => {
       'ALARM: 1 accepted fill not grounded in the roster',
     );
     assert.ok(await alarm.locator(`a[href="/sessions/${PLANTED_ID}"]`).isVisible());
+    // The header names the files by base name; their directories stay in the console's log.
+    const status = (await page.locator('#status').textContent()) ?? '';
+    assert.ok(status.includes(`session log ${path.basename(stack.sessionLogPath)}`), status);
+    assert.match(status, /trees from trace file lakehouse-console-traces-\d+\.jsonl /);
+    assert.ok(!status.includes(path.dirname(stack.sessionLogPath)), status);
+    assert.ok(!status.includes(`${tmpdir()}/`), status);
     // Read back what Chart.js drew (the page's own Chart global; evaluated in the page).
     const charts = (await page.evaluate(`[...document.querySelectorAll('canvas')].map((c) => {
       const data = Chart.getChart(c)?.data;

@@ -30,7 +30,7 @@ async function holdSocket(port: number, head: string, localAddress?: string): Pr
 
 // A request line begun and never finished: holds a slot with no request in progress.
 const IDLE = 'P';
-// Headers complete, body never sent: a request in progress until REQUEST_TIMEOUT_MS.
+// Headers complete, body never sent: holds a slot, and gives way like an idle one.
 const busyHead = (path: string): string =>
   `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n`;
 
@@ -82,8 +82,8 @@ describe('faults: connection caps and the services own hops', () => {
       for (let i = 0; i < 4; i++) attackers.push(await holdSocket(chatd.port, IDLE));
       // Its chat hop needs a new socket: an idle attacker gives way.
       const first = await postJson(`${gateway.url}/v1/iterate`, request);
-      // Four requests in progress take every client slot; the gateway's kept-alive socket, whose
-      // requests carry its hop signature, is not one of them and is never closed for them.
+      // Four held requests take every client slot; the gateway's kept-alive socket, whose
+      // requests carry its hop signature, is not one of them: the session needs no eviction.
       const busy: HeldSocket[] = [];
       for (let i = 0; i < 4; i++) busy.push(await holdSocket(chatd.port, busyHead('/v1/chat')));
       const second = await postJson(`${gateway.url}/v1/iterate`, request);
@@ -95,17 +95,69 @@ describe('faults: connection caps and the services own hops', () => {
       assert.equal(
         busy.filter((b) => b.closed).length,
         0,
-        'requests in progress are never evicted',
+        'the kept-alive hop socket serves the session: no held socket is evicted',
       );
       reportEvidence(t, {
         fault:
-          'connection cap: chatd MAX_CONNECTIONS=4 held by 4 idle sockets, then by 4 requests in progress',
+          'connection cap: chatd MAX_CONNECTIONS=4 held by 4 idle sockets, then by 4 held requests',
         expectation:
           'gateway sessions answer 200: idle sockets give way, the hop socket is not counted',
         evidence,
       });
     } finally {
       for (const a of attackers) a.socket.destroy();
+      await stack.stop();
+    }
+  });
+
+  it('chatd: headers sent and the body withheld on every per-peer slot do not starve the gateway chat hop', async (t) => {
+    const perPeer = 4;
+    const stack = await startStack({
+      chatdEnv: { MAX_CONNECTIONS: '8', MAX_CONNECTIONS_PER_PEER: String(perPeer) },
+    });
+    const { chatd, gateway, sessionLogPath } = stack;
+    const held: HeldSocket[] = [];
+    try {
+      const request = await fillRequest('clean', { max_iterations: 1 });
+      // `expect: 100-continue`: chatd's "100 Continue" tells that it parsed the headers and
+      // handed the request to its listener; the body is then never sent.
+      const withheld = busyHead('/v1/chat').replace('\r\n\r\n', '\r\nexpect: 100-continue\r\n\r\n');
+      const continued = new Set<HeldSocket>();
+      for (let i = 0; i < perPeer; i++) {
+        const h = await holdSocket(chatd.port, withheld);
+        h.socket.on('data', (chunk: Buffer) => {
+          if (chunk.toString('latin1').startsWith('HTTP/1.1 100')) continued.add(h);
+        });
+        held.push(h);
+      }
+      await eventually(
+        () => (continued.size === perPeer ? true : undefined),
+        10_000,
+        'chatd to take the headers of every held request',
+      );
+      // The gateway's chat hop comes from the same address, on a new socket.
+      const session = await postJson(`${gateway.url}/v1/iterate`, request);
+      const rows = await eventually(
+        () => {
+          const n = readSessionFile(sessionLogPath).rows.length;
+          return n >= 1 ? n : undefined;
+        },
+        10_000,
+        'the session row',
+      );
+      const closed = held.filter((h) => h.closed).length;
+      const evidence = `${perPeer} headers-only POSTs held from 127.0.0.1 (MAX_CONNECTIONS_PER_PEER=${perPeer}); session ${session.status} ${String(session.body['error'] ?? 'accepted')}; rows ${rows}; ${closed}/${perPeer} held sockets closed by chatd`;
+      t.diagnostic(evidence);
+      assert.equal(session.status, 200, JSON.stringify(session.body));
+      assert.equal(rows, 1);
+      reportEvidence(t, {
+        fault: `connection cap: chatd MAX_CONNECTIONS_PER_PEER=${perPeer} held by POSTs whose body never comes`,
+        expectation:
+          'the session answers 200 and leaves its row: a request without its body is not in progress and gives way',
+        evidence,
+      });
+    } finally {
+      for (const h of held) h.socket.destroy();
       await stack.stop();
     }
   });
@@ -118,7 +170,7 @@ describe('faults: connection caps and the services own hops', () => {
     });
     const held: HeldSocket[] = [];
     try {
-      // Requests in progress from 127.0.0.2: none of them can give way.
+      // Held requests from 127.0.0.2: the third takes the place of the first, never a slot of 127.0.0.1.
       for (let i = 0; i < 3; i++)
         held.push(await holdSocket(chatd.port, busyHead('/v1/chat'), '127.0.0.2'));
       await eventually(

@@ -1,15 +1,12 @@
 export {
   SESSION_RECORD_SCHEMA,
-  ATTEMPT_VERDICTS,
   FINAL_VERDICTS,
   MAX_PROMPT_CODE_POINTS,
   MAX_ERROR_CODE_POINTS,
   MAX_LABEL_CODE_POINTS,
   MAX_ATTEMPTS,
-  MAX_ARTIFACT_BYTES,
   MAX_ARTIFACT_DEPTH,
   ARTIFACT_DEPTH_MARKER,
-  artifactSizeMarker,
   encodeSessionRecord,
   formatSessionTimestamp,
   truncateCodePoints,
@@ -22,32 +19,20 @@ export type {
   SessionAttemptRecord,
   SessionRecord,
 } from './session-record.js';
-export {
-  SessionLogExporter,
-  sessionLogPathProblem,
-  warnOncePerCode,
-} from './session-log-exporter.js';
+export { SessionLogExporter, sessionLogPathProblem } from './session-log-exporter.js';
 export type {
   SessionLogExporterOptions,
   SessionLogExporterStats,
   SessionLogWriteError,
 } from './session-log-exporter.js';
-export { createSessionLog, DEFAULT_SESSION_LOG_QUEUE_SIZE } from './session-log.js';
+export { createSessionLog } from './session-log.js';
 export type {
   SessionLog,
   SessionLogEntry,
   SessionLogOptions,
   SessionLogStats,
 } from './session-log.js';
-export { FixtureError, parseSessionFixture } from './fixture.js';
-export {
-  JsonCursor,
-  JsonSyntaxError,
-  readLosslessJson,
-  SERDE_JSON_RECURSION_LIMIT,
-} from './json-cursor.js';
-export type { LosslessJson } from './json-cursor.js';
-export { JsonNumber, formatF64, serdeJsonNumber, NumberOutOfRangeError } from './serde-number.js';
+export { parseSessionFixture } from './fixture.js';
 export {
   runSessionReport,
   runSessionAlarm,
@@ -57,7 +42,6 @@ export {
   SESSION_COLUMNS,
   isSessionAlarm,
   runSessionSql,
-  sessionsViewSql,
   SessionLogNotFoundError,
 } from './session-queries.js';
 export type {
@@ -74,7 +58,6 @@ export {
   disagreementReason,
   divergenceClass,
   runProbe,
-  STRIPPED_KEYS,
 } from './parity-check.js';
 export type { MatrixResult, MatrixRuns, ParityResult, ProbeRun } from './parity-check.js';
-export { buildReferencePeers, REFERENCE_PEERS_DIR } from './reference-peers.js';
+export { buildReferencePeers } from './reference-peers.js';

@@ -11,7 +11,7 @@ export type LosslessJson =
   null | boolean | string | JsonNumber | LosslessJson[] | { [key: string]: LosslessJson };
 
 /** serde_json's default recursion limit: the 128th nested container is refused. */
-export const SERDE_JSON_RECURSION_LIMIT = 128;
+const SERDE_JSON_RECURSION_LIMIT = 128;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 
 /** What one probe did with one fixture. Only these two are answers; anything else failed. */
-export type ProbeOutcome = 'accepted' | 'rejected' | 'failed';
+type ProbeOutcome = 'accepted' | 'rejected' | 'failed';
 
 /** Outcome of running one probe on one fixture. */
 export interface ProbeRun {
@@ -28,7 +28,7 @@ export type ParityResult = 'equal' | 'different' | 'ours failed' | 'peer failed'
 const PROBE_TIMEOUT_MS = 30_000;
 
 /** What every probe (ours, the Go and Rust peers) prints on stderr when it refuses a fixture. */
-export const REJECTION_MARKER = 'bad fixture:';
+const REJECTION_MARKER = 'bad fixture:';
 
 function outcomeOf(run: Omit<ProbeRun, 'outcome'>): ProbeOutcome {
   if (run.timedOut || run.signal !== null) return 'failed';
@@ -172,7 +172,7 @@ function strippedRow(run: ProbeRun): Buffer {
 }
 
 /** Describes the first byte where `a` and `b` differ, with a little context from each side. */
-export function describeDifference(a: Buffer, b: Buffer, names = ['ours', 'theirs']): string {
+function describeDifference(a: Buffer, b: Buffer, names = ['ours', 'theirs']): string {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   const from = Math.max(0, i - 20);
@@ -199,7 +199,7 @@ export function compareRuns(
 }
 
 /** The two fields that legitimately differ between producers. */
-export const STRIPPED_KEYS: readonly string[] = ['timestamp', 'daemon'];
+const STRIPPED_KEYS: readonly string[] = ['timestamp', 'daemon'];
 
 /** Short status of one side for the table: `ok`, `rejects`, or how it failed. */
 export function describeRun(run: ProbeRun): string {

@@ -352,7 +352,7 @@ const keyShape = fc.oneof(
 );
 
 /** Arbitrary parity fixture bytes: mostly valid, with every hazard the corpus looks for. */
-export const corpusFixture: fc.Arbitrary<Buffer> = fc
+const corpusFixture: fc.Arbitrary<Buffer> = fc
   .tuple(
     fixtureEntries,
     keyShape,

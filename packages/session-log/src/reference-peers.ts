@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 /** Where the reference producers live, relative to the repository root. */
-export const REFERENCE_PEERS_DIR = 'parity/peers';
+const REFERENCE_PEERS_DIR = 'parity/peers';
 
 function run(command: string, args: readonly string[], cwd: string): Promise<string | undefined> {
   return new Promise((resolve) => {

@@ -52,7 +52,7 @@ const I32_MAX = 2_147_483_647;
 const POW10: readonly number[] = Array.from({ length: 309 }, (_, i) => Number(`1e${i}`));
 
 /** Thrown for a number serde_json refuses (beyond the f64 range). */
-export class NumberOutOfRangeError extends Error {
+class NumberOutOfRangeError extends Error {
   override readonly name = 'NumberOutOfRangeError';
 }
 

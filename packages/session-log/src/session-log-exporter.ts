@@ -59,7 +59,7 @@ interface AppendResult {
 const MAX_SHORT_WRITES = 3;
 
 /** Bytes one write() carries at most: whole rows, a longer row alone. */
-export const MAX_WRITE_BYTES = 1024 * 1024;
+const MAX_WRITE_BYTES = 1024 * 1024;
 
 // Blocks left free beyond a write's bytes: a filesystem may need one or two of its own for the
 // write (extent or indirect blocks).

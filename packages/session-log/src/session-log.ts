@@ -20,7 +20,7 @@ import {
 import type { SessionRecord } from './session-record.js';
 
 /** Default bound of rows waiting to be written; past it rows are dropped and counted. */
-export const DEFAULT_SESSION_LOG_QUEUE_SIZE = 10_000;
+const DEFAULT_SESSION_LOG_QUEUE_SIZE = 10_000;
 
 const MAX_EXPORT_BATCH_SIZE = 512;
 // A wedged disk (hung NFS write) must not hang the gateway's shutdown forever.

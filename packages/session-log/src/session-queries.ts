@@ -172,7 +172,7 @@ const IS_ROW = `schema = ${quote(SESSION_RECORD_SCHEMA)}`;
  * schema with a field of the wrong type, which reads as NULL), and `sessions`, the rows of our
  * schema. Empty lines are skipped (a writer may start a row on a fresh line).
  */
-export function sessionsViewSql(glob: string): string {
+function sessionsViewSql(glob: string): string {
   return (
     `CREATE OR REPLACE VIEW session_lines AS SELECT ${TYPED_NAMES}, ` +
     `coalesce(${IS_ROW} AND (${MALFORMED}), false) AS malformed FROM (SELECT ${TYPED_SELECT} ` +
@@ -385,7 +385,7 @@ async function copyForReading(
 }
 
 /** Groups a report section lists (producers, verdict mix, kinds, attempt counts); the rest are one "(other)" row. */
-export const MAX_REPORT_GROUPS = 50;
+const MAX_REPORT_GROUPS = 50;
 
 /** Alarm rows listed (every one is counted). */
 export const MAX_ALARM_ROWS = 100;

@@ -17,7 +17,7 @@ export const MAX_LABEL_CODE_POINTS = 256;
 export const MAX_ATTEMPTS = 100;
 
 /** An artifact whose encoding is longer than this many UTF-8 bytes is replaced by a marker. */
-export const MAX_ARTIFACT_BYTES = 262_144;
+const MAX_ARTIFACT_BYTES = 262_144;
 
 /** An artifact nested deeper than this many containers is replaced by a marker. */
 export const MAX_ARTIFACT_DEPTH = 128;
@@ -26,7 +26,7 @@ export const MAX_ARTIFACT_DEPTH = 128;
 export const ARTIFACT_DEPTH_MARKER = `{"$truncated":{"cap":${MAX_ARTIFACT_DEPTH},"reason":"depth"}}`;
 
 /** Marker written instead of an artifact encoded in more than {@link MAX_ARTIFACT_BYTES} bytes. */
-export function artifactSizeMarker(bytes: number): string {
+function artifactSizeMarker(bytes: number): string {
   return `{"$truncated":{"bytes":${bytes},"cap":${MAX_ARTIFACT_BYTES},"reason":"size"}}`;
 }
 

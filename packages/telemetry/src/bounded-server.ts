@@ -89,8 +89,8 @@ export interface BoundedServerOptions {
 
 interface Slot {
   readonly peer: string;
-  /** Requests in progress on the socket (headers received, response not closed). */
-  busy: number;
+  /** Requests on the socket whose response is not closed; busy once one has its whole body. */
+  readonly requests: Set<IncomingMessage>;
   /** When the socket last had no request in progress (its arrival, or its last response). */
   idleSince: number;
   /** Counted against the caps (false once it carried one of our own hops). */
@@ -121,8 +121,8 @@ const OWN_HOP_HEADROOM = 2;
  * answered 408 and closed at the headers or request timeout (checked every second). At
  * `maxConnections` client sockets (or `maxConnectionsPerPeer` from one remote address) a new one
  * takes the place of the socket that has gone longest with no request in progress (a
- * half-sent request, an idle keep-alive); when every socket has a request in progress the new
- * one is closed on arrival. Sockets that carried one of our own hops are not counted. A socket
+ * request whose body has not all arrived, an idle keep-alive); when every socket has a request
+ * in progress (its body received, its response not closed) the new one is closed on arrival. Sockets that carried one of our own hops are not counted. A socket
  * whose unsent answer stays above `slowReaderBytes` while it takes fewer than `slowReaderBytes`
  * in `slowReaderTimeoutMs` (a client that stopped reading) is destroyed. Every closed connection is counted in
  * {@link CONNECTIONS_DROPPED_METRIC} by reason and the first is logged.
@@ -171,12 +171,18 @@ export function createBoundedServer(
     slots.delete(socket);
     uncount(slot);
   };
+  // A request counts as in progress only once its body has arrived: a client that sends headers
+  // and withholds the body would otherwise hold its slot unevictable until REQUEST_TIMEOUT_MS.
+  const busy = (slot: Slot): boolean => {
+    for (const req of slot.requests) if (req.complete) return true;
+    return false;
+  };
   // The counted socket of `peer` (any peer when undefined) longest without a request in progress.
   const longestIdle = (peer: string | undefined): Socket | undefined => {
     let found: Socket | undefined;
     let since = Infinity;
     for (const [socket, slot] of slots) {
-      if (!slot.counted || slot.busy > 0 || (peer !== undefined && slot.peer !== peer)) continue;
+      if (!slot.counted || busy(slot) || (peer !== undefined && slot.peer !== peer)) continue;
       if (slot.idleSince < since) {
         since = slot.idleSince;
         found = socket;
@@ -195,10 +201,10 @@ export function createBoundedServer(
     (req, res) => {
       const slot = slots.get(req.socket);
       if (slot !== undefined) {
-        slot.busy += 1;
+        slot.requests.add(req);
         if (slot.counted && isOwnHop(req)) uncount(slot);
         res.once('close', () => {
-          slot.busy -= 1;
+          slot.requests.delete(req);
           slot.idleSince = performance.now();
         });
       }
@@ -222,7 +228,14 @@ export function createBoundedServer(
       drop('idle_evicted');
     }
     const now = performance.now();
-    slots.set(socket, { peer, busy: 0, idleSince: now, counted: true, slowSince: 0, slowMark: 0 });
+    slots.set(socket, {
+      peer,
+      requests: new Set(),
+      idleSince: now,
+      counted: true,
+      slowSince: 0,
+      slowMark: 0,
+    });
     counted += 1;
     perPeer.set(peer, (perPeer.get(peer) ?? 0) + 1);
     socket.once('close', () => release(socket));

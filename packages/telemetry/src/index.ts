@@ -3,7 +3,6 @@ export {
   getTelemetry,
   WINSTON_BRIDGE_SCOPE,
   DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
-  METRIC_OVERFLOW_METRIC,
 } from './telemetry.js';
 export { GEN_AI_OPERATION_DURATION_BUCKETS, GEN_AI_TOKEN_USAGE_BUCKETS } from './gen-ai-metrics.js';
 export {

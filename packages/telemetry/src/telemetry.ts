@@ -74,7 +74,7 @@ export interface Telemetry {
 }
 
 /** Counter of measurements folded into the overflow series by the metric bounds. */
-export const METRIC_OVERFLOW_METRIC = 'lakehouse.metric.overflow';
+const METRIC_OVERFLOW_METRIC = 'lakehouse.metric.overflow';
 
 /** Scope name of the records written by the winston → OTel logs bridge. */
 export const WINSTON_BRIDGE_SCOPE = '@opentelemetry/winston-transport';

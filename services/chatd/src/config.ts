@@ -12,10 +12,10 @@ import {
 import type { Env, LogLevel, ServerLimits } from '@lakehouse/telemetry';
 
 /** Provider types chatd can talk to besides the built-in `sim`. */
-export const PROVIDER_TYPES = ['openai', 'ollama'] as const;
+const PROVIDER_TYPES = ['openai', 'ollama'] as const;
 
 /** A configured upstream provider type. */
-export type ProviderType = (typeof PROVIDER_TYPES)[number];
+type ProviderType = (typeof PROVIDER_TYPES)[number];
 
 /** Behaviours selected by the model name (docs/architecture.md "sim modes"); others use the rate. */
 export const SIM_MODES = [
@@ -30,7 +30,7 @@ export const SIM_MODES = [
 export const SIM_PROVIDER_NAME = 'sim';
 
 /** Ollama's well-known local address, used when an `ollama` entry gives no `base_url`. */
-export const DEFAULT_OLLAMA_BASE_URL = 'http://127.0.0.1:11434';
+const DEFAULT_OLLAMA_BASE_URL = 'http://127.0.0.1:11434';
 
 /**
  * One entry of `PROVIDERS`, validated. `apiKey` is resolved from `api_key_env` at start-up;
@@ -64,7 +64,7 @@ export interface ChatdConfig {
 }
 
 /** Defaults applied by {@link loadConfig} when a variable is unset or empty. */
-export const CHATD_DEFAULTS = {
+const CHATD_DEFAULTS = {
   port: 4120,
   host: '127.0.0.1',
   rosterPath: 'data/roster.parquet',

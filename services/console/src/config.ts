@@ -7,7 +7,7 @@ import { ConfigError, readBoolean, readInt, readString } from '@lakehouse/teleme
 import type { Env } from '@lakehouse/telemetry';
 import { DEFAULT_MEMORY_LIMIT } from './session-store.js';
 
-export const DEFAULT_CONSOLE_PORT = 4130;
+const DEFAULT_CONSOLE_PORT = 4130;
 
 /** The console's settings, resolved once at start-up: flag → environment → default. */
 export interface ConsoleConfig {

@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { FileMark } from './file-mark.js';
 
 /** True when a line has only the whitespace DuckDB's newline-delimited reader skips. */
-export function isBlankLine(bytes: Uint8Array, start: number, end: number): boolean {
+function isBlankLine(bytes: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     const b = bytes[i];
     if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0b && b !== 0x0c) return false;

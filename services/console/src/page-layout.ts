@@ -62,7 +62,7 @@ export function groundedCell(row: SessionListRow): SafeHtml {
 }
 
 /** Link to one session's page. */
-export const sessionHref = (sessionId: string): string =>
+const sessionHref = (sessionId: string): string =>
   `/sessions/${encodeURIComponent(wellFormed(sessionId))}`;
 
 // encodeURIComponent throws on a lone surrogate; such an id links as U+FFFD instead.
@@ -103,7 +103,7 @@ export function layout(
 <header>
   <strong class="brand">lakehouse console</strong>
   <nav>${nav('/', 'Overview', 'overview')} ${nav('/sessions', 'Sessions', 'sessions')}</nav>
-  <p class="status" id="status">session log <code>${s.path}</code> · ${formatNumber(ctx.rows)} sessions${bad > 0 ? html` · <span class="badge warn">${formatNumber(bad)} bad line${bad === 1 ? '' : 's'}</span>` : ''}${s.oversizeLines > 0 ? html` · ${formatNumber(s.oversizeLines)} over-long line(s) skipped` : ''}${loading}${problem} · trees from ${ctx.traces} · read-only</p>
+  <p class="status" id="status">session log <code>${s.file}</code> · ${formatNumber(ctx.rows)} sessions${bad > 0 ? html` · <span class="badge warn">${formatNumber(bad)} bad line${bad === 1 ? '' : 's'}</span>` : ''}${s.oversizeLines > 0 ? html` · ${formatNumber(s.oversizeLines)} over-long line(s) skipped` : ''}${loading}${problem} · trees from ${ctx.traces} · read-only</p>
 </header>
 <main>
 ${body}

@@ -78,7 +78,7 @@ function isLeapYear(year: number): boolean {
  * fraction, `Z` or `±HH:MM`), or undefined when it is no real calendar instant (February 30th,
  * hour 24, an offset of 24 hours …). No zone means UTC, as the console shows times.
  */
-export function canonicalTimestamp(text: string): string | undefined {
+function canonicalTimestamp(text: string): string | undefined {
   const m = TIMESTAMP.exec(text);
   if (m === null) return undefined;
   const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) =>

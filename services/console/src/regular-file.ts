@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 
 /** `path` exists but is a FIFO, a directory, a device …: the console reads regular files only. */
-export class NotRegularFileError extends Error {
+class NotRegularFileError extends Error {
   override readonly name = 'NotRegularFileError';
 }
 

@@ -57,7 +57,8 @@ async function main(): Promise<void> {
     port,
     url: `http://${shown}:${port}`,
     sessions: config.sessionsPath,
-    traces: traces.description,
+    // The full paths are for the operator's log only; pages and the API show base names.
+    traces: config.langfuse ? traces.description : config.tracesPath,
   });
   void store.refresh();
   let stopping = false;

@@ -6,7 +6,7 @@ import {
 import { clipText } from './clip-text.js';
 
 /** Characters of an artifact shown (pretty-printed). */
-export const MAX_ARTIFACT_CHARS = 20_000;
+const MAX_ARTIFACT_CHARS = 20_000;
 
 /** One attempt as a page shows it: every field text, clipped. */
 export interface AttemptView {

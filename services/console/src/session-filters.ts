@@ -17,7 +17,7 @@ export const SORT_COLUMNS = {
 export type SortKey = keyof typeof SORT_COLUMNS;
 
 export const PAGE_SIZES = [25, 50, 100, 200] as const;
-export const DEFAULT_PAGE_SIZE = 50;
+const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 /** Longest filter value accepted; longer is a 400 (no model or session id is that long). */
 export const MAX_FILTER_LENGTH = 1000;

@@ -51,7 +51,7 @@ export const LIST_COLUMNS = [
 ].join(', ');
 
 /** Plain JSON values: BIGINT as number (or string beyond 2^53), dates as ISO strings. */
-export function plain(value: unknown): unknown {
+function plain(value: unknown): unknown {
   if (typeof value === 'bigint') {
     return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
       ? Number(value)

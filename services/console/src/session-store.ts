@@ -4,11 +4,13 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { MAX_LINE_BYTES } from '@lakehouse/session-log';
 import { LineIndex } from './line-index.js';
 import { fileId, openRegularFile } from './regular-file.js';
+import { shownName, withoutPath } from './shown-name.js';
 import { SESSIONS_TABLE_SQL, insertBulk, insertLines } from './session-table.js';
 
 /** What the store has read of the session log; shown on every page. */
 export interface SessionStoreStatus {
-  readonly path: string;
+  /** The log's base name: clients never see its directory (the path is in the console's log). */
+  readonly file: string;
   /** `missing`: no file yet; `tail`/`bulk`: first load under way; `ready`: following appends. */
   readonly state: 'missing' | 'tail' | 'bulk' | 'ready' | 'error';
   readonly fileBytes: number;
@@ -115,7 +117,7 @@ export class SessionStore {
 
   status(): SessionStoreStatus {
     return {
-      path: this._path,
+      file: shownName(this._path),
       state: this._state,
       fileBytes: this._fileBytes,
       indexedBytes: this._index.offset,
@@ -123,7 +125,7 @@ export class SessionStore {
       oversizeLines: this._index.oversizeLines,
       badLines: this._badLines,
       resets: this._resets,
-      error: this._error,
+      error: this._error === undefined ? undefined : withoutPath(this._error, this._path),
     };
   }
 

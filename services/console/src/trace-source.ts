@@ -4,11 +4,12 @@ import type { LangfuseTraceTree } from '@lakehouse/langfuse-processor';
 import { formatBytes } from './console-limits.js';
 import { FileMark } from './file-mark.js';
 import { fileId, openRegularFile } from './regular-file.js';
+import { shownName, withoutPath } from './shown-name.js';
 
 /** One session's tree, or why there is none. */
 export interface TraceLookup {
   readonly tree: LangfuseTraceTree | undefined;
-  /** Where the tree was looked for (a file path or a Langfuse URL). */
+  /** Where the tree was looked for (a file's base name or a Langfuse URL). */
   readonly source: string;
   /** Why there is no tree, or what is incomplete about it. */
   readonly note: string | undefined;
@@ -18,6 +19,7 @@ export interface TraceLookup {
 
 /** Where the console finds trees. */
 export interface TraceSource {
+  /** Shown on every page: a file's base name at most, never its path. */
   readonly description: string;
   lookup(traceId: string): Promise<TraceLookup>;
   close(): Promise<void>;
@@ -25,8 +27,8 @@ export interface TraceSource {
 
 const TRACE_ID_IN_LINE = /"traceId":"([0-9a-fA-F]{32})"/g;
 /** A lookup reads at most this many bytes of the trace file, and at most this many lines. */
-export const MAX_TRACE_READ_BYTES = 32 * 1024 * 1024;
-export const MAX_LINES_PER_TRACE = 1000;
+const MAX_TRACE_READ_BYTES = 32 * 1024 * 1024;
+const MAX_LINES_PER_TRACE = 1000;
 // Longer lines are not indexed: no lookup could read them.
 const MAX_LINE_BYTES = MAX_TRACE_READ_BYTES;
 const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -56,16 +58,20 @@ export class TraceFileSource implements TraceSource {
   }
 
   get description(): string {
-    return `trace file ${this._path}`;
+    return `trace file ${shownName(this._path)}`;
   }
 
   async lookup(traceId: string): Promise<TraceLookup> {
-    const base = { source: this._path, link: undefined };
+    const base = { source: shownName(this._path), link: undefined };
     try {
       this._refreshing ??= this._refresh().finally(() => (this._refreshing = undefined));
       await this._refreshing;
     } catch (error) {
-      return { ...base, tree: undefined, note: `cannot read the trace file: ${errorText(error)}` };
+      return {
+        ...base,
+        tree: undefined,
+        note: `cannot read the trace file: ${withoutPath(errorText(error), this._path)}`,
+      };
     }
     const offsets = this._index.get(traceId.toLowerCase()) ?? [];
     if (offsets.length === 0)

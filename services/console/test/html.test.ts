@@ -81,7 +81,7 @@ const byClass = (doc: string, cls: string): Element[] =>
 
 const CTX: PageContext = {
   status: {
-    path: '/tmp/s.jsonl',
+    file: 's.jsonl',
     state: 'ready',
     fileBytes: 1,
     indexedBytes: 1,
@@ -92,7 +92,7 @@ const CTX: PageContext = {
     error: undefined,
   },
   rows: 1,
-  traces: 'trace file /tmp/t.jsonl',
+  traces: 'trace file t.jsonl',
 };
 
 function row(s: string): SessionListRow {

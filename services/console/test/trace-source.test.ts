@@ -290,7 +290,7 @@ describe('LangfuseApiSource against a stand-in for Langfuse’s public read API'
     const html = sessionPage(
       {
         status: {
-          path: 's',
+          file: 's',
           state: 'ready',
           fileBytes: 0,
           indexedBytes: 0,

@@ -1,5 +1,5 @@
 /** Largest upstream response body chatd reads (after decompression); a bigger one is a 502. */
-export const MAX_UPSTREAM_RESPONSE_BYTES = 16 * 1024 * 1024;
+const MAX_UPSTREAM_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** An upstream answered with a body over the cap; nothing past the cap was read. */
 export class UpstreamResponseTooLargeError extends Error {

@@ -67,7 +67,7 @@ export function proseOnly(what: string, p: ParsedPrompt): string {
 }
 
 /** "{role} candidates in {city, state} for client {id}" from the contract. */
-export function describeContract(contract: Record<string, unknown>): string {
+function describeContract(contract: Record<string, unknown>): string {
   const role = stringField(contract, 'role') ?? 'worker';
   const city = stringField(contract, 'city');
   const state = stringField(contract, 'state');
