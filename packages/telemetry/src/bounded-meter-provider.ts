@@ -9,7 +9,7 @@ import type {
   Observable,
   ObservableCallback,
 } from '@opentelemetry/api';
-import { createBoundedAttributesProcessor } from './metric-bounds.js';
+import { createBoundedAttributesProcessor, histogramLinesPerSeries } from './metric-bounds.js';
 import type { BoundedAttributesProcessor, MetricBoundsOptions } from './metric-bounds.js';
 
 /** A meter provider whose every instrument bounds its labels on its own budget. */
@@ -45,7 +45,11 @@ function boundedObservable(inner: Observable, bound: Bound): Observable {
   return outer;
 }
 
-function boundedMeter(inner: Meter, budgetFor: (instrument: string) => Bound): Meter {
+// linesPerSeries: the Prometheus lines one series of the instrument produces.
+function boundedMeter(
+  inner: Meter,
+  budgetFor: (instrument: string, linesPerSeries?: number) => Bound,
+): Meter {
   const batchCallbacks = new Map<BatchObservableCallback, BatchObservableCallback>();
   const unwrap = (o: Observable): Observable => innerObservables.get(o)?.inner ?? o;
   return {
@@ -61,7 +65,11 @@ function boundedMeter(inner: Meter, budgetFor: (instrument: string) => Bound): M
     },
     createHistogram(name: string, options?: MetricOptions) {
       const histogram = inner.createHistogram(name, options);
-      const bound = budgetFor(name);
+      // The SDK buckets by the advice (we register no views), so its boundaries are these.
+      const bound = budgetFor(
+        name,
+        histogramLinesPerSeries(options?.advice?.explicitBucketBoundaries),
+      );
       return {
         record: (v: number, a?: Attributes, c?: Context) => histogram.record(v, bound(a), c),
       };
@@ -125,11 +133,11 @@ export function createBoundedMeterProvider(
       const scope = `${name}\u0000${version ?? ''}\u0000${meterOptions?.schemaUrl ?? ''}`;
       let meter = meters.get(scope);
       if (meter === undefined) {
-        meter = boundedMeter(inner.getMeter(name, version, meterOptions), (instrument) => {
+        meter = boundedMeter(inner.getMeter(name, version, meterOptions), (instrument, lines) => {
           const key = `${scope}\u0000${instrument.toLowerCase()}`;
           let budget = budgets.get(key);
           if (budget === undefined) {
-            budget = createBoundedAttributesProcessor(options, `metric ${instrument}`);
+            budget = createBoundedAttributesProcessor(options, `metric ${instrument}`, lines);
             budgets.set(key, budget);
           }
           const processor = budget;

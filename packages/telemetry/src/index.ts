@@ -51,7 +51,8 @@ export { requestTelemetry, TRACE_ID_RESPONSE_HEADER } from './request-telemetry.
 export type { RequestTelemetryOptions } from './request-telemetry.js';
 export { HopSigner, hopSignerFromEnv, HOP_SIGNATURE_HEADER } from './hop-signature.js';
 export { captureLimit, captureText, jsonStringPrefix } from './capture.js';
-export { metricsHandler } from './metrics-handler.js';
+export { METRICS_RENDER_MAX_AGE_MS, metricsHandler } from './metrics-handler.js';
+export type { MetricsHandlerOptions } from './metrics-handler.js';
 export { createLogger, requestLogger, LOG_FIELD_MAX_LENGTH } from './logger.js';
 export type { LoggerOptions } from './logger.js';
 export {

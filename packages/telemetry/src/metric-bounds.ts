@@ -9,10 +9,22 @@ export const METRIC_LABEL_MAX_LENGTH = 128;
 export const METRIC_MAX_SERIES = 200;
 
 /**
- * UTF-8 bytes of client label values (keys not in {@link METRIC_CODE_KEYS}) one instrument keeps
- * over all its series: long names fold sooner, so the exposition stays small whatever their size.
+ * UTF-8 bytes of client label values (keys not in {@link METRIC_CODE_KEYS}) one instrument's
+ * exposition may carry: a value is charged once per line its series produces (a histogram's
+ * every bucket, `_sum` and `_count`), so long names fold sooner and the text stays small whatever
+ * their size.
  */
 export const METRIC_MAX_LABEL_BYTES = 16 * 1024;
+
+/** The OTel SDK's default histogram bucket boundaries (when an instrument advises none). */
+export const SDK_DEFAULT_HISTOGRAM_BOUNDARIES: readonly number[] = Object.freeze([
+  0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000,
+]);
+
+/** Prometheus lines one series of a histogram produces: its buckets, `+Inf`, `_sum`, `_count`. */
+export function histogramLinesPerSeries(boundaries: readonly number[] | undefined): number {
+  return (boundaries ?? SDK_DEFAULT_HISTOGRAM_BOUNDARIES).length + 3;
+}
 
 /** Overflow series one instrument keeps (one per combination of code-chosen values). */
 export const METRIC_MAX_OVERFLOW_SERIES = 32;
@@ -114,11 +126,19 @@ function valueId(value: AttributeValue, maxLength: number): string {
   return `${cut.length};${cut}`;
 }
 
+// Bytes of a label value in Prometheus text, where `\`, `"` and newline are escaped.
+function exposedBytes(value: string): number {
+  let escapes = 0;
+  for (const c of value) if (c === '\\' || c === '"' || c === '\n') escapes += 1;
+  return Buffer.byteLength(value) + escapes;
+}
+
 /**
  * The label bounds of ONE instrument (the bounded meter provider makes one per instrument, so a
  * flooded instrument never folds another's series). Every string value is cut to
  * `maxLabelLength` characters and masked; the instrument keeps at most `maxSeries` label sets
- * and `maxLabelBytes` of client values for the process's lifetime (the SDK's
+ * and `maxLabelBytes` of client values as exposed (each value times `linesPerSeries`, the
+ * Prometheus lines one series produces) for the process's lifetime (the SDK's
  * `aggregationCardinalityLimit` counts per collection only, so under cumulative temporality it
  * lets the exposition grow every scrape, and its overflow set drops every label). A new set past
  * the budget folds into an overflow series that keeps its code keys' values and
@@ -128,6 +148,7 @@ function valueId(value: AttributeValue, maxLength: number): string {
 export function createBoundedAttributesProcessor(
   options: MetricBoundsOptions = {},
   instrumentName = 'a metric',
+  linesPerSeries = 1,
 ): BoundedAttributesProcessor {
   const maxLength = options.maxLabelLength ?? METRIC_LABEL_MAX_LENGTH;
   const maxSeries = options.maxSeries ?? METRIC_MAX_SERIES;
@@ -201,7 +222,7 @@ export function createBoundedAttributesProcessor(
         if (value === undefined || codeKeys.has(key)) continue;
         const cut = typeof value === 'string' ? boundText(value, maxLength) : undefined;
         if (cut === undefined || !knownValues.has(cut)) allKnown = false;
-        bytes += Buffer.byteLength(cut ?? valueId(value, maxLength));
+        bytes += exposedBytes(cut ?? valueId(value, maxLength)) * linesPerSeries;
       }
       if (allKnown) {
         if (knownSeries >= maxSeries) return overflow(incoming);

@@ -3,8 +3,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { metrics } from '@opentelemetry/api';
+import fc from 'fast-check';
+import { eventually, hostileText } from '@lakehouse/test-support';
 import {
   METRIC_LABEL_MAX_LENGTH,
+  METRIC_MAX_LABEL_BYTES,
   METRIC_MAX_SERIES,
   metricsHandler,
   startTelemetry,
@@ -90,5 +93,98 @@ describe('metric label bounds (every instrument, through the global meter provid
       ['gpt-4o'],
       quietSeries.join('\n'),
     );
+  });
+
+  it('a generated flood of model names on a histogram: its exposition stays within the byte budget', async () => {
+    const boundaries = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000];
+    const lines = boundaries.length + 3;
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        // A distinct prefix per name, so every one is a new series; the stem makes it long.
+        hostileText(METRIC_LABEL_MAX_LENGTH - 8),
+        fc.integer({ min: 200, max: 3000 }),
+        async (stem, count) => {
+          const models = Array.from({ length: count }, (_, i) => `${String(i)}${stem}`);
+          run += 1;
+          const name = `test_flood_${String(run)}`;
+          const histogram = metrics
+            .getMeter('bounds')
+            .createHistogram(name, { advice: { explicitBucketBoundaries: boundaries } });
+          for (const model of models)
+            histogram.record(3, { 'gen_ai.request.model': model, 'gen_ai.token.type': 'input' });
+          const own = (await scrape())
+            .split('\n')
+            .filter(
+              (l) =>
+                l.startsWith(`${name}_bucket{`) ||
+                l.startsWith(`${name}_sum{`) ||
+                l.startsWith(`${name}_count{`),
+            );
+          let clientBytes = 0;
+          for (const line of own) {
+            const value = /gen_ai_request_model="((?:[^"\\]|\\.)*)"/.exec(line)?.[1];
+            if (value !== undefined) clientBytes += Buffer.byteLength(value);
+          }
+          // The model names as exposed, over every line of every series, fit the budget (before,
+          // each was counted once per series and appeared on 17 lines here).
+          assert.ok(clientBytes <= METRIC_MAX_LABEL_BYTES, `${clientBytes} bytes of model names`);
+          // The rest of a line is ours (name, scope, token type, le, numbers): under 200 bytes.
+          const bytes = own.reduce((sum, l) => sum + Buffer.byteLength(l) + 1, 0);
+          const bound = METRIC_MAX_LABEL_BYTES + (METRIC_MAX_SERIES + 1) * lines * 200;
+          assert.ok(bytes <= bound, `${bytes} bytes exposed for ${name}, bound ${bound}`);
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it('concurrent scrapes share one render, and a young render is served again', async () => {
+    let renders = 0;
+    let arrived = 0;
+    let release: (() => void) | undefined;
+    let held = false;
+    const gate = metrics.getMeter('bounds').createObservableGauge('test.render.gate');
+    // Holds the render under way until every scrape has arrived.
+    gate.addCallback(async (result) => {
+      if (release === undefined) return;
+      held = true;
+      await new Promise<void>((r) => (release = r));
+      result.observe(1);
+    });
+    const shared = metricsHandler({ maxAgeMs: 0, onRender: () => (renders += 1) });
+    const storm = createServer((req, res) => {
+      arrived += 1;
+      shared(req, res);
+    });
+    await new Promise<void>((r) => storm.listen(0, '127.0.0.1', r));
+    const stormUrl = `http://127.0.0.1:${(storm.address() as AddressInfo).port}/metrics`;
+    try {
+      release = () => undefined;
+      const scrapes = Array.from({ length: 50 }, () => fetch(stormUrl).then((r) => r.text()));
+      await eventually(() => (arrived === 50 && held ? true : undefined), 10_000, '50 scrapes');
+      release();
+      const bodies = await Promise.all(scrapes);
+      assert.equal(renders, 1, 'one render for 50 concurrent scrapes');
+      assert.equal(new Set(bodies).size, 1);
+      assert.match(bodies[0] ?? '', /^test_render_gate\{[^}]*\} 1$/m);
+      release = undefined;
+      await (await fetch(stormUrl)).text();
+      assert.equal(renders, 2, 'with maxAgeMs 0 a later scrape renders again');
+
+      const cached = metricsHandler({ maxAgeMs: 3_600_000, onRender: () => (renders += 1) });
+      const again = createServer(cached);
+      await new Promise<void>((r) => again.listen(0, '127.0.0.1', r));
+      const againUrl = `http://127.0.0.1:${(again.address() as AddressInfo).port}/metrics`;
+      try {
+        for (let i = 0; i < 5; i++) assert.equal((await fetch(againUrl)).status, 200);
+        assert.equal(renders, 3, 'five scrapes within maxAgeMs: one render');
+      } finally {
+        again.close();
+      }
+    } finally {
+      release?.();
+      storm.close();
+    }
   });
 });
