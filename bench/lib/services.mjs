@@ -71,6 +71,10 @@ export async function benchWorkdir() {
   return { dir, rosterPath, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+// The load generator is one address with up to 400 connections: like a reverse proxy in front
+// of the gateway, it needs the per-peer cap raised to the whole cap (README, Configuration).
+const ONE_PEER_LOAD = { MAX_CONNECTIONS_PER_PEER: '1024' };
+
 /**
  * chatd + gateway with the same extra env on both (plus per-service extras); resolves once both
  * listen. `importFile` replaces the services' instrument.js (the stock-OTel variants).
@@ -87,6 +91,7 @@ export async function startStack({
     env: isolatedServiceEnv({
       ROSTER_PATH: rosterPath,
       OTEL_SERVICE_NAME: 'chatd',
+      ...ONE_PEER_LOAD,
       ...env,
       ...chatdEnv,
     }),
@@ -101,6 +106,7 @@ export async function startStack({
         ROSTER_PATH: rosterPath,
         CHATD_URL: chatd.url,
         OTEL_SERVICE_NAME: 'gateway',
+        ...ONE_PEER_LOAD,
         ...env,
         ...gatewayEnv,
       }),

@@ -9,7 +9,7 @@ const VARIANTS_DIR = path.join(REPO_ROOT, 'bench/lib/variants');
 
 /** Printed with every end-to-end figure: both sides of each ratio use the same connections. */
 export const KEEP_ALIVE_NOTE =
-  'keep-alive on every side (client→gateway autocannon, gateway→chatd and →/v1/validate Node agent keepAlive)';
+  'keep-alive on every side (client→gateway autocannon, gateway→chatd and →/v1/validate Node agent keepAlive); MAX_CONNECTIONS_PER_PEER=1024 (autocannon is one peer)';
 
 /**
  * How variant `name` is started: env for both services, gatewayEnv, and the --import module.
