@@ -160,7 +160,7 @@ async function resolveContract(options) {
   const quiet = { warn() {}, info() {} };
   const rosterPath = path.resolve(process.env.ROSTER_PATH || path.join(root, 'data/roster.parquet'));
   let roster = await WorkerLookup.load(rosterPath, { logger: quiet });
-  let source = rosterPath;
+  let source = shownPath(rosterPath);
   let tempDir;
   if (!roster.ready) {
     tempDir = mkdtempSync(path.join(tmpdir(), 'lakehouse-smoke-'));
@@ -169,7 +169,7 @@ async function resolveContract(options) {
     roster = await WorkerLookup.load(out, { logger: quiet });
     source = `${out} (generated)`;
     note(
-      `no roster at ${rosterPath}: assumed the default sample roster (${DEFAULT_ROSTER_ROWS} rows, default seed, ` +
+      `no roster at ${shownPath(rosterPath)}: assumed the default sample roster (${DEFAULT_ROSTER_ROWS} rows, default seed, ` +
         'what `npm start` and the Docker image generate); pass --contract or ROSTER_PATH if the stack uses another',
     );
   }
@@ -330,7 +330,7 @@ async function checkSessionRows(options, offset, sessions) {
       }
     });
     ok(
-      `session row ${session.traceId} in ${file}: ${row.final_verdict}, ${row.iterations} iteration(s), attempts ` +
+      `session row ${session.traceId} in ${shownPath(file)}: ${row.final_verdict}, ${row.iterations} iteration(s), attempts ` +
         attempts.map((a) => `${a.verdict_kind}(span ${a.span_id})`).join(' → '),
     );
   }
