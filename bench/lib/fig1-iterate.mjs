@@ -13,9 +13,8 @@
 // full-nolog → full splits our cost into the SDK layer, the Langfuse export and the session log.
 // Method: bench/lib/paired.mjs (short slices, one stack loaded at a time, ratios paired per cycle).
 import { fmt } from './common.mjs';
-import { failedRequests, runPaired, showRatio } from './paired.mjs';
+import { failedRequests, runPairedIterate, showRatio } from './paired.mjs';
 import { KEEP_ALIVE_NOTE, keepAliveEvidence, withVariantStacks } from './variants.mjs';
-import { iterateBody } from './services.mjs';
 
 const VARIANT_NAMES = [
   'off',
@@ -29,19 +28,16 @@ const VARIANT_NAMES = [
 ];
 
 export async function figure1(sizes) {
-  const { cycles, sliceSeconds, warmupSeconds, connections, promptBytes } = sizes;
+  const { cycles, sliceSeconds, connections, promptBytes } = sizes;
   const names = sizes.variants ?? VARIANT_NAMES;
   return withVariantStacks(names, { label: 'figure 1' }, async (stacks) => {
-    const request = { path: '/v1/iterate', body: iterateBody(promptBytes), headers: {} };
-    const run = await runPaired({
+    const run = await runPairedIterate({
       label: 'figure 1',
       stacks,
       baseline: names[0],
-      request,
-      cycles,
-      sliceSeconds,
+      promptBytes,
       connections,
-      warmupSeconds,
+      sizes,
     });
     const hop = keepAliveEvidence(stacks);
     const p = run.paired;

@@ -4,33 +4,29 @@
 // saturates the observability CPU hides in the model's latency; past it the ratio falls towards
 // the CPU ratio of figure 1.
 import { fmt } from './common.mjs';
-import { failedRequests, runPaired, showRatio } from './paired.mjs';
-import { iterateBody } from './services.mjs';
+import { failedRequests, runPairedIterate, showRatio } from './paired.mjs';
 import { KEEP_ALIVE_NOTE, withVariantStacks } from './variants.mjs';
 
 // connections → [min throughput ratio, max p50 added (ms) or undefined]
 const TARGETS = { 10: [0.99, 2], 100: [0.99, 2], 400: [0.9, undefined] };
 
 export async function figure8(sizes) {
-  const { cycles, sliceSeconds, warmupSeconds, latencyMs, promptBytes } = sizes;
+  const { cycles, sliceSeconds, latencyMs, promptBytes } = sizes;
   const levels = sizes.connectionLevels ?? [10, 100, 400];
   const names = sizes.variants ?? ['off', 'full'];
   return withVariantStacks(
     names,
     { label: 'figure 8', chatdEnv: { SIM_LATENCY_MS: String(latencyMs) } },
     async (stacks) => {
-      const request = { path: '/v1/iterate', body: iterateBody(promptBytes), headers: {} };
       const runs = {};
       for (const connections of levels) {
-        runs[connections] = await runPaired({
+        runs[connections] = await runPairedIterate({
           label: `figure 8 (${connections} conns)`,
           stacks,
           baseline: names[0],
-          request,
-          cycles,
-          sliceSeconds,
+          promptBytes,
           connections,
-          warmupSeconds,
+          sizes,
         });
       }
       const full = (c) => runs[c].paired[names[1]];

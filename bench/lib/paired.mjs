@@ -7,6 +7,7 @@
 import autocannon from 'autocannon';
 import { cpuNanos, mainThreadCpuNanos } from './cpu.mjs';
 import { fmt, progress } from './common.mjs';
+import { iterateBody } from './services.mjs';
 
 /** Quantile q (0..1) of numbers by linear interpolation; NaN when empty. */
 export function quantile(values, q) {
@@ -77,6 +78,17 @@ export async function measureSlice(stack, request, connections, seconds) {
  *   rps  = variant req/s ÷ baseline req/s
  *   p50_added_ms, p99_added_ms = variant − baseline
  */
+/**
+ * runPaired over POST /v1/iterate with a `promptBytes` prompt, slices and warm-up as `sizes` gives
+ * them (`cycles`, `sliceSeconds`, `warmupSeconds`); the rest (`label`, `stacks`, `baseline`,
+ * `connections`) goes to runPaired as given. What figures 1 and 8 measure.
+ */
+export function runPairedIterate({ promptBytes, sizes, ...rest }) {
+  const { cycles, sliceSeconds, warmupSeconds } = sizes;
+  const request = { path: '/v1/iterate', body: iterateBody(promptBytes), headers: {} };
+  return runPaired({ ...rest, request, cycles, sliceSeconds, warmupSeconds });
+}
+
 export async function runPaired({
   label,
   stacks,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { SessionLogLines } from '../src/index.js';
 
 /** Package root (packages/session-log), resolved from dist/test/. */
 export const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -111,4 +112,12 @@ export function divergenceTable(): DivergenceRow[] {
     rows.push({ fixtures, classes: last.split('<br>') });
   }
   return rows;
+}
+
+/**
+ * The whole `lines` block a report or alarm check should give: the counts named, every other
+ * count 0. Tests compare it with `deepEqual`, so a count that should be 0 is still checked.
+ */
+export function expectedLines(counts: Partial<SessionLogLines>): SessionLogLines {
+  return { rows: 0, unreadable: 0, otherSchema: 0, malformed: 0, oversized: 0, ...counts };
 }

@@ -29,36 +29,39 @@ interface AlarmJson {
 }
 
 let dir: string;
+
+// Writes `rows` as the log `name` in the test's directory and returns its path.
+function logFile(name: string, rows: string[]): string {
+  const file = join(dir, name);
+  writeFileSync(file, rows.join(''));
+  return file;
+}
+
 let undecidable: string;
 let harmless: string;
 let wide: string;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'session-log-malformed-'));
-  undecidable = join(dir, 'undecidable.jsonl');
   // Accepted fills whose grounding is not a boolean: none of them may pass as grounded.
-  writeFileSync(
-    undecidable,
-    row('ok-1') +
-      row('nope', { grounded_in_roster: '"nope"' }) +
-      row('list', { grounded_in_roster: '[false]' }) +
-      row('object', { grounded_in_roster: '{}' }) +
-      row('ok-2'),
-  );
-  harmless = join(dir, 'harmless.jsonl');
+  undecidable = logFile('undecidable.jsonl', [
+    row('ok-1'),
+    row('nope', { grounded_in_roster: '"nope"' }),
+    row('list', { grounded_in_roster: '[false]' }),
+    row('object', { grounded_in_roster: '{}' }),
+    row('ok-2'),
+  ]);
   // Malformed fields outside the alarm's rule: counted, but the alarm can still decide.
-  writeFileSync(
-    harmless,
-    row('email', { kind: '"email"', grounded_in_roster: '"nope"' }) +
-      row('fraction', { iterations: '2.5' }) +
-      row('text-duration', { duration_ms: '"5"' }) +
-      row('ok'),
-  );
-  wide = join(dir, 'durations.jsonl');
+  harmless = logFile('harmless.jsonl', [
+    row('email', { kind: '"email"', grounded_in_roster: '"nope"' }),
+    row('fraction', { iterations: '2.5' }),
+    row('text-duration', { duration_ms: '"5"' }),
+    row('ok'),
+  ]);
   // What the producers write legitimately: Rust any u64, Go any i64.
-  writeFileSync(
-    wide,
-    row('u64', { duration_ms: '18446744073709551615' }) + row('i64', { duration_ms: '-5' }),
-  );
+  wide = logFile('durations.jsonl', [
+    row('u64', { duration_ms: '18446744073709551615' }),
+    row('i64', { duration_ms: '-5' }),
+  ]);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

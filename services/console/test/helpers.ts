@@ -65,15 +65,44 @@ export async function withLog(
   const t = tempDir();
   try {
     writeFileSync(t.file, text);
-    const store = await loadedStore(t.file, options);
-    try {
-      await fn(store, t);
-    } finally {
-      await store.close();
-    }
+    await withStore(t.file, (store) => fn(store, t), options);
   } finally {
     t.cleanup();
   }
+}
+
+/** Runs `fn` with a loaded store over `file` (which need not exist yet), then closes it. */
+export async function withStore(
+  file: string,
+  fn: (store: SessionStore) => Promise<void>,
+  options: Partial<SessionStoreOptions> = {},
+): Promise<void> {
+  const store = await loadedStore(file, options);
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * A store over `file` that reads the newest 1 KiB line by line and hands the older lines to
+ * DuckDB's reader, which waits until `release()`; not refreshed yet, the caller closes it.
+ */
+export async function heldColdStart(
+  file: string,
+  options: Partial<SessionStoreOptions> = {},
+): Promise<{ store: SessionStore; release: () => void }> {
+  let release = (): void => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const store = await SessionStore.create({
+    path: file,
+    bulkMinBytes: 0,
+    tailBytes: 1024,
+    beforeBulkLoad: () => held,
+    ...options,
+  });
+  return { store, release };
 }
 
 /** A store over `file`, refreshed and settled; the caller closes it. */

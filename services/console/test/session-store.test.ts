@@ -18,12 +18,14 @@ import type { SessionRecord } from '@lakehouse/session-log';
 import { SessionStore } from '../src/session-store.js';
 import {
   exhaustedRecord,
+  heldColdStart,
   line,
   loadedStore,
   record,
   tableRows,
   tempDir,
   withLog,
+  withStore,
 } from './helpers.js';
 
 // Lines another producer, a crash or an attacker could leave in a shared log.
@@ -46,67 +48,49 @@ const NASTY_LINES = [
 
 describe('SessionStore follows the session log by offset', () => {
   it('reads only appended lines, and a torn last line waits for its newline', async () => {
-    const t = tempDir();
-    try {
-      writeFileSync(t.file, line(record(1)) + line(record(2)));
-      const store = await loadedStore(t.file);
-      try {
-        assert.deepEqual(
-          (await tableRows(store)).map((r) => r['session_id']),
-          [record(1).sessionId, record(2).sessionId],
-        );
-        const third = line(record(3));
-        appendFileSync(t.file, third.slice(0, 40));
-        await store.refresh();
-        assert.equal((await tableRows(store)).length, 2, 'half a row is not a row');
-        assert.equal(
-          store.status().indexedBytes,
-          Buffer.byteLength(line(record(1)) + line(record(2))),
-        );
-        appendFileSync(t.file, third.slice(40));
-        await store.refresh();
-        const rows = await tableRows(store);
-        assert.deepEqual(
-          rows.map((r) => r['session_id']),
-          [1, 2, 3].map((i) => record(i).sessionId),
-        );
-        assert.deepEqual(await store.readRow(2, record(3).sessionId), JSON.parse(third));
-      } finally {
-        await store.close();
-      }
-    } finally {
-      t.cleanup();
-    }
+    await withLog(line(record(1)) + line(record(2)), async (store, t) => {
+      assert.deepEqual(
+        (await tableRows(store)).map((r) => r['session_id']),
+        [record(1).sessionId, record(2).sessionId],
+      );
+      const third = line(record(3));
+      appendFileSync(t.file, third.slice(0, 40));
+      await store.refresh();
+      assert.equal((await tableRows(store)).length, 2, 'half a row is not a row');
+      assert.equal(
+        store.status().indexedBytes,
+        Buffer.byteLength(line(record(1)) + line(record(2))),
+      );
+      appendFileSync(t.file, third.slice(40));
+      await store.refresh();
+      const rows = await tableRows(store);
+      assert.deepEqual(
+        rows.map((r) => r['session_id']),
+        [1, 2, 3].map((i) => record(i).sessionId),
+      );
+      assert.deepEqual(await store.readRow(2, record(3).sessionId), JSON.parse(third));
+    });
   });
 
   it('reads the log again from the start when it is replaced or truncated', async () => {
-    const t = tempDir();
-    try {
-      writeFileSync(t.file, line(record(1)) + line(record(2)));
-      const store = await loadedStore(t.file);
-      try {
-        truncateSync(t.file, 0);
-        appendFileSync(t.file, line(record(7)));
-        await store.refresh();
-        assert.deepEqual(
-          (await tableRows(store)).map((r) => r['session_id']),
-          [record(7).sessionId],
-        );
-        const other = path.join(t.dir, 'rotated.jsonl');
-        writeFileSync(other, line(record(8)) + line(record(9)) + line(record(10)));
-        renameSync(other, t.file);
-        await store.refresh();
-        assert.deepEqual(
-          (await tableRows(store)).map((r) => r['session_id']),
-          [8, 9, 10].map((i) => record(i).sessionId),
-        );
-        assert.equal(store.status().resets, 2);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      t.cleanup();
-    }
+    await withLog(line(record(1)) + line(record(2)), async (store, t) => {
+      truncateSync(t.file, 0);
+      appendFileSync(t.file, line(record(7)));
+      await store.refresh();
+      assert.deepEqual(
+        (await tableRows(store)).map((r) => r['session_id']),
+        [record(7).sessionId],
+      );
+      const other = path.join(t.dir, 'rotated.jsonl');
+      writeFileSync(other, line(record(8)) + line(record(9)) + line(record(10)));
+      renameSync(other, t.file);
+      await store.refresh();
+      assert.deepEqual(
+        (await tableRows(store)).map((r) => r['session_id']),
+        [8, 9, 10].map((i) => record(i).sessionId),
+      );
+      assert.equal(store.status().resets, 2);
+    });
   });
 
   it('notices a log truncated and rewritten past the old offset, and reads it again', async () => {
@@ -150,15 +134,11 @@ describe('SessionStore follows the session log by offset', () => {
   });
 
   it('counts blank-free bad lines, skips over-long lines, and keeps every row where it is in the file', async () => {
-    const t = tempDir();
-    try {
-      const big = line(record(5, { prompt: 'x'.repeat(5000) }));
-      writeFileSync(
-        t.file,
-        [line(record(1)), ...NASTY_LINES.map((l) => `${l}\n`), big, line(record(6))].join(''),
-      );
-      const store = await loadedStore(t.file, { maxLineBytes: 4096 });
-      try {
+    const big = line(record(5, { prompt: 'x'.repeat(5000) }));
+    const text = [line(record(1)), ...NASTY_LINES.map((l) => `${l}\n`), big, line(record(6))];
+    await withLog(
+      text.join(''),
+      async (store) => {
         const rows = await tableRows(store);
         const ids = rows.map((r) => r['session_id']);
         assert.ok(
@@ -176,12 +156,9 @@ describe('SessionStore follows the session log by offset', () => {
         const blank = NASTY_LINES.filter((l) => /^[ \t\r\v\f]*$/.test(l)).length;
         assert.equal(store.status().lines, NASTY_LINES.length - blank + 3);
         assert.equal(store.status().badLines, store.status().lines - rows.length - 1);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      t.cleanup();
-    }
+      },
+      { maxLineBytes: 4096 },
+    );
   });
 
   it('a row torn at any byte costs only its own line: the intact rows after it are all listed', async () => {
@@ -202,34 +179,36 @@ describe('SessionStore follows the session log by offset', () => {
       for (const bulkMinBytes of [0, Infinity]) {
         const warnings: string[] = [];
         const logger = { warn: (m: string) => warnings.push(m) };
-        const store = await loadedStore(t.file, { bulkMinBytes, tailBytes: 64, logger });
-        try {
-          const ids = (await tableRows(store)).map((r) => r['session_id']);
-          assert.deepEqual(ids, expected, `bulkMinBytes ${bulkMinBytes}`);
-          assert.equal(store.status().badLines, cuts.length);
-          // DuckDB's parallel reader read the older lines: no fallback to reading them one by one.
-          assert.deepEqual(warnings, []);
-        } finally {
-          await store.close();
-        }
+        await withStore(
+          t.file,
+          async (store) => {
+            const ids = (await tableRows(store)).map((r) => r['session_id']);
+            assert.deepEqual(ids, expected, `bulkMinBytes ${bulkMinBytes}`);
+            assert.equal(store.status().badLines, cuts.length);
+            // DuckDB's parallel reader read the older lines: no fallback to reading them one by one.
+            assert.deepEqual(warnings, []);
+          },
+          { bulkMinBytes, tailBytes: 64, logger },
+        );
       }
       // One torn line in a long log is what the reader's own line-number check cannot see.
       const runOnCuts = cuts.filter((cut) => /[:[,]$/.test(torn.slice(0, cut)));
       for (const cut of runOnCuts) {
         const rows = Array.from({ length: 64 }, (_, i) => record(i));
         writeFileSync(t.file, [torn.slice(0, cut) + '\n', ...rows.map(line)].join(''));
-        const store = await loadedStore(t.file, { bulkMinBytes: 0, tailBytes: 64 });
-        try {
-          const ids = (await tableRows(store)).map((r) => r['session_id']);
-          assert.deepEqual(
-            ids,
-            rows.map((r) => r.sessionId),
-            `cut after ${torn.slice(0, cut)}`,
-          );
-          assert.equal(store.status().badLines, 1);
-        } finally {
-          await store.close();
-        }
+        await withStore(
+          t.file,
+          async (store) => {
+            const ids = (await tableRows(store)).map((r) => r['session_id']);
+            assert.deepEqual(
+              ids,
+              rows.map((r) => r.sessionId),
+              `cut after ${torn.slice(0, cut)}`,
+            );
+            assert.equal(store.status().badLines, 1);
+          },
+          { bulkMinBytes: 0, tailBytes: 64 },
+        );
       }
     } finally {
       t.cleanup();
@@ -287,16 +266,13 @@ describe('SessionStore follows the session log by offset', () => {
   it('waits for a log that does not exist yet, then reads it', async () => {
     const t = tempDir();
     try {
-      const store = await loadedStore(t.file);
-      try {
+      await withStore(t.file, async (store) => {
         assert.equal(store.status().state, 'missing');
         writeFileSync(t.file, line(record(4)));
         await store.refresh();
         assert.equal(store.status().state, 'ready');
         assert.equal((await tableRows(store)).length, 1);
-      } finally {
-        await store.close();
-      }
+      });
     } finally {
       t.cleanup();
     }
@@ -328,14 +304,7 @@ describe('SessionStore follows the session log by offset', () => {
     try {
       const good = Array.from({ length: 400 }, (_, i) => line(record(i))).join('');
       writeFileSync(t.file, good + 'not json\n' + line(record(999)));
-      let release = (): void => {};
-      const held = new Promise<void>((resolve) => (release = resolve));
-      const store = await SessionStore.create({
-        path: t.file,
-        bulkMinBytes: 0,
-        tailBytes: 1024,
-        beforeBulkLoad: () => held,
-      });
+      const { store, release } = await heldColdStart(t.file);
       try {
         await store.refresh();
         assert.equal(store.status().state, 'bulk', 'the older lines are still loading');
@@ -393,14 +362,8 @@ describe('SessionStore follows the session log by offset', () => {
     const t = tempDir();
     writeFileSync(t.file, Array.from({ length: 300 }, (_, i) => line(record(i))).join(''));
     const warnings: string[] = [];
-    let release = (): void => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const store = await SessionStore.create({
-      path: t.file,
-      bulkMinBytes: 0,
-      tailBytes: 1024,
+    const { store, release } = await heldColdStart(t.file, {
       logger: { warn: (m) => warnings.push(m) },
-      beforeBulkLoad: () => held,
     });
     await store.refresh();
     assert.equal(store.status().state, 'bulk', 'the older lines wait for DuckDB’s reader');
