@@ -18,6 +18,24 @@ function fails(env: Record<string, string>, variable: string, message: RegExp): 
   );
 }
 
+/** An environment whose PROVIDERS is one openai provider "a" at `baseUrl`. */
+function openaiProviderEnv(baseUrl: string): Record<string, string> {
+  return { PROVIDERS: JSON.stringify([{ name: 'a', type: 'openai', base_url: baseUrl }]) };
+}
+
+/** Asserts `baseUrl` is refused as carrying credentials, the message containing none of `hidden`. */
+function refusesCredentialBaseUrl(baseUrl: string, hidden: string[]): void {
+  assert.throws(
+    () => loadConfig(openaiProviderEnv(baseUrl)),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      err.variable === 'PROVIDERS[0].base_url' &&
+      /must not carry credentials/.test(err.message) &&
+      hidden.every((h) => !err.message.includes(h)),
+    baseUrl,
+  );
+}
+
 void describe('loadConfig', () => {
   void it('applies the documented defaults to an empty environment', () => {
     assert.deepEqual(loadConfig({}), {
@@ -161,23 +179,10 @@ void describe('loadConfig', () => {
       'https://generativelanguage.googleapis.com/v1beta/openai?key=hunter2secret',
       'https://api.example.com/v1?x=1&ACCESS_TOKEN=hunter2secret',
     ]) {
-      const env = { PROVIDERS: JSON.stringify([{ name: 'a', type: 'openai', base_url: base }]) };
-      assert.throws(
-        () => loadConfig(env),
-        (err: unknown) =>
-          err instanceof ConfigError &&
-          err.variable === 'PROVIDERS[0].base_url' &&
-          /must not carry credentials/.test(err.message) &&
-          !err.message.includes('hunter2secret'),
-        base,
-      );
+      refusesCredentialBaseUrl(base, ['hunter2secret']);
     }
     // The one query parameter allowed: Azure OpenAI's api-version.
-    const ok = loadConfig({
-      PROVIDERS: JSON.stringify([
-        { name: 'a', type: 'openai', base_url: 'https://x.example.com/v1?api-version=2024-10-21' },
-      ]),
-    });
+    const ok = loadConfig(openaiProviderEnv('https://x.example.com/v1?api-version=2024-10-21'));
     assert.equal(ok.providers[0]?.baseUrl, 'https://x.example.com/v1?api-version=2024-10-21');
   });
 
@@ -204,19 +209,7 @@ void describe('loadConfig', () => {
     );
     fc.assert(
       fc.property(url, (baseUrl) => {
-        const env = {
-          PROVIDERS: JSON.stringify([{ name: 'a', type: 'openai', base_url: baseUrl }]),
-        };
-        assert.throws(
-          () => loadConfig(env),
-          (err: unknown) =>
-            err instanceof ConfigError &&
-            err.variable === 'PROVIDERS[0].base_url' &&
-            /must not carry credentials/.test(err.message) &&
-            !err.message.includes('Zq') &&
-            !err.message.includes(baseUrl),
-          baseUrl,
-        );
+        refusesCredentialBaseUrl(baseUrl, ['Zq', baseUrl]);
       }),
       { numRuns: 400 },
     );
@@ -231,7 +224,7 @@ void describe('loadConfig', () => {
       'https://myres.openai.azure.com/openai/deployments/gpt-4o?api-version=2024-10-21',
       'https://api.moonshot.ai/v1/',
     ]) {
-      const env = { PROVIDERS: JSON.stringify([{ name: 'a', type: 'openai', base_url: base }]) };
+      const env = openaiProviderEnv(base);
       assert.equal(loadConfig(env).providers.length, 1, base);
     }
   });

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -104,6 +105,23 @@ export function chat(
   content = 'x',
 ): ReturnType<typeof postJson> {
   return postJson(`${url}/v1/chat`, { provider, model, messages: [{ role: 'user', content }] });
+}
+
+/**
+ * `POST {url}/v1/chat` with `request`; asserts a 200 whose body is exactly `answer` plus the
+ * requested provider, and returns the request `stub` then received last (for the caller's
+ * assertions on what was sent upstream).
+ */
+export async function chatExpecting(
+  url: string,
+  stub: StubServer,
+  request: { provider: string } & Record<string, unknown>,
+  answer: Record<string, unknown>,
+): Promise<StubRequest> {
+  const res = await postJson(`${url}/v1/chat`, request);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.deepEqual(res.body, { provider: request.provider, ...answer });
+  return lastRequest(stub);
 }
 
 /** The last request `stub` received; fails the test when there was none. */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningApp } from './helpers.js';
-import { postJson, requestJson, sendJson, startStubServer } from '@lakehouse/test-support';
-import { chat, lastRequest, startApp, testConfig } from './helpers.js';
+import { requestJson, sendJson, startStubServer } from '@lakehouse/test-support';
+import { chat, chatExpecting, startApp, testConfig } from './helpers.js';
 
 void describe('Ollama native provider (official ollama client) against a local /api/chat stub', () => {
   let stub: Awaited<ReturnType<typeof startStubServer>>;
@@ -52,22 +52,17 @@ void describe('Ollama native provider (official ollama client) against a local /
 
   void it('posts /api/chat with stream:false and options; usage from prompt_eval_count/eval_count', async () => {
     const messages = [{ role: 'user', content: 'Say hi.' }];
-    const res = await postJson(`${app.url}/v1/chat`, {
-      provider: 'ollama',
-      model: 'llama3.2',
-      messages,
-      temperature: 0.1,
-      max_tokens: 32,
-    });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.deepEqual(res.body, {
-      provider: 'ollama',
-      model: 'llama3.2',
-      content: 'Hi from ollama.',
-      finish_reason: 'stop',
-      usage: { input_tokens: 26, output_tokens: 5 },
-    });
-    const req = lastRequest(stub);
+    const req = await chatExpecting(
+      app.url,
+      stub,
+      { provider: 'ollama', model: 'llama3.2', messages, temperature: 0.1, max_tokens: 32 },
+      {
+        model: 'llama3.2',
+        content: 'Hi from ollama.',
+        finish_reason: 'stop',
+        usage: { input_tokens: 26, output_tokens: 5 },
+      },
+    );
     assert.equal(req.path, '/api/chat');
     assert.equal(requestJson(req)['model'], 'llama3.2');
     assert.equal(requestJson(req)['stream'], false);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningApp } from './helpers.js';
-import { postJson, requestJson, sendJson, startStubServer } from '@lakehouse/test-support';
-import { chat, lastRequest, startApp, testConfig } from './helpers.js';
+import { requestJson, sendJson, startStubServer } from '@lakehouse/test-support';
+import { chat, chatExpecting, lastRequest, startApp, testConfig } from './helpers.js';
 
 const KEY = 'sk-or-v1-abcdef0123456789SECRET';
 
@@ -74,22 +74,17 @@ void describe('OpenAI-compatible provider (official openai client) against a loc
       { role: 'system', content: 'Be brief.' },
       { role: 'user', content: 'Say hello.' },
     ];
-    const res = await postJson(`${app.url}/v1/chat`, {
-      provider: 'stub',
-      model: 'gpt-x',
-      messages,
-      temperature: 0.7,
-      max_tokens: 64,
-    });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.deepEqual(res.body, {
-      provider: 'stub',
-      model: 'gpt-x-2026-01-01',
-      content: 'Hello from the stub.',
-      finish_reason: 'length',
-      usage: { input_tokens: 42, output_tokens: 7 },
-    });
-    const req = lastRequest(stub);
+    const req = await chatExpecting(
+      app.url,
+      stub,
+      { provider: 'stub', model: 'gpt-x', messages, temperature: 0.7, max_tokens: 64 },
+      {
+        model: 'gpt-x-2026-01-01',
+        content: 'Hello from the stub.',
+        finish_reason: 'length',
+        usage: { input_tokens: 42, output_tokens: 7 },
+      },
+    );
     assert.equal(req.method, 'POST');
     assert.equal(req.path, '/v1/chat/completions');
     assert.equal(req.headers['authorization'], `Bearer ${KEY}`);
