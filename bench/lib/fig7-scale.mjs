@@ -10,7 +10,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { defaultMask } from '@lakehouse/langfuse-processor';
 import { fmt } from './common.mjs';
-import { failedRequests, runPaired, showRatio } from './paired.mjs';
+import { failedRequests, runPairedIterate, showRatio } from './paired.mjs';
 import { iterateBody } from './services.mjs';
 import { KEEP_ALIVE_NOTE, withVariantStacks } from './variants.mjs';
 
@@ -64,21 +64,19 @@ export function contentFloorPerKiB(kib = 256) {
 }
 
 export async function figure7(sizes) {
-  const { cycles, sliceSeconds, warmupSeconds, connections } = sizes;
+  const { cycles, sliceSeconds, connections } = sizes;
   const promptKiB = sizes.promptKiB ?? [1, 32, 256];
   const names = sizes.variants ?? ['off', 'full'];
   return withVariantStacks(names, { label: 'figure 7' }, async (stacks) => {
     const runs = {};
     for (const kib of promptKiB) {
-      runs[kib] = await runPaired({
+      runs[kib] = await runPairedIterate({
         label: `figure 7 (${kib} KB)`,
         stacks,
         baseline: names[0],
-        request: { path: '/v1/iterate', body: iterateBody(kib * 1024), headers: {} },
-        cycles,
-        sliceSeconds,
+        promptBytes: kib * 1024,
+        sizes,
         connections,
-        warmupSeconds,
       });
     }
     const full = (kib) => runs[kib].paired[names[1]];

@@ -120,11 +120,12 @@ const OWN_HOP_HEADROOM = 2;
  * An http.Server with the limits applied. Slow uploads (a body dribbled a byte at a time) are
  * answered 408 and closed at the headers or request timeout (checked every second). At
  * `maxConnections` client sockets (or `maxConnectionsPerPeer` from one remote address) a new one
- * takes the place of the socket that has gone longest with no request in progress (a
- * request whose body has not all arrived, an idle keep-alive); when every socket has a request
- * in progress (its body received, its response not closed) the new one is closed on arrival. Sockets that carried one of our own hops are not counted. A socket
- * whose unsent answer stays above `slowReaderBytes` while it takes fewer than `slowReaderBytes`
- * in `slowReaderTimeoutMs` (a client that stopped reading) is destroyed. Every closed connection is counted in
+ * takes the place of the socket that has gone longest with no request in progress (a request
+ * whose body has not all arrived, an idle keep-alive); when every socket has a request in
+ * progress (its body received, its response not closed) the new one is closed on arrival.
+ * Sockets that carried one of our own hops are not counted. A socket whose unsent answer stays
+ * above `slowReaderBytes` while it takes fewer than `slowReaderBytes` in `slowReaderTimeoutMs`
+ * (a client that stopped reading) is destroyed. Every closed connection is counted in
  * {@link CONNECTIONS_DROPPED_METRIC} by reason and the first is logged.
  */
 export function createBoundedServer(
@@ -151,7 +152,7 @@ export function createBoundedServer(
     if (dropped === 1) onFirstDrop(limits);
     droppedCounter ??= metrics.getMeter(TELEMETRY_SCOPE).createCounter(CONNECTIONS_DROPPED_METRIC, {
       description:
-        'Connections closed by MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER or a slow reader',
+        'Connections closed by MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER (evicted or refused) or a slow reader',
     });
     let attributes = reasons.get(reason);
     if (attributes === undefined) reasons.set(reason, (attributes = { reason }));
@@ -253,9 +254,10 @@ export function createBoundedServer(
           slot.slowMark = progress(socket);
         } else if (now - slot.slowSince >= limits.slowReaderTimeoutMs) {
           // A reader taking slowReaderBytes per window is slow, not gone: a new window begins.
-          if (progress(socket) - slot.slowMark >= limits.slowReaderBytes) {
+          const sent = progress(socket);
+          if (sent - slot.slowMark >= limits.slowReaderBytes) {
             slot.slowSince = now;
-            slot.slowMark = progress(socket);
+            slot.slowMark = sent;
             continue;
           }
           release(socket);
